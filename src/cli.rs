@@ -1,6 +1,136 @@
-//! Command line (placeholder until the CLI lands).
+//! The command line. trackit's own options go before the subcommand; everything after `sbatch`
+//! or `run` belongs to sbatch or to the command, exactly as the user typed it.
+
+use crate::commands;
+use clap::{Args, Parser, Subcommand};
+use std::io::IsTerminal;
+use std::path::PathBuf;
 use std::process::ExitCode;
 
+#[derive(Debug, Parser)]
+#[command(
+    name = "trackit",
+    version,
+    about = "Launch or adopt long jobs, open a results PR, diagnose and fix failures, report results",
+    after_help = "Examples:\n  trackit --policy policies/sherlock.lua sbatch job.sh\n  trackit run python train.py --lr 3e-4\n  trackit diagnose --state OUT_OF_MEMORY --exit-code 0:125 slurm-123.out"
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalOpts,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options shared by the tracking commands. They go before the subcommand.
+#[derive(Debug, Args, Clone, Default)]
+pub struct GlobalOpts {
+    /// Policy file (default: .trackit/policy.lua at the repository root, else the built-in one)
+    #[arg(long, value_name = "FILE")]
+    pub policy: Option<PathBuf>,
+    /// Experiment name (default: from the script or command name)
+    #[arg(long, value_name = "NAME")]
+    pub experiment: Option<String>,
+    /// Attempts before giving up (default: the policy's, 3)
+    #[arg(long, value_name = "N")]
+    pub max_attempts: Option<u32>,
+    /// Machine-readable output: one JSON object (or one JSON event per line while tracking)
+    #[arg(long)]
+    pub json: bool,
+    /// More detail (-v, -vv); RUST_LOG overrides
+    #[arg(short, long, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    /// Less output: errors only
+    #[arg(short, long)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Diagnose a failure from log files and the scheduler's state
+    Diagnose(DiagnoseArgs),
+    /// Check or test a policy
+    #[command(subcommand)]
+    Policy(PolicyCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct DiagnoseArgs {
+    /// Policy file (overrides the global --policy)
+    #[arg(long, value_name = "FILE")]
+    pub policy: Option<PathBuf>,
+    /// The scheduler's state, e.g. FAILED, OUT_OF_MEMORY, TIMEOUT, CANCELLED, NODE_FAIL
+    #[arg(long, value_name = "STATE")]
+    pub state: Option<String>,
+    /// The exit code: SLURM's N:S (0:125) or a plain integer (137)
+    #[arg(long, value_name = "CODE", allow_hyphen_values = true)]
+    pub exit_code: Option<String>,
+    /// A scheduler reason (job or step), repeatable
+    #[arg(long, value_name = "REASON")]
+    pub reason: Vec<String>,
+    /// Print one JSON object
+    #[arg(long)]
+    pub json: bool,
+    /// Log files to read (only a tail window of each)
+    #[arg(required = true, value_name = "LOG")]
+    pub logs: Vec<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PolicyCommand {
+    /// Load and validate a policy: exit 0, or print the file:line error and exit 1
+    Check {
+        /// The policy file
+        file: PathBuf,
+    },
+    /// Run a policy over a folder of example logs with their expected kinds
+    Test {
+        /// Policy file (default: the repository's or the built-in one)
+        #[arg(long, value_name = "FILE")]
+        policy: Option<PathBuf>,
+        /// Print one JSON object
+        #[arg(long)]
+        json: bool,
+        /// Folder of cases: *.log files named `<anything>-<kind>.log`, or listed in
+        /// cases.json / labels.json ({file, kind or label, state, exit_code, accept})
+        cases: PathBuf,
+    },
+}
+
+/// Parses the command line, runs the command and maps the outcome to an exit code:
+/// 0 success, 1 failure (job failed, unreadable input, broken policy), 2 usage error.
 pub fn run() -> ExitCode {
-    ExitCode::SUCCESS
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let code = e.exit_code();
+            let _ = e.print();
+            return ExitCode::from(code as u8);
+        }
+    };
+    init_tracing(&cli.global);
+    match commands::dispatch(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("trackit: error: {e:#}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+/// Logs go to stderr; stdout stays for results. Colour only on a terminal and without NO_COLOR.
+fn init_tracing(opts: &GlobalOpts) {
+    use tracing_subscriber::EnvFilter;
+    let default = match (opts.quiet, opts.verbose) {
+        (true, _) => "error",
+        (false, 0) => "warn,trackit=info",
+        (false, 1) => "info,trackit=debug",
+        _ => "debug,trackit=trace",
+    };
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
+    let ansi = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(ansi)
+        .try_init();
 }

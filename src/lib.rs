@@ -5,6 +5,7 @@
 //! Rust and testable without Lua; only `lua` imports mlua.
 
 pub mod cli;
+pub mod commands;
 pub mod diagnose;
 pub mod git;
 pub mod github;
@@ -13,6 +14,7 @@ pub mod logtail;
 pub mod lua;
 pub mod proc;
 pub mod results;
+pub mod settings;
 pub mod slurm;
 
 pub(crate) mod prelude {

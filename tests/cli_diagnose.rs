@@ -1,1 +1,217 @@
+//! `trackit diagnose` and `trackit policy` as a user runs them.
 
+use crate::helper::{data_dir, stderr, stdout, trackit, write};
+
+#[test]
+fn text_output_has_kind_summary_and_numbered_evidence() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = write(
+        dir.path(),
+        "slurm-42.out",
+        "epoch 1\nepoch 2\nslurmstepd: error: Detected 1 oom_kill event in StepId=42.batch. Some of your processes may have been killed by the cgroup out-of-memory handler.\n",
+    );
+    let out = trackit(&["diagnose", log.to_str().unwrap()], dir.path());
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(text.starts_with("oom: "), "{text}");
+    assert!(
+        text.contains("slurm-42.out:3: slurmstepd: error: Detected 1 oom_kill event"),
+        "{text}"
+    );
+    assert!(text.contains("fixable: yes"), "{text}");
+}
+
+#[test]
+fn json_output_is_one_object_with_the_fields() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = write(
+        dir.path(),
+        "job.out",
+        "ModuleNotFoundError: No module named 'yaml'\n",
+    );
+    let out = trackit(&["diagnose", "--json", log.to_str().unwrap()], dir.path());
+    assert_eq!(out.status.code(), Some(0));
+    let text = stdout(&out);
+    assert_eq!(
+        text.trim().lines().count(),
+        1,
+        "exactly one JSON line: {text}"
+    );
+    let v: serde_json::Value = serde_json::from_str(text.trim()).unwrap();
+    for key in ["kind", "summary", "evidence", "captures", "fixable"] {
+        assert!(v.get(key).is_some(), "missing {key}: {v}");
+    }
+    assert_eq!(v["kind"], "missing_dep");
+    assert_eq!(v["captures"]["module"], "yaml");
+    assert_eq!(v["evidence"][0]["line"], 1);
+}
+
+#[test]
+fn scheduler_state_and_exit_code_combine_with_the_log() {
+    let dir = tempfile::tempdir().unwrap();
+    let empty = write(dir.path(), "empty.out", "");
+    let run = |args: &[&str]| {
+        let mut all = vec!["diagnose", "--json"];
+        all.extend_from_slice(args);
+        let out = trackit(&all, dir.path());
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        serde_json::from_str::<serde_json::Value>(stdout(&out).trim()).unwrap()["kind"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let e = empty.to_str().unwrap();
+    assert_eq!(
+        run(&["--state", "OUT_OF_MEMORY", "--exit-code", "0:125", e]),
+        "oom"
+    );
+    assert_eq!(run(&["--state", "TIMEOUT", e]), "timeout");
+    assert_eq!(
+        run(&["--exit-code", "137", e]),
+        "unknown",
+        "exit 137 alone is not oom"
+    );
+    assert_eq!(
+        run(&["--state", "COMPLETED", "--exit-code", "0:0", e]),
+        "none"
+    );
+    let cancel = write(
+        dir.path(),
+        "c.out",
+        "slurmstepd: error: *** JOB 7 ON n1 CANCELLED AT 2024-01-01T00:00:00 ***\n",
+    );
+    assert_eq!(
+        run(&["--state", "CANCELLED", cancel.to_str().unwrap()]),
+        "cancelled"
+    );
+    // Two logs (stdout and stderr) are read together.
+    let progress = write(dir.path(), "o.out", "step 1\nstep 2\n");
+    let err = write(
+        dir.path(),
+        "e.err",
+        "RuntimeError: CUDA out of memory. Tried to allocate 2.00 GiB\n",
+    );
+    assert_eq!(
+        run(&[progress.to_str().unwrap(), err.to_str().unwrap()]),
+        "oom"
+    );
+}
+
+#[test]
+fn exit_codes_usage_unreadable_and_broken_policy() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = write(dir.path(), "job.out", "hello\n");
+    let l = log.to_str().unwrap();
+    assert_eq!(
+        trackit(&["diagnose"], dir.path()).status.code(),
+        Some(2),
+        "no LOG is a usage error"
+    );
+    let out = trackit(&["diagnose", "--state", "EXPLODED", l], dir.path());
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("EXPLODED"));
+    assert_eq!(
+        trackit(&["diagnose", "--exit-code", "x:y", l], dir.path())
+            .status
+            .code(),
+        Some(2)
+    );
+    let out = trackit(&["diagnose", "/nonexistent/slurm-1.out"], dir.path());
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("/nonexistent/slurm-1.out"),
+        "{}",
+        stderr(&out)
+    );
+    let out = trackit(&["diagnose", dir.path().to_str().unwrap()], dir.path());
+    assert_eq!(out.status.code(), Some(1), "a directory is not a log");
+    let bad = write(dir.path(), "bad.lua", "return {\n  rules = {\n}\n");
+    let out = trackit(
+        &["diagnose", "--policy", bad.to_str().unwrap(), l],
+        dir.path(),
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("bad.lua:4"), "{}", stderr(&out));
+}
+
+#[test]
+fn repository_policy_is_picked_up() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join(".git")).unwrap();
+    write(
+        dir.path(),
+        ".trackit/policy.lua",
+        "local base = require('trackit.default')\nreturn trackit.extend(base, { rules = { quota = { kind = 'disk_quota', priority = 99, patterns = { 'LAB QUOTA' } } } })\n",
+    );
+    let sub = dir.path().join("sub");
+    std::fs::create_dir(&sub).unwrap();
+    let log = write(&sub, "job.out", "LAB QUOTA reached\n");
+    let out = trackit(&["diagnose", "--json", log.to_str().unwrap()], &sub);
+    let v: serde_json::Value = serde_json::from_str(stdout(&out).trim()).unwrap();
+    assert_eq!(v["kind"], "disk_quota", "{}", stderr(&out));
+}
+
+#[test]
+fn policy_check_reports_ok_or_file_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = write(
+        dir.path(),
+        "good.lua",
+        "local base = require('trackit.default')\nreturn trackit.extend(base, {})\n",
+    );
+    let out = trackit(&["policy", "check", good.to_str().unwrap()], dir.path());
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(stdout(&out).starts_with("ok: "));
+    let bad = write(
+        dir.path(),
+        "bad.lua",
+        "return {\n  diagnose = function(ctx)\n    return ctx.result.kind .. nil\n  end,\n}\n",
+    );
+    let out = trackit(&["policy", "check", bad.to_str().unwrap()], dir.path());
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("bad.lua:3"),
+        "a hook that fails at run time is caught by check: {}",
+        stderr(&out)
+    );
+    let out = trackit(&["policy", "check", "/nonexistent.lua"], dir.path());
+    assert_eq!(out.status.code(), Some(1));
+}
+
+#[test]
+fn policy_test_runs_the_corpus_and_reports_failures() {
+    let corpus = data_dir().join("corpus");
+    let out = trackit(&["policy", "test", corpus.to_str().unwrap()], &corpus);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    assert!(
+        stdout(&out).contains("33 passed, 0 failed"),
+        "{}",
+        stdout(&out)
+    );
+
+    // A lab's own cases, named <anything>-<kind>.log; one is wrong on purpose.
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "cases/a-oom.log", "CUDA out of memory\n");
+    write(dir.path(), "cases/b-timeout.log", "Segmentation fault\n");
+    let out = trackit(
+        &[
+            "policy",
+            "test",
+            "--json",
+            dir.path().join("cases").to_str().unwrap(),
+        ],
+        dir.path(),
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_str(stdout(&out).trim()).unwrap();
+    assert_eq!(
+        (v["passed"].as_u64(), v["failed"].as_u64()),
+        (Some(1), Some(1))
+    );
+}

@@ -1,1 +1,497 @@
+//! The Lua host and the default policy: the real corpus, realistic failure lines, the sandbox,
+//! and policies a lab writes without recompiling.
 
+use crate::helper::{data_dir, write};
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+use trackit::diagnose::Input;
+use trackit::job::{ExitStatus, JobInfo, JobState};
+use trackit::logtail::{read_tail, LogTail, TailOptions};
+use trackit::lua::{GuardedPolicy, Host, PolicySource};
+
+fn lines(text: &str) -> LogTail {
+    LogTail {
+        path: PathBuf::from("job.out"),
+        file_size: text.len() as u64,
+        start_offset: 0,
+        complete: true,
+        lines: text.lines().map(str::to_string).collect(),
+    }
+}
+
+fn diagnose_text(
+    host: &Host,
+    text: &str,
+    state: Option<&str>,
+    exit: Option<&str>,
+) -> trackit::diagnose::Diagnosis {
+    host.diagnose(&Input {
+        logs: vec![lines(text)],
+        state: state.map(|s| s.parse::<JobState>().unwrap()),
+        exit: exit.map(|e| e.parse::<ExitStatus>().unwrap()),
+        ..Default::default()
+    })
+    .unwrap()
+}
+
+#[test]
+fn every_corpus_log_is_diagnosed_right() {
+    let corpus = data_dir().join("corpus");
+    let labels: Vec<serde_json::Value> =
+        serde_json::from_str(&std::fs::read_to_string(corpus.join("labels.json")).unwrap())
+            .unwrap();
+    assert_eq!(labels.len(), 33);
+    let host = Host::builtin();
+    let mut wrong = Vec::new();
+    for entry in &labels {
+        let file = entry["file"].as_str().unwrap();
+        let label = entry["label"].as_str().unwrap();
+        let expected = match label {
+            "preemption" => "preempted",
+            "not_a_failure" => "none",
+            other => other,
+        };
+        let tail = read_tail(&corpus.join(file), TailOptions::default()).unwrap();
+        let d = host
+            .diagnose(&Input {
+                logs: vec![tail],
+                ..Default::default()
+            })
+            .unwrap();
+        if d.kind != expected {
+            wrong.push(format!(
+                "{file}: expected {expected}, got {} ({})",
+                d.kind, d.summary
+            ));
+        }
+        assert!(!d.evidence.is_empty(), "{file}: a diagnosis needs evidence");
+    }
+    assert!(wrong.is_empty(), "misdiagnosed:\n{}", wrong.join("\n"));
+}
+
+/// Lines as real tools print them (SLURM 22-24, PyTorch 2.x, Lmod, Apptainer, Docker, bash),
+/// including the combinations the issue names.
+#[test]
+fn realistic_failures_across_tools() {
+    let host = Host::builtin();
+    let cases: &[(&str, Option<&str>, Option<&str>, &str)] = &[
+        ("slurmstepd: error: Detected 1 oom_kill event in StepId=1234.batch. Some of your processes may have been killed by the cgroup out-of-memory handler.", None, None, "oom"),
+        ("", Some("OUT_OF_MEMORY"), Some("0:125"), "oom"),
+        ("", Some("FAILED"), Some("137"), "unknown"),
+        ("epoch 3 loss 0.2\nKilled", None, Some("137"), "oom"),
+        ("slurmstepd: error: *** JOB 1234 ON node01 CANCELLED AT 2024-03-01T10:00:00 DUE TO TIME LIMIT ***\nKilled", None, None, "timeout"),
+        ("slurmstepd: error: *** JOB 1234 ON node01 CANCELLED AT 2024-03-01T10:00:00 ***", None, None, "cancelled"),
+        ("slurmstepd: error: *** JOB 1234 ON node01 CANCELLED AT 2024-03-01T10:00:00 ***", Some("CANCELLED"), Some("0:15"), "cancelled"),
+        ("slurmstepd: error: *** JOB 1234 ON node01 CANCELLED AT 2024-03-01T10:00:00 DUE TO PREEMPTION ***", None, None, "preempted"),
+        ("slurmstepd: error: *** JOB 1234 ON node07 CANCELLED AT 2024-03-01T10:00:00 DUE TO NODE FAILURE, SEE SLURMCTLD LOG FOR DETAILS ***", None, None, "node_fail"),
+        ("torch.OutOfMemoryError: CUDA out of memory. Tried to allocate 20.00 MiB. GPU 0 has a total capacity of 79.15 GiB of which 3.06 MiB is free.", None, None, "oom"),
+        ("Traceback (most recent call last):\n  File \"train.py\", line 3, in <module>\n    import sklearn\nModuleNotFoundError: No module named 'sklearn'", None, None, "missing_dep"),
+        ("/var/spool/slurmd/job123/slurm_script: line 10: conda: command not found", None, None, "missing_dep"),
+        ("sh: 1: nvidia-smi: not found", None, None, "missing_dep"),
+        ("ImportError: libcudnn.so.8: cannot open shared object file: No such file or directory", None, None, "missing_dep"),
+        ("Lmod has detected the following error:  The following module(s) are unknown: \"cuda/12.9\"", None, None, "missing_dep"),
+        ("OSError: [Errno 28] No space left on device: '/scratch/u/ckpt/model.pt'", None, None, "disk_quota"),
+        ("FATAL:   could not open image /home/u/img.sif: failed to retrieve path for /home/u/img.sif: lstat /home/u/img.sif: no such file or directory", None, None, "container"),
+        ("docker: Error response from daemon: pull access denied for myimg, repository does not exist or may require 'docker login'.", None, None, "container"),
+        ("FATAL:   Unable to handle docker://pytorch/pytorch uri: failed to get checksum for docker://pytorch/pytorch: Get \"https://registry-1.docker.io/v2/\": net/http: TLS handshake timeout", None, None, "container"),
+        ("sbatch: error: Batch job submission failed: Requested node configuration is not available", None, None, "submit_error"),
+        ("[rank0]:[E ProcessGroupNCCL.cpp:616] [Rank 0] Watchdog caught collective operation timeout: WorkNCCL(SeqNum=1, OpType=ALLREDUCE, NumelIn=1, NumelOut=1, Timeout(ms)=600000) ran for 600037 milliseconds before timing out.", Some("FAILED"), Some("1:0"), "distributed"),
+        ("RuntimeError: NCCL error in: ../torch/csrc/distributed/c10d/NCCLUtils.hpp:219, unhandled cuda error, NCCL version 2.14.3", None, None, "distributed"),
+        ("srun: error: node1: task 0: Segmentation fault", None, None, "segfault"),
+        ("Traceback (most recent call last):\n  File \"train.py\", line 9, in <module>\n    y = batch['label']\nKeyError: 'label'", None, None, "user_code"),
+        ("slurmstepd: error: Could not open stdout file /home/u/logs/slurm-123.out: No such file or directory", None, None, "path_error"),
+        ("Epoch 3: 100%|██████████| 50/50 [00:03<00:00, 14.2it/s, loss=0.112]\nTraining completed. Saved model to out/model.pt", None, None, "none"),
+        ("Epoch 3: 100%|██████████| 50/50 [00:03<00:00, 14.2it/s, loss=0.112]", Some("COMPLETED"), Some("0:0"), "none"),
+        ("all good", Some("FAILED"), Some("1:0"), "unknown"),
+    ];
+    let mut wrong = Vec::new();
+    for (text, state, exit, expected) in cases {
+        let d = diagnose_text(&host, text, *state, *exit);
+        if d.kind != *expected {
+            wrong.push(format!(
+                "{text:?} state={state:?} exit={exit:?}: expected {expected}, got {} via {:?}",
+                d.kind, d.rule
+            ));
+        }
+    }
+    assert!(wrong.is_empty(), "misdiagnosed:\n{}", wrong.join("\n"));
+}
+
+#[test]
+fn captures_carry_what_a_fixer_needs() {
+    let host = Host::builtin();
+    let d = diagnose_text(
+        &host,
+        "ModuleNotFoundError: No module named 'cv2'",
+        None,
+        None,
+    );
+    assert_eq!(d.captures["module"], "cv2");
+    assert!(d.fixable);
+    assert_eq!(d.summary, "Python module cv2 is not installed");
+    let d = diagnose_text(
+        &host,
+        "slurmstepd: error: *** JOB 1 ON node07 CANCELLED AT 2024-03-01T10:00:00 DUE TO NODE FAILURE ***",
+        None,
+        None,
+    );
+    assert_eq!(d.captures["node"], "node07");
+    // Scheduler facts (ReqMem, MaxRSS) reach the captures.
+    let input = Input {
+        logs: vec![lines("")],
+        state: Some(JobState::OutOfMemory),
+        exit: Some("0:125".parse().unwrap()),
+        job: Some(JobInfo {
+            req_mem_bytes: Some(100 << 20),
+            max_rss_bytes: Some(99 << 20),
+            ..Default::default()
+        }),
+        ..Default::default()
+    };
+    let d = host.diagnose(&input).unwrap();
+    assert_eq!(
+        (
+            d.captures["mem_requested"].as_str(),
+            d.captures["mem_used"].as_str()
+        ),
+        ("100M", "99M")
+    );
+    assert_eq!(d.evidence[0].source, "scheduler");
+}
+
+#[test]
+fn default_hook_uses_maxrss_against_reqmem() {
+    let host = Host::builtin();
+    let input = Input {
+        logs: vec![lines("nothing useful here")],
+        state: Some(JobState::Failed),
+        exit: Some("1:0".parse().unwrap()),
+        job: Some(JobInfo {
+            req_mem_bytes: Some(1 << 30),
+            max_rss_bytes: Some(1020 << 20),
+            ..Default::default()
+        }),
+        ..Default::default()
+    };
+    let d = host.diagnose(&input).unwrap();
+    assert_eq!(d.kind, "oom", "{d:?}");
+    assert_eq!(d.rule.as_deref(), Some("maxrss_at_request"));
+}
+
+fn load_file(
+    dir: &tempfile::TempDir,
+    name: &str,
+    src: &str,
+) -> Result<Host, trackit::lua::PolicyError> {
+    let path = write(dir.path(), name, src);
+    Host::load(&PolicySource::File(path))
+}
+
+#[test]
+fn syntax_error_names_file_and_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let err = load_file(
+        &dir,
+        "bad.lua",
+        "return {\n  rules = {\n    x = { kind = 'oom' \n  end\n}",
+    )
+    .unwrap_err();
+    let text = err.to_string();
+    assert!(text.contains("bad.lua:4"), "{text}");
+    assert_eq!(err.hook, "load");
+}
+
+#[test]
+fn runtime_error_in_hook_names_hook_line_and_traceback() {
+    let dir = tempfile::tempdir().unwrap();
+    let host = load_file(
+        &dir,
+        "hooky.lua",
+        "local base = require('trackit.default')\nreturn trackit.extend(base, {\n  diagnose = function(ctx)\n    return ctx.missing.field\n  end,\n})\n",
+    )
+    .unwrap();
+    let err = host
+        .diagnose(&Input {
+            logs: vec![lines("x")],
+            ..Default::default()
+        })
+        .unwrap_err();
+    let text = err.to_string();
+    assert_eq!(err.hook, "diagnose");
+    assert!(text.contains("hooky.lua:4"), "{text}");
+    assert!(text.contains("traceback"), "{text}");
+}
+
+#[test]
+fn runaway_loops_stop_within_a_second() {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, body) in [
+        ("loop.lua", "while true do end"),
+        (
+            "coro.lua",
+            "local co = coroutine.wrap(function() while true do end end) co()",
+        ),
+        ("busy.lua", "local x = 0 for i = 1, 1e12 do x = x + i end"),
+    ] {
+        let src = format!("return {{ diagnose = function(ctx) {body} end }}");
+        let host = load_file(&dir, name, &src).unwrap();
+        let start = Instant::now();
+        let err = host
+            .diagnose(&Input {
+                logs: vec![lines("x")],
+                ..Default::default()
+            })
+            .unwrap_err();
+        let took = start.elapsed();
+        assert!(took < Duration::from_secs(1), "{name}: took {took:?}");
+        let text = err.to_string();
+        assert!(
+            text.contains("time limit") || text.contains("instruction budget"),
+            "{name}: {text}"
+        );
+    }
+    // A loop at load time is stopped too.
+    let start = Instant::now();
+    let err = load_file(&dir, "loadloop.lua", "while true do end\nreturn {}").unwrap_err();
+    assert!(start.elapsed() < Duration::from_secs(1));
+    assert!(err.to_string().contains("loadloop.lua"), "{err}");
+}
+
+#[test]
+fn memory_bomb_stops_and_host_survives() {
+    let dir = tempfile::tempdir().unwrap();
+    let host = load_file(
+        &dir,
+        "bomb.lua",
+        "return { diagnose = function(ctx)\n  if ctx.log == 'bomb' then local t = {} while true do t[#t+1] = string.rep('x', 1e6) .. #t end end\n  return nil\nend }",
+    )
+    .unwrap();
+    let err = host
+        .diagnose(&Input {
+            logs: vec![lines("bomb")],
+            ..Default::default()
+        })
+        .unwrap_err();
+    assert!(err.to_string().contains("memory"), "{err}");
+    // The same host still answers afterwards.
+    let d = host
+        .diagnose(&Input {
+            logs: vec![lines("Segmentation fault")],
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(d.kind, "none", "this policy has no rules of its own");
+}
+
+#[test]
+fn sandbox_has_no_io_os_debug_or_file_loading() {
+    let dir = tempfile::tempdir().unwrap();
+    let host = load_file(
+        &dir,
+        "probe.lua",
+        r#"
+        assert(os == nil, "os present")
+        assert(io == nil, "io present")
+        assert(debug == nil, "debug present")
+        assert(dofile == nil and loadfile == nil, "file loaders present")
+        assert(package.loadlib == nil and package.cpath == "", "C loaders present")
+        assert(not pcall(require, "os"), "require('os') worked")
+        assert(not pcall(require, "io"), "require('io') worked")
+        assert(load(string.char(27) .. "Lua") == nil, "binary chunk accepted")
+        assert(trackit.env("GH_TOKEN") == nil, "secret env visible")
+        return { rules = {} }
+        "#,
+    );
+    host.unwrap();
+    let err = load_file(
+        &dir,
+        "exec.lua",
+        "os.execute('touch /tmp/trackit-pwned')\nreturn {}",
+    )
+    .unwrap_err();
+    assert!(err.to_string().contains("exec.lua:1"), "{err}");
+    assert!(!std::path::Path::new("/tmp/trackit-pwned").exists());
+}
+
+#[test]
+fn custom_rule_and_kind_work_without_recompiling() {
+    let dir = tempfile::tempdir().unwrap();
+    let host = load_file(
+        &dir,
+        "lab.lua",
+        r#"
+        local base = require("trackit.default")
+        return trackit.extend(base, {
+          rules = {
+            license_busy = {
+              kind = "license_busy", priority = 95,
+              patterns = { [=[FLEXlm: all (?P<count>\d+) licenses of (?P<feature>\w+) are in use]=] },
+              summary = "license {feature} busy", fixable = true,
+            },
+            generic_error = false,   -- this lab does not want the catch-all
+          },
+        })
+        "#,
+    )
+    .unwrap();
+    let d = diagnose_text(
+        &host,
+        "Error: FLEXlm: all 4 licenses of MATLAB are in use",
+        None,
+        None,
+    );
+    assert_eq!(d.kind, "license_busy");
+    assert_eq!(d.summary, "license MATLAB busy");
+    assert_eq!(d.captures["count"], "4");
+    assert!(d.fixable);
+    // Inherited rules still work; the removed one is gone.
+    assert_eq!(
+        diagnose_text(
+            &host,
+            "srun: error: node1: task 0: Segmentation fault",
+            None,
+            None
+        )
+        .kind,
+        "segfault"
+    );
+    assert_eq!(
+        diagnose_text(&host, "ERROR: something odd", None, None).kind,
+        "none"
+    );
+}
+
+#[test]
+fn policy_can_require_sibling_modules_and_override_diagnosis() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "lab/helpers.lua",
+        "return { kind = function() return 'user_code' end }",
+    );
+    let host = load_file(
+        &dir,
+        "p.lua",
+        r#"
+        local h = require("lab.helpers")
+        local base = require("trackit.default")
+        return trackit.extend(base, {
+          diagnose = function(ctx)
+            if ctx.result.kind == "segfault" and ctx.log:find("my_extension", 1, true) then
+              return { kind = h.kind(), summary = "our extension crashed: rebuild it" }
+            end
+          end,
+        })
+        "#,
+    )
+    .unwrap();
+    let d = diagnose_text(
+        &host,
+        "my_extension.so\nSegmentation fault (core dumped)",
+        None,
+        None,
+    );
+    assert_eq!(
+        (d.kind.as_str(), d.summary.as_str()),
+        ("user_code", "our extension crashed: rebuild it")
+    );
+    assert_eq!(d.decided_by.as_deref(), Some("policy diagnose hook"));
+    assert!(!d.fixable);
+}
+
+#[test]
+fn bad_policies_get_clear_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let err = load_file(
+        &dir,
+        "typo.lua",
+        "return {\n  diagnosee = function() end,\n}",
+    )
+    .unwrap_err();
+    assert!(
+        err.to_string().contains("unknown policy key 'diagnosee'"),
+        "{err}"
+    );
+    assert_eq!(
+        err.location.as_deref().map(|l| l.ends_with("typo.lua:2")),
+        Some(true),
+        "{err:?}"
+    );
+
+    let err = load_file(&dir, "regex.lua", "return {\n  rules = {\n    broken = { kind = 'oom', patterns = { '(unclosed' } },\n  },\n}").unwrap_err();
+    let text = err.to_string();
+    assert!(
+        text.contains("rule 'broken'") && text.contains("regex.lua:3"),
+        "{text}"
+    );
+
+    let err = load_file(
+        &dir,
+        "field.lua",
+        "return { rules = { r = { kind = 'oom', pattern = { 'x' } } } }",
+    )
+    .unwrap_err();
+    assert!(err.to_string().contains("unknown field `pattern`"), "{err}");
+
+    let err = load_file(&dir, "nil.lua", "local x = 1").unwrap_err();
+    assert!(err.to_string().contains("must return a table"), "{err}");
+
+    let err = load_file(
+        &dir,
+        "ret.lua",
+        "return { diagnose = function() return { kind = 5 } end }",
+    )
+    .unwrap()
+    .diagnose(&Input {
+        logs: vec![lines("x")],
+        ..Default::default()
+    })
+    .unwrap_err();
+    assert!(
+        err.to_string().contains("returned an invalid value"),
+        "{err}"
+    );
+}
+
+#[test]
+fn guarded_policy_falls_back_to_builtin_and_records_the_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(
+        dir.path(),
+        "broken.lua",
+        "return { diagnose = function(ctx) error('lab bug') end }",
+    );
+    let mut guarded = GuardedPolicy::load(&PolicySource::File(path.clone()));
+    let d = guarded.diagnose(&Input {
+        logs: vec![lines("CUDA out of memory")],
+        ..Default::default()
+    });
+    assert_eq!(
+        d.kind, "oom",
+        "the built-in rules decide when the policy fails"
+    );
+    let errors = guarded.take_errors();
+    assert_eq!(errors.len(), 1);
+    assert!(errors[0].to_string().contains("lab bug"));
+
+    let syntax = write(dir.path(), "syntax.lua", "return {");
+    let mut guarded = GuardedPolicy::load(&PolicySource::File(syntax));
+    let d = guarded.diagnose(&Input {
+        logs: vec![lines("Segmentation fault")],
+        ..Default::default()
+    });
+    assert_eq!(d.kind, "segfault");
+    assert_eq!(guarded.take_errors().len(), 1);
+}
+
+#[test]
+fn shipped_policies_load() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    for entry in std::fs::read_dir(root.join("policies")).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().and_then(|e| e.to_str()) == Some("lua") {
+            Host::load(&PolicySource::File(path.clone()))
+                .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        }
+    }
+}

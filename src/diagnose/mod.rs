@@ -8,6 +8,7 @@ use crate::logtail::LogTail;
 use regex::{Regex, RegexSet, RegexSetBuilder};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
+use std::sync::OnceLock;
 
 /// The diagnosis kinds trackit knows. Policies may add their own (any `snake_case` word).
 pub const KINDS: [&str; 15] = [
@@ -145,8 +146,9 @@ pub struct RuleError {
 
 struct CompiledRule {
     spec: RuleSpec,
-    /// Per pattern: the regex, for captures on lines the set matched.
-    regexes: Vec<Regex>,
+    /// Per pattern: the regex, for captures on lines the set matched. Compiled on first use:
+    /// most rules never match, and compiling every pattern twice would double start-up time.
+    regexes: Vec<OnceLock<Regex>>,
     states: Vec<JobState>,
     exit_codes: Vec<ExitMatch>,
 }
@@ -241,8 +243,7 @@ impl RuleSet {
             }
             let mut regexes = Vec::new();
             for (pi, p) in spec.patterns.iter().enumerate() {
-                let re = Regex::new(p).map_err(|e| err(format!("invalid pattern {p:?}: {e}")))?;
-                regexes.push(re);
+                regexes.push(OnceLock::new());
                 sources.push(p.clone());
                 owners.push(Owner::Match {
                     rule: ri,
@@ -250,7 +251,6 @@ impl RuleSet {
                 });
             }
             for p in &spec.unless {
-                Regex::new(p).map_err(|e| err(format!("invalid 'unless' pattern {p:?}: {e}")))?;
                 sources.push(p.clone());
                 owners.push(Owner::Veto { rule: ri });
             }
@@ -277,9 +277,26 @@ impl RuleSet {
         let set = RegexSetBuilder::new(&sources)
             .size_limit(64 << 20)
             .build()
-            .map_err(|e| RuleError {
-                rule: "(all)".into(),
-                message: e.to_string(),
+            .map_err(|set_err| {
+                // Name the rule and pattern that broke the set.
+                for (src, owner) in sources.iter().zip(&owners) {
+                    if let Err(e) = Regex::new(src) {
+                        let (Owner::Match { rule, .. } | Owner::Veto { rule }) = *owner;
+                        let what = if matches!(owner, Owner::Veto { .. }) {
+                            "'unless' pattern"
+                        } else {
+                            "pattern"
+                        };
+                        return RuleError {
+                            rule: rules[rule].spec.name.clone(),
+                            message: format!("invalid {what} {src:?}: {e}"),
+                        };
+                    }
+                }
+                RuleError {
+                    rule: "(all)".into(),
+                    message: set_err.to_string(),
+                }
             })?;
         Ok(RuleSet {
             rules,
@@ -375,7 +392,7 @@ impl RuleSet {
 
     fn conditions_hold(&self, ri: usize, hits: &[Hit], input: &Input) -> bool {
         let rule = &self.rules[ri];
-        if !rule.regexes.is_empty() && hits.is_empty() {
+        if !rule.spec.patterns.is_empty() && hits.is_empty() {
             return false;
         }
         if !rule.states.is_empty() && !input.state.is_some_and(|s| rule.states.contains(&s)) {
@@ -415,8 +432,11 @@ impl RuleSet {
             for h in &hits[ri] {
                 let log = &input.logs[h.log];
                 let text = &log.lines[h.line];
-                if let Some(caps) = r.regexes[h.pattern].captures(text) {
-                    for name in r.regexes[h.pattern].capture_names().flatten() {
+                let re = r.regexes[h.pattern].get_or_init(|| {
+                    Regex::new(&r.spec.patterns[h.pattern]).expect("compiled in the set already")
+                });
+                if let Some(caps) = re.captures(text) {
+                    for name in re.capture_names().flatten() {
                         if let Some(m) = caps.name(name) {
                             captures
                                 .entry(name.to_string())
@@ -611,7 +631,7 @@ fn render_summary(
                         .or_else(|| captures.get(key).cloned()),
                     _ => captures.get(key).cloned(),
                 };
-                out.push_str(value.as_deref().unwrap_or("?"));
+                out.push_str(value.as_deref().unwrap_or(""));
                 rest = &after[close + 1..];
             }
             None => {
@@ -621,7 +641,8 @@ fn render_summary(
         }
     }
     out.push_str(rest);
-    out
+    // A capture that was absent leaves a dangling separator: "raised X: " -> "raised X".
+    out.trim_end_matches([' ', ':', ',']).to_string()
 }
 
 fn shorten(s: &str, max: usize) -> String {

@@ -1,0 +1,32 @@
+//! One file per subcommand. Each returns the process exit code or an error (exit 1).
+
+mod diagnose;
+mod policy;
+
+use crate::cli::{Cli, Command, PolicyCommand};
+use anyhow::Result;
+use std::process::ExitCode;
+
+pub fn dispatch(cli: Cli) -> Result<ExitCode> {
+    let global = cli.global;
+    match cli.command {
+        Command::Diagnose(args) => diagnose::run(&global, args),
+        Command::Policy(PolicyCommand::Check { file }) => policy::check(&file),
+        Command::Policy(PolicyCommand::Test {
+            policy,
+            json,
+            cases,
+        }) => policy::test(
+            policy.as_deref().or(global.policy.as_deref()),
+            &cases,
+            json || global.json,
+        ),
+    }
+}
+
+/// Loads the policy the user asked for (or the repository's, or the built-in one).
+pub(crate) fn load_policy(explicit: Option<&std::path::Path>) -> Result<crate::lua::Host> {
+    let cwd = std::env::current_dir()?;
+    let source = crate::lua::resolve(explicit, &cwd);
+    Ok(crate::lua::Host::load(&source)?)
+}
