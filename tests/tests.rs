@@ -2,5 +2,6 @@
 mod helper;
 
 mod cli_diagnose;
+mod lua_types;
 mod policy;
 mod tail_reader;

@@ -143,6 +143,26 @@ impl Host {
         &self.rules
     }
 
+    /// Every function reachable from the `trackit` table, as `trackit.ns.name`, sorted.
+    pub fn api_functions(&self) -> Vec<String> {
+        fn walk(t: &Table, prefix: &str, depth: usize, out: &mut Vec<String>) {
+            for (k, v) in t.pairs::<String, Value>().flatten() {
+                let name = format!("{prefix}.{k}");
+                match v {
+                    Value::Function(_) => out.push(name),
+                    Value::Table(sub) if depth < 3 => walk(&sub, &name, depth + 1, out),
+                    _ => {}
+                }
+            }
+        }
+        let mut out = Vec::new();
+        if let Ok(t) = self.lua.globals().get::<Table>("trackit") {
+            walk(&t, "trackit", 0, &mut out);
+        }
+        out.sort();
+        out
+    }
+
     /// Memory the Lua state holds, in bytes.
     pub fn used_memory(&self) -> usize {
         self.lua.used_memory()

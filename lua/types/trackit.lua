@@ -1,0 +1,272 @@
+---@meta trackit
+-- Type definitions of trackit's Lua API and policy contract, for lua-language-server.
+-- Point your editor at this folder (`trackit init` writes a .luarc.json that does).
+-- A test fails when a registered function is missing here, or a function here is not registered.
+error("Cannot require a meta file")
+
+---@class trackit
+---@field version string trackit's version
+trackit = {}
+
+------------------------------------------------------------------------ closed sets
+
+---@alias trackit.JobState "PENDING"|"RUNNING"|"COMPLETED"|"FAILED"|"TIMEOUT"|"OUT_OF_MEMORY"|"CANCELLED"|"NODE_FAIL"|"PREEMPTED"|"BOOT_FAIL"|"DEADLINE"
+
+---@alias trackit.Kind "oom"|"timeout"|"missing_dep"|"path_error"|"container"|"disk_quota"|"preempted"|"node_fail"|"cancelled"|"submit_error"|"distributed"|"segfault"|"user_code"|"unknown"|"none"|string
+
+------------------------------------------------------------------------ the policy contract
+
+--- A policy file returns this table. Unknown keys fail the load (typos are caught).
+---@class trackit.Policy
+---@field name? string
+---@field description? string
+---@field settings? trackit.Settings
+---@field rules? table<string, trackit.Rule|false> rules by name; `false` removes an inherited rule
+---@field diagnose? fun(ctx: trackit.DiagnoseCtx): trackit.DiagnosisOverride|nil may override the rules' result
+---@field fixers? table<string, fun(ctx: trackit.FixCtx): trackit.Fix|nil> per diagnosis kind
+---@field format_table? fun(ctx: table): string renders the results table (markdown)
+---@field render_pr? fun(ctx: table): string renders the pull request body (markdown)
+---@field find_doc? fun(ctx: table): string|nil path of the experiment doc
+---@field commit_message? fun(ctx: table): string
+
+--- A diagnosis rule, declared as data. Patterns use Rust regex syntax (`(?i)` for case
+--- insensitivity, `(?P<name>...)` for captures) and are matched line by line against the cleaned
+--- log tail. A rule matches when every condition it states holds.
+---@class trackit.Rule
+---@field kind trackit.Kind
+---@field priority? integer higher wins; ties go to the earliest evidence
+---@field patterns? string[] any of these matching a line
+---@field unless? string[] any of these matching a line vetoes the rule
+---@field states? trackit.JobState[] the scheduler state must be one of these
+---@field exit_codes? string[] `N` (exit code), `N:S` (code and signal) or `:S` (signal)
+---@field summary? string one line; `{capture}`, `{line}`, `{state}`, `{exit_code}` are filled in
+---@field fixable? boolean overrides `settings.fixable_kinds` for this rule
+---@field captures? table<string, string> fixed captures added when the rule wins
+
+---@class trackit.Settings
+---@field log_window_kib? integer how much of each log's tail the diagnosis reads (default 256)
+---@field max_line? integer longer lines are cut (default 4096 bytes)
+---@field max_attempts? integer attempts before the failure report (default 3)
+---@field fixable_kinds? trackit.Kind[]
+---@field poll? trackit.PollSettings
+---@field limits? trackit.Limits
+---@field caps? trackit.Caps site-wide caps for fixers
+---@field partitions? table<string, trackit.Caps> per-partition caps
+---@field dispatch_workflow? string workflow that `trackit sbatch` dispatches when the repo has it
+---@field metrics? string[] metrics to collect
+---@field metric_goals? table<string, "min"|"max">
+---@field results? string result files: a file, folder or glob
+
+---@class trackit.PollSettings
+---@field first_s? number first scheduler check after this many seconds (default 15)
+---@field growth? number interval factor while nothing changes (default 1.5)
+---@field max_s? number longest interval (default 180)
+---@field min_s? number never two scheduler calls closer than this (default 5)
+
+---@class trackit.Limits
+---@field memory_mb? integer Lua memory (default 64, at most 1024)
+---@field instructions? integer VM instructions per hook call (default 20e6)
+---@field timeout_ms? integer time per hook call, not counting trackit's own functions (default 500)
+
+---@class trackit.Caps
+---@field max_mem? string e.g. "256G"
+---@field max_time? string e.g. "2-00:00:00"
+---@field max_gpus? integer
+---@field max_cpus? integer
+
+---@class trackit.Evidence
+---@field source "log"|"scheduler"
+---@field file? string
+---@field line? integer 1-based (in the tail window when the file was larger than it)
+---@field text string
+---@field rule? string
+
+---@class trackit.Diagnosis
+---@field kind trackit.Kind
+---@field summary string
+---@field evidence trackit.Evidence[]
+---@field captures table<string, string>
+---@field fixable boolean
+---@field rule? string the rule that decided
+---@field decided_by? string set when a hook changed the result
+
+--- What a `diagnose` hook may return: at least `kind`; the rest is kept or derived.
+---@class trackit.DiagnosisOverride
+---@field kind trackit.Kind
+---@field summary? string
+---@field evidence? trackit.Evidence[]
+---@field captures? table<string, string|number>
+---@field fixable? boolean
+---@field rule? string
+---@field decided_by? string
+
+---@class trackit.LogTail
+---@field path string
+---@field complete boolean true when the whole file fit in the window
+---@field lines string[]
+
+---@class trackit.JobInfo
+---@field id string
+---@field state? trackit.JobState
+---@field exit? {code: integer, signal?: integer}
+---@field name? string
+---@field elapsed_s? integer
+---@field timelimit_s? integer
+---@field max_rss_bytes? integer
+---@field req_mem_bytes? integer
+---@field cpu_time_s? integer
+---@field cpus? integer
+---@field node_list? string
+---@field reason? string
+
+---@class trackit.DiagnoseCtx
+---@field result trackit.Diagnosis the rule engine's diagnosis
+---@field state? trackit.JobState
+---@field exit_code? string `N:S` or `N`
+---@field reasons string[]
+---@field logs trackit.LogTail[]
+---@field log string all lines joined with newlines
+---@field job? trackit.JobInfo
+
+---@class trackit.FixCtx
+---@field diagnosis trackit.Diagnosis
+---@field job? trackit.JobInfo
+---@field attempt integer
+---@field settings trackit.Settings
+
+---@class trackit.Fix
+---@field edits table[] edits as data; trackit validates and applies them
+---@field note? string
+
+------------------------------------------------------------------------ functions (Rust)
+
+--- Reads an environment variable. Names that look like secrets (`*TOKEN*`, `*SECRET*`, ...)
+--- always read as nil.
+---@param name string
+---@return string|nil
+function trackit.env(name) end
+
+--- Seconds since the Unix epoch.
+---@return number
+function trackit.now() end
+
+---@class trackit.log
+trackit.log = {}
+
+---@param msg string
+function trackit.log.debug(msg) end
+---@param msg string
+function trackit.log.info(msg) end
+---@param msg string
+function trackit.log.warn(msg) end
+---@param msg string
+function trackit.log.error(msg) end
+
+--- The cleaned tail of a log file (`\r` progress collapsed, ANSI stripped).
+---@param path string
+---@param opts? {bytes?: integer}
+---@return {lines: string[], complete: boolean, size: integer}|nil tail
+---@return string|nil err
+function trackit.log.tail(path, opts) end
+
+---@class trackit.re
+trackit.re = {}
+
+--- Captures of the first match (numbered and named), or nil.
+---@param text string
+---@param pattern string Rust regex syntax
+---@return table<integer|string, string>|nil
+function trackit.re.match(text, pattern) end
+
+---@param text string
+---@param pattern string
+---@return boolean
+function trackit.re.is_match(text, pattern) end
+
+--- 1-based inclusive bounds of the first match, or nil.
+---@param text string
+---@param pattern string
+---@return integer|nil start
+---@return integer|nil finish
+function trackit.re.find(text, pattern) end
+
+--- Replaces every match; `$1` and `$name` expand.
+---@param text string
+---@param pattern string
+---@param replacement string
+---@return string
+function trackit.re.replace(text, pattern, replacement) end
+
+---@class trackit.json
+trackit.json = {}
+
+---@param value any
+---@return string
+function trackit.json.encode(value) end
+
+---@param text string
+---@return any|nil value
+---@return string|nil err
+function trackit.json.decode(text) end
+
+---@class trackit.fs
+trackit.fs = {}
+
+---@param path string
+---@return boolean
+function trackit.fs.exists(path) end
+
+---@param path string
+---@return boolean
+function trackit.fs.is_dir(path) end
+
+--- Reads a file (at most 4 MiB). Policies cannot write: edits are returned as data.
+---@param path string
+---@return string|nil content
+---@return string|nil err
+function trackit.fs.read(path) end
+
+---@class trackit.units
+trackit.units = {}
+
+--- "16G" -> bytes; plain numbers are MiB, as in `--mem`.
+---@param text string
+---@return integer|nil
+function trackit.units.parse_mem(text) end
+
+--- bytes -> "16G" (the largest unit that keeps an integer).
+---@param bytes number
+---@return string
+function trackit.units.format_mem(bytes) end
+
+--- SLURM durations ("1-00:00:00", "90", "01:30:00") -> seconds; nil for UNLIMITED.
+---@param text string
+---@return integer|nil
+function trackit.units.parse_duration(text) end
+
+--- seconds -> "[D-]HH:MM:SS"
+---@param seconds number
+---@return string
+function trackit.units.format_duration(seconds) end
+
+------------------------------------------------------------------------ functions (Lua library)
+
+--- Deep copy of a table (functions are shared).
+---@generic T
+---@param value T
+---@return T
+function trackit.copy(value) end
+
+--- A new policy: a copy of `base` with `overrides` applied. `rules`, `fixers` and `settings`
+--- merge entry by entry; an entry set to `false` is removed.
+---@param base trackit.Policy
+---@param overrides? trackit.Policy
+---@return trackit.Policy
+function trackit.extend(base, overrides) end
+
+--- Raises an error at the caller's caller when `value` is not of type `expected`.
+---@param name string
+---@param value any
+---@param expected type
+---@param optional? boolean
+function trackit.validate(name, value, expected, optional) end
