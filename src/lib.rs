@@ -16,6 +16,7 @@ pub mod proc;
 pub mod results;
 pub mod settings;
 pub mod slurm;
+pub mod track;
 
 pub(crate) mod prelude {
     #[allow(unused_imports)]

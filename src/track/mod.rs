@@ -1,0 +1,3 @@
+//! The tracking engine: tracks, their durable state, and the polling loop.
+
+pub mod store;
