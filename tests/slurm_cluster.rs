@@ -272,7 +272,12 @@ async fn memory_limit_is_out_of_memory_with_0_125_on_the_step() {
     assert_eq!(exit_text(&info[0]), "0:125");
     assert_eq!(info[0].req_mem_bytes, Some(100 << 20));
 
-    let acct = wait_accounting(&slurm, &sub.job_ref(), |a| a.step("batch").is_some()).await;
+    // Right after the end, slurmdbd can still hold a half-written job line (seen: ReqMem `16?`
+    // while the job line said PENDING), so wait for the finished line.
+    let acct = wait_accounting(&slurm, &sub.job_ref(), |a| {
+        a.step("batch").is_some() && a.job.req_mem_bytes.is_some()
+    })
+    .await;
     let step = acct.oom_step().expect("an OUT_OF_MEMORY step");
     assert_eq!(step.step.as_deref(), Some("batch"));
     assert_eq!(step.exit.unwrap().to_string(), "0:125");

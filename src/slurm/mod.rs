@@ -703,7 +703,9 @@ impl Slurm {
         let args = strings(&["--oneliner", "show", "partition", name]);
         let out = self.run(SlurmCommand::Scontrol, &args, None, &[]).await?;
         if !out.success {
-            if out.stderr.contains("not found") || out.stderr.contains("Invalid partition") {
+            // scontrol prints "Partition nope not found" on stdout, rc 1.
+            let text = format!("{}{}", out.stdout, out.stderr);
+            if text.contains("not found") || text.contains("Invalid partition") {
                 return Ok(None);
             }
             return Err(Self::failed(SlurmCommand::Scontrol, &out));

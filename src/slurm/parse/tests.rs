@@ -250,3 +250,18 @@ fn sbatch_parsable_forms_and_times() {
     assert_eq!(decode_wait_status("768").unwrap().to_string(), "3:0");
     assert_eq!(decode_wait_status("15").unwrap().to_string(), "0:15");
 }
+
+#[test]
+fn sacct_half_written_job_line_right_after_the_end() {
+    // Seen on the local cluster ~0.2 s after an OOM kill: the job line still PENDING with
+    // ReqMem `16?` while the batch step already says RUNNING.
+    let out = "27|27|PENDING|0:0|00:00:00|UNLIMITED|16?|00:00:00|1|vm|None|2026-11-28T19:17:30|Unknown|Unknown||/tmp/exp|oom\n\
+               27.batch|27.batch|RUNNING|0:0|00:00:00|||00:00:00|1|vm||2026-11-28T19:17:30|2026-11-28T19:17:30|Unknown|||batch\n";
+    let (rows, bad) = parse_sacct(out);
+    assert!(bad.is_empty());
+    assert_eq!(rows[0].state, Some(JobState::Pending));
+    assert_eq!(rows[0].req_mem_bytes, None);
+    assert_eq!(rows[0].start_time, None);
+    assert_eq!(rows[1].step.as_deref(), Some("batch"));
+    assert_eq!(rows[1].max_rss_bytes, None);
+}
