@@ -192,7 +192,10 @@ async fn exit_3_is_failed_3_0() {
     assert_eq!(info[0].reason.as_deref(), Some("NonZeroExitCode"));
 
     // sacct agrees (with its small lag).
-    let acct = wait_accounting(&slurm, &sub.job_ref(), |a| a.step("batch").is_some()).await;
+    let acct = wait_accounting(&slurm, &sub.job_ref(), |a| {
+        a.is_final() && a.step("batch").is_some()
+    })
+    .await;
     assert_eq!(acct.job.state, Some(JobState::Failed));
     assert_eq!(acct.job.exit.unwrap().to_string(), "3:0");
     timed("exit 3", t);
@@ -275,7 +278,7 @@ async fn memory_limit_is_out_of_memory_with_0_125_on_the_step() {
     // Right after the end, slurmdbd can still hold a half-written job line (seen: ReqMem `16?`
     // while the job line said PENDING), so wait for the finished line.
     let acct = wait_accounting(&slurm, &sub.job_ref(), |a| {
-        a.step("batch").is_some() && a.job.req_mem_bytes.is_some()
+        a.is_final() && a.step("batch").is_some() && a.job.req_mem_bytes.is_some()
     })
     .await;
     let step = acct.oom_step().expect("an OUT_OF_MEMORY step");
@@ -315,7 +318,7 @@ async fn scancel_is_cancelled() {
     .unwrap();
     let info = wait_terminal(&slurm, &job, 1, Duration::from_secs(60)).await;
     assert_eq!(info[0].state, Some(JobState::Cancelled), "{info:#?}");
-    let acct = wait_accounting(&slurm, &job, |a| a.job.state == Some(JobState::Cancelled)).await;
+    let acct = wait_accounting(&slurm, &job, |a| a.is_final()).await;
     assert!(
         acct.job.state_text.starts_with("CANCELLED by"),
         "{}",

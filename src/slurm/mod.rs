@@ -310,6 +310,14 @@ impl JobAccounting {
         self.steps.iter().find(|s| s.step.as_deref() == Some(name))
     }
 
+    /// True once slurmdbd has the final record: the job line and every step are terminal.
+    /// Right after a job ends the job line can lag behind its steps (seen on 22.05: job line
+    /// PENDING/RUNNING with ReqMem `16?` while `.batch` is already OUT_OF_MEMORY).
+    pub fn is_final(&self) -> bool {
+        let done = |r: &SacctRow| r.state.is_some_and(|s| s.is_terminal());
+        done(&self.job) && self.steps.iter().all(done)
+    }
+
     /// The job line with the peak RSS of its steps filled in.
     pub fn to_job_info(&self) -> JobInfo {
         let mut info = self.job.to_job_info();
