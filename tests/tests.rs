@@ -4,4 +4,5 @@ mod helper;
 mod cli_diagnose;
 mod lua_types;
 mod policy;
+mod slurm_cluster;
 mod tail_reader;
