@@ -566,3 +566,90 @@ fn token_is_sent_once_as_x_access_token_and_the_callback_loop_ends() {
         "credentials retried in a loop: {requests:#?}"
     );
 }
+
+/// `git daemon` serving `root` with push enabled; killed on drop.
+struct Daemon {
+    child: std::process::Child,
+    port: u16,
+}
+
+impl Daemon {
+    fn start(root: &Path) -> Daemon {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let child = Command::new("git")
+            .args([
+                "daemon",
+                "--reuseaddr",
+                "--export-all",
+                "--enable=receive-pack",
+                "--listen=127.0.0.1",
+                &format!("--port={port}"),
+                &format!("--base-path={}", root.display()),
+                root.to_str().unwrap(),
+            ])
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("GIT_CONFIG_GLOBAL", "/dev/null")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("git daemon starts");
+        let daemon = Daemon { child, port };
+        for _ in 0..100 {
+            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                return daemon;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!("git daemon did not listen on {port}");
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn server_side_rejection_is_an_error_not_a_silent_success() {
+    let fx = Fixture::new(false);
+    let hook = fx.remote.join("hooks/pre-receive");
+    std::fs::write(
+        &hook,
+        "#!/bin/sh\necho 'results branches are frozen' >&2\nexit 1\n",
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&hook, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let daemon = Daemon::start(&fx.root);
+    let url = format!("git://127.0.0.1:{}/remote.git", daemon.port);
+    git(&fx.work, &["remote", "add", "daemon", &url]);
+
+    let results = ResultsBranch::open_or_create(&fx.work, BRANCH).unwrap();
+    results
+        .commit_files(&[("a.txt", "a\n")], "results: a")
+        .unwrap();
+    let err = results.push("daemon", None).unwrap_err();
+    assert!(matches!(err, GitError::PushRejected { .. }), "{err}");
+    let text = err.to_string();
+    assert!(
+        text.contains(BRANCH) && text.contains("pre-receive hook declined"),
+        "{text}"
+    );
+    assert!(text.contains("results branches are frozen"), "{text}");
+    let branches = fx.remote_git(&["branch", "--list", "results/*"]);
+    assert_eq!(branches, "", "the hook should have kept the branch out");
+
+    // With the hook gone the same push goes through the daemon.
+    std::fs::remove_file(&hook).unwrap();
+    let outcome = results.push("daemon", None).unwrap();
+    assert_eq!(
+        fx.remote_git(&["rev-parse", BRANCH]).trim(),
+        outcome.head.to_string()
+    );
+}

@@ -132,12 +132,21 @@ impl ResultsBranch {
         let (mut remote, url) = self.find_remote(remote_name)?;
         let refname = self.refname();
         let rejection: RefCell<Option<String>> = RefCell::new(None);
+        let remote_said: RefCell<Vec<u8>> = RefCell::new(Vec::new());
         let mut callbacks = self.callbacks(token)?;
-        callbacks.push_update_reference(|name, status| {
+        callbacks.push_update_reference(|_name, status| {
             if let Some(message) = status {
-                *rejection.borrow_mut() = Some(format!("{name}: {message}"));
+                *rejection.borrow_mut() = Some(message.to_string());
             }
             Ok(())
+        });
+        // What hooks print ("remote: ..."), to explain a rejection.
+        callbacks.sideband_progress(|data| {
+            let mut said = remote_said.borrow_mut();
+            if said.len() < 4096 {
+                said.extend_from_slice(data);
+            }
+            true
         });
         let mut options = PushOptions::new();
         options.remote_callbacks(callbacks);
@@ -159,7 +168,21 @@ impl ResultsBranch {
         }
         drop(options);
         Ok(match rejection.into_inner() {
-            Some(message) => Attempt::Rejected(scrub(token, &message)),
+            Some(message) => {
+                let said = String::from_utf8_lossy(&remote_said.into_inner()).into_owned();
+                let said = said
+                    .lines()
+                    .map(str::trim)
+                    .filter(|l| !l.is_empty())
+                    .collect::<Vec<_>>()
+                    .join(" / ");
+                let message = if said.is_empty() {
+                    message
+                } else {
+                    format!("{message} (remote: {said})")
+                };
+                Attempt::Rejected(scrub(token, &message))
+            }
             None => Attempt::Accepted,
         })
     }
