@@ -653,3 +653,61 @@ fn server_side_rejection_is_an_error_not_a_silent_success() {
         outcome.head.to_string()
     );
 }
+
+#[test]
+fn removed_worktree_keeps_the_branch_and_can_be_reopened() {
+    let fx = Fixture::new(false);
+    let results = ResultsBranch::open_or_create(&fx.work, BRANCH).unwrap();
+    let commit = results
+        .commit_files(&[("a.txt", "a\n")], "results: a")
+        .unwrap()
+        .unwrap();
+    let path = results.worktree_path().to_path_buf();
+    results.remove_worktree().unwrap();
+    assert!(!path.exists());
+    let list = git(&fx.work, &["worktree", "list", "--porcelain"]);
+    assert!(!list.contains("results"), "{list}");
+    assert_eq!(
+        git(&fx.work, &["rev-parse", BRANCH]).trim(),
+        commit.to_string()
+    );
+    let again = ResultsBranch::open_or_create(&fx.work, BRANCH).unwrap();
+    assert_eq!(again.head().unwrap(), commit);
+}
+
+#[test]
+fn resuming_in_a_fresh_clone_continues_the_pushed_branch() {
+    let fx = Fixture::new(false);
+    let results = ResultsBranch::open_or_create(&fx.work, BRANCH).unwrap();
+    let pushed = results
+        .commit_files(&[("results/a.json", "{}\n")], "results: a")
+        .unwrap()
+        .unwrap();
+    results.push("origin", None).unwrap();
+
+    git(
+        &fx.root,
+        &["clone", "-q", fx.remote.to_str().unwrap(), "fresh"],
+    );
+    let fresh = fx.root.join("fresh");
+    git(&fresh, &["config", "user.name", "Ada Lovelace"]);
+    git(&fresh, &["config", "user.email", "ada@example.org"]);
+    let resumed = ResultsBranch::open_or_create(&fresh, BRANCH).unwrap();
+    assert_eq!(resumed.head().unwrap(), pushed);
+    assert_eq!(
+        resumed
+            .commit_files(&[("results/a.json", "{}\n")], "results: a")
+            .unwrap(),
+        None
+    );
+    resumed
+        .commit_files(&[("results/b.json", "{}\n")], "results: b")
+        .unwrap()
+        .unwrap();
+    let outcome = resumed.push("origin", None).unwrap();
+    assert_eq!(outcome.rebased, 0);
+    assert_eq!(
+        fx.remote_subjects(BRANCH),
+        vec!["results: b", "results: a", "base"]
+    );
+}

@@ -104,6 +104,8 @@ impl ResultsBranch {
         let branch_ref = match main.find_branch(branch, BranchType::Local) {
             Ok(existing) => existing.into_reference(),
             Err(e) if e.code() == git2::ErrorCode::NotFound => {
+                // Resuming on another clone: continue the pushed branch rather than fork it.
+                let base = remote_tracking_tip(&main, branch).unwrap_or(base);
                 let base_commit = main
                     .find_commit(base)
                     .ctx(|| format!("finding base commit {base}"))?;
@@ -244,6 +246,33 @@ impl ResultsBranch {
         Ok(Some(oid))
     }
 
+    /// Removes the worktree directory and its registration; the branch stays. Call it when
+    /// the experiment is finished.
+    pub fn remove_worktree(self) -> Result<()> {
+        let ResultsBranch {
+            repo_root,
+            worktree_path,
+            repo,
+            ..
+        } = self;
+        drop(repo);
+        let main = open_main(&repo_root)?;
+        let name = worktree_path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        if worktree_path.exists() {
+            fs::remove_dir_all(&worktree_path)
+                .ctx(|| format!("removing {}", worktree_path.display()))?;
+        }
+        if let Ok(worktree) = main.find_worktree(&name) {
+            worktree
+                .prune(Some(WorktreePruneOptions::new().valid(true).locked(true)))
+                .ctx(|| format!("pruning worktree {name}"))?;
+        }
+        Ok(())
+    }
+
     /// The committed content of `rel_path` on the results branch; `None` if absent.
     pub fn read_file(&self, rel_path: impl AsRef<Path>) -> Result<Option<Vec<u8>>> {
         let rel = checked_rel_path(rel_path.as_ref())?;
@@ -262,6 +291,19 @@ impl ResultsBranch {
             .ctx(|| format!("reading {}", rel.display()))?;
         Ok(object.as_blob().map(|b| b.content().to_vec()))
     }
+}
+
+/// The tip of `refs/remotes/<remote>/<branch>`, preferring `origin`.
+fn remote_tracking_tip(repo: &Repository, branch: &str) -> Option<Oid> {
+    if let Ok(oid) = repo.refname_to_id(&format!("refs/remotes/origin/{branch}")) {
+        return Some(oid);
+    }
+    let refs = repo
+        .references_glob(&format!("refs/remotes/*/{branch}"))
+        .ok()?;
+    refs.flatten()
+        .filter(|r| r.name().is_ok_and(|n| n.ends_with(&format!("/{branch}"))))
+        .find_map(|r| r.target())
 }
 
 fn open_main(repo_root: &Path) -> Result<Repository> {
