@@ -2,6 +2,7 @@
 mod helper;
 
 mod cli_diagnose;
+mod git_repo;
 mod lua_types;
 mod policy;
 mod slurm_cluster;
