@@ -3,3 +3,4 @@ mod helper;
 
 mod cli_diagnose;
 mod policy;
+mod results_collect;
