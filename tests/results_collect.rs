@@ -120,7 +120,7 @@ fn hf_metric_summaries() {
     );
 
     // The report is what Lua and --json get.
-    let json = serde_json::to_value(&report_of(&r)).unwrap();
+    let json = serde_json::to_value(report_of(&r)).unwrap();
     assert_eq!(json["metrics"][1]["final"], 0.019542083144187927);
     assert_eq!(json["metrics"][1]["goal"], "min");
     assert_eq!(json["metrics"][1]["best"]["epoch"], 3.0);
@@ -460,4 +460,96 @@ fn svg_chart_is_well_formed_with_one_path_per_series() {
         p.value = f64::NAN;
     }
     assert_eq!(series_paths(&plot_svg(&[one, nan], "odd")).len(), 2);
+}
+
+#[test]
+fn other_shapes_json_lines_in_json_keras_history_tsv() {
+    let dir = tempfile::tempdir().unwrap();
+    // Some tools write JSON lines into a `.json` file.
+    let path = dir.path().join("metrics.json");
+    std::fs::write(
+        &path,
+        "{\"step\": 10, \"loss\": 2.5}\n{\"step\": 20, \"loss\": 1.5}\n",
+    )
+    .unwrap();
+    let r = collect_file(&path).unwrap();
+    let steps: Vec<_> = r
+        .series("loss")
+        .unwrap()
+        .points
+        .iter()
+        .map(|p| p.step)
+        .collect();
+    assert_eq!(steps, [Some(10), Some(20)]);
+
+    // Keras `History.history` dumped as JSON: arrays per metric, one value per epoch.
+    let path = dir.path().join("history.json");
+    std::fs::write(
+        &path,
+        r#"{"loss": [0.9, 0.5, 0.6], "val_accuracy": [0.6, 0.8, 0.7], "meta": {"seed": 3}}"#,
+    )
+    .unwrap();
+    let r = collect_file(&path).unwrap();
+    assert_eq!(r.finals["meta.seed"], 3.0);
+    let report = summarize(&r, &["val_accuracy".to_string()], &no_goals()).unwrap();
+    let best = report.metrics[0].best.as_ref().unwrap();
+    assert_eq!((best.value, best.epoch), (0.8, Some(1.0)));
+    assert_eq!(report.metrics[0].final_value, Some(0.7));
+
+    // Tab-separated, sniffed without an extension.
+    let path = dir.path().join("progress");
+    std::fs::write(
+        &path,
+        "epoch\tval_loss\tmodel\n1\t0.5\tresnet\n2\t0.25\tresnet\n",
+    )
+    .unwrap();
+    let r = collect_file(&path).unwrap();
+    assert_eq!(r.series("val_loss").unwrap().points[1].value, 0.25);
+    assert!(r.series("model").is_none());
+
+    let path = dir.path().join("notes");
+    std::fs::write(&path, "just words\n").unwrap();
+    let err = collect_file(&path).unwrap_err().to_string();
+    assert!(
+        err.contains("notes") && err.contains("unrecognised format"),
+        "{err}"
+    );
+}
+
+#[test]
+fn discovery_is_bounded_and_keeps_the_newest() {
+    use trackit::results::{discover_with, DiscoverLimits};
+    let dir = tempfile::tempdir().unwrap();
+    let start = SystemTime::now() - Duration::from_secs(3600);
+    for i in 0..10u64 {
+        touch(
+            &dir.path().join(format!("run{i}/metrics.jsonl")),
+            start + Duration::from_secs(60 * (i + 1)),
+        );
+    }
+    let limits = DiscoverLimits {
+        max_files: 3,
+        ..Default::default()
+    };
+    let found = discover_with(None, dir.path(), start, limits).unwrap();
+    let names: Vec<_> = found
+        .iter()
+        .map(|p| {
+            p.parent()
+                .unwrap()
+                .file_name()
+                .unwrap()
+                .to_string_lossy()
+                .into_owned()
+        })
+        .collect();
+    assert_eq!(names, ["run7", "run8", "run9"]);
+    // A huge file is skipped.
+    let limits = DiscoverLimits {
+        max_file_bytes: 4,
+        ..Default::default()
+    };
+    assert!(discover_with(None, dir.path(), start, limits)
+        .unwrap()
+        .is_empty());
 }

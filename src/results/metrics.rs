@@ -223,10 +223,11 @@ pub fn parse_goals(map: &BTreeMap<String, String>) -> Result<BTreeMap<String, Go
 
 /// Whether lower or higher is better for `name` (module docs); None when the name does not say.
 pub fn goal_for(name: &str, overrides: &BTreeMap<String, Goal>) -> Option<Goal> {
-    if let Some(key) = find_metric(overrides.keys().map(String::as_str), name) {
-        return overrides.get(key).copied();
+    if let Some(g) = overrides.get(name) {
+        return Some(*g);
     }
-    // The override keys may be shorter than the name (`mse` for `val/mse`).
+    // Same name after normalising, else the longest key the name ends with (`mse` for
+    // `val/mse`); never the other way round (`val_loss` says nothing about `loss`).
     let n = normalize_name(name);
     let by_suffix = overrides
         .iter()
@@ -234,7 +235,7 @@ pub fn goal_for(name: &str, overrides: &BTreeMap<String, Goal>) -> Option<Goal> 
             let k = normalize_name(k);
             !k.is_empty() && (n == k || n.ends_with(&format!("_{k}")))
         })
-        .max_by_key(|(k, _)| k.len());
+        .max_by_key(|(k, _)| (normalize_name(k) == n, normalize_name(k).len()));
     if let Some((_, g)) = by_suffix {
         return Some(*g);
     }
@@ -395,6 +396,13 @@ mod tests {
         assert_eq!(goal_for("grad_norm", &none), None);
         let over = parse_goals(&BTreeMap::from([("mse".to_string(), "MAX".to_string())])).unwrap();
         assert_eq!(goal_for("val/mse", &over), Some(Goal::Max));
+        let over = parse_goals(&BTreeMap::from([(
+            "val_loss".to_string(),
+            "max".to_string(),
+        )]))
+        .unwrap();
+        assert_eq!(goal_for("loss", &over), Some(Goal::Min));
+        assert_eq!(goal_for("Val/Loss", &over), Some(Goal::Max));
         assert!(parse_goals(&BTreeMap::from([("x".to_string(), "up".to_string())])).is_err());
     }
 
