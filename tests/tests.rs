@@ -5,5 +5,6 @@ mod cli_diagnose;
 mod git_repo;
 mod lua_types;
 mod policy;
+mod results_collect;
 mod slurm_cluster;
 mod tail_reader;
