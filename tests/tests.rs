@@ -2,4 +2,5 @@
 mod helper;
 
 mod cli_diagnose;
+mod github_api;
 mod policy;
