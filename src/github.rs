@@ -981,6 +981,25 @@ impl Client {
             .await
     }
 
+    /// Polls a run every `interval` until it completes or `max_polls` GETs were made; returns
+    /// the last state seen (check [`WorkflowRun::is_completed`]).
+    pub async fn wait_for_run(
+        &self,
+        run_id: u64,
+        interval: Duration,
+        max_polls: u32,
+    ) -> Result<WorkflowRun> {
+        let mut run = self.get_run(run_id).await?;
+        for _ in 1..max_polls.max(1) {
+            if run.is_completed() {
+                break;
+            }
+            tokio::time::sleep(interval).await;
+            run = self.get_run(run_id).await?;
+        }
+        Ok(run)
+    }
+
     pub async fn list_run_jobs(&self, run_id: u64) -> Result<Vec<Job>> {
         self.get_all(
             &self.repo_path(&format!("/actions/runs/{run_id}/jobs")),

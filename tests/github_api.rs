@@ -379,6 +379,12 @@ async fn dispatch_and_follow(fake: &FakeGithub) {
     );
     assert_eq!(current.conclusion.as_deref(), Some("failure"));
 
+    let again = gh
+        .wait_for_run(run.id, Duration::from_millis(10), 5)
+        .await
+        .expect("wait_for_run");
+    assert_eq!(again.conclusion.as_deref(), Some("failure"));
+
     let jobs = gh.list_run_jobs(run.id).await.expect("jobs");
     assert_eq!(jobs.len(), 2);
     let failed = jobs
