@@ -3,6 +3,7 @@ mod helper;
 
 mod cli_diagnose;
 mod git_repo;
+mod github_api;
 mod lua_types;
 mod policy;
 mod results_collect;
