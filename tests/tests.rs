@@ -2,4 +2,6 @@
 mod helper;
 
 mod cli_diagnose;
+mod local_proc;
+mod log_follow;
 mod policy;

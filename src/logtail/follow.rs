@@ -1,1 +1,1 @@
-//! (placeholder)
+//! (placeholder: the follower lands in the next commit)

@@ -1,0 +1,1 @@
+//! Log follower tests (next commit).
