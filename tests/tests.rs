@@ -4,6 +4,8 @@ mod helper;
 mod cli_diagnose;
 mod git_repo;
 mod github_api;
+mod local_proc;
+mod log_follow;
 mod lua_types;
 mod policy;
 mod results_collect;
