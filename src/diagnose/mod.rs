@@ -490,6 +490,7 @@ impl RuleSet {
             &captures,
             &evidence,
             input,
+            Some(rule.spec.name.clone()),
         );
         Diagnosis {
             kind,
@@ -597,10 +598,13 @@ fn render_summary(
     captures: &BTreeMap<String, String>,
     evidence: &[Evidence],
     input: &Input,
+    rule_name: Option<String>,
 ) -> String {
+    // `{line}` is the deciding rule's own first line, not a supporting rule's.
     let first_line = evidence
         .iter()
-        .find(|e| e.source == "log")
+        .find(|e| e.source == "log" && e.rule == rule_name)
+        .or_else(|| evidence.iter().find(|e| e.source == "log"))
         .or(evidence.first())
         .map(|e| e.text.trim().to_string())
         .unwrap_or_default();

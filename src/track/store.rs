@@ -35,7 +35,9 @@ pub struct Event {
 impl TrackDir {
     /// `.trackit/tracks/<id>` under `root`.
     pub fn new(root: &Path, id: &str) -> TrackDir {
-        TrackDir { dir: tracks_dir(root).join(id) }
+        TrackDir {
+            dir: tracks_dir(root).join(id),
+        }
     }
 
     pub fn state_path(&self) -> PathBuf {
@@ -53,11 +55,16 @@ impl TrackDir {
     /// Writes the state atomically: `state.json.partial`, fsync, rename over `state.json`,
     /// fsync the directory. A crash at any point leaves the previous state or the new one.
     pub fn save<S: Serialize>(&self, state: &S) -> Result<()> {
-        std::fs::create_dir_all(&self.dir).with_context(|| format!("cannot create {}", self.dir.display()))?;
+        std::fs::create_dir_all(&self.dir)
+            .with_context(|| format!("cannot create {}", self.dir.display()))?;
         let tmp = self.dir.join("state.json.partial");
-        let body = serde_json::to_vec_pretty(&Versioned { version: STATE_VERSION, state })?;
+        let body = serde_json::to_vec_pretty(&Versioned {
+            version: STATE_VERSION,
+            state,
+        })?;
         {
-            let mut f = File::create(&tmp).with_context(|| format!("cannot write {}", tmp.display()))?;
+            let mut f =
+                File::create(&tmp).with_context(|| format!("cannot write {}", tmp.display()))?;
             f.write_all(&body)?;
             f.write_all(b"\n")?;
             f.sync_all()?;
@@ -73,9 +80,10 @@ impl TrackDir {
     /// Reads the state, refusing a version newer than this build understands.
     pub fn load<S: DeserializeOwned>(&self) -> Result<S> {
         let path = self.state_path();
-        let text = std::fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
-        let raw: serde_json::Value =
-            serde_json::from_str(&text).with_context(|| format!("{} is not valid JSON", path.display()))?;
+        let text = std::fs::read_to_string(&path)
+            .with_context(|| format!("cannot read {}", path.display()))?;
+        let raw: serde_json::Value = serde_json::from_str(&text)
+            .with_context(|| format!("{} is not valid JSON", path.display()))?;
         let version = raw.get("version").and_then(|v| v.as_u64()).unwrap_or(0) as u32;
         if version > STATE_VERSION {
             bail!(
@@ -84,16 +92,24 @@ impl TrackDir {
             );
         }
         let state = raw.get("state").cloned().unwrap_or(serde_json::Value::Null);
-        serde_json::from_value(state).with_context(|| format!("{}: unexpected state shape", path.display()))
+        serde_json::from_value(state)
+            .with_context(|| format!("{}: unexpected state shape", path.display()))
     }
 
     /// Appends one event as a single `write` of one line, so concurrent readers never see half.
     pub fn append_event(&self, event: &str, data: serde_json::Value) -> Result<Event> {
         std::fs::create_dir_all(&self.dir)?;
-        let ev = Event { at: chrono::Utc::now().to_rfc3339(), event: event.to_string(), data };
+        let ev = Event {
+            at: chrono::Utc::now().to_rfc3339(),
+            event: event.to_string(),
+            data,
+        };
         let mut line = serde_json::to_vec(&ev)?;
         line.push(b'\n');
-        let mut f = OpenOptions::new().create(true).append(true).open(self.events_path())?;
+        let mut f = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(self.events_path())?;
         f.write_all(&line)?;
         Ok(ev)
     }
@@ -164,9 +180,13 @@ mod tests {
         t.save(&S { n: 2 }).unwrap();
         assert_eq!(t.load::<S>().unwrap(), S { n: 2 });
         assert!(!t.dir.join("state.json.partial").exists());
-        t.append_event("submitted", serde_json::json!({"job": "12"})).unwrap();
+        t.append_event("submitted", serde_json::json!({"job": "12"}))
+            .unwrap();
         // A torn line from a crash is skipped, not fatal.
-        let mut f = OpenOptions::new().append(true).open(t.events_path()).unwrap();
+        let mut f = OpenOptions::new()
+            .append(true)
+            .open(t.events_path())
+            .unwrap();
         f.write_all(b"{\"at\":\"2026").unwrap();
         let evs = t.events().unwrap();
         assert_eq!(evs.len(), 1);
