@@ -216,15 +216,17 @@ pub fn parse_mem(s: &str) -> Option<u64> {
     Some((value * mult).round() as u64)
 }
 
+/// Memory units from the largest down, as SLURM writes them.
+pub const MEM_UNITS: [(&str, u64); 4] = [
+    ("T", 1 << 40),
+    ("G", 1 << 30),
+    ("M", 1 << 20),
+    ("K", 1 << 10),
+];
+
 /// Formats bytes the way `--mem` takes them: the largest unit that keeps an integer.
 pub fn format_mem(bytes: u64) -> String {
-    const UNITS: [(&str, u64); 4] = [
-        ("T", 1 << 40),
-        ("G", 1 << 30),
-        ("M", 1 << 20),
-        ("K", 1 << 10),
-    ];
-    for (unit, size) in UNITS {
+    for (unit, size) in MEM_UNITS {
         if bytes >= size && bytes % size == 0 {
             return format!("{}{}", bytes / size, unit);
         }

@@ -133,13 +133,7 @@ pub fn efficiency(job: &JobInfo) -> Efficiency {
 
 /// Bytes for people: one decimal in the largest unit that fits (`3.1G`, `512M`, `32G`).
 pub fn human_mem(bytes: u64) -> String {
-    const UNITS: [(&str, u64); 4] = [
-        ("T", 1 << 40),
-        ("G", 1 << 30),
-        ("M", 1 << 20),
-        ("K", 1 << 10),
-    ];
-    for (unit, size) in UNITS {
+    for (unit, size) in crate::job::MEM_UNITS {
         if bytes >= size {
             let v = bytes as f64 / size as f64;
             let text = if v >= 100.0 {
