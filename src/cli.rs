@@ -42,10 +42,58 @@ pub struct GlobalOpts {
     /// Less output: errors only
     #[arg(short, long)]
     pub quiet: bool,
+    /// Go on in the background and print the track id
+    #[arg(long)]
+    pub detach: bool,
 }
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Submit with sbatch and track the job; everything after `sbatch` goes to sbatch
+    #[command(trailing_var_arg = true)]
+    Sbatch {
+        /// sbatch options, the script and its arguments, exactly as you would type them
+        #[arg(required = true, allow_hyphen_values = true, num_args = 1.., value_name = "SBATCH_ARGS")]
+        args: Vec<String>,
+    },
+    /// Run a command locally and track it; everything after `run` is the command
+    #[command(trailing_var_arg = true)]
+    Run {
+        /// The command and its arguments
+        #[arg(required = true, allow_hyphen_values = true, num_args = 1.., value_name = "CMD")]
+        command: Vec<String>,
+    },
+    /// Adopt a job that is already running: a SLURM job id, or pid:N
+    Attach {
+        /// 4812331 or pid:12345
+        target: String,
+    },
+    /// Show active tracks, or one track in detail
+    Status {
+        /// Track id, unique prefix or experiment name
+        track: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// List all tracks
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print the current attempt's log
+    Logs {
+        track: String,
+        /// Keep printing new lines until the attempt ends
+        #[arg(short, long)]
+        follow: bool,
+    },
+    /// Continue watching tracks (after a crash, a reboot or --detach)
+    Resume {
+        #[arg(required = true)]
+        tracks: Vec<String>,
+    },
+    /// Cancel a track's job and end the track
+    Cancel { track: String },
     /// Diagnose a failure from log files and the scheduler's state
     Diagnose(DiagnoseArgs),
     /// Check or test a policy
@@ -122,7 +170,7 @@ fn init_tracing(opts: &GlobalOpts) {
     use tracing_subscriber::EnvFilter;
     let default = match (opts.quiet, opts.verbose) {
         (true, _) => "error",
-        (false, 0) => "warn,trackit=info",
+        (false, 0) => "warn",
         (false, 1) => "info,trackit=debug",
         _ => "debug,trackit=trace",
     };

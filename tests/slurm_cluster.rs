@@ -143,6 +143,7 @@ async fn success_is_completed_0_0() {
     let Some(slurm) = require_cluster().await else {
         return;
     };
+    let _cluster = crate::helper::cluster_shared();
     let t = Instant::now();
     let dir = job_dir();
     write_script(
@@ -178,6 +179,7 @@ async fn exit_3_is_failed_3_0() {
     let Some(slurm) = require_cluster().await else {
         return;
     };
+    let _cluster = crate::helper::cluster_shared();
     let t = Instant::now();
     let dir = job_dir();
     write_script(
@@ -206,6 +208,7 @@ async fn time_limit_is_timeout() {
     let Some(slurm) = require_cluster().await else {
         return;
     };
+    let _cluster = crate::helper::cluster_shared();
     let t = Instant::now();
     let dir = job_dir();
     write_script(dir.path(), "to.sh", "echo start $(date +%T)\nsleep 300");
@@ -256,6 +259,7 @@ async fn memory_limit_is_out_of_memory_with_0_125_on_the_step() {
     let Some(slurm) = require_cluster().await else {
         return;
     };
+    let _cluster = crate::helper::cluster_shared();
     let t = Instant::now();
     let dir = job_dir();
     // Holds ~300 MB for a few seconds so the limit is hit even without cgroup enforcement.
@@ -294,6 +298,7 @@ async fn scancel_is_cancelled() {
     let Some(slurm) = require_cluster().await else {
         return;
     };
+    let _cluster = crate::helper::cluster_shared();
     let t = Instant::now();
     let dir = job_dir();
     write_script(dir.path(), "long.sh", "echo started\nsleep 300");
@@ -332,6 +337,7 @@ async fn array_of_4_is_watched_with_one_squeue_call_per_poll() {
     let Some(slurm) = require_cluster().await else {
         return;
     };
+    let _cluster = crate::helper::cluster_shared();
     let t = Instant::now();
     let dir = job_dir();
     write_script(
@@ -400,6 +406,7 @@ async fn dependency_and_refused_submission() {
     let Some(slurm) = require_cluster().await else {
         return;
     };
+    let _cluster = crate::helper::cluster_shared();
     let t = Instant::now();
     let dir = job_dir();
     write_script(dir.path(), "first.sh", "sleep 3");
@@ -442,6 +449,7 @@ async fn partition_limits() {
     let Some(slurm) = require_cluster().await else {
         return;
     };
+    let _cluster = crate::helper::cluster_shared();
     let p = slurm
         .partition("debug")
         .await
@@ -460,6 +468,7 @@ async fn controller_outage_is_transient_and_job_completes() {
     let Some(slurm) = require_cluster().await else {
         return;
     };
+    let _cluster = crate::helper::cluster_exclusive();
     if !is_root() {
         eprintln!("SKIPPED: stopping slurmctld needs root");
         return;

@@ -11,3 +11,4 @@ mod policy;
 mod results_collect;
 mod slurm_cluster;
 mod tail_reader;
+mod track_cli;

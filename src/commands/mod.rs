@@ -2,6 +2,7 @@
 
 mod diagnose;
 mod policy;
+pub mod track;
 
 use crate::cli::{Cli, Command, PolicyCommand};
 use anyhow::Result;
@@ -11,6 +12,14 @@ pub fn dispatch(cli: Cli) -> Result<ExitCode> {
     let global = cli.global;
     match cli.command {
         Command::Diagnose(args) => diagnose::run(&global, args),
+        Command::Sbatch { args } => track::sbatch(&global, args, global.detach),
+        Command::Run { command } => track::run(&global, command, global.detach),
+        Command::Attach { target } => track::attach(&global, &target, global.detach),
+        Command::Status { track: t, json } => track::status(&global, t.as_deref(), json),
+        Command::List { json } => track::list(&global, json),
+        Command::Logs { track: t, follow } => track::logs(&t, follow),
+        Command::Resume { tracks } => track::resume(&global, &tracks),
+        Command::Cancel { track: t } => track::cancel(&t),
         Command::Policy(PolicyCommand::Check { file }) => policy::check(&file),
         Command::Policy(PolicyCommand::Test {
             policy,

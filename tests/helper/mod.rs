@@ -59,3 +59,44 @@ pub fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
 }
 
 pub mod fake_github;
+
+/// Cluster tests share the cluster; a test that stops slurmctld takes it exclusively.
+static CLUSTER: std::sync::RwLock<()> = std::sync::RwLock::new(());
+
+pub fn cluster_shared() -> std::sync::RwLockReadGuard<'static, ()> {
+    CLUSTER.read().unwrap_or_else(|e| e.into_inner())
+}
+
+pub fn cluster_exclusive() -> std::sync::RwLockWriteGuard<'static, ()> {
+    CLUSTER.write().unwrap_or_else(|e| e.into_inner())
+}
+
+/// True when a SLURM cluster answers here. Without one: a skip with the reason, except under CI
+/// (`CI=true`), where it is a failure.
+pub fn require_cluster() -> bool {
+    let out = Command::new("scontrol").arg("ping").output();
+    let reason = match out {
+        Err(e) => Some(format!("cannot run `scontrol`: {e}")),
+        Ok(o) => {
+            let text = String::from_utf8_lossy(&o.stdout).to_string()
+                + &String::from_utf8_lossy(&o.stderr);
+            if o.status.success() && text.contains("is UP") {
+                None
+            } else {
+                Some(format!("`scontrol ping` says: {}", text.trim()))
+            }
+        }
+    };
+    match reason {
+        None => true,
+        Some(r) => {
+            if std::env::var("CI").is_ok_and(|v| v == "true" || v == "1") {
+                panic!("SLURM cluster required under CI but unavailable: {r} (run `sudo scripts/slurm-dev.sh start`)");
+            }
+            eprintln!(
+                "SKIPPED: no SLURM cluster: {r} (start one with `sudo scripts/slurm-dev.sh start`)"
+            );
+            false
+        }
+    }
+}

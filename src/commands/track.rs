@@ -1,0 +1,589 @@
+//! The tracking commands: `sbatch`, `run`, `attach`, `resume`, `status`, `list`, `logs`, `cancel`.
+
+use crate::cli::GlobalOpts;
+use crate::job::format_duration;
+use crate::track::display::Mode;
+use crate::track::engine::{attempt_rows, lease_alive, load_track, status_line, Engine, RunEnd};
+use crate::track::model::{
+    experiment_from, new_track_id, sanitize, Attempt, JobHandle, Launch, Outcome, Track,
+};
+use crate::track::store::{list_ids, TrackDir};
+use anyhow::{bail, Context, Result};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+/// Where tracks live: the repository root, else the working directory.
+fn track_root(cwd: &Path) -> PathBuf {
+    crate::git::find_repo_root(cwd).unwrap_or_else(|| cwd.to_path_buf())
+}
+
+/// Keeps `.trackit/tracks` out of the user's `git status` without touching their .gitignore.
+fn exclude_from_git(root: &Path) {
+    let exclude = root.join(".git").join("info").join("exclude");
+    if !root.join(".git").is_dir() {
+        return;
+    }
+    let line = "/.trackit/tracks/";
+    let current = std::fs::read_to_string(&exclude).unwrap_or_default();
+    if !current.lines().any(|l| l.trim() == line) {
+        let _ = std::fs::create_dir_all(exclude.parent().unwrap());
+        let mut text = current;
+        if !text.is_empty() && !text.ends_with('\n') {
+            text.push('\n');
+        }
+        text.push_str(line);
+        text.push('\n');
+        let _ = std::fs::write(&exclude, text);
+    }
+}
+
+fn new_track(global: &GlobalOpts, launch: Launch, name_from: &[String]) -> Result<Track> {
+    let cwd = std::env::current_dir()?;
+    let root = track_root(&cwd);
+    exclude_from_git(&root);
+    let experiment = global
+        .experiment
+        .as_deref()
+        .map(sanitize)
+        .unwrap_or_else(|| experiment_from(name_from));
+    let policy = global
+        .policy
+        .as_ref()
+        .map(|p| std::fs::canonicalize(p).unwrap_or_else(|_| p.clone()));
+    // The policy's attempt count, unless the command line says otherwise.
+    let max_attempts = match global.max_attempts {
+        Some(n) => n.max(1),
+        None => {
+            let source = crate::lua::resolve(policy.as_deref(), &cwd);
+            crate::lua::GuardedPolicy::load(&source)
+                .host()
+                .settings()
+                .max_attempts
+                .max(1)
+        }
+    };
+    let now = chrono::Utc::now();
+    Ok(Track {
+        id: new_track_id(&experiment, now),
+        experiment,
+        created_at: now.to_rfc3339(),
+        root,
+        cwd,
+        launch,
+        policy,
+        max_attempts,
+        attempts: Vec::new(),
+        outcome: None,
+        lease: None,
+        policy_errors: Vec::new(),
+    })
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?)
+}
+
+/// `trackit sbatch ARGS...`
+pub fn sbatch(global: &GlobalOpts, args: Vec<String>, detach: bool) -> Result<ExitCode> {
+    let track = new_track(
+        global,
+        Launch::Slurm {
+            sbatch_args: args.clone(),
+        },
+        &args,
+    )?;
+    start(global, track, detach)
+}
+
+/// `trackit run CMD [ARGS...]`
+pub fn run(global: &GlobalOpts, command: Vec<String>, detach: bool) -> Result<ExitCode> {
+    let track = new_track(
+        global,
+        Launch::Local {
+            command: command.clone(),
+        },
+        &command,
+    )?;
+    start(global, track, detach)
+}
+
+/// `trackit attach JOBID | pid:N`
+pub fn attach(global: &GlobalOpts, target: &str, detach: bool) -> Result<ExitCode> {
+    let rt = runtime()?;
+    let track = if let Some(pid) = target.strip_prefix("pid:") {
+        let pid: i32 = pid
+            .parse()
+            .with_context(|| format!("'{target}': expected pid:N"))?;
+        let job = crate::proc::attach(pid)?;
+        let mut track = new_track(global, Launch::AttachPid { pid }, &job.command)?;
+        track.max_attempts = 1;
+        track.attempts.push(Attempt {
+            n: 1,
+            log_paths: job.log_path.iter().cloned().collect(),
+            launch_args: job.command.clone(),
+            job: Some(JobHandle::Local(job)),
+            ..Default::default()
+        });
+        track
+    } else {
+        if !target.chars().next().is_some_and(|c| c.is_ascii_digit()) {
+            bail!("'{target}': expected a SLURM job id (e.g. 4812331) or pid:N");
+        }
+        let slurm = crate::slurm::Slurm::default();
+        let details = rt
+            .block_on(slurm.job_details(target))
+            .map_err(|e| anyhow::anyhow!("cannot look up job {target}: {e}"))?;
+        let Some(first) = details.first() else {
+            bail!("SLURM does not know job {target} (finished more than a few minutes ago?)")
+        };
+        // Relaunching an adopted job resubmits its script with the resources it had.
+        let mut args = Vec::new();
+        if let Some(p) = &first.partition {
+            args.push(format!("--partition={p}"));
+        }
+        if let Some(m) = first.req_mem_bytes {
+            args.push(format!("--mem={}", crate::job::format_mem(m)));
+        }
+        if let Some(t) = first.timelimit_s {
+            args.push(format!("--time={}", format_duration(t)));
+        }
+        if let Some(cmd) = &first.command {
+            args.extend(cmd.split_whitespace().map(|s| s.to_string()));
+        }
+        let name_from: Vec<String> = first
+            .command
+            .iter()
+            .chain(first.name.iter())
+            .cloned()
+            .collect();
+        let mut track = new_track(
+            global,
+            Launch::AttachSlurm {
+                job_id: target.to_string(),
+            },
+            &name_from,
+        )?;
+        let mut logs = Vec::new();
+        for d in &details {
+            for p in [&d.stdout_path, &d.stderr_path].into_iter().flatten() {
+                let p = PathBuf::from(p);
+                if !logs.contains(&p) {
+                    logs.push(p);
+                }
+            }
+        }
+        if let Some(w) = &first.work_dir {
+            track.cwd = PathBuf::from(w);
+        }
+        track.attempts.push(Attempt {
+            n: 1,
+            job: Some(JobHandle::Slurm {
+                id: target.to_string(),
+                submitted_after: None,
+                name: first.name.clone(),
+            }),
+            launch_args: if first.command.is_some() {
+                args
+            } else {
+                Vec::new()
+            },
+            log_paths: logs,
+            ..Default::default()
+        });
+        track
+    };
+    drop(rt);
+    start(global, track, detach)
+}
+
+fn start(global: &GlobalOpts, track: Track, detach: bool) -> Result<ExitCode> {
+    let dir = TrackDir::new(&track.root, &track.id);
+    dir.save(&track)?;
+    let _ = dir.append_event(
+        "created",
+        serde_json::json!({"launch": track.launch, "experiment": track.experiment}),
+    );
+    if detach {
+        return detach_tracker(global, &track);
+    }
+    watch(global, vec![track])
+}
+
+/// Watches tracks in the foreground until they finish (exit 0 if all succeeded, 1 otherwise),
+/// or until interrupted (130; the jobs keep running; `trackit resume` continues).
+fn watch(global: &GlobalOpts, tracks: Vec<Track>) -> Result<ExitCode> {
+    let mode = Mode::choose(global.json, global.quiet);
+    let rt = runtime()?;
+    let outcome = rt.block_on(async {
+        let mut engine = Engine::new(crate::slurm::Slurm::default(), mode);
+        for t in tracks {
+            engine.add(t)?;
+        }
+        let end = engine.run().await?;
+        let finished: Vec<Track> = engine.tracks().into_iter().cloned().collect();
+        anyhow::Ok((end, finished))
+    })?;
+    let (end, finished) = outcome;
+    match end {
+        RunEnd::Interrupted => {
+            for t in &finished {
+                if !t.is_done() {
+                    eprintln!("trackit: stopped watching {}; the job keeps running. Continue with: trackit resume {}", t.id, t.id);
+                }
+            }
+            Ok(ExitCode::from(130))
+        }
+        RunEnd::Finished { all_succeeded } => {
+            for t in &finished {
+                print_final(global, t);
+            }
+            Ok(if all_succeeded {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            })
+        }
+    }
+}
+
+/// The final report: outcome and attempts; for a failure, one row per attempt.
+fn print_final(global: &GlobalOpts, t: &Track) {
+    if global.json {
+        let report = serde_json::json!({
+            "event": "report",
+            "track": t.id,
+            "experiment": t.experiment,
+            "outcome": t.outcome,
+            "attempts": t.attempts,
+            "policy_errors": t.policy_errors,
+        });
+        println!("{report}");
+        return;
+    }
+    println!("{}", final_report(t));
+}
+
+pub fn final_report(t: &Track) -> String {
+    let outcome = match t.outcome {
+        Some(Outcome::Succeeded) => "COMPLETED",
+        Some(Outcome::Failed) => "FAILED",
+        Some(Outcome::Cancelled) => "CANCELLED",
+        None => "RUNNING",
+    };
+    let mut out = format!(
+        "## {} — {outcome} after {} attempt(s)\n\n",
+        t.experiment,
+        t.attempts.len()
+    );
+    out.push_str("| attempt | job | state | exit | elapsed | diagnosis | summary | edits |\n|---|---|---|---|---|---|---|---|\n");
+    for row in attempt_rows(t) {
+        out.push_str(&format!(
+            "| {} | {} | {} | {} | {} | {} | {} | {} |\n",
+            row["attempt"],
+            row["job"],
+            row["state"],
+            row["exit"],
+            row["elapsed"],
+            row["kind"],
+            row["summary"].replace('|', "\\|"),
+            row["edits"].replace('|', "\\|")
+        ));
+    }
+    if t.outcome == Some(Outcome::Failed) {
+        out.push_str("\nEvidence:\n");
+        for a in &t.attempts {
+            if let Some(d) = &a.diagnosis {
+                for e in d.evidence.iter().take(5) {
+                    let loc = match (&e.file, e.line) {
+                        (Some(f), Some(l)) => format!("{f}:{l}"),
+                        _ => e.source.clone(),
+                    };
+                    out.push_str(&format!("- attempt {}: `{loc}`: {}\n", a.n, e.text));
+                }
+            }
+        }
+    }
+    if !t.policy_errors.is_empty() {
+        out.push_str(&format!(
+            "\nPolicy errors (the built-in default decided instead): {}\n",
+            t.policy_errors.len()
+        ));
+    }
+    out.push_str(&format!(
+        "\nTrack {} — state in {}\n",
+        t.id,
+        TrackDir::new(&t.root, &t.id).dir.display()
+    ));
+    out
+}
+
+/// `--detach`: hand the track to a background `trackit resume` and print its id.
+fn detach_tracker(global: &GlobalOpts, track: &Track) -> Result<ExitCode> {
+    let dir = TrackDir::new(&track.root, &track.id);
+    let log = std::fs::File::create(dir.dir.join("tracker.log"))?;
+    let exe = std::env::current_exe()?;
+    let mut cmd = std::process::Command::new(exe);
+    if let Some(p) = &track.policy {
+        cmd.arg("--policy").arg(p);
+    }
+    if global.json {
+        cmd.arg("--json");
+    }
+    cmd.args(["resume", &track.id])
+        .current_dir(&track.cwd)
+        .stdin(std::process::Stdio::null())
+        .stdout(log.try_clone()?)
+        .stderr(log);
+    use std::os::unix::process::CommandExt;
+    // Its own session: closing the terminal does not stop it.
+    unsafe {
+        cmd.pre_exec(|| {
+            libc::setsid();
+            Ok(())
+        });
+    }
+    let child = cmd.spawn().context("cannot start the background tracker")?;
+    if global.json {
+        println!(
+            "{}",
+            serde_json::json!({"track": track.id, "tracker_pid": child.id()})
+        );
+    } else {
+        println!("{}", track.id);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Finds a track by id, unique prefix, or experiment name (the newest one).
+pub fn find_track(root: &Path, query: &str) -> Result<Track> {
+    let ids = list_ids(root)?;
+    let exact: Vec<&String> = ids.iter().filter(|id| id.as_str() == query).collect();
+    let matches: Vec<&String> = if !exact.is_empty() {
+        exact
+    } else {
+        let by_prefix: Vec<&String> = ids.iter().filter(|id| id.starts_with(query)).collect();
+        if by_prefix.len() == 1 {
+            by_prefix
+        } else {
+            // An experiment name: the newest track of that experiment.
+            let suffix = format!("-{query}");
+            ids.iter()
+                .filter(|id| id.ends_with(&suffix))
+                .rev()
+                .take(1)
+                .collect()
+        }
+    };
+    match matches.as_slice() {
+        [one] => load_track(&TrackDir::new(root, one)),
+        [] => bail!(
+            "no track matches '{query}' under {} (see `trackit list`)",
+            root.display()
+        ),
+        _ => bail!("'{query}' matches several tracks; use the full id (see `trackit list`)"),
+    }
+}
+
+fn root_here() -> Result<PathBuf> {
+    Ok(track_root(&std::env::current_dir()?))
+}
+
+/// `trackit resume TRACK...`
+pub fn resume(global: &GlobalOpts, queries: &[String]) -> Result<ExitCode> {
+    let root = root_here()?;
+    let mut tracks = Vec::new();
+    for q in queries {
+        let t = find_track(&root, q)?;
+        if t.is_done() {
+            eprintln!("trackit: {} already finished ({})", t.id, t.status_word());
+            print_final(global, &t);
+            continue;
+        }
+        tracks.push(t);
+    }
+    if tracks.is_empty() {
+        return Ok(ExitCode::SUCCESS);
+    }
+    watch(global, tracks)
+}
+
+/// `trackit status [TRACK] [--json]`
+pub fn status(global: &GlobalOpts, query: Option<&str>, json: bool) -> Result<ExitCode> {
+    let root = root_here()?;
+    let tracks: Vec<Track> = match query {
+        Some(q) => vec![find_track(&root, q)?],
+        None => list_ids(&root)?
+            .iter()
+            .filter_map(|id| load_track(&TrackDir::new(&root, id)).ok())
+            .filter(|t| !t.is_done())
+            .collect(),
+    };
+    if json || global.json {
+        let v: Vec<_> = tracks.iter().map(track_json).collect();
+        println!(
+            "{}",
+            if query.is_some() {
+                v[0].clone()
+            } else {
+                serde_json::Value::Array(v)
+            }
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+    if tracks.is_empty() {
+        println!("no active tracks (see `trackit list` for finished ones)");
+    }
+    for t in &tracks {
+        println!("{}", status_line(t, ""));
+        let watcher = match &t.lease {
+            Some(l) if lease_alive(l) => format!("watched by trackit pid {}", l.pid),
+            _ if t.is_done() => "finished".to_string(),
+            _ => format!("not watched: run `trackit resume {}`", t.id),
+        };
+        println!("  track {} ({}), {watcher}", t.id, t.status_word());
+        if query.is_some() {
+            println!("{}", final_report(t));
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn track_json(t: &Track) -> serde_json::Value {
+    let watched = t.lease.as_ref().is_some_and(lease_alive);
+    serde_json::json!({
+        "id": t.id,
+        "experiment": t.experiment,
+        "status": t.status_word(),
+        "outcome": t.outcome,
+        "attempt": t.attempts.len(),
+        "max_attempts": t.max_attempts,
+        "job": t.current().and_then(|a| a.job.as_ref()).map(|j| j.id()),
+        "watched": watched,
+        "created_at": t.created_at,
+        "attempts": t.attempts,
+    })
+}
+
+/// `trackit list [--json]`
+pub fn list(global: &GlobalOpts, json: bool) -> Result<ExitCode> {
+    let root = root_here()?;
+    let tracks: Vec<Track> = list_ids(&root)?
+        .iter()
+        .filter_map(|id| load_track(&TrackDir::new(&root, id)).ok())
+        .collect();
+    if json || global.json {
+        println!(
+            "{}",
+            serde_json::Value::Array(tracks.iter().map(track_json).collect())
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!(
+        "{:<40} {:<10} {:>7} {:<12}",
+        "TRACK", "STATUS", "ATTEMPT", "JOB"
+    );
+    for t in &tracks {
+        let job = t
+            .current()
+            .and_then(|a| a.job.as_ref())
+            .map(|j| j.id())
+            .unwrap_or_else(|| "-".into());
+        println!(
+            "{:<40} {:<10} {:>7} {:<12}",
+            t.id,
+            t.status_word(),
+            format!("{}/{}", t.attempts.len(), t.max_attempts),
+            job
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `trackit logs TRACK [-f]`
+pub fn logs(query: &str, follow: bool) -> Result<ExitCode> {
+    let root = root_here()?;
+    let t = find_track(&root, query)?;
+    let Some(a) = t.current() else {
+        bail!("track {} has no attempt yet", t.id)
+    };
+    let Some(path) = a.log_paths.first().cloned() else {
+        bail!("attempt {} of {} has no known log file", a.n, t.id)
+    };
+    let mut f = crate::logtail::follow::Follower::new(
+        path.clone(),
+        crate::logtail::follow::Start::FromStart,
+    );
+    let rt = runtime()?;
+    loop {
+        for line in f.poll().map_err(|e| anyhow::anyhow!("{e}"))? {
+            println!("{line}");
+        }
+        if !follow {
+            if let Some(p) = f.partial_line() {
+                println!("{p}");
+            }
+            return Ok(ExitCode::SUCCESS);
+        }
+        // Stop following once the track has finished and the log is drained.
+        let now = find_track(&root, &t.id)?;
+        let current_n = now.current().map(|a| a.n);
+        if now.is_done() || current_n != Some(a.n) {
+            for line in f.poll().map_err(|e| anyhow::anyhow!("{e}"))? {
+                println!("{line}");
+            }
+            return Ok(ExitCode::SUCCESS);
+        }
+        rt.block_on(tokio::time::sleep(std::time::Duration::from_millis(500)));
+    }
+}
+
+/// `trackit cancel TRACK`: cancels the job and ends the track.
+pub fn cancel(query: &str) -> Result<ExitCode> {
+    let root = root_here()?;
+    let mut t = find_track(&root, query)?;
+    if t.is_done() {
+        println!("{} already finished ({})", t.id, t.status_word());
+        return Ok(ExitCode::SUCCESS);
+    }
+    let rt = runtime()?;
+    if let Some(job) = t.current().and_then(|a| a.job.clone()) {
+        match job {
+            JobHandle::Slurm { id, .. } => rt
+                .block_on(crate::slurm::Slurm::default().cancel(&[id.clone()]))
+                .map_err(|e| anyhow::anyhow!("scancel {id}: {e}"))?,
+            JobHandle::Local(j) => {
+                rt.block_on(crate::proc::cancel(&j, std::time::Duration::from_secs(10)))?;
+            }
+        }
+    }
+    // The watching tracker (if any) sees the CANCELLED state; without one, end the track here.
+    if !t.lease.as_ref().is_some_and(lease_alive) {
+        t.outcome = Some(Outcome::Cancelled);
+        if let Some(a) = t.current_mut() {
+            a.finished = true;
+        }
+        let dir = TrackDir::new(&t.root, &t.id);
+        dir.save(&t)?;
+        let _ = dir.append_event("cancelled", serde_json::json!({}));
+    }
+    println!("cancelled {}", t.id);
+    Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn git_exclude_is_added_once() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join(".git/info")).unwrap();
+        exclude_from_git(dir.path());
+        exclude_from_git(dir.path());
+        let text = std::fs::read_to_string(dir.path().join(".git/info/exclude")).unwrap();
+        assert_eq!(text.matches("/.trackit/tracks/").count(), 1);
+    }
+}

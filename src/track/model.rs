@@ -1,0 +1,307 @@
+//! What a track is: one experiment with its attempts, as stored in `state.json`.
+
+use crate::diagnose::Diagnosis;
+use crate::job::{JobInfo, JobState};
+use crate::logtail::follow::FollowPosition;
+use crate::proc::LocalJob;
+use serde::{Deserialize, Serialize};
+use std::path::PathBuf;
+
+/// How the job is launched.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Launch {
+    /// `trackit sbatch ARGS...`: the arguments exactly as typed (options, script, script args).
+    Slurm { sbatch_args: Vec<String> },
+    /// `trackit run CMD...`
+    Local { command: Vec<String> },
+    /// `trackit attach JOBID`: adopted; relaunching resubmits its script with its resources.
+    AttachSlurm { job_id: String },
+    /// `trackit attach pid:N`: adopted; cannot be relaunched.
+    AttachPid { pid: i32 },
+}
+
+/// The job behind one attempt.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum JobHandle {
+    Slurm {
+        id: String,
+        /// Epoch seconds just before submission (guards against reused ids).
+        submitted_after: Option<i64>,
+        name: Option<String>,
+    },
+    Local(LocalJob),
+}
+
+impl JobHandle {
+    pub fn id(&self) -> String {
+        match self {
+            JobHandle::Slurm { id, .. } => id.clone(),
+            JobHandle::Local(j) => j.id(),
+        }
+    }
+}
+
+/// One run of the job.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Attempt {
+    /// 1-based.
+    pub n: u32,
+    /// Set before launching, cleared once the job is recorded: a resume that finds it set knows
+    /// the launch may or may not have happened.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub launching_since: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub job: Option<JobHandle>,
+    /// The sbatch arguments or command line of this attempt (after edits).
+    #[serde(default)]
+    pub launch_args: Vec<String>,
+    /// The latest state of the job, and of each array task.
+    #[serde(default)]
+    pub tasks: Vec<JobInfo>,
+    #[serde(default)]
+    pub log_paths: Vec<PathBuf>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub log_position: Option<FollowPosition>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub diagnosis: Option<Diagnosis>,
+    /// Human lines for the edits that produced this attempt.
+    #[serde(default)]
+    pub edits: Vec<String>,
+    /// Why the launch itself failed (sbatch refused it), if it did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub launch_error: Option<String>,
+    #[serde(default)]
+    pub finished: bool,
+}
+
+impl Attempt {
+    /// The attempt's overall state: the worst state among its tasks (an array fails if any task
+    /// fails), or PENDING before anything is known.
+    pub fn state(&self) -> Option<JobState> {
+        if self.launch_error.is_some() {
+            return Some(JobState::Failed);
+        }
+        if self.tasks.is_empty() {
+            return None;
+        }
+        let states: Vec<JobState> = self.tasks.iter().filter_map(|t| t.state).collect();
+        if states.len() < self.tasks.len() || states.iter().any(|s| !s.is_terminal()) {
+            return Some(if states.contains(&JobState::Running) {
+                JobState::Running
+            } else {
+                JobState::Pending
+            });
+        }
+        states
+            .iter()
+            .copied()
+            .find(|s| !s.is_success())
+            .or(Some(JobState::Completed))
+    }
+
+    /// The task that decides the attempt: the first failed one, else the first.
+    pub fn deciding_task(&self) -> Option<&JobInfo> {
+        self.tasks
+            .iter()
+            .find(|t| t.state.is_some_and(|s| s.is_terminal() && !s.is_success()))
+            .or(self.tasks.first())
+    }
+}
+
+/// How a track ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    Succeeded,
+    Failed,
+    Cancelled,
+}
+
+/// The tracker process that owns a track right now.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Lease {
+    pub pid: i32,
+    pub start_ticks: u64,
+    pub host: String,
+}
+
+/// One experiment and its attempts.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Track {
+    pub id: String,
+    pub experiment: String,
+    pub created_at: String,
+    /// The repository root (or the working directory outside git): where `.trackit/` lives.
+    pub root: PathBuf,
+    /// Where the job is launched from.
+    pub cwd: PathBuf,
+    pub launch: Launch,
+    #[serde(default)]
+    pub policy: Option<PathBuf>,
+    pub max_attempts: u32,
+    #[serde(default)]
+    pub attempts: Vec<Attempt>,
+    #[serde(default)]
+    pub outcome: Option<Outcome>,
+    #[serde(default)]
+    pub lease: Option<Lease>,
+    /// Policy errors met while tracking (the built-in default decided instead).
+    #[serde(default)]
+    pub policy_errors: Vec<String>,
+}
+
+impl Track {
+    pub fn current(&self) -> Option<&Attempt> {
+        self.attempts.last()
+    }
+
+    pub fn current_mut(&mut self) -> Option<&mut Attempt> {
+        self.attempts.last_mut()
+    }
+
+    pub fn is_done(&self) -> bool {
+        self.outcome.is_some()
+    }
+
+    /// A one-word status for lists: the outcome, else the current attempt's state.
+    pub fn status_word(&self) -> String {
+        match self.outcome {
+            Some(Outcome::Succeeded) => "COMPLETED".into(),
+            Some(Outcome::Failed) => "FAILED".into(),
+            Some(Outcome::Cancelled) => "CANCELLED".into(),
+            None => self
+                .current()
+                .and_then(|a| a.state())
+                .map(|s| s.to_string())
+                .unwrap_or_else(|| "PENDING".into()),
+        }
+    }
+}
+
+/// A readable, sortable track id: `YYYYMMDD-HHMMSS-<experiment>`.
+pub fn new_track_id(experiment: &str, now: chrono::DateTime<chrono::Utc>) -> String {
+    format!("{}-{}", now.format("%Y%m%d-%H%M%S"), experiment)
+}
+
+/// An experiment name from what was launched: the script's or program's file stem.
+pub fn experiment_from(args: &[String]) -> String {
+    // For sbatch: the first argument that is not an option (or an option's value) is the script.
+    let mut skip_value = false;
+    let mut candidate = None;
+    for a in args {
+        if skip_value {
+            skip_value = false;
+            continue;
+        }
+        if a.starts_with('-') {
+            // `-p gpu` style takes a value; `--mem=8G` carries its own.
+            skip_value = !a.contains('=')
+                && a.len() == 2
+                && !matches!(a.as_str(), "-v" | "-Q" | "-h" | "-H" | "-W");
+            continue;
+        }
+        let stem = std::path::Path::new(a)
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .unwrap_or(a);
+        // `python train.py`: prefer the script to the interpreter.
+        if candidate.is_none() && is_interpreter(stem) {
+            candidate = Some(stem.to_string());
+            continue;
+        }
+        candidate = Some(stem.to_string());
+        break;
+    }
+    sanitize(&candidate.unwrap_or_else(|| "job".into()))
+}
+
+fn is_interpreter(name: &str) -> bool {
+    matches!(
+        name,
+        "python"
+            | "python3"
+            | "bash"
+            | "sh"
+            | "Rscript"
+            | "julia"
+            | "srun"
+            | "torchrun"
+            | "accelerate"
+            | "uv"
+            | "conda"
+    )
+}
+
+/// Keeps names safe for branches, file names and ids.
+pub fn sanitize(name: &str) -> String {
+    let s: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.' {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    let s = s.trim_matches(|c| c == '-' || c == '.').to_string();
+    if s.is_empty() {
+        "job".into()
+    } else {
+        s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn v(a: &[&str]) -> Vec<String> {
+        a.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn experiment_names() {
+        assert_eq!(
+            experiment_from(&v(&["--array=0-3", "--mem=8G", "job.sh", "lr=3e-4"])),
+            "job"
+        );
+        assert_eq!(
+            experiment_from(&v(&["-p", "gpu", "scripts/train_big.sbatch"])),
+            "train_big"
+        );
+        assert_eq!(
+            experiment_from(&v(&["python", "train.py", "--lr", "3e-4"])),
+            "train"
+        );
+        assert_eq!(
+            experiment_from(&v(&["./run experiment.sh"])),
+            "run-experiment"
+        );
+    }
+
+    #[test]
+    fn array_state_is_the_worst_task() {
+        let task = |s: JobState| JobInfo {
+            state: Some(s),
+            ..Default::default()
+        };
+        let mut a = Attempt {
+            n: 1,
+            ..Default::default()
+        };
+        assert_eq!(a.state(), None);
+        a.tasks = vec![task(JobState::Completed), task(JobState::Running)];
+        assert_eq!(a.state(), Some(JobState::Running));
+        a.tasks = vec![task(JobState::Completed), task(JobState::OutOfMemory)];
+        assert_eq!(a.state(), Some(JobState::OutOfMemory));
+        assert_eq!(
+            a.deciding_task().unwrap().state,
+            Some(JobState::OutOfMemory)
+        );
+        a.tasks = vec![task(JobState::Completed), task(JobState::Completed)];
+        assert_eq!(a.state(), Some(JobState::Completed));
+    }
+}
