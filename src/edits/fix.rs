@@ -397,10 +397,12 @@ pub fn plan(
 
 /// A short reason for display lines: `oom: Detected 1 oom_kill event in StepId=42.batch`.
 pub fn reason_of(d: &Diagnosis) -> String {
+    let deciding = |e: &&crate::diagnose::Evidence| d.rule.is_some() && e.rule == d.rule;
     let text = d
         .evidence
         .iter()
-        .find(|e| e.source == "log")
+        .find(|e| e.source == "log" && deciding(e))
+        .or_else(|| d.evidence.iter().find(|e| e.source == "log"))
         .map(|e| e.text.as_str())
         .unwrap_or(d.summary.as_str());
     let mut text = text.trim();

@@ -339,11 +339,15 @@ pub fn apply(
     if let JobSpec::Slurm { script_text, .. } = &mut job {
         for (edit, line) in pending_setup {
             let at = script::insert_setup(script_text, &line);
+            let after = match &edit {
+                Edit::SetEnv { value, .. } => value.clone(),
+                _ => line,
+            };
             applied.push(AppliedEdit::new(
                 &edit,
                 format!("script line {}", at + 1),
                 None,
-                Some(line),
+                Some(after),
             ));
         }
     }
