@@ -216,55 +216,56 @@ fn clamp(edit: &Edit, spec: &JobSpec, caps: &Caps) -> Result<(Edit, Option<Strin
         .unwrap_or(1)
         .max(1);
     // (value, cap, current) as numbers, and how to write a number back.
-    let (v, cap, cur, fmt): (Option<u64>, Option<u64>, Option<u64>, fn(u64) -> String) =
-        match name.as_str() {
-            "mem" => (
-                parse_mem(value),
-                caps.max_mem.as_deref().and_then(parse_mem),
-                current.as_deref().and_then(parse_mem),
-                format_mem,
-            ),
-            "mem-per-cpu" => (
-                parse_mem(value),
-                caps.max_mem
-                    .as_deref()
-                    .and_then(parse_mem)
-                    .map(|m| m / cpus),
-                current.as_deref().and_then(parse_mem),
-                format_mem,
-            ),
-            "time" => (
-                parse_duration(value),
-                caps.max_time.as_deref().and_then(parse_duration),
-                current.as_deref().and_then(parse_duration),
-                format_duration,
-            ),
-            "cpus-per-task" => (
-                value.parse().ok(),
-                caps.max_cpus.map(u64::from),
-                current.as_deref().and_then(|c| c.parse().ok()),
-                |n| n.to_string(),
-            ),
-            "gpus" | "gpus-per-node" => {
-                let count = |s: &str| s.rsplit(':').next().and_then(|n| n.parse::<u64>().ok());
-                let typed = value.rsplit_once(':').map(|(t, _)| t.to_string());
-                let (v, cap, cur) = (
-                    count(value),
-                    caps.max_gpus.map(u64::from),
-                    current.as_deref().and_then(count),
-                );
-                return finish(edit, name, value, v, cap, cur, &|n| match &typed {
-                    Some(t) => format!("{t}:{n}"),
-                    None => n.to_string(),
-                });
+    type Numbers = (Option<u64>, Option<u64>, Option<u64>, fn(u64) -> String);
+    let (v, cap, cur, fmt): Numbers = match name.as_str() {
+        "mem" => (
+            parse_mem(value),
+            caps.max_mem.as_deref().and_then(parse_mem),
+            current.as_deref().and_then(parse_mem),
+            format_mem,
+        ),
+        "mem-per-cpu" => (
+            parse_mem(value),
+            caps.max_mem
+                .as_deref()
+                .and_then(parse_mem)
+                .map(|m| m / cpus),
+            current.as_deref().and_then(parse_mem),
+            format_mem,
+        ),
+        "time" => (
+            // UNLIMITED is above any cap.
+            parse_duration(value).or(Some(u64::MAX)),
+            caps.max_time.as_deref().and_then(parse_duration),
+            current.as_deref().and_then(parse_duration),
+            format_duration,
+        ),
+        "cpus-per-task" => (
+            value.parse().ok(),
+            caps.max_cpus.map(u64::from),
+            current.as_deref().and_then(|c| c.parse().ok()),
+            |n| n.to_string(),
+        ),
+        "gpus" | "gpus-per-node" => {
+            let count = |s: &str| s.rsplit(':').next().and_then(|n| n.parse::<u64>().ok());
+            let typed = value.rsplit_once(':').map(|(t, _)| t.to_string());
+            let (v, cap, cur) = (
+                count(value),
+                caps.max_gpus.map(u64::from),
+                current.as_deref().and_then(count),
+            );
+            return finish(edit, name, value, v, cap, cur, &|n| match &typed {
+                Some(t) => format!("{t}:{n}"),
+                None => n.to_string(),
+            });
+        }
+        _ => {
+            if current.as_deref() == Some(value.as_str()) {
+                return Err(format!("--{name} is already {value}"));
             }
-            _ => {
-                if current.as_deref() == Some(value.as_str()) {
-                    return Err(format!("--{name} is already {value}"));
-                }
-                return Ok((edit.clone(), None));
-            }
-        };
+            return Ok((edit.clone(), None));
+        }
+    };
     finish(edit, name, value, v, cap, cur, &fmt)
 }
 
@@ -421,4 +422,64 @@ pub fn reason_of(d: &Diagnosis) -> String {
     let short: String = text.chars().take(80).collect();
     let ell = if text.chars().count() > 80 { "…" } else { "" };
     format!("{}: {short}{ell}", d.kind)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::PathBuf;
+
+    fn spec(script: &str) -> JobSpec {
+        JobSpec::Slurm {
+            script_rel: PathBuf::from("job.sh"),
+            script_text: script.to_string(),
+            sbatch_args: vec!["job.sh".into()],
+        }
+    }
+
+    fn set(name: &str, value: &str) -> Edit {
+        Edit::SetOption {
+            name: name.into(),
+            value: value.into(),
+        }
+    }
+
+    #[test]
+    fn caps_clamp_time_gpus_and_cpus() {
+        let settings = Settings {
+            caps: Caps {
+                max_mem: None,
+                max_time: Some("1-00:00:00".into()),
+                max_gpus: Some(4),
+                max_cpus: Some(16),
+            },
+            ..Settings::default()
+        };
+        let job = spec("#!/bin/bash\n#SBATCH -t 12:00:00\n#SBATCH --gpus=a100:2\necho\n");
+        let (kept, dropped) = enforce(
+            &[
+                set("time", "UNLIMITED"),
+                set("gpus", "a100:8"),
+                set("c", "64"),
+            ],
+            &job,
+            &settings,
+            &[],
+        );
+        assert!(dropped.is_empty(), "{dropped:?}");
+        let edits: Vec<_> = kept.iter().map(|k| k.edit.clone()).collect();
+        assert_eq!(
+            edits,
+            [
+                set("time", "1-00:00:00"),
+                set("gpus", "a100:4"),
+                set("cpus-per-task", "16")
+            ]
+        );
+        assert_eq!(kept[1].clamped_from.as_deref(), Some("a100:8"));
+        // The same value again, or a value equal to the current one, is dropped.
+        let (kept, dropped) = enforce(&[set("time", "12:00:00")], &job, &settings, &[]);
+        assert!(kept.is_empty());
+        assert!(dropped[0].reason.contains("already"), "{dropped:?}");
+    }
 }
