@@ -118,6 +118,10 @@ pub struct DiagnoseArgs {
     /// Print one JSON object
     #[arg(long)]
     pub json: bool,
+    /// Also show the edits the policy's fixer would make to this batch script for these logs
+    /// (nothing is written or submitted)
+    #[arg(long, value_name = "SCRIPT")]
+    pub fix: Option<PathBuf>,
     /// Log files to read (only a tail window of each)
     #[arg(required = true, value_name = "LOG")]
     pub logs: Vec<PathBuf>,

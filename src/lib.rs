@@ -7,6 +7,7 @@
 pub mod cli;
 pub mod commands;
 pub mod diagnose;
+pub mod edits;
 pub mod git;
 pub mod github;
 pub mod job;

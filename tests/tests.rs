@@ -2,6 +2,7 @@
 mod helper;
 
 mod cli_diagnose;
+mod fixes;
 mod git_repo;
 mod github_api;
 mod local_proc;

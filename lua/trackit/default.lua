@@ -23,7 +23,20 @@ policy.settings = {
   max_attempts = 3,
   fixable_kinds = { "oom", "timeout", "missing_dep", "path_error", "container", "disk_quota", "preempted", "node_fail" },
   poll = { first_s = 15, growth = 1.5, max_s = 180, min_s = 5 },
+  -- Fixers never raise a resource above these (per partition over site-wide), e.g.
+  -- caps = { max_mem = "256G", max_time = "2-00:00:00" }, partitions = { gpu = { max_mem = "512G" } }.
+  caps = {},
+  partitions = {},
+  -- What `module load` fixes a missing command, shared library or environment module (or a
+  -- Python module the site provides as one), e.g. { ["libgsl.so.25"] = "gsl/2.7", ml = "lmod" }.
+  module_map = {},
+  -- Python import names whose pip package is named differently, beyond the built-in ones
+  -- (cv2 -> opencv-python, ...), e.g. { mylib = "mylib-core" }.
+  python_packages = {},
 }
+
+-- Fixers by kind: edits as data, validated, capped and applied by trackit (trackit/fixers.lua).
+policy.fixers = require("trackit.fixers")
 
 policy.rules = {
   ---------------------------------------------------------------- the scheduler's verdict

@@ -56,6 +56,8 @@ trackit = {}
 ---@field metrics? string[] metrics to collect
 ---@field metric_goals? table<string, "min"|"max">
 ---@field results? string result files: a file, folder or glob
+---@field module_map? table<string, string> what `module load` fixes a missing command, shared library, environment module or Python module, e.g. `{ ["libgsl.so.25"] = "gsl/2.7" }`
+---@field python_packages? table<string, string> import name -> pip package, beyond the built-in ones (cv2 -> opencv-python, ...)
 
 ---@class trackit.PollSettings
 ---@field first_s? number first scheduler check after this many seconds (default 15)
@@ -128,15 +130,85 @@ trackit = {}
 ---@field log string all lines joined with newlines
 ---@field job? trackit.JobInfo
 
+--- What a fixer (`fixers[kind]`) sees.
 ---@class trackit.FixCtx
 ---@field diagnosis trackit.Diagnosis
----@field job? trackit.JobInfo
----@field attempt integer
----@field settings trackit.Settings
+---@field job? trackit.JobInfo ReqMem, MaxRSS, TimeLimit, nodes, when known
+---@field attempt integer the attempt that failed (1 for the first run)
+---@field max_attempts integer
+---@field backend "slurm"|"local"
+---@field resources table<string, string> effective sbatch options by long name (`mem`, `time`, `partition`, `gpus`, `cpus-per-task`, `exclude`, ...): the command line's, else the script's
+---@field script? string the batch script's text (SLURM)
+---@field script_path? string the script, relative to the repository
+---@field sbatch_args string[] as typed after `trackit sbatch` (SLURM)
+---@field command? string[] the command line (local jobs)
+---@field env table<string, string> extra environment (local jobs)
+---@field history trackit.AppliedEdit[] edits earlier attempts applied, oldest first
+---@field caps trackit.Caps caps in force for the job's partition (partition over site)
+---@field site_caps trackit.Caps
+---@field partition_caps? trackit.Caps
+---@field settings trackit.Settings the policy's settings, with its own extra keys
+---@field repo_root? string
 
+--- What a fixer returns. trackit enforces caps (a value above one is lowered to it) and never
+--- applies the same edit twice; when nothing is left, the track ends with a failure report.
 ---@class trackit.Fix
----@field edits table[] edits as data; trackit validates and applies them
----@field note? string
+---@field edits trackit.Edit[] edits as data, applied in order
+---@field note? string for the report
+
+--- One edit, as data. `op` says which:
+--- * `set_option` {name, value}: an sbatch option (`mem`, `mem-per-cpu`, `time`/`t`, `partition`/`p`,
+---   `gres`, `gpus`/`G`, `cpus-per-task`/`c`, `constraint`/`C`, `qos`/`q`, `exclude`/`x`, ...), set
+---   where it takes effect: the sbatch command line if there, else its `#SBATCH` line, else a new one
+--- * `remove_option` {name}
+--- * `set_env` {name, value}: an `export` line in the script (local jobs: the environment)
+--- * `setup` {line}: a line run before the first command (`module load X`, `source venv/bin/activate`)
+--- * `make_dir` {path}: a directory inside the repository or the job's working directory
+--- * `replace_path` {from, to}: everywhere in the script and its arguments (`to` inside the repository)
+--- * `set_container` {image?, add_flags?, remove_flags?}: `singularity|apptainer exec|run IMAGE` or `--container-image`
+--- * `set_command` {command}: a local job's command line
+--- * `retry` {reason?, repeatable?}: resubmit unchanged (once, unless `repeatable`)
+---@class trackit.Edit
+---@field op "set_option"|"remove_option"|"set_env"|"setup"|"make_dir"|"replace_path"|"set_container"|"set_command"|"retry"
+---@field name? string
+---@field value? string|number
+---@field line? string
+---@field path? string
+---@field from? string
+---@field to? string
+---@field image? string
+---@field add_flags? string[]
+---@field remove_flags? string[]
+---@field command? string[]
+---@field reason? string
+---@field repeatable? boolean
+
+--- An edit as applied, as the track state and `ctx.history` keep it.
+---@class trackit.AppliedEdit
+---@field edit trackit.Edit the edit after caps
+---@field target string where: `command line`, `#SBATCH line 3`, `script line 5`, `environment`, ...
+---@field before? string
+---@field after? string
+---@field display string `--mem 16G -> 32G (oom: Detected 1 oom_kill event)`
+---@field reason? string
+---@field clamped_from? string the value asked for, when a cap lowered it
+
+--- A partition's limits (`scontrol show partition`). Sizes in bytes, times in seconds; nil is
+--- unlimited or unknown.
+---@class trackit.PartitionInfo
+---@field name string
+---@field max_time_s? integer
+---@field default_time_s? integer
+---@field max_mem_per_node_bytes? integer
+---@field max_mem_per_cpu_bytes? integer
+---@field def_mem_per_node_bytes? integer
+---@field def_mem_per_cpu_bytes? integer
+---@field nodes? string
+---@field total_cpus? integer
+---@field total_nodes? integer
+---@field node_real_memory_bytes? integer the smallest RealMemory of its nodes
+---@field state? string
+---@field raw table<string, string> every `Key=Value` scontrol printed
 
 ------------------------------------------------------------------------ functions (Rust)
 
@@ -248,6 +320,16 @@ function trackit.units.parse_duration(text) end
 ---@param seconds number
 ---@return string
 function trackit.units.format_duration(seconds) end
+
+---@class trackit.slurm
+trackit.slurm = {}
+
+--- A partition's limits from the scheduler (`scontrol show partition NAME`), e.g. for caps.
+--- Blocks while scontrol runs; that time is not charged to the hook.
+---@param name string
+---@return trackit.PartitionInfo|nil info
+---@return string|nil err `partition NAME not found`, or why scontrol failed
+function trackit.slurm.partition(name) end
 
 ------------------------------------------------------------------------ functions (Lua library)
 

@@ -2,9 +2,12 @@
 
 use crate::cli::{DiagnoseArgs, GlobalOpts};
 use crate::diagnose::{Diagnosis, Input};
+use crate::edits::{FixCtx, FixPlan, JobSpec};
 use crate::job::{ExitStatus, JobState};
 use crate::logtail::read_tail;
+use crate::lua::Host;
 use anyhow::{anyhow, Result};
+use std::path::Path;
 use std::process::ExitCode;
 
 pub fn run(global: &GlobalOpts, args: DiagnoseArgs) -> Result<ExitCode> {
@@ -38,12 +41,94 @@ pub fn run(global: &GlobalOpts, args: DiagnoseArgs) -> Result<ExitCode> {
         job: None,
     };
     let diagnosis = host.diagnose(&input)?;
+    let fix = match &args.fix {
+        Some(script) => Some(plan_fix(&host, &diagnosis, script)?),
+        None => None,
+    };
     if args.json || global.json {
-        println!("{}", serde_json::to_string(&diagnosis)?);
+        let mut out = serde_json::to_value(&diagnosis)?;
+        if let (Some((spec, plan)), Some(obj)) = (&fix, out.as_object_mut()) {
+            obj.insert("fix".into(), fix_json(spec, plan));
+        }
+        println!("{}", serde_json::to_string(&out)?);
     } else {
         print!("{}", render(&diagnosis, &input));
+        if let Some((spec, plan)) = &fix {
+            print!("{}", render_fix(&diagnosis, spec, plan));
+        }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// What the policy's fixer would do to `script` (as `trackit sbatch SCRIPT` would run it).
+fn plan_fix(host: &Host, diagnosis: &Diagnosis, script: &Path) -> Result<(JobSpec, FixPlan)> {
+    let text = std::fs::read_to_string(script)
+        .map_err(|e| anyhow!("cannot read the script {}: {e}", script.display()))?;
+    let cwd = std::env::current_dir()?;
+    let root = crate::lua::policy::repo_root(&cwd).unwrap_or(cwd);
+    let rel = std::fs::canonicalize(script)
+        .ok()
+        .and_then(|abs| abs.strip_prefix(&root).ok().map(Path::to_path_buf))
+        .unwrap_or_else(|| script.to_path_buf());
+    let spec = JobSpec::Slurm {
+        script_rel: rel,
+        script_text: text,
+        sbatch_args: vec![script.display().to_string()],
+    };
+    let ctx = FixCtx::new(diagnosis, None, &spec, host.settings()).with_repo_root(&root);
+    let plan = host.plan_fix(&ctx, &spec, &root)?;
+    Ok((spec, plan))
+}
+
+/// The edits as their display lines, the note, refused edits, then the script's changed lines.
+pub fn render_fix(d: &Diagnosis, before: &JobSpec, plan: &FixPlan) -> String {
+    let mut out = String::new();
+    if !plan.proposed {
+        out.push_str(&format!(
+            "fix: none (the policy has no fix for {}: no relaunch)\n",
+            d.kind
+        ));
+        return out;
+    }
+    if plan.nothing_left() {
+        out.push_str("fix: nothing left to try\n");
+    } else {
+        out.push_str("fix:\n");
+    }
+    for a in &plan.applied {
+        out.push_str(&format!("  {}\n", a.display));
+    }
+    if let Some(note) = &plan.note {
+        out.push_str(&format!("  note: {note}\n"));
+    }
+    for dropped in &plan.dropped {
+        let edit = serde_json::to_string(&dropped.edit).unwrap_or_default();
+        out.push_str(&format!("  dropped: {edit}: {}\n", dropped.reason));
+    }
+    if let (JobSpec::Slurm { sbatch_args: a, .. }, JobSpec::Slurm { sbatch_args: b, .. }) =
+        (before, &plan.spec)
+    {
+        if a != b {
+            out.push_str(&format!("  sbatch {}\n", b.join(" ")));
+        }
+    }
+    out.push_str(&plan.script_diff(before));
+    out
+}
+
+fn fix_json(before: &JobSpec, plan: &FixPlan) -> serde_json::Value {
+    let mut v = serde_json::json!({
+        "proposed": plan.proposed,
+        "nothing_left": plan.nothing_left(),
+        "edits": plan.applied,
+        "dropped": plan.dropped,
+        "note": plan.note,
+        "diff": plan.script_diff(before),
+    });
+    if let JobSpec::Slurm { sbatch_args, .. } = &plan.spec {
+        v["sbatch_args"] = serde_json::json!(sbatch_args);
+    }
+    v
 }
 
 fn usage(msg: &str) -> Result<ExitCode> {

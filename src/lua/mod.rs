@@ -3,6 +3,7 @@
 
 pub mod api;
 pub mod error;
+mod hooks_fix;
 pub mod limits;
 pub mod policy;
 

@@ -56,6 +56,11 @@ pub const EMBEDDED: &[(&str, &str, &str)] = &[
         "=trackit/default.lua",
         include_str!("../../lua/trackit/default.lua"),
     ),
+    (
+        "trackit.fixers",
+        "=trackit/fixers.lua",
+        include_str!("../../lua/trackit/fixers.lua"),
+    ),
 ];
 
 /// Looks up an embedded module (`trackit.default`, ...).

@@ -6,6 +6,7 @@ mod fs;
 mod json;
 mod log;
 mod re;
+pub(crate) mod slurm;
 mod units;
 
 use super::limits::Budget;
@@ -18,6 +19,7 @@ pub fn register_all(lua: &Lua, budget: Budget, policy_name: &str) -> mlua::Resul
     log::register(lua, &trackit, budget.clone(), policy_name)?;
     re::register(lua, &trackit)?;
     json::register(lua, &trackit)?;
+    slurm::register(lua, &trackit, budget.clone())?;
     fs::register(lua, &trackit, budget)?;
     units::register(lua, &trackit)?;
     lua.globals().set("trackit", trackit.clone())?;
