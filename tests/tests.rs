@@ -9,5 +9,6 @@ mod log_follow;
 mod lua_types;
 mod policy;
 mod results_collect;
+mod site_policies;
 mod slurm_cluster;
 mod tail_reader;
