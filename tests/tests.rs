@@ -4,6 +4,7 @@ mod helper;
 mod cli_diagnose;
 mod git_repo;
 mod github_api;
+mod init;
 mod local_proc;
 mod log_follow;
 mod lua_types;

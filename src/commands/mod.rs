@@ -1,6 +1,7 @@
 //! One file per subcommand. Each returns the process exit code or an error (exit 1).
 
 mod diagnose;
+pub(crate) mod init;
 mod policy;
 
 use crate::cli::{Cli, Command, PolicyCommand};
@@ -11,6 +12,7 @@ pub fn dispatch(cli: Cli) -> Result<ExitCode> {
     let global = cli.global;
     match cli.command {
         Command::Diagnose(args) => diagnose::run(&global, args),
+        Command::Init(args) => init::run(&global, args),
         Command::Policy(PolicyCommand::Check { file }) => policy::check(&file),
         Command::Policy(PolicyCommand::Test {
             policy,
