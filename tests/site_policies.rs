@@ -258,3 +258,39 @@ fn local_gpu_oom_fixer_halves_the_batch_size() {
     assert_eq!(call(ctx(Some("gpu"), json!({"BATCH_SIZE": "1"}))), None);
     assert_eq!(call(ctx(None, json!({"BATCH_SIZE": "64"}))), None);
 }
+
+/// docs/lua-api.md documents every function of the `---@meta` file.
+#[test]
+fn lua_api_doc_covers_every_function_in_the_meta_file() {
+    let meta = std::fs::read_to_string(root().join("lua/types/trackit.lua")).unwrap();
+    let doc = std::fs::read_to_string(root().join("docs/lua-api.md")).unwrap();
+    let re = regex::Regex::new(r"(?m)^function (trackit(?:\.\w+)+)\(").unwrap();
+    let functions: Vec<String> = re.captures_iter(&meta).map(|c| c[1].to_string()).collect();
+    assert!(functions.len() >= 20, "{functions:?}");
+    let missing: Vec<&String> = functions
+        .iter()
+        .filter(|f| !doc.contains(&format!("function {f}(")))
+        .collect();
+    assert!(missing.is_empty(), "not in docs/lua-api.md: {missing:?}");
+    for class in regex::Regex::new(r"(?m)^---@class (trackit\.\w+)")
+        .unwrap()
+        .captures_iter(&meta)
+    {
+        let name = &class[1];
+        if [
+            "trackit.log",
+            "trackit.re",
+            "trackit.json",
+            "trackit.fs",
+            "trackit.units",
+        ]
+        .contains(&name)
+        {
+            continue;
+        }
+        assert!(
+            doc.contains(&format!("`{name}`")),
+            "class {name} is not documented"
+        );
+    }
+}
