@@ -99,6 +99,8 @@ pub enum Command {
     /// Check or test a policy
     #[command(subcommand)]
     Policy(PolicyCommand),
+    /// Set this repository up for trackit: starter policy, editor types, experiment template (never overwrites)
+    Init(crate::commands::init::InitArgs),
 }
 
 #[derive(Debug, Args)]

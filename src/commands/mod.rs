@@ -1,6 +1,7 @@
 //! One file per subcommand. Each returns the process exit code or an error (exit 1).
 
 mod diagnose;
+pub(crate) mod init;
 mod policy;
 pub mod track;
 
@@ -20,6 +21,7 @@ pub fn dispatch(cli: Cli) -> Result<ExitCode> {
         Command::Logs { track: t, follow } => track::logs(&t, follow),
         Command::Resume { tracks } => track::resume(&global, &tracks),
         Command::Cancel { track: t } => track::cancel(&t),
+        Command::Init(args) => init::run(&global, args),
         Command::Policy(PolicyCommand::Check { file }) => policy::check(&file),
         Command::Policy(PolicyCommand::Test {
             policy,
