@@ -13,6 +13,7 @@ pub mod job;
 pub mod logtail;
 pub mod lua;
 pub mod proc;
+pub mod report;
 pub mod results;
 pub mod settings;
 pub mod slurm;
