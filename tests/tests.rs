@@ -8,6 +8,7 @@ mod local_proc;
 mod log_follow;
 mod lua_types;
 mod policy;
+mod report;
 mod results_collect;
 mod slurm_cluster;
 mod tail_reader;

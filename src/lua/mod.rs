@@ -3,6 +3,7 @@
 
 pub mod api;
 pub mod error;
+mod hooks_report;
 pub mod limits;
 pub mod policy;
 

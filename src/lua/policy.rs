@@ -56,6 +56,11 @@ pub const EMBEDDED: &[(&str, &str, &str)] = &[
         "=trackit/default.lua",
         include_str!("../../lua/trackit/default.lua"),
     ),
+    (
+        "trackit.report",
+        "=trackit/report.lua",
+        include_str!("../../lua/trackit/report.lua"),
+    ),
 ];
 
 /// Looks up an embedded module (`trackit.default`, ...).
