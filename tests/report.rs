@@ -561,6 +561,13 @@ fn failure_report_has_one_row_per_attempt() {
         rows[2]
     );
     assert!(rows[2].contains("DUE TO TIME LIMIT"), "{}", rows[2]);
+    // Markdown in log text stays literal: `*** STEP` is not emphasis.
+    assert!(
+        rows[2]
+            .contains("**timeout**: the job hit its time limit: slurmstepd: error: \\*\\*\\* STEP"),
+        "{}",
+        rows[2]
+    );
     assert!(rows[2].ends_with(" | — |"));
     // Every row has the 8 cells: pipes inside log lines are escaped.
     for r in &rows {

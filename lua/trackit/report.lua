@@ -65,12 +65,14 @@ function M.format_at(step, epoch)
   return ""
 end
 
---- Text safe in one table cell: pipes escaped, line breaks as `<br>`; `—` when empty.
+--- Text safe in one table cell: pipes and emphasis escaped, `<` not taken for HTML, line
+--- breaks as `<br>`; `—` when empty.
 function M.cell(text)
   if text == nil then return DASH end
   text = tostring(text):gsub("^%s+", ""):gsub("%s+$", "")
   if text == "" then return DASH end
-  return (text:gsub("|", "\\|"):gsub("\r?\n", "<br>"))
+  text = text:gsub("&", "&amp;"):gsub("<", "&lt;"):gsub("|", "\\|"):gsub("%*", "\\*")
+  return (text:gsub("\r?\n", "<br>"))
 end
 
 --- Text as inline code in a table cell (log lines).

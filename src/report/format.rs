@@ -116,13 +116,17 @@ pub fn metric_line(m: &MetricSummary) -> String {
     }
 }
 
-/// Text made safe for one markdown table cell: pipes escaped, line breaks as `<br>`.
+/// Text made safe for one markdown table cell: pipes and emphasis escaped, `<` not taken for
+/// HTML, line breaks as `<br>`.
 pub fn cell(text: &str) -> String {
     let t = text.trim();
     if t.is_empty() {
         return DASH.to_string();
     }
-    t.replace('|', "\\|")
+    t.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('|', "\\|")
+        .replace('*', "\\*")
         .replace("\r\n", "\n")
         .replace('\n', "<br>")
 }
@@ -160,6 +164,7 @@ mod tests {
     #[test]
     fn cells() {
         assert_eq!(cell("a|b\nc"), "a\\|b<br>c");
+        assert_eq!(cell("*** STEP <1> &"), "\\*\\*\\* STEP &lt;1> &amp;");
         assert_eq!(cell("  "), "—");
         assert_eq!(code_cell("x `y` | z"), "`` x `y` \\| z ``");
         assert_eq!(format_at(Some(192), Some(3.0)), "epoch 3, step 192");
