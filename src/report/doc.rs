@@ -372,9 +372,7 @@ pub fn replace_section(
         let tail = if after.is_empty() { "" } else { nl };
         return Ok(format!("{before}{sep}{block}{tail}{after}"));
     }
-    let sep = if text.is_empty() {
-        String::new()
-    } else if text.ends_with(&format!("{nl}{nl}")) {
+    let sep = if text.is_empty() || text.ends_with(&format!("{nl}{nl}")) {
         String::new()
     } else if text.ends_with(nl) {
         nl.to_string()
