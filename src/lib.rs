@@ -14,6 +14,7 @@ pub mod job;
 pub mod logtail;
 pub mod lua;
 pub mod proc;
+pub mod report;
 pub mod results;
 pub mod settings;
 pub mod slurm;

@@ -10,6 +10,7 @@ mod local_proc;
 mod log_follow;
 mod lua_types;
 mod policy;
+mod report;
 mod results_collect;
 mod site_policies;
 mod slurm_cluster;

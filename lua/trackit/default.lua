@@ -15,8 +15,15 @@
 -- errors and native crashes; 20 an exception in the user's code; 5 anything that says "error".
 -- A wrong fixable kind burns an attempt, so vague evidence gets a low priority or `unknown`.
 
+local report = require("trackit.report")
+
 ---@type trackit.Policy
 local policy = {}
+
+-- Report renderers (results table, PR text, commit message): see trackit/report.lua.
+policy.format_table = report.format_table
+policy.render_pr = report.render_pr
+policy.commit_message = report.commit_message
 
 policy.settings = {
   log_window_kib = 256,

@@ -24,10 +24,10 @@ trackit = {}
 ---@field rules? table<string, trackit.Rule|false> rules by name; `false` removes an inherited rule
 ---@field diagnose? fun(ctx: trackit.DiagnoseCtx): trackit.DiagnosisOverride|nil may override the rules' result
 ---@field fixers? table<string, fun(ctx: trackit.FixCtx): trackit.Fix|nil> per diagnosis kind
----@field format_table? fun(ctx: table): string renders the results table (markdown)
----@field render_pr? fun(ctx: table): string renders the pull request body (markdown)
----@field find_doc? fun(ctx: table): string|nil path of the experiment doc
----@field commit_message? fun(ctx: table): string
+---@field format_table? fun(ctx: trackit.ReportCtx): string the doc's results section (markdown): the results table, or the failure report
+---@field render_pr? fun(ctx: trackit.ReportCtx): trackit.PrText|string the pull request's title and body (or the body alone)
+---@field find_doc? fun(ctx: trackit.FindDocCtx): string|nil repository-relative path of the experiment doc; nil: trackit searches docs/
+---@field commit_message? fun(ctx: trackit.CommitCtx): string commit message for the results branch
 
 --- A diagnosis rule, declared as data. Patterns use Rust regex syntax (`(?i)` for case
 --- insensitivity, `(?P<name>...)` for captures) and are matched line by line against the cleaned
@@ -209,6 +209,134 @@ trackit = {}
 ---@field node_real_memory_bytes? integer the smallest RealMemory of its nodes
 ---@field state? string
 ---@field raw table<string, string> every `Key=Value` scontrol printed
+
+------------------------------------------------------------------------ reports
+
+---@alias trackit.TrackStatus "PENDING"|"RUNNING"|"COMPLETED"|"FAILED"|"CANCELLED"
+
+---@class trackit.Efficiency
+---@field time_pct? number elapsed / time limit, percent
+---@field mem_pct? number peak memory / request, percent
+---@field cpu_pct? number CPU time / (elapsed x CPUs), percent
+---@field suggest_mem? string
+---@field suggest_time? string
+---@field suggest_cpus? integer
+---@field hints string[]
+---@field line string everything above in one line
+
+---@class trackit.Best
+---@field value number
+---@field step? integer
+---@field epoch? number
+
+---@class trackit.MetricSummary
+---@field name string the metric's name as the files spell it
+---@field query? string the name asked for, when it differs
+---@field goal? "min"|"max"
+---@field final? number
+---@field final_step? integer
+---@field final_epoch? number
+---@field best? trackit.Best
+---@field points integer points in the series (0: a final scalar only)
+
+---@class trackit.MetricsReport
+---@field metrics trackit.MetricSummary[]
+---@field missing? string[] names asked for but not found
+
+--- One row of the results table: one job.
+---@class trackit.JobRow
+---@field job_id string
+---@field attempt integer 1-based
+---@field state trackit.JobState
+---@field exit_code? string `N` or `N:S`
+---@field elapsed_s? integer
+---@field timelimit_s? integer
+---@field max_rss_bytes? integer
+---@field req_mem_bytes? integer
+---@field node? string
+---@field efficiency? trackit.Efficiency once the job has ended
+---@field metrics? trackit.MetricsReport this job's; absent: the newest row shows `ctx.metrics`
+
+---@class trackit.AttemptDiagnosis
+---@field kind trackit.Kind
+---@field summary string
+---@field evidence string[] `file:line: text`
+
+---@class trackit.Attempt
+---@field number integer 1-based
+---@field job_id string
+---@field state? trackit.JobState
+---@field exit_code? string
+---@field elapsed_s? integer
+---@field diagnosis? trackit.AttemptDiagnosis
+---@field edits string[] edits applied before the next attempt, as display strings
+
+---@class trackit.PlotRef
+---@field path string repository-relative SVG
+---@field title? string
+---@field url? string absolute URL (for the PR body)
+
+---@class trackit.Links
+---@field pr_url? string
+---@field pr_number? integer
+---@field branch? string the results branch
+---@field commit? string
+---@field commit_url? string
+---@field doc? string the experiment doc, repository-relative
+---@field doc_url? string
+---@field run_url? string
+
+--- What the report hooks see.
+---@class trackit.ReportCtx
+---@field experiment string
+---@field track_id string
+---@field status trackit.TrackStatus
+---@field backend? string `slurm`, `local`, ...
+---@field command? string the command that was run
+---@field jobs trackit.JobRow[] rows of the results table, oldest first
+---@field metrics_wanted string[] "Metrics to collect"; empty: whatever the results hold
+---@field metrics? trackit.MetricsReport the results, once collected
+---@field attempts trackit.Attempt[]
+---@field max_attempts integer
+---@field plots trackit.PlotRef[]
+---@field links trackit.Links
+---@field started_at? string RFC 3339
+---@field updated_at? string RFC 3339
+---@field finished_at? string RFC 3339
+
+--- What `commit_message` sees: the report, plus what the commit holds.
+---@class trackit.CommitCtx: trackit.ReportCtx
+---@field what string `PENDING table`, `results table`, `failure report`, ...; empty: derive it from the status
+
+---@class trackit.FindDocCtx
+---@field experiment string
+---@field track_id string
+---@field candidates string[] `docs/**/<experiment>*.md`, in the order trackit would pick them
+---@field default string where trackit would create the doc
+
+---@class trackit.PrText
+---@field title string
+---@field body string trackit adds its hidden marker if missing
+
+--- `require("trackit.report")`: the built-in renderers and their pieces, for policies that
+--- change one part of a report and keep the rest.
+---@class trackit.ReportModule
+---@field format_table fun(ctx: trackit.ReportCtx): string
+---@field render_pr fun(ctx: trackit.ReportCtx): trackit.PrText
+---@field commit_message fun(ctx: trackit.CommitCtx): string
+---@field results_table fun(ctx: trackit.ReportCtx): string one row per job
+---@field attempts_table fun(ctx: trackit.ReportCtx): string one row per attempt
+---@field failure_report fun(ctx: trackit.ReportCtx): string
+---@field efficiency_lines fun(ctx: trackit.ReportCtx): string
+---@field test_plan fun(ctx: trackit.ReportCtx): string ticked checkboxes
+---@field metric_columns fun(ctx: trackit.ReportCtx): string[]
+---@field row_metrics fun(ctx: trackit.ReportCtx, i: integer): trackit.MetricsReport|nil
+---@field format_number fun(v: number): string 4 significant digits; integers as integers
+---@field format_elapsed fun(secs: number|nil): string `HH:MM:SS`
+---@field format_mem fun(bytes: number|nil): string `3.1G`
+---@field format_at fun(step: integer|nil, epoch: number|nil): string `epoch 3, step 192`
+---@field cell fun(text: any): string safe in a table cell
+---@field code_cell fun(text: any): string inline code in a table cell
 
 ------------------------------------------------------------------------ functions (Rust)
 

@@ -4,6 +4,7 @@
 pub mod api;
 pub mod error;
 mod hooks_fix;
+mod hooks_report;
 pub mod limits;
 pub mod policy;
 

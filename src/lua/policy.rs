@@ -61,6 +61,11 @@ pub const EMBEDDED: &[(&str, &str, &str)] = &[
         "=trackit/fixers.lua",
         include_str!("../../lua/trackit/fixers.lua"),
     ),
+    (
+        "trackit.report",
+        "=trackit/report.lua",
+        include_str!("../../lua/trackit/report.lua"),
+    ),
 ];
 
 /// Looks up an embedded module (`trackit.default`, ...).

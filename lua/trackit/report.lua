@@ -1,0 +1,365 @@
+--- @since 0.1
+-- The built-in report renderers: the results table, the pull request text and commit
+-- messages. The default policy uses them; a policy can override any one:
+--
+--   local base = require("trackit.default")
+--   local report = require("trackit.report")
+--   return trackit.extend(base, {
+--     format_table = function(ctx)
+--       return "My lab's table\n\n" .. report.results_table(ctx)
+--     end,
+--   })
+--
+-- Every hook receives a `trackit.ReportCtx` and returns text. trackit puts the table between
+-- the doc's markers, adds the PR's hidden marker and the commit trailer if a hook left them out,
+-- and scrubs tokens from everything.
+
+---@type trackit.ReportModule
+local M = {}
+
+local DASH = "—"
+
+--- A metric value: integers as integers, 4 significant digits, large values whole,
+--- tiny ones in scientific notation (the same as trackit's Rust side).
+function M.format_number(v)
+  if type(v) ~= "number" then return DASH end
+  if v ~= v then return "NaN" end
+  if v == math.huge then return "inf" end
+  if v == -math.huge then return "-inf" end
+  if math.type(v) == "integer" then return tostring(v) end
+  if v == math.floor(v) and math.abs(v) < 1e15 then return string.format("%d", math.tointeger(v)) end
+  local s = string.format("%.4g", v)
+  if math.abs(v) >= 1e4 or s:find("e+", 1, true) then -- (9999.96 rounds up to 1e+04)
+    local r = math.floor(math.abs(v) + 0.5)
+    return string.format("%d", v < 0 and -r or r)
+  end
+  return s
+end
+
+--- Seconds as `HH:MM:SS` (`D-HH:MM:SS` past a day); `—` when unknown.
+function M.format_elapsed(secs)
+  if type(secs) ~= "number" then return DASH end
+  return trackit.units.format_duration(secs)
+end
+
+local MEM_UNITS = { { "T", 1 << 40 }, { "G", 1 << 30 }, { "M", 1 << 20 }, { "K", 1 << 10 } }
+
+--- Bytes for people: one decimal in the largest unit that fits (`3.1G`, `512M`); `—` when unknown.
+function M.format_mem(bytes)
+  if type(bytes) ~= "number" then return DASH end
+  for _, u in ipairs(MEM_UNITS) do
+    if bytes >= u[2] then
+      local v = bytes / u[2]
+      local text = v >= 100 and string.format("%.0f", v) or string.format("%.1f", v)
+      return (text:gsub("%.0$", "")) .. u[1]
+    end
+  end
+  return string.format("%dB", math.tointeger(bytes) or 0)
+end
+
+--- Where a value was reached: `epoch 3, step 192`, `step 180`, `epoch 2`, or "".
+function M.format_at(step, epoch)
+  if epoch and step then return string.format("epoch %s, step %d", M.format_number(epoch), step) end
+  if epoch then return "epoch " .. M.format_number(epoch) end
+  if step then return string.format("step %d", step) end
+  return ""
+end
+
+--- Text safe in one table cell: pipes and emphasis escaped, `<` not taken for HTML, line
+--- breaks as `<br>`; `—` when empty.
+function M.cell(text)
+  if text == nil then return DASH end
+  text = tostring(text):gsub("^%s+", ""):gsub("%s+$", "")
+  if text == "" then return DASH end
+  text = text:gsub("&", "&amp;"):gsub("<", "&lt;"):gsub("|", "\\|"):gsub("%*", "\\*")
+  return (text:gsub("\r?\n", "<br>"))
+end
+
+--- Text as inline code in a table cell (log lines).
+function M.code_cell(text)
+  text = tostring(text or ""):gsub("^%s+", ""):gsub("%s+$", ""):gsub("|", "\\|"):gsub("[\r\n]", " ")
+  if text:find("`", 1, true) then return "`` " .. text .. " ``" end
+  return "`" .. text .. "`"
+end
+
+local function row(cells)
+  return "| " .. table.concat(cells, " | ") .. " |"
+end
+
+local function rule(n)
+  local t = {}
+  for i = 1, n do t[i] = "---" end
+  return "|" .. table.concat(t, "|") .. "|"
+end
+
+local TERMINAL = {
+  COMPLETED = true, FAILED = true, TIMEOUT = true, OUT_OF_MEMORY = true, CANCELLED = true,
+  NODE_FAIL = true, PREEMPTED = true, BOOT_FAIL = true, DEADLINE = true,
+}
+
+--- The metric names, in column order: those asked for, else those the results hold.
+function M.metric_columns(ctx)
+  if ctx.metrics_wanted and #ctx.metrics_wanted > 0 then return ctx.metrics_wanted end
+  local names, seen = {}, {}
+  local function add(report)
+    for _, m in ipairs(report and report.metrics or {}) do
+      if not seen[m.name] then seen[m.name] = true; names[#names + 1] = m.name end
+    end
+  end
+  for _, j in ipairs(ctx.jobs or {}) do add(j.metrics) end
+  add(ctx.metrics)
+  return names
+end
+
+--- The metrics a row shows: its own, else the track's for the newest row.
+function M.row_metrics(ctx, i)
+  local j = ctx.jobs[i]
+  if j.metrics then return j.metrics end
+  if i == #ctx.jobs then return ctx.metrics end
+  return nil
+end
+
+local function find_metric(report, name)
+  for _, m in ipairs(report.metrics or {}) do
+    if m.name == name or m.query == name then return m end
+  end
+  return nil
+end
+
+local function is_missing(report, name)
+  for _, n in ipairs(report.missing or {}) do
+    if n == name then return true end
+  end
+  return false
+end
+
+--- The results table: one row per job; job, state, each metric's final and best value,
+--- elapsed time and peak memory. Metric cells say PENDING/RUNNING until there are numbers.
+function M.results_table(ctx)
+  local cols = M.metric_columns(ctx)
+  local jobs = ctx.jobs or {}
+  local with_attempt = false
+  for _, j in ipairs(jobs) do
+    if (j.attempt or 1) > 1 then with_attempt = true end
+  end
+  local head = { "job" }
+  if with_attempt then head[#head + 1] = "attempt" end
+  head[#head + 1] = "state"
+  for _, c in ipairs(cols) do
+    head[#head + 1] = M.cell(c)
+    head[#head + 1] = "best " .. M.cell(c)
+  end
+  head[#head + 1] = "elapsed"
+  head[#head + 1] = "memory"
+  local lines = { row(head), rule(#head) }
+  if #jobs == 0 then
+    local cells = { "—" }
+    if with_attempt then cells[#cells + 1] = "—" end
+    cells[#cells + 1] = ctx.status
+    for _ = 1, #cols * 2 do cells[#cells + 1] = ctx.status end
+    cells[#cells + 1] = DASH
+    cells[#cells + 1] = DASH
+    lines[#lines + 1] = row(cells)
+  end
+  for i, j in ipairs(jobs) do
+    local cells = { M.cell(j.job_id) }
+    if with_attempt then cells[#cells + 1] = tostring(j.attempt or 1) end
+    cells[#cells + 1] = j.state
+    local report = M.row_metrics(ctx, i)
+    for _, c in ipairs(cols) do
+      if report == nil then
+        local v = TERMINAL[j.state] and DASH or j.state
+        cells[#cells + 1] = v
+        cells[#cells + 1] = v
+      else
+        local m = find_metric(report, c)
+        if m then
+          cells[#cells + 1] = M.format_number(m["final"])
+          if m.best then
+            local at = M.format_at(m.best.step, m.best.epoch)
+            cells[#cells + 1] = M.format_number(m.best.value) .. (at ~= "" and (" (" .. at .. ")") or "")
+          else
+            cells[#cells + 1] = DASH
+          end
+        else
+          local v = is_missing(report, c) and "not found" or DASH
+          cells[#cells + 1] = v
+          cells[#cells + 1] = DASH
+        end
+      end
+    end
+    cells[#cells + 1] = M.format_elapsed(j.elapsed_s)
+    cells[#cells + 1] = M.format_mem(j.max_rss_bytes)
+    lines[#lines + 1] = row(cells)
+  end
+  return table.concat(lines, "\n")
+end
+
+--- One line per ended job: its resource use and right-sizing hints.
+function M.efficiency_lines(ctx)
+  local out = {}
+  for _, j in ipairs(ctx.jobs or {}) do
+    if j.efficiency and j.efficiency.line then
+      out[#out + 1] = string.format("- job %s: %s", j.job_id, j.efficiency.line)
+    end
+  end
+  return table.concat(out, "\n")
+end
+
+--- The attempts: one row per attempt with the diagnosis, its evidence and the edits applied.
+function M.attempts_table(ctx)
+  local lines = {
+    row({ "attempt", "job", "state", "exit code", "elapsed", "diagnosis", "evidence", "edits applied" }),
+    rule(8),
+  }
+  for _, a in ipairs(ctx.attempts or {}) do
+    local diag, evidence = DASH, DASH
+    if a.diagnosis then
+      diag = "**" .. M.cell(a.diagnosis.kind) .. "**: " .. M.cell(a.diagnosis.summary)
+      local ev = {}
+      for _, e in ipairs(a.diagnosis.evidence or {}) do ev[#ev + 1] = M.code_cell(e) end
+      if #ev > 0 then evidence = table.concat(ev, "<br>") end
+    end
+    local edits = {}
+    for _, e in ipairs(a.edits or {}) do edits[#edits + 1] = M.cell(e) end
+    lines[#lines + 1] = row({
+      tostring(a.number), M.cell(a.job_id), a.state or DASH, a.exit_code or DASH,
+      M.format_elapsed(a.elapsed_s), diag, evidence, #edits > 0 and table.concat(edits, "<br>") or DASH,
+    })
+  end
+  return table.concat(lines, "\n")
+end
+
+--- The failure report: what happened on each attempt.
+function M.failure_report(ctx)
+  local n = #(ctx.attempts or {})
+  local last = ctx.attempts and ctx.attempts[n]
+  local head = string.format("**%s** after %d attempt%s", ctx.status, n, n == 1 and "" or "s")
+  if last and last.diagnosis then
+    head = head .. string.format(": `%s`: %s", last.diagnosis.kind, M.cell(last.diagnosis.summary))
+  else
+    head = head .. "."
+  end
+  return head .. "\n\n" .. M.attempts_table(ctx)
+end
+
+local function has_numbers(ctx)
+  if ctx.metrics then return true end
+  for _, j in ipairs(ctx.jobs or {}) do
+    if j.metrics then return true end
+  end
+  return false
+end
+
+--- The results section of the experiment doc: the results table (with resource use and the
+--- metrics not found), or the failure report when the track failed.
+function M.format_table(ctx)
+  local parts = {}
+  if ctx.status == "FAILED" then
+    parts[#parts + 1] = M.failure_report(ctx)
+    if has_numbers(ctx) then parts[#parts + 1] = M.results_table(ctx) end
+  else
+    parts[#parts + 1] = M.results_table(ctx)
+    if ctx.metrics and ctx.metrics.missing and #ctx.metrics.missing > 0 then
+      parts[#parts + 1] = "Not found in the results: " .. table.concat(ctx.metrics.missing, ", ") .. "."
+    end
+    local eff = M.efficiency_lines(ctx)
+    if eff ~= "" then parts[#parts + 1] = eff end
+    if ctx.status == "CANCELLED" and #(ctx.attempts or {}) > 0 then
+      parts[#parts + 1] = M.attempts_table(ctx)
+    end
+  end
+  return table.concat(parts, "\n\n")
+end
+
+--- The test plan: what has happened so far, as ticked boxes.
+function M.test_plan(ctx)
+  local submitted = ctx.jobs and #ctx.jobs > 0 and ctx.jobs[1].job_id ~= ""
+  local finished = ctx.status == "COMPLETED" or ctx.status == "FAILED" or ctx.status == "CANCELLED"
+  local collected = ctx.metrics ~= nil
+  local filled = collected and ctx.status == "COMPLETED"
+  local function box(done, text) return (done and "- [x] " or "- [ ] ") .. text end
+  return table.concat({
+    box(submitted, "job submitted"),
+    box(finished, "job finished"),
+    box(collected, "results collected"),
+    box(filled, "table filled"),
+  }, "\n")
+end
+
+local STATUS_TEXT = {
+  PENDING = "submitted, waiting to start",
+  RUNNING = "running",
+  COMPLETED = "finished; the results are below",
+  FAILED = "failed; the failure report is below",
+  CANCELLED = "cancelled",
+}
+
+--- The pull request: title `Results: <experiment>`; body with Summary, Status, Metrics to
+--- collect, Results, Attempts and Test plan, and a hidden marker trackit recognises.
+function M.render_pr(ctx)
+  local b = {}
+  local function add(s) b[#b + 1] = s end
+  add(string.format("<!-- trackit:pr track=%s -->", (ctx.track_id:gsub("%-%-", "-_"))))
+  add("## Summary\n")
+  local summary = string.format("Results of experiment **%s** (track `%s`)", ctx.experiment, ctx.track_id)
+  if ctx.backend then summary = summary .. ", run on " .. ctx.backend end
+  add(summary .. ".")
+  if ctx.command then add("\n```\n" .. ctx.command .. "\n```") end
+  if ctx.links and ctx.links.doc then add("\nExperiment doc: `" .. ctx.links.doc .. "`.") end
+  add("\n## Status\n")
+  local job = ctx.jobs and ctx.jobs[#ctx.jobs]
+  local status = string.format("**%s**: %s", ctx.status, STATUS_TEXT[ctx.status] or "")
+  if job then
+    status = status .. string.format(" (job %s, attempt %d of %d)", job.job_id, job.attempt or 1, ctx.max_attempts or 3)
+  end
+  add(status .. ".")
+  if ctx.updated_at then add("\nUpdated " .. ctx.updated_at .. ".") end
+  add("\n## Metrics to collect\n")
+  local cols = M.metric_columns(ctx)
+  if #cols == 0 then
+    add("Whatever the result files report (no metrics named).")
+  else
+    for _, c in ipairs(cols) do add("- `" .. c .. "`") end
+  end
+  add("\n## Results\n")
+  if ctx.status == "FAILED" then
+    add(M.failure_report(ctx))
+  else
+    add(M.results_table(ctx))
+  end
+  local eff = M.efficiency_lines(ctx)
+  if eff ~= "" then add("\n" .. eff) end
+  for _, p in ipairs(ctx.plots or {}) do
+    if p.url then add(string.format("\n![%s](%s)", p.title or (ctx.experiment .. " results"), p.url)) end
+  end
+  if #(ctx.attempts or {}) > 0 and ctx.status ~= "FAILED" then
+    add("\n## Attempts\n")
+    add(M.attempts_table(ctx))
+  end
+  add("\n## Test plan\n")
+  add(M.test_plan(ctx))
+  add("\n---\n<sub>Generated by trackit. The text above is rewritten as the job advances; comment below.</sub>")
+  return { title = "Results: " .. ctx.experiment, body = table.concat(b, "\n") .. "\n" }
+end
+
+local WHAT = {
+  PENDING = "PENDING table",
+  RUNNING = "RUNNING table",
+  COMPLETED = "results table",
+  FAILED = "failure report",
+  CANCELLED = "CANCELLED table",
+}
+
+--- `results(<experiment>): <what> for job <id>` with a `Trackit-Track: <id>` trailer.
+--- `ctx.what` says what the commit holds (empty: derived from the status).
+function M.commit_message(ctx)
+  local what = ctx.what
+  if what == nil or what == "" then what = WHAT[ctx.status] or "update" end
+  local subject = string.format("results(%s): %s", ctx.experiment, what)
+  local job = ctx.jobs and ctx.jobs[#ctx.jobs]
+  if job and job.job_id ~= "" then subject = subject .. " for job " .. job.job_id end
+  return subject .. "\n\nTrackit-Track: " .. ctx.track_id .. "\n"
+end
+
+return M
