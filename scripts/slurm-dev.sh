@@ -194,7 +194,10 @@ MinJobAge=600
 Waittime=0
 NodeName=$HOST CPUs=$CPUS SocketsPerBoard=$SOCKETS CoresPerSocket=$CORES ThreadsPerCore=$THREADS RealMemory=$REALMEM State=UNKNOWN
 PartitionName=debug Nodes=ALL Default=YES MaxTime=INFINITE State=UP
+# A second partition on the same node, so tests can move a job between partitions.
+PartitionName=batch Nodes=ALL MaxTime=2-00:00:00 State=UP
 EOF
+    cmp -s /etc/slurm/slurm.conf.new /etc/slurm/slurm.conf || CONF_CHANGED=1
     mv /etc/slurm/slurm.conf.new /etc/slurm/slurm.conf
     cat > /etc/slurm/cgroup.conf <<EOF
 CgroupPlugin=cgroup/v1
@@ -276,6 +279,8 @@ start_slurm() {
     else log "slurmd: starting"; slurmd; fi                # daemonizes
 }
 start_slurm
+# Daemons that were already running read a changed slurm.conf only when told to.
+if [ "${CONF_CHANGED:-0}" = 1 ]; then scontrol reconfigure >/dev/null 2>&1 || true; fi
 sleep 1
 if ! pid_alive /run/slurmd.pid slurmd && [ "$CGROUP_MODE" != none ]; then
     log "slurmd died with cgroup mode $CGROUP_MODE; falling back to proctrack/linuxproc + task/none"

@@ -16,3 +16,4 @@ mod site_policies;
 mod slurm_cluster;
 mod tail_reader;
 mod track_cli;
+mod track_fix;

@@ -16,6 +16,7 @@ use super::display::{Display, Mode};
 use super::model::{Attempt, JobHandle, Launch, Lease, Outcome, Track};
 use super::store::TrackDir;
 use crate::diagnose::{Diagnosis, Input};
+use crate::edits::{make_dirs, AppliedEdit, FixCtx, JobSpec};
 use crate::job::{format_duration, JobInfo, JobState};
 use crate::logtail::follow::{Follower, Start};
 use crate::logtail::read_tail;
@@ -119,7 +120,7 @@ impl Engine {
                 !t.is_done() && t.current().is_none_or(|a| a.finished)
             };
             if needs {
-                self.launch(i, Vec::new(), Vec::new()).await?;
+                self.launch(i, None, Vec::new()).await?;
             }
         }
         Ok(())
@@ -452,7 +453,7 @@ impl Engine {
         w.dir.save(&w.track)?;
 
         match self.plan_relaunch(i, &diagnosis) {
-            Some((args, edits)) => self.launch(i, args, edits).await,
+            Some((spec, applied)) => self.launch(i, Some(spec), applied).await,
             None => {
                 let w = &mut self.watched[i];
                 let cancelled = state == Some(JobState::Cancelled) && diagnosis.kind == "cancelled";
@@ -470,69 +471,99 @@ impl Engine {
         }
     }
 
-    /// Whether to try again, and with what. Returns the next attempt's launch arguments and the
-    /// human lines describing the change.
+    /// Whether to try again, and with what: the policy's fixer for the diagnosis, with caps and
+    /// history enforced by Rust. None ends the track.
     fn plan_relaunch(
         &mut self,
         i: usize,
         diagnosis: &Diagnosis,
-    ) -> Option<(Vec<String>, Vec<String>)> {
+    ) -> Option<(JobSpec, Vec<AppliedEdit>)> {
         let w = &mut self.watched[i];
         let t = &w.track;
         if t.attempts.len() as u32 >= t.max_attempts || !diagnosis.fixable {
             return None;
         }
-        let current = t.current()?;
-        if matches!(t.launch, Launch::AttachPid { .. }) || current.launch_args.is_empty() {
+        if matches!(t.launch, Launch::AttachPid { .. }) {
             return None;
         }
-        let args = current.launch_args.clone();
-        match diagnosis.kind.as_str() {
-            // The cluster took the job away: the same job can pass as it is.
-            "preempted" => Some((
-                args,
-                vec![format!(
-                    "resubmit unchanged ({}: {})",
-                    diagnosis.kind, diagnosis.summary
-                )],
-            )),
-            "node_fail" => {
-                let mut args = args;
-                let mut lines = vec![format!(
-                    "resubmit ({}: {})",
-                    diagnosis.kind, diagnosis.summary
-                )];
-                if let (Some(node), true) = (
-                    diagnosis.captures.get("node"),
-                    matches!(t.launch, Launch::Slurm { .. } | Launch::AttachSlurm { .. }),
-                ) {
-                    args.insert(0, format!("--exclude={node}"));
-                    lines = vec![format!(
-                        "--exclude {node} (node_fail: {})",
-                        diagnosis.summary
-                    )];
+        let current = t.current()?;
+        let spec = match &current.spec {
+            Some(s) => s.clone(),
+            None => initial_spec(t, &current.launch_args).ok()?,
+        };
+        let history: Vec<AppliedEdit> = t
+            .attempts
+            .iter()
+            .flat_map(|a| a.applied.iter().cloned())
+            .collect();
+        let settings = w.policy.host().settings().clone();
+        let ctx = FixCtx::new(diagnosis, current.deciding_task(), &spec, &settings)
+            .with_attempt(current.n, t.max_attempts)
+            .with_history(history)
+            .with_repo_root(&t.root);
+        let root = t.root.clone();
+        let plan = w.policy.plan_fix(&ctx, &spec, &root);
+        record_policy_errors(w);
+        let n = w.track.current().map(|a| a.n).unwrap_or(0);
+        let _ = w.dir.append_event(
+            "fix_planned",
+            json!({"attempt": n, "applied": plan.applied, "dropped": plan.dropped, "note": plan.note}),
+        );
+        if plan.nothing_left() {
+            let why = plan.note.clone().unwrap_or_else(|| {
+                if plan.proposed {
+                    "the fixer has nothing left to try".into()
+                } else {
+                    format!("no fixer for {}", diagnosis.kind)
                 }
-                Some((args, lines))
-            }
-            _ => None,
+            });
+            self.display.event(
+                &w.track.id,
+                "no_fix",
+                &format!("no relaunch: {why}"),
+                json!({"kind": diagnosis.kind}),
+            );
+            return None;
         }
+        if let Err(e) = make_dirs(&plan.applied) {
+            self.display.event(
+                &w.track.id,
+                "error",
+                &format!("cannot create a directory the fix needs: {e}"),
+                json!({}),
+            );
+            return None;
+        }
+        Some((plan.spec, plan.applied))
     }
 
     /// Launches attempt n+1 with `args` (empty: the track's own launch arguments).
-    async fn launch(&mut self, i: usize, args: Vec<String>, edits: Vec<String>) -> Result<()> {
+    async fn launch(
+        &mut self,
+        i: usize,
+        spec: Option<JobSpec>,
+        applied: Vec<AppliedEdit>,
+    ) -> Result<()> {
         let w = &mut self.watched[i];
         let n = w.track.attempts.len() as u32 + 1;
-        let args = if args.is_empty() {
-            base_args(&w.track)
-        } else {
-            args
+        let spec = match spec {
+            Some(s) => Some(s),
+            None => initial_spec(&w.track, &base_args(&w.track)).ok(),
         };
+        // An edited script is written beside the state: the user's own tree is never touched.
+        let args = match &spec {
+            Some(spec) => launch_args_for(&w.track, &w.dir, n, spec)?,
+            None => base_args(&w.track),
+        };
+        let edits: Vec<String> = applied.iter().map(|a| a.display.clone()).collect();
         let now = chrono::Utc::now().timestamp();
         w.track.attempts.push(Attempt {
             n,
             launching_since: Some(now),
             launch_args: args.clone(),
             edits: edits.clone(),
+            applied,
+            spec: spec.clone(),
             ..Default::default()
         });
         // Write down the intent before acting: a resume will look for this launch.
@@ -556,7 +587,13 @@ impl Engine {
         }
         let result = match w.track.launch.clone() {
             Launch::Slurm { .. } | Launch::AttachSlurm { .. } => self.submit_slurm(i, &args).await,
-            Launch::Local { .. } => self.spawn_local(i, &args),
+            Launch::Local { .. } => {
+                let env = match &spec {
+                    Some(JobSpec::Local { env, .. }) => env.clone(),
+                    _ => Vec::new(),
+                };
+                self.spawn_local(i, &args, &env)
+            }
             Launch::AttachPid { .. } => {
                 Err(anyhow::anyhow!("an attached process cannot be relaunched"))
             }
@@ -649,11 +686,11 @@ impl Engine {
         Ok(())
     }
 
-    fn spawn_local(&mut self, i: usize, args: &[String]) -> Result<()> {
+    fn spawn_local(&mut self, i: usize, args: &[String], env: &[(String, String)]) -> Result<()> {
         let w = &mut self.watched[i];
         let n = w.track.current().unwrap().n;
         let run_dir = w.dir.dir.join(format!("attempt-{n}"));
-        let job = proc::spawn(args, &w.track.cwd, &[], &run_dir)?;
+        let job = proc::spawn(args, &w.track.cwd, env, &run_dir)?;
         let a = w.track.current_mut().unwrap();
         a.log_paths = job.log_path.iter().cloned().collect();
         a.job = Some(JobHandle::Local(job.clone()));
@@ -924,6 +961,77 @@ fn whoami() -> String {
         std::ffi::CStr::from_ptr((*pw).pw_name)
             .to_string_lossy()
             .into_owned()
+    }
+}
+
+/// The job as the user launched it, as a spec the fixers can edit.
+fn initial_spec(t: &Track, args: &[String]) -> Result<JobSpec> {
+    match &t.launch {
+        Launch::Local { .. } | Launch::AttachPid { .. } => Ok(JobSpec::Local {
+            command: args.to_vec(),
+            env: Vec::new(),
+        }),
+        Launch::Slurm { .. } | Launch::AttachSlurm { .. } => {
+            let script = args
+                .iter()
+                .filter(|a| !a.starts_with('-'))
+                .map(|a| (a, t.cwd.join(a)))
+                .find(|(_, p)| p.is_file());
+            let (script_rel, script_text) = match script {
+                Some((_, path)) => {
+                    let text = std::fs::read_to_string(&path)
+                        .with_context(|| format!("cannot read {}", path.display()))?;
+                    let abs = std::fs::canonicalize(&path).unwrap_or(path);
+                    let rel = abs
+                        .strip_prefix(&t.root)
+                        .map(|p| p.to_path_buf())
+                        .unwrap_or(abs);
+                    (rel, text)
+                }
+                None => (PathBuf::new(), String::new()), // --wrap: only sbatch options can change
+            };
+            Ok(JobSpec::Slurm {
+                script_rel,
+                script_text,
+                sbatch_args: args.to_vec(),
+            })
+        }
+    }
+}
+
+/// The command line that runs `spec`: for SLURM, the sbatch arguments with the script argument
+/// pointing at this attempt's copy when the script was edited.
+fn launch_args_for(t: &Track, dir: &TrackDir, n: u32, spec: &JobSpec) -> Result<Vec<String>> {
+    match spec {
+        JobSpec::Local { command, .. } => Ok(command.clone()),
+        JobSpec::Slurm {
+            script_rel,
+            script_text,
+            sbatch_args,
+        } => {
+            if script_rel.as_os_str().is_empty() {
+                return Ok(sbatch_args.clone());
+            }
+            let original = t.root.join(script_rel);
+            let unchanged =
+                std::fs::read_to_string(&original).is_ok_and(|text| text == *script_text);
+            if unchanged {
+                return Ok(sbatch_args.clone());
+            }
+            std::fs::create_dir_all(&dir.dir)?;
+            let copy = dir.dir.join(format!("attempt-{n}.sh"));
+            std::fs::write(&copy, script_text)?;
+            let name = original.file_name();
+            let mut args = sbatch_args.clone();
+            if let Some(slot) = args.iter_mut().find(|a| {
+                !a.starts_with('-')
+                    && std::path::Path::new(a.as_str()).file_name() == name
+                    && t.cwd.join(a.as_str()).is_file()
+            }) {
+                *slot = copy.display().to_string();
+            }
+            Ok(args)
+        }
     }
 }
 

@@ -69,6 +69,12 @@ pub struct Attempt {
     /// Human lines for the edits that produced this attempt.
     #[serde(default)]
     pub edits: Vec<String>,
+    /// The edits that produced this attempt, as data (the fixers' history).
+    #[serde(default)]
+    pub applied: Vec<crate::edits::AppliedEdit>,
+    /// What this attempt ran: the script text and sbatch arguments, or the command and env.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub spec: Option<crate::edits::JobSpec>,
     /// Why the launch itself failed (sbatch refused it), if it did.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub launch_error: Option<String>,
