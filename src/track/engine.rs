@@ -1216,3 +1216,30 @@ pub fn attempt_rows(t: &Track) -> Vec<HashMap<&'static str, String>> {
         })
         .collect()
 }
+
+/// For `--dry-run`: the diagnosis of the track's latest attempt and the fix the policy would
+/// make, computed from the logs and state on disk. Nothing is written or submitted.
+pub fn dry_run_plan(t: &Track) -> Option<(Diagnosis, Option<crate::edits::FixPlan>)> {
+    let source = match &t.policy {
+        Some(p) => PolicySource::File(p.clone()),
+        None => crate::lua::resolve(None, &t.root),
+    };
+    let mut policy = GuardedPolicy::load(&source);
+    let a = t.current()?;
+    let diagnosis = diagnose_attempt(&mut policy, t, a);
+    if a.state() == Some(JobState::Completed) || !diagnosis.fixable {
+        return Some((diagnosis, None));
+    }
+    let spec = match &a.spec {
+        Some(s) => s.clone(),
+        None => initial_spec(t, &a.launch_args).ok()?,
+    };
+    let history: Vec<AppliedEdit> = t.attempts.iter().flat_map(|a| a.applied.iter().cloned()).collect();
+    let settings = policy.host().settings().clone();
+    let ctx = FixCtx::new(&diagnosis, a.deciding_task(), &spec, &settings)
+        .with_attempt(a.n, t.max_attempts)
+        .with_history(history)
+        .with_repo_root(&t.root);
+    let plan = policy.plan_fix(&ctx, &spec, &t.root);
+    Some((diagnosis, Some(plan)))
+}
