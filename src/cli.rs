@@ -45,6 +45,10 @@ pub struct GlobalOpts {
     /// Go on in the background and print the track id
     #[arg(long)]
     pub detach: bool,
+    /// Show what would be submitted, or the diagnosis and the edits a relaunch would make;
+    /// submit nothing
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 #[derive(Debug, Subcommand)]

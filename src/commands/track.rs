@@ -200,6 +200,9 @@ pub fn attach(global: &GlobalOpts, target: &str, detach: bool) -> Result<ExitCod
 }
 
 fn start(global: &GlobalOpts, track: Track, detach: bool) -> Result<ExitCode> {
+    if global.dry_run {
+        return dry_run_launch(global, &track);
+    }
     let dir = TrackDir::new(&track.root, &track.id);
     dir.save(&track)?;
     let _ = dir.append_event(
@@ -391,9 +394,115 @@ fn root_here() -> Result<PathBuf> {
     Ok(track_root(&std::env::current_dir()?))
 }
 
+/// `--dry-run` before launching: what would run, and under which policy. Nothing is created.
+fn dry_run_launch(global: &GlobalOpts, t: &Track) -> Result<ExitCode> {
+    let (what, args) = match &t.launch {
+        Launch::Slurm { sbatch_args } => ("sbatch", sbatch_args.clone()),
+        Launch::Local { command } => ("run", command.clone()),
+        _ => (
+            "watch",
+            t.current()
+                .map(|a| a.launch_args.clone())
+                .unwrap_or_default(),
+        ),
+    };
+    let policy = t
+        .policy
+        .as_ref()
+        .map(|p| p.display().to_string())
+        .unwrap_or_else(|| crate::lua::resolve(None, &t.root).display_name());
+    if global.json {
+        println!(
+            "{}",
+            serde_json::json!({"dry_run": true, "would": what, "args": args, "cwd": t.cwd, "experiment": t.experiment, "policy": policy, "max_attempts": t.max_attempts})
+        );
+    } else {
+        let shown = match what {
+            "sbatch" => format!("sbatch {}", args.join(" ")),
+            _ => args.join(" "),
+        };
+        println!(
+            "dry run: would {} `{shown}` in {}",
+            if what == "run" { "run" } else { "submit" },
+            t.cwd.display()
+        );
+        println!(
+            "  experiment {}, policy {policy}, up to {} attempt(s); nothing was submitted",
+            t.experiment, t.max_attempts
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `--dry-run` on an existing track: the latest attempt's diagnosis and the edits a relaunch
+/// would make. Nothing is written or submitted.
+fn dry_run_track(global: &GlobalOpts, t: &Track) -> Result<ExitCode> {
+    let ended = t
+        .current()
+        .is_some_and(|a| a.finished || a.state().is_some_and(|s| s.is_terminal()));
+    if !ended {
+        println!(
+            "{}: the current attempt has not ended yet; nothing to plan",
+            t.id
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+    let Some((diagnosis, plan)) = crate::track::engine::dry_run_plan(t) else {
+        bail!("track {} has no attempt to plan from", t.id);
+    };
+    if global.json {
+        println!(
+            "{}",
+            serde_json::json!({"dry_run": true, "track": t.id, "diagnosis": diagnosis, "fix": plan})
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!(
+        "dry run for {} (attempt {}/{}):",
+        t.id,
+        t.attempts.len(),
+        t.max_attempts
+    );
+    println!("{}: {}", diagnosis.kind, diagnosis.summary);
+    for e in diagnosis.evidence.iter().take(5) {
+        println!("  {}", e.text);
+    }
+    match plan {
+        Some(p) if !p.nothing_left() => {
+            println!("a relaunch would apply:");
+            for a in &p.applied {
+                println!("  {}", a.display);
+            }
+        }
+        Some(p) => println!(
+            "no relaunch: {}",
+            p.note.unwrap_or_else(|| "nothing left to try".into())
+        ),
+        None => println!(
+            "no relaunch ({})",
+            if diagnosis.kind == "none" {
+                "the job succeeded"
+            } else {
+                "not fixable"
+            }
+        ),
+    }
+    if t.attempts.len() as u32 >= t.max_attempts {
+        println!("(the track has used all {} attempts)", t.max_attempts);
+    }
+    println!("nothing was submitted");
+    Ok(ExitCode::SUCCESS)
+}
+
 /// `trackit resume TRACK...`
 pub fn resume(global: &GlobalOpts, queries: &[String]) -> Result<ExitCode> {
     let root = root_here()?;
+    if global.dry_run {
+        for q in queries {
+            dry_run_track(global, &find_track(&root, q)?)?;
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
     let mut tracks = Vec::new();
     for q in queries {
         let t = find_track(&root, q)?;

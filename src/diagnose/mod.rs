@@ -455,12 +455,27 @@ impl RuleSet {
                 }
             }
         }
+        // The strongest rule's lines first (the deciding rule's, then supporting rules' by
+        // priority), each rule's lines in log order.
+        let priority_of = |name: &Option<String>| {
+            self.rules
+                .iter()
+                .find(|r| Some(&r.spec.name) == name.as_ref())
+                .map(|r| r.spec.priority)
+                .unwrap_or(i64::MIN)
+        };
+        let winner_name = Some(rule.spec.name.clone());
         evidence.sort_by_key(|e| {
             let li = input
                 .logs
                 .iter()
                 .position(|l| Some(l.path.display().to_string()) == e.file);
-            (li, e.line)
+            (
+                e.rule != winner_name,
+                std::cmp::Reverse(priority_of(&e.rule)),
+                li,
+                e.line,
+            )
         });
         for (k, v) in &rule.spec.captures {
             captures.entry(k.clone()).or_insert_with(|| v.clone());

@@ -1234,7 +1234,11 @@ pub fn dry_run_plan(t: &Track) -> Option<(Diagnosis, Option<crate::edits::FixPla
         Some(s) => s.clone(),
         None => initial_spec(t, &a.launch_args).ok()?,
     };
-    let history: Vec<AppliedEdit> = t.attempts.iter().flat_map(|a| a.applied.iter().cloned()).collect();
+    let history: Vec<AppliedEdit> = t
+        .attempts
+        .iter()
+        .flat_map(|a| a.applied.iter().cloned())
+        .collect();
     let settings = policy.host().settings().clone();
     let ctx = FixCtx::new(&diagnosis, a.deciding_task(), &spec, &settings)
         .with_attempt(a.n, t.max_attempts)
