@@ -103,6 +103,10 @@ pub enum Command {
     /// Check or test a policy
     #[command(subcommand)]
     Policy(PolicyCommand),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell)
+    Completions { shell: clap_complete::Shell },
+    /// Print the man page (roff): trackit man > ~/.local/share/man/man1/trackit.1
+    Man,
     /// Set this repository up for trackit: starter policy, editor types, experiment template (never overwrites)
     Init(crate::commands::init::InitArgs),
 }
@@ -152,6 +156,30 @@ pub enum PolicyCommand {
         /// cases.json / labels.json ({file, kind or label, state, exit_code, accept})
         cases: PathBuf,
     },
+}
+
+/// The CLI reference in markdown, generated from the clap definitions (docs/cli.md).
+pub fn markdown_reference() -> String {
+    use clap::CommandFactory;
+    let mut cmd = Cli::command();
+    let mut out = String::from("# trackit command-line reference\n\nGenerated from the clap definitions (`tests/cli_docs.rs` fails when this file is stale;\nregenerate with `TRACKIT_UPDATE_DOCS=1 cargo test --test tests cli_docs`).\n\n");
+    out.push_str("## trackit\n\n```\n");
+    out.push_str(&cmd.render_long_help().to_string());
+    out.push_str("```\n");
+    fn walk(cmd: &mut clap::Command, path: &str, out: &mut String) {
+        for sub in cmd.get_subcommands_mut() {
+            if sub.get_name() == "help" {
+                continue;
+            }
+            let name = format!("{path} {}", sub.get_name());
+            out.push_str(&format!("\n## {name}\n\n```\n"));
+            out.push_str(&sub.render_long_help().to_string());
+            out.push_str("```\n");
+            walk(sub, &name, out);
+        }
+    }
+    walk(&mut cmd, "trackit", &mut out);
+    out
 }
 
 /// Parses the command line, runs the command and maps the outcome to an exit code:

@@ -2,6 +2,7 @@
 mod helper;
 
 mod cli_diagnose;
+mod cli_docs;
 mod fixes;
 mod git_repo;
 mod github_api;

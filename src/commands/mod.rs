@@ -13,6 +13,17 @@ pub fn dispatch(cli: Cli) -> Result<ExitCode> {
     let global = cli.global;
     match cli.command {
         Command::Diagnose(args) => diagnose::run(&global, args),
+        Command::Completions { shell } => {
+            use clap::CommandFactory;
+            let mut cmd = crate::cli::Cli::command();
+            clap_complete::generate(shell, &mut cmd, "trackit", &mut std::io::stdout());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Man => {
+            use clap::CommandFactory;
+            clap_mangen::Man::new(crate::cli::Cli::command()).render(&mut std::io::stdout())?;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Sbatch { args } => track::sbatch(&global, args, global.detach),
         Command::Run { command } => track::run(&global, command, global.detach),
         Command::Attach { target } => track::attach(&global, &target, global.detach),

@@ -193,6 +193,19 @@ pub fn new_track_id(experiment: &str, now: chrono::DateTime<chrono::Utc>) -> Str
 
 /// An experiment name from what was launched: the script's or program's file stem.
 pub fn experiment_from(args: &[String]) -> String {
+    // The script is the first argument that names a file (not an interpreter).
+    if let Some(stem) = args
+        .iter()
+        .filter(|a| !a.starts_with('-') && std::path::Path::new(a.as_str()).is_file())
+        .filter_map(|a| {
+            std::path::Path::new(a.as_str())
+                .file_stem()
+                .and_then(|s| s.to_str())
+        })
+        .find(|stem| !is_interpreter(stem))
+    {
+        return sanitize(stem);
+    }
     // For sbatch: the first argument that is not an option (or an option's value) is the script.
     let mut skip_value = false;
     let mut candidate = None;
