@@ -20,8 +20,9 @@ run_case() {   # $1 label, $2 extra sbatch args
         chmod +x "$dir/shims/$c"
     done
     printf '#!/bin/bash\n#SBATCH --job-name=bench-watch\n#SBATCH --output=%s/out-%%A_%%a.log\nsleep 600\n' "$dir" > "$dir/job.sh"
-    (cd "$dir" && PATH="$dir/shims:$PATH" "$BIN" --quiet sbatch --hold $2 job.sh >/dev/null 2>&1 &
-     echo $! > "$dir/tracker.pid")
+    # exec: the recorded pid is trackit's own, not a subshell's.
+    (cd "$dir" && exec env PATH="$dir/shims:$PATH" "$BIN" --quiet sbatch --hold $2 job.sh >/dev/null 2>&1) &
+    echo $! > "$dir/tracker.pid"
 }
 
 run_case one ""
