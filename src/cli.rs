@@ -49,6 +49,22 @@ pub struct GlobalOpts {
     /// submit nothing
     #[arg(long)]
     pub dry_run: bool,
+    /// No pull request: commit the results on the results branch locally only
+    #[arg(long)]
+    pub no_pr: bool,
+    /// No git at all: the report stays in .trackit/tracks/<id>/report.md
+    #[arg(long)]
+    pub no_git: bool,
+    /// The experiment doc to fill (default: the policy's find_doc, else docs/**/<experiment>*.md)
+    #[arg(long, value_name = "PATH")]
+    pub doc: Option<PathBuf>,
+    /// Where the result files are: a file, folder or glob (default: the policy's, else files the
+    /// job wrote in its working directory)
+    #[arg(long, value_name = "PATH")]
+    pub results: Option<String>,
+    /// A metric to report (repeatable; default: the policy's, else what the results hold)
+    #[arg(long = "metric", value_name = "NAME")]
+    pub metric: Vec<String>,
 }
 
 #[derive(Debug, Subcommand)]

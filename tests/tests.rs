@@ -11,6 +11,7 @@ mod local_proc;
 mod log_follow;
 mod lua_types;
 mod policy;
+mod publish_e2e;
 mod report;
 mod results_collect;
 mod site_policies;

@@ -5,7 +5,8 @@ use crate::job::format_duration;
 use crate::track::display::Mode;
 use crate::track::engine::{attempt_rows, lease_alive, load_track, status_line, Engine, RunEnd};
 use crate::track::model::{
-    experiment_from, new_track_id, sanitize, Attempt, JobHandle, Launch, Outcome, Track,
+    experiment_from, new_track_id, sanitize, Attempt, JobHandle, Launch, Outcome, PublishOptions,
+    Track,
 };
 use crate::track::store::{list_ids, TrackDir};
 use anyhow::{bail, Context, Result};
@@ -63,6 +64,7 @@ fn new_track(global: &GlobalOpts, launch: Launch, name_from: &[String]) -> Resul
         }
     };
     let now = chrono::Utc::now();
+    let doc_abs = global.doc.as_ref().map(|d| cwd.join(d));
     Ok(Track {
         id: new_track_id(&experiment, now),
         experiment,
@@ -76,6 +78,14 @@ fn new_track(global: &GlobalOpts, launch: Launch, name_from: &[String]) -> Resul
         outcome: None,
         lease: None,
         policy_errors: Vec::new(),
+        publish_opts: PublishOptions {
+            no_pr: global.no_pr,
+            no_git: global.no_git,
+            doc: doc_abs,
+            results: global.results.clone(),
+            metrics: global.metric.clone(),
+        },
+        published: Default::default(),
     })
 }
 
@@ -262,11 +272,26 @@ fn print_final(global: &GlobalOpts, t: &Track) {
             "outcome": t.outcome,
             "attempts": t.attempts,
             "policy_errors": t.policy_errors,
+            "pr_url": t.published.pr_url,
+            "pr_number": t.published.pr_number,
+            "branch": t.published.branch,
+            "commit": t.published.commit,
+            "doc": report_path(t),
+            "metrics": t.published.results.as_ref().and_then(|r| r.metrics.clone()),
+            "efficiency": t.published.results.as_ref().and_then(|r| r.efficiency.clone()),
+            "result_files": t.published.results.as_ref().map(|r| r.files.clone()).unwrap_or_default(),
+            "github_error": t.published.github_error,
+            "github_pending": t.published.queue.len(),
         });
-        println!("{report}");
+        println!("{}", scrub_out(&report.to_string()));
         return;
     }
-    println!("{}", final_report(t));
+    println!("{}", scrub_out(&final_report(t)));
+}
+
+/// Printed text never carries a token.
+fn scrub_out(text: &str) -> String {
+    crate::report::Secrets::from_env().scrub(text)
 }
 
 pub fn final_report(t: &Track) -> String {
@@ -309,6 +334,7 @@ pub fn final_report(t: &Track) -> String {
             }
         }
     }
+    out.push_str(&published_lines(t));
     if !t.policy_errors.is_empty() {
         out.push_str(&format!(
             "\nPolicy errors (the built-in default decided instead): {}\n",
@@ -320,6 +346,61 @@ pub fn final_report(t: &Track) -> String {
         t.id,
         TrackDir::new(&t.root, &t.id).dir.display()
     ));
+    out
+}
+
+/// Where the doc is: on the results branch, or the report file in the track dir.
+fn report_path(t: &Track) -> Option<String> {
+    let doc = t.published.doc.as_ref()?;
+    Some(if t.published.git {
+        match &t.published.branch {
+            Some(b) => format!("{b}:{}", doc.display()),
+            None => doc.display().to_string(),
+        }
+    } else {
+        TrackDir::new(&t.root, &t.id)
+            .dir
+            .join(doc)
+            .display()
+            .to_string()
+    })
+}
+
+/// The PR link, key metrics and the efficiency line, for the final report.
+fn published_lines(t: &Track) -> String {
+    let p = &t.published;
+    let mut out = String::new();
+    if let Some(r) = &p.results {
+        if let Some(m) = &r.metrics {
+            out.push_str("\nMetrics:\n");
+            for s in &m.metrics {
+                out.push_str(&format!("- {}\n", crate::report::format::metric_line(s)));
+            }
+            if !m.missing.is_empty() {
+                out.push_str(&format!("- not found: {}\n", m.missing.join(", ")));
+            }
+        }
+        if let Some(e) = &r.efficiency {
+            out.push_str(&format!("\nEfficiency: {e}\n"));
+        }
+        for e in &r.errors {
+            out.push_str(&format!("\nResults: {e}\n"));
+        }
+    }
+    if let Some(url) = &p.pr_url {
+        out.push_str(&format!("\nPull request: {url}\n"));
+    }
+    if let Some(doc) = report_path(t) {
+        out.push_str(&format!("Report: {doc}\n"));
+    }
+    if let Some(e) = &p.github_error {
+        out.push_str(&format!("GitHub: {e}\n"));
+    } else if !p.queue.is_empty() {
+        out.push_str(&format!(
+            "GitHub: {} update(s) still queued (GitHub unreachable)\n",
+            p.queue.len()
+        ));
+    }
     out
 }
 

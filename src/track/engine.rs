@@ -14,6 +14,7 @@
 
 use super::display::{Display, Mode};
 use super::model::{Attempt, JobHandle, Launch, Lease, Outcome, Track};
+use super::publish::{Note, Publisher};
 use super::store::TrackDir;
 use crate::diagnose::{Diagnosis, Input};
 use crate::edits::{make_dirs, AppliedEdit, FixCtx, JobSpec};
@@ -57,6 +58,8 @@ pub struct Engine {
     next_poll: Instant,
     interval: Duration,
     backoff: Backoff,
+    /// The results branch, doc and PR of every track.
+    publisher: Publisher,
 }
 
 impl Engine {
@@ -68,6 +71,7 @@ impl Engine {
             next_poll: Instant::now(),
             interval: Duration::from_secs(15),
             backoff: Backoff::new(Duration::from_secs(5), Duration::from_secs(300)),
+            publisher: Publisher::new(),
         }
     }
 
@@ -146,6 +150,7 @@ impl Engine {
             }
             self.poll_local();
             self.finish_ended().await?;
+            self.publish_tick().await;
             self.tail_logs();
             self.draw();
             if self.watched.iter().all(|w| w.track.is_done()) {
@@ -166,6 +171,14 @@ impl Engine {
                     return Ok(RunEnd::Interrupted);
                 }
             }
+        }
+        for i in 0..self.watched.len() {
+            let w = &mut self.watched[i];
+            let notes = self
+                .publisher
+                .drain(&mut w.track, &w.dir, &mut w.policy, Duration::from_secs(60))
+                .await;
+            self.show_notes(i, notes);
         }
         self.display.clear();
         for w in &mut self.watched {
@@ -438,6 +451,7 @@ impl Engine {
                 &msg,
                 json!({"outcome": "succeeded"}),
             );
+            self.publish_now(i, false).await;
             return Ok(());
         }
         let msg = format!(
@@ -466,6 +480,7 @@ impl Engine {
                 let _ = w
                     .dir
                     .append_event("finished", json!({"outcome": w.track.outcome}));
+                self.publish_now(i, false).await;
                 Ok(())
             }
         }
@@ -615,7 +630,44 @@ impl Engine {
                 json!({"attempt": n}),
             );
         }
+        self.publish_now(i, true).await;
         Ok(())
+    }
+
+    /// Publishes track `i` now: at launch (`launched`), relaunch and the end.
+    async fn publish_now(&mut self, i: usize, launched: bool) {
+        let w = &mut self.watched[i];
+        let notes = if launched {
+            self.publisher
+                .on_launch(&mut w.track, &w.dir, &mut w.policy)
+                .await
+        } else {
+            self.publisher
+                .sync(&mut w.track, &w.dir, &mut w.policy)
+                .await
+        };
+        record_policy_errors(w);
+        self.show_notes(i, notes);
+    }
+
+    /// A state change, or queued GitHub updates that are due.
+    async fn publish_tick(&mut self) {
+        for i in 0..self.watched.len() {
+            let w = &mut self.watched[i];
+            let notes = self
+                .publisher
+                .tick(&mut w.track, &w.dir, &mut w.policy)
+                .await;
+            record_policy_errors(w);
+            self.show_notes(i, notes);
+        }
+    }
+
+    fn show_notes(&mut self, i: usize, notes: Vec<Note>) {
+        let id = self.watched[i].track.id.clone();
+        for (event, message) in notes {
+            self.display.event(&id, event, &message, json!({}));
+        }
     }
 
     async fn submit_slurm(&mut self, i: usize, args: &[String]) -> Result<()> {

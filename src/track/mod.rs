@@ -3,4 +3,5 @@
 pub mod display;
 pub mod engine;
 pub mod model;
+pub mod publish;
 pub mod store;

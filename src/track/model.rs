@@ -156,6 +156,89 @@ pub struct Track {
     /// Policy errors met while tracking (the built-in default decided instead).
     #[serde(default)]
     pub policy_errors: Vec<String>,
+    /// What the user asked of the results PR and the results collection.
+    #[serde(default)]
+    pub publish_opts: PublishOptions,
+    /// What was published so far (branch, doc, commit, PR, comments, queued GitHub updates)
+    /// and the results summary.
+    #[serde(default)]
+    pub published: Published,
+}
+
+/// `--no-pr`, `--no-git`, `--doc`, `--results`, `--metric`, kept with the track so a resume
+/// publishes the same way.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct PublishOptions {
+    pub no_pr: bool,
+    pub no_git: bool,
+    pub doc: Option<PathBuf>,
+    pub results: Option<String>,
+    pub metrics: Vec<String>,
+}
+
+/// One GitHub side effect waiting to be delivered (GitHub was unreachable).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum GithubUpdate {
+    /// Set the PR's title and body.
+    PrBody { title: String, body: String },
+    /// Rewrite the one status comment.
+    Status { body: String },
+    /// Post a milestone comment once (relaunch, final result).
+    Comment { milestone: String, body: String },
+}
+
+/// The results of a finished track, for the final report.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ResultsSummary {
+    pub files: Vec<PathBuf>,
+    pub metrics: Option<crate::results::MetricsReport>,
+    /// The efficiency line of the deciding job.
+    pub efficiency: Option<String>,
+    /// The SVG chart, relative to the repository (or the track dir).
+    pub plot: Option<PathBuf>,
+    pub errors: Vec<String>,
+}
+
+/// Every publishing step, recorded as it happens so a resume neither repeats nor loses one.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Published {
+    /// Set once the publisher has decided where things go.
+    pub prepared: bool,
+    /// False: no git (`--no-git`, outside a repository, or git failed): the report is
+    /// `report.md` in the track dir.
+    pub git: bool,
+    pub branch: Option<String>,
+    /// The PR's base branch.
+    pub base: Option<String>,
+    pub remote: Option<String>,
+    /// The doc, relative to the results worktree (or the track dir without git).
+    pub doc: Option<PathBuf>,
+    /// The newest commit on the results branch, and the newest one pushed.
+    pub commit: Option<String>,
+    pub pushed: Option<String>,
+    pub pr_number: Option<u64>,
+    pub pr_url: Option<String>,
+    pub status_comment_id: Option<u64>,
+    /// Milestone comments already posted.
+    pub milestones: Vec<String>,
+    /// GitHub updates not delivered yet, oldest first.
+    pub queue: Vec<GithubUpdate>,
+    /// Failed deliveries in a row, and when to try again (epoch s).
+    pub retries: u32,
+    pub retry_at: Option<i64>,
+    /// A GitHub error that stopped GitHub updates for this track (401, 404, ...).
+    pub github_error: Option<String>,
+    /// Why git publishing stopped or was skipped.
+    pub git_error: Option<String>,
+    /// What the last publish described (status, attempt, job, state): a change triggers one.
+    pub last_key: Option<String>,
+    /// Epoch s when the current attempt was launched (results written since then count).
+    pub launched_at: Option<i64>,
+    pub results: Option<ResultsSummary>,
 }
 
 impl Track {

@@ -1,0 +1,825 @@
+//! The results PR and the results collection, driven by the engine.
+//!
+//! The engine calls [`Publisher::sync`] at launch, on relaunch and at the end, and
+//! [`Publisher::tick`] on every loop turn (a state change, or a queued GitHub update that is due).
+//! Everything is derived from the track's state, so each call is idempotent: the doc's section
+//! is rewritten in place, a commit with no change is skipped, `ensure_pr` finds the open PR,
+//! milestone comments are remembered (and looked up by marker before posting).
+//!
+//! Order of side effects, each recorded in `track.published` before the next:
+//! results worktree and doc → commit → push → PR → PR body, status comment, milestones.
+//! GitHub being down (a transient error) queues the update with back-off; a 401/404 stops
+//! GitHub updates for this track. Tracking never stops for publishing.
+
+use super::model::{GithubUpdate, JobHandle, Launch, Outcome, ResultsSummary, Track};
+use super::store::TrackDir;
+use crate::github::{Client, Config, GithubError, RetryPolicy};
+use crate::job::JobState;
+use crate::lua::GuardedPolicy;
+use crate::report::{self, JobRow, Links, PlotRef, ReportCtx, Secrets, TrackStatus};
+use serde_json::json;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+/// Failed deliveries in a row before giving up on GitHub for this track.
+const MAX_RETRIES: u32 = 30;
+/// Longest wait between two delivery attempts.
+const MAX_BACKOFF_S: i64 = 300;
+
+/// A line for the display: (event, message).
+pub type Note = (&'static str, String);
+
+pub struct Publisher {
+    secrets: Secrets,
+    git_token: Option<crate::git::Secret>,
+    /// Back-off base in seconds (short so a recovered GitHub is noticed soon).
+    backoff_base_s: i64,
+}
+
+impl Default for Publisher {
+    fn default() -> Self {
+        Publisher::new()
+    }
+}
+
+fn now_s() -> i64 {
+    chrono::Utc::now().timestamp()
+}
+
+impl Publisher {
+    pub fn new() -> Publisher {
+        Publisher {
+            secrets: Secrets::from_env(),
+            git_token: crate::git::Secret::from_env(),
+            backoff_base_s: 1,
+        }
+    }
+
+    fn scrub(&self, text: &str) -> String {
+        let t = self.secrets.scrub(&report::scrub(text, &[] as &[&str]));
+        match &self.git_token {
+            Some(s) => s.scrub(&t),
+            None => t,
+        }
+    }
+
+    /// A new attempt was launched (the first, or a relaunch): publish at once.
+    pub async fn on_launch(
+        &mut self,
+        track: &mut Track,
+        dir: &TrackDir,
+        policy: &mut GuardedPolicy,
+    ) -> Vec<Note> {
+        track.published.launched_at = Some(now_s());
+        self.sync(track, dir, policy).await
+    }
+
+    /// Called every loop turn: publish a state change, or retry what is queued when due.
+    pub async fn tick(
+        &mut self,
+        track: &mut Track,
+        dir: &TrackDir,
+        policy: &mut GuardedPolicy,
+    ) -> Vec<Note> {
+        if Some(state_key(track)) != track.published.last_key {
+            return self.sync(track, dir, policy).await;
+        }
+        let p = &track.published;
+        let due = p.retry_at.is_none_or(|at| now_s() >= at);
+        let unpushed =
+            p.git && !track.publish_opts.no_pr && p.remote.is_some() && p.pushed != p.commit;
+        if due && (unpushed || (!p.queue.is_empty() && p.github_error.is_none())) {
+            return self.sync(track, dir, policy).await;
+        }
+        Vec::new()
+    }
+
+    /// At the end: deliver what is still queued, retrying for a bounded time.
+    pub async fn drain(
+        &mut self,
+        track: &mut Track,
+        dir: &TrackDir,
+        policy: &mut GuardedPolicy,
+        budget: Duration,
+    ) -> Vec<Note> {
+        let mut notes = self.sync(track, dir, policy).await;
+        let end = std::time::Instant::now() + budget;
+        while std::time::Instant::now() < end {
+            let p = &track.published;
+            let pending = (!p.queue.is_empty() && p.github_error.is_none())
+                || (p.git
+                    && !track.publish_opts.no_pr
+                    && p.remote.is_some()
+                    && p.pushed != p.commit);
+            if !pending || p.retries >= MAX_RETRIES {
+                break;
+            }
+            let wait = p
+                .retry_at
+                .map(|at| (at - now_s()).max(1))
+                .unwrap_or(1)
+                .min(5);
+            tokio::time::sleep(Duration::from_secs(wait as u64)).await;
+            track.published.retry_at = None;
+            notes.extend(self.sync(track, dir, policy).await);
+        }
+        if !track.published.queue.is_empty() && track.published.github_error.is_none() {
+            notes.push((
+                "github_pending",
+                format!(
+                    "{} GitHub update(s) could not be delivered; they stay queued in the track state",
+                    track.published.queue.len()
+                ),
+            ));
+        }
+        notes
+    }
+
+    /// Brings the doc, the results branch and the PR in line with the track's state.
+    pub async fn sync(
+        &mut self,
+        track: &mut Track,
+        dir: &TrackDir,
+        policy: &mut GuardedPolicy,
+    ) -> Vec<Note> {
+        let mut notes = Vec::new();
+        if !track.published.prepared {
+            self.prepare(track, dir, policy, &mut notes);
+            save(dir, track);
+        }
+        if track.outcome == Some(Outcome::Succeeded) && track.published.results.is_none() {
+            let summary = self.collect_results(track, policy);
+            if !summary.errors.is_empty() {
+                notes.push((
+                    "results",
+                    self.scrub(&format!("results: {}", summary.errors.join("; "))),
+                ));
+            }
+            track.published.results = Some(summary);
+            save(dir, track);
+        }
+        let ctx = self.report_ctx(track, policy);
+        let table = policy.format_table(&ctx);
+        if track.published.git {
+            self.commit_and_push(track, dir, policy, &ctx, &table, &mut notes);
+        } else {
+            let doc = PathBuf::from("report.md");
+            if let Err(e) = report::write_doc(&dir.dir, &doc, &ctx, &table) {
+                notes.push((
+                    "error",
+                    self.scrub(&format!("cannot write the report: {e:#}")),
+                ));
+            }
+            track.published.doc = Some(doc);
+        }
+        if self.github_enabled(track) {
+            self.enqueue(track, policy, &ctx);
+            save(dir, track);
+            self.flush(track, dir, &mut notes).await;
+        }
+        track.published.last_key = Some(state_key(track));
+        save(dir, track);
+        for (event, msg) in &notes {
+            let _ = dir.append_event(event, json!({ "message": msg }));
+        }
+        notes
+    }
+
+    fn github_enabled(&self, track: &Track) -> bool {
+        let p = &track.published;
+        p.git && !track.publish_opts.no_pr && p.remote.is_some() && p.github_error.is_none()
+    }
+
+    /// Decides where things go: the results branch and its worktree, the doc, the PR's base.
+    fn prepare(
+        &mut self,
+        track: &mut Track,
+        dir: &TrackDir,
+        policy: &mut GuardedPolicy,
+        notes: &mut Vec<Note>,
+    ) {
+        let p = &mut track.published;
+        p.prepared = true;
+        p.git = false;
+        let repo_root = if track.publish_opts.no_git {
+            None
+        } else {
+            crate::git::find_repo_root(&track.root)
+        };
+        let Some(repo_root) = repo_root else {
+            p.doc = Some(PathBuf::from("report.md"));
+            notes.push((
+                "report",
+                format!("report in {}", dir.dir.join("report.md").display()),
+            ));
+            return;
+        };
+        let facts = match crate::git::repo_facts(&repo_root) {
+            Ok(f) => f,
+            Err(e) => {
+                p.git_error = Some(self.scrub(&e.to_string()));
+                p.doc = Some(PathBuf::from("report.md"));
+                notes.push((
+                    "error",
+                    self.scrub(&format!("git: {e}; the report stays in the track dir")),
+                ));
+                return;
+            }
+        };
+        let date = chrono::DateTime::parse_from_rfc3339(&track.created_at)
+            .map(|d| d.date_naive())
+            .unwrap_or_else(|_| chrono::Utc::now().date_naive());
+        let branch = crate::git::results_branch_name(&track.experiment, date);
+        let rb = match crate::git::ResultsBranch::open_or_create(&repo_root, &branch) {
+            Ok(rb) => rb,
+            Err(e) => {
+                p.git_error = Some(self.scrub(&e.to_string()));
+                p.doc = Some(PathBuf::from("report.md"));
+                notes.push((
+                    "error",
+                    self.scrub(&format!("git: {e}; the report stays in the track dir")),
+                ));
+                return;
+            }
+        };
+        let remote = facts
+            .remotes
+            .iter()
+            .find(|r| r.name == "origin")
+            .or(facts.remotes.first())
+            .cloned();
+        p.base = facts.branch.clone().or_else(|| {
+            remote
+                .as_ref()
+                .and_then(|r| remote_default_branch(&repo_root, &r.name))
+        });
+        p.remote = remote.map(|r| r.name);
+        p.branch = Some(branch.clone());
+        p.git = true;
+        // `--doc` is a path in the user's tree: the same path inside the results worktree.
+        let explicit = track.publish_opts.doc.as_ref().map(|d| {
+            let abs = if d.is_absolute() {
+                d.clone()
+            } else {
+                track.cwd.join(d)
+            };
+            report::doc::repo_relative(&repo_root, &abs).unwrap_or_else(|| d.clone())
+        });
+        let ctx = self.report_ctx(track, policy);
+        match policy.choose_doc(rb.worktree_path(), &ctx, explicit.as_deref()) {
+            Ok(choice) => {
+                if let Some(n) = &choice.note {
+                    notes.push(("policy_error", n.clone()));
+                }
+                track.published.doc = Some(choice.path);
+            }
+            Err(e) => {
+                notes.push(("error", format!("{e:#}; using the default doc")));
+                track.published.doc = Some(report::doc::default_doc_path(&track.experiment));
+            }
+        }
+        if track.published.remote.is_none() && !track.publish_opts.no_pr {
+            notes.push((
+                "no_pr",
+                "the repository has no remote: results are committed locally, no PR".into(),
+            ));
+        }
+        notes.push((
+            "results_branch",
+            format!(
+                "results branch {branch}, doc {}",
+                track
+                    .published
+                    .doc
+                    .as_deref()
+                    .unwrap_or(Path::new("?"))
+                    .display()
+            ),
+        ));
+        let _ = dir;
+    }
+
+    /// Writes the doc (and the plot) in the results worktree, commits when it changed, pushes.
+    fn commit_and_push(
+        &mut self,
+        track: &mut Track,
+        dir: &TrackDir,
+        policy: &mut GuardedPolicy,
+        ctx: &ReportCtx,
+        table: &str,
+        notes: &mut Vec<Note>,
+    ) {
+        let (Some(branch), Some(doc)) =
+            (track.published.branch.clone(), track.published.doc.clone())
+        else {
+            return;
+        };
+        let Some(repo_root) = crate::git::find_repo_root(&track.root) else {
+            return;
+        };
+        let rb = match crate::git::ResultsBranch::open_or_create(&repo_root, &branch) {
+            Ok(rb) => rb,
+            Err(e) => {
+                notes.push(("error", self.scrub(&format!("git: {e}"))));
+                return;
+            }
+        };
+        let wt = rb.worktree_path().to_path_buf();
+        let mut files: Vec<(PathBuf, Vec<u8>)> = Vec::new();
+        match report::write_doc(&wt, &doc, ctx, table) {
+            Ok(_) => match std::fs::read(wt.join(&doc)) {
+                Ok(bytes) => files.push((doc.clone(), bytes)),
+                Err(e) => notes.push(("error", format!("cannot read {}: {e}", doc.display()))),
+            },
+            Err(e) => notes.push(("error", self.scrub(&format!("{e:#}")))),
+        }
+        if let Some(plot) = track
+            .published
+            .results
+            .as_ref()
+            .and_then(|r| r.plot.clone())
+        {
+            if let Ok(bytes) = std::fs::read(dir.dir.join("plot.svg")) {
+                files.push((plot, bytes));
+            }
+        }
+        if files.is_empty() {
+            return;
+        }
+        let message = policy.commit_message(ctx, "");
+        match rb.commit_files(&files, &message) {
+            Ok(Some(oid)) => {
+                track.published.commit = Some(oid.to_string());
+                save(dir, track);
+                let _ = dir.append_event(
+                    "committed",
+                    json!({"commit": oid.to_string(), "branch": branch}),
+                );
+            }
+            Ok(None) => {
+                if track.published.commit.is_none() {
+                    track.published.commit = rb.head().ok().map(|o| o.to_string());
+                }
+            }
+            Err(e) => {
+                notes.push(("error", self.scrub(&format!("git commit: {e}"))));
+                return;
+            }
+        }
+        if track.publish_opts.no_pr || track.published.pushed == track.published.commit {
+            return;
+        }
+        let Some(remote) = track.published.remote.clone() else {
+            return;
+        };
+        if track.published.retry_at.is_some_and(|at| now_s() < at) {
+            return;
+        }
+        match rb.push(&remote, self.git_token.as_ref()) {
+            Ok(out) => {
+                track.published.pushed = Some(out.head.to_string());
+                track.published.commit = Some(out.head.to_string());
+                save(dir, track);
+                let _ = dir.append_event(
+                    "pushed",
+                    json!({"branch": branch, "commit": out.head.to_string()}),
+                );
+            }
+            Err(e) => {
+                self.back_off(track);
+                notes.push((
+                    "push_failed",
+                    self.scrub(&format!("git push {remote} {branch}: {e}; retrying later")),
+                ));
+            }
+        }
+    }
+
+    fn back_off(&self, track: &mut Track) {
+        let p = &mut track.published;
+        p.retries += 1;
+        let delay = (self.backoff_base_s << p.retries.min(10)).min(MAX_BACKOFF_S);
+        p.retry_at = Some(now_s() + delay);
+    }
+
+    /// Queues the PR body, the status comment and any milestone not yet posted. Only the
+    /// newest body and status are kept: older ones are superseded.
+    fn enqueue(&mut self, track: &mut Track, policy: &mut GuardedPolicy, ctx: &ReportCtx) {
+        let pr = policy.render_pr(ctx);
+        let status = report::status_comment(ctx, None);
+        let mut milestones: Vec<(String, String)> = Vec::new();
+        for (i, a) in track.attempts.iter().enumerate().skip(1) {
+            let Some(job) = &a.job else { continue };
+            let name = format!("relaunch-{}", a.n);
+            let failed = report_attempt(track, i - 1);
+            let body = report::relaunch_comment(ctx, &failed, Some(&job.id()));
+            milestones.push((name, body));
+        }
+        if track.outcome.is_some() {
+            milestones.push(("final".into(), report::final_comment(ctx)));
+        }
+        let p = &mut track.published;
+        p.queue
+            .retain(|u| !matches!(u, GithubUpdate::PrBody { .. } | GithubUpdate::Status { .. }));
+        p.queue.push(GithubUpdate::PrBody {
+            title: self.scrub(&pr.title),
+            body: self.scrub(&pr.body),
+        });
+        p.queue.push(GithubUpdate::Status {
+            body: self.scrub(&status),
+        });
+        for (name, body) in milestones {
+            let queued = p.queue.iter().any(
+                |u| matches!(u, GithubUpdate::Comment { milestone, .. } if *milestone == name),
+            );
+            if !queued && !p.milestones.contains(&name) {
+                p.queue.push(GithubUpdate::Comment {
+                    milestone: name,
+                    body: self.scrub(&body),
+                });
+            }
+        }
+    }
+
+    fn client(&self, track: &Track) -> Result<Client, GithubError> {
+        let url = track
+            .published
+            .remote
+            .as_deref()
+            .and_then(|name| remote_url(&track.root, name))
+            .filter(|u| crate::github::parse_remote_url(u).is_some());
+        let config = Config::from_process_env(url.as_deref())?;
+        if config.token.is_none() {
+            return Err(GithubError::Config(
+                "no GitHub token (set GH_TOKEN or GITHUB_TOKEN, or log in with gh)".into(),
+            ));
+        }
+        let retry = RetryPolicy {
+            max_attempts: 2,
+            base_delay: Duration::from_millis(200),
+            max_delay: Duration::from_secs(1),
+            max_total_wait: Duration::from_secs(2),
+            request_timeout: Duration::from_secs(20),
+        };
+        Client::with_retry(config, retry)
+    }
+
+    /// Delivers the queue in order; stops at the first transient failure (back-off) and gives
+    /// up on GitHub for this track at a non-transient one.
+    async fn flush(&mut self, track: &mut Track, dir: &TrackDir, notes: &mut Vec<Note>) {
+        if track.published.retry_at.is_some_and(|at| now_s() < at) {
+            return;
+        }
+        if track.published.pushed.is_none() {
+            return; // the PR needs the branch on the remote
+        }
+        let client = match self.client(track) {
+            Ok(c) => c,
+            Err(e) => {
+                self.stop_github(track, &e, notes);
+                return;
+            }
+        };
+        let result = self.deliver(&client, track, dir, notes).await;
+        match result {
+            Ok(()) => {
+                if track.published.retries > 0 {
+                    notes.push((
+                        "github_recovered",
+                        "GitHub reachable again: updates delivered".into(),
+                    ));
+                }
+                track.published.retries = 0;
+                track.published.retry_at = None;
+            }
+            Err(e) if e.is_transient() => {
+                self.back_off(track);
+                if track.published.retries >= MAX_RETRIES {
+                    self.stop_github(track, &e, notes);
+                } else {
+                    let wait = track.published.retry_at.unwrap_or(0) - now_s();
+                    notes.push((
+                        "github_unreachable",
+                        self.scrub(&format!(
+                            "{e}; {} update(s) queued, retrying in {wait}s",
+                            track.published.queue.len()
+                        )),
+                    ));
+                }
+            }
+            Err(e) => self.stop_github(track, &e, notes),
+        }
+        save(dir, track);
+    }
+
+    fn stop_github(&self, track: &mut Track, e: &GithubError, notes: &mut Vec<Note>) {
+        let text = self.scrub(&e.to_string());
+        track.published.github_error = Some(text.clone());
+        track.published.queue.clear();
+        notes.push((
+            "github_error",
+            format!("{text}; no more GitHub updates for this track (tracking goes on)"),
+        ));
+    }
+
+    async fn deliver(
+        &mut self,
+        client: &Client,
+        track: &mut Track,
+        dir: &TrackDir,
+        notes: &mut Vec<Note>,
+    ) -> Result<(), GithubError> {
+        if track.published.pr_number.is_none() {
+            let (branch, base) = (
+                track.published.branch.clone().unwrap_or_default(),
+                track
+                    .published
+                    .base
+                    .clone()
+                    .unwrap_or_else(|| "main".into()),
+            );
+            let (title, body) = track
+                .published
+                .queue
+                .iter()
+                .rev()
+                .find_map(|u| match u {
+                    GithubUpdate::PrBody { title, body } => Some((title.clone(), body.clone())),
+                    _ => None,
+                })
+                .unwrap_or_else(|| (format!("Results: {}", track.experiment), String::new()));
+            let pr = client.ensure_pr(&branch, &base, &title, &body).await?;
+            track.published.pr_number = Some(pr.number);
+            track.published.pr_url = Some(pr.html_url.clone());
+            save(dir, track);
+            let _ = dir.append_event("pr", json!({"number": pr.number, "url": pr.html_url}));
+            notes.push((
+                "pr",
+                format!("pull request #{}: {}", pr.number, pr.html_url),
+            ));
+        }
+        let number = track.published.pr_number.unwrap_or_default();
+        while let Some(update) = track.published.queue.first().cloned() {
+            match &update {
+                GithubUpdate::PrBody { title, body } => {
+                    client.update_pr(number, Some(title), Some(body)).await?;
+                }
+                GithubUpdate::Status { body } => {
+                    let c = client
+                        .upsert_status_comment(number, report::STATUS_MARKER, body)
+                        .await?;
+                    track.published.status_comment_id = Some(c.id);
+                }
+                GithubUpdate::Comment { milestone, body } => {
+                    // A tracker killed after posting but before recording it: look first.
+                    let marker = report::text::milestone_marker(&track.id, milestone);
+                    let exists = client
+                        .list_comments(number)
+                        .await?
+                        .iter()
+                        .any(|c| c.body.as_deref().is_some_and(|b| b.contains(&marker)));
+                    if !exists {
+                        client.create_comment(number, body).await?;
+                    }
+                    track.published.milestones.push(milestone.clone());
+                }
+            }
+            track.published.queue.remove(0);
+            save(dir, track);
+        }
+        Ok(())
+    }
+
+    /// Result files, metrics, the efficiency line and a plot, for a track that succeeded.
+    fn collect_results(&self, track: &Track, policy: &mut GuardedPolicy) -> ResultsSummary {
+        let settings = policy.host().settings().clone();
+        let mut summary = ResultsSummary::default();
+        let spec = track
+            .publish_opts
+            .results
+            .clone()
+            .or(settings.results.clone());
+        let since = track
+            .published
+            .launched_at
+            .or_else(|| {
+                chrono::DateTime::parse_from_rfc3339(&track.created_at)
+                    .ok()
+                    .map(|d| d.timestamp())
+            })
+            .map(|s| UNIX_EPOCH + Duration::from_secs(s.max(0) as u64))
+            .unwrap_or(SystemTime::UNIX_EPOCH);
+        let files = match crate::results::discover(spec.as_deref(), &track.cwd, since) {
+            Ok(f) => f,
+            Err(e) => {
+                summary.errors.push(format!("{e:#}"));
+                Vec::new()
+            }
+        };
+        let results = crate::results::collect(&files);
+        summary.errors.extend(results.errors.iter().cloned());
+        summary.files = results.files.clone();
+        let wanted = if track.publish_opts.metrics.is_empty() {
+            settings.metrics.clone()
+        } else {
+            track.publish_opts.metrics.clone()
+        };
+        if !files.is_empty() {
+            match crate::results::summarize(&results, &wanted, &settings.metric_goals) {
+                Ok(report) => {
+                    let series: Vec<crate::results::Series> = report
+                        .metrics
+                        .iter()
+                        .filter_map(|m| results.series(&m.name))
+                        .filter(|s| s.points.len() >= 2)
+                        .cloned()
+                        .collect();
+                    if !series.is_empty() {
+                        let svg = crate::results::plot_svg(
+                            &series,
+                            &format!("{} results", track.experiment),
+                        );
+                        let dir = TrackDir::new(&track.root, &track.id);
+                        if std::fs::create_dir_all(&dir.dir)
+                            .and_then(|_| std::fs::write(dir.dir.join("plot.svg"), svg))
+                            .is_ok()
+                        {
+                            summary.plot = Some(if track.published.git {
+                                plot_path(track.published.doc.as_deref(), &track.id)
+                            } else {
+                                PathBuf::from("plot.svg")
+                            });
+                        }
+                    }
+                    summary.metrics = Some(report);
+                }
+                Err(e) => summary.errors.push(format!("{e:#}")),
+            }
+        } else if summary.errors.is_empty() {
+            summary.errors.push(format!(
+                "no result files found in {} (use --results PATH)",
+                track.cwd.display()
+            ));
+        }
+        summary.efficiency = track
+            .current()
+            .and_then(|a| a.deciding_task())
+            .map(|t| crate::results::efficiency(t).line)
+            .filter(|l| !l.is_empty());
+        summary
+    }
+
+    /// Everything the report hooks render from.
+    pub fn report_ctx(&self, track: &Track, policy: &mut GuardedPolicy) -> ReportCtx {
+        report_ctx(track, policy, self.secrets.clone())
+    }
+}
+
+/// The report context of a track.
+pub fn report_ctx(track: &Track, policy: &mut GuardedPolicy, secrets: Secrets) -> ReportCtx {
+    let settings = policy.host().settings().clone();
+    let status = match track.outcome {
+        Some(Outcome::Succeeded) => TrackStatus::Completed,
+        Some(Outcome::Failed) => TrackStatus::Failed,
+        Some(Outcome::Cancelled) => TrackStatus::Cancelled,
+        None => match track.current().and_then(|a| a.state()) {
+            Some(JobState::Pending) | None => TrackStatus::Pending,
+            Some(_) => TrackStatus::Running,
+        },
+    };
+    let (backend, command) = match &track.launch {
+        Launch::Slurm { sbatch_args } => ("slurm", format!("sbatch {}", sbatch_args.join(" "))),
+        Launch::Local { command } => ("local", command.join(" ")),
+        Launch::AttachSlurm { job_id } => ("slurm", format!("trackit attach {job_id}")),
+        Launch::AttachPid { pid } => ("local", format!("trackit attach pid:{pid}")),
+    };
+    let mut ctx = ReportCtx::new(&track.experiment, &track.id)
+        .with_status(status)
+        .with_backend(backend)
+        .with_command(command)
+        .with_max_attempts(track.max_attempts)
+        .with_secrets(secrets);
+    ctx.metrics_wanted = if track.publish_opts.metrics.is_empty() {
+        settings.metrics.clone()
+    } else {
+        track.publish_opts.metrics.clone()
+    };
+    for (i, a) in track.attempts.iter().enumerate() {
+        let Some(job) = &a.job else {
+            ctx.attempts.push(report_attempt(track, i));
+            continue;
+        };
+        let row = match a.deciding_task() {
+            Some(t) => {
+                let mut r = JobRow::from_job(t, a.n);
+                r.job_id = job.id();
+                r
+            }
+            None => JobRow::pending(job.id(), a.n),
+        };
+        ctx.jobs.push(row);
+        ctx.attempts.push(report_attempt(track, i));
+    }
+    if let Some(r) = &track.published.results {
+        ctx.metrics = r.metrics.clone();
+        if let Some(plot) = &r.plot {
+            ctx.plots.push(PlotRef {
+                path: plot.to_string_lossy().into_owned(),
+                title: Some(format!("{} results", track.experiment)),
+                url: None,
+            });
+        }
+    }
+    ctx.links = Links {
+        pr_url: track.published.pr_url.clone(),
+        pr_number: track.published.pr_number,
+        branch: track.published.branch.clone(),
+        commit: track.published.commit.clone(),
+        doc: track
+            .published
+            .doc
+            .as_ref()
+            .map(|d| d.to_string_lossy().into_owned()),
+        ..Links::default()
+    };
+    ctx.started_at = chrono::DateTime::parse_from_rfc3339(&track.created_at)
+        .ok()
+        .map(|d| d.with_timezone(&chrono::Utc));
+    ctx
+}
+
+/// Attempt `i` for the failure report; its edits are the ones applied before the next one.
+fn report_attempt(track: &Track, i: usize) -> report::Attempt {
+    let a = &track.attempts[i];
+    let id = a
+        .job
+        .as_ref()
+        .map(JobHandle::id)
+        .unwrap_or_else(|| "-".into());
+    let mut out = match a.deciding_task() {
+        Some(t) => report::Attempt::ended(a.n, t, a.diagnosis.as_ref()),
+        None => {
+            let mut r = report::Attempt::new(a.n, id.clone());
+            r.diagnosis = a
+                .diagnosis
+                .as_ref()
+                .map(report::model::AttemptDiagnosis::from_diagnosis);
+            r
+        }
+    };
+    out.job_id = id;
+    out.state = a.state();
+    if let Some(next) = track.attempts.get(i + 1) {
+        out.edits = next.edits.clone();
+    }
+    out
+}
+
+/// What a publish describes; a change of it triggers one.
+fn state_key(track: &Track) -> String {
+    let a = track.current();
+    format!(
+        "{:?}|{}|{}|{:?}|{}",
+        track.outcome,
+        a.map(|a| a.n).unwrap_or(0),
+        a.and_then(|a| a.job.as_ref())
+            .map(JobHandle::id)
+            .unwrap_or_default(),
+        a.and_then(|a| a.state()),
+        a.is_some_and(|a| a.finished),
+    )
+}
+
+/// `docs/experiments/x.md` → `docs/experiments/x-<track>.svg`.
+fn plot_path(doc: Option<&Path>, track_id: &str) -> PathBuf {
+    let doc = doc.unwrap_or(Path::new("docs/experiments/results.md"));
+    let stem = doc
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "results".into());
+    doc.with_file_name(format!("{stem}-{track_id}.svg"))
+}
+
+fn remote_url(root: &Path, name: &str) -> Option<String> {
+    let repo = git2::Repository::open(root).ok()?;
+    let remote = repo.find_remote(name).ok()?;
+    remote.url().ok().map(str::to_string)
+}
+
+/// The remote's default branch (`refs/remotes/<remote>/HEAD`), for a detached HEAD.
+fn remote_default_branch(root: &Path, remote: &str) -> Option<String> {
+    let repo = git2::Repository::open(root).ok()?;
+    let head = repo
+        .find_reference(&format!("refs/remotes/{remote}/HEAD"))
+        .ok()?;
+    let target = head.symbolic_target().ok()??.to_string();
+    target
+        .strip_prefix(&format!("refs/remotes/{remote}/"))
+        .map(str::to_string)
+}
+
+fn save(dir: &TrackDir, track: &Track) {
+    if let Err(e) = dir.save(track) {
+        tracing::warn!(track = %track.id, "cannot save the track state: {e:#}");
+    }
+}

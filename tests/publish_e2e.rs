@@ -1,0 +1,553 @@
+//! The results PR end to end, as a user runs it: `trackit run|sbatch` in a real git repository
+//! with a real bare remote, the fake GitHub (checked against GitHub's OpenAPI description), real
+//! local processes and the real SLURM cluster.
+
+use crate::helper::fake_github::{FakeGithub, TEST_TOKEN};
+use crate::helper::{cluster_shared, data_dir, require_cluster, trackit_bin, wait_for, write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+const FAST_POLICY: &str = r#"
+local base = require("trackit.default")
+return trackit.extend(base, { settings = { poll = { first_s = 1, growth = 1.5, max_s = 3, min_s = 0.5 } } })
+"#;
+
+fn git(dir: &Path, args: &[&str]) -> String {
+    let out = Command::new("git")
+        .args(args)
+        .current_dir(dir)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .output()
+        .expect("git runs");
+    assert!(
+        out.status.success(),
+        "git {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// A work repository on `main` with `origin` a local bare repository, a fast policy outside the
+/// repository, and the fake GitHub.
+struct Repo {
+    _dir: tempfile::TempDir,
+    root: PathBuf,
+    work: PathBuf,
+    remote: PathBuf,
+    gh: FakeGithub,
+}
+
+impl Repo {
+    fn new() -> Repo {
+        // Under /tmp: SLURM jobs run on this machine and write here.
+        let dir = tempfile::Builder::new()
+            .prefix("trackit-publish-")
+            .tempdir_in("/tmp")
+            .unwrap();
+        let root = dir.path().canonicalize().unwrap();
+        let remote = root.join("remote.git");
+        let work = root.join("work");
+        git(&root, &["init", "-q", "--bare", "-b", "main", "remote.git"]);
+        git(&root, &["init", "-q", "-b", "main", "work"]);
+        git(&work, &["config", "user.name", "Ada Lovelace"]);
+        git(&work, &["config", "user.email", "ada@example.org"]);
+        git(&work, &["config", "credential.helper", ""]);
+        let data = data_dir().join("results");
+        write(
+            &work,
+            "train.py",
+            &format!(
+                "import shutil, sys, time\ntime.sleep(float(sys.argv[1]) if len(sys.argv) > 1 else 3)\n\
+                 shutil.copy({:?}, 'trainer_state.json')\nshutil.copy({:?}, 'all_results.json')\nprint('done')\n",
+                data.join("hf_trainer.trainer_state.json").display().to_string(),
+                data.join("hf_trainer.all_results.json").display().to_string()
+            ),
+        );
+        write(
+            &work,
+            "crash.py",
+            "import time\ntime.sleep(2)\nraise ValueError('loss is NaN at step 12')\n",
+        );
+        write(&work, "README.md", "# lab\n");
+        git(&work, &["add", "."]);
+        git(&work, &["commit", "-q", "-m", "base"]);
+        let url = format!("file://{}", remote.display());
+        git(&work, &["remote", "add", "origin", &url]);
+        git(&work, &["push", "-q", "origin", "main"]);
+        write(&root, "fast.lua", FAST_POLICY);
+        Repo {
+            _dir: dir,
+            root,
+            work,
+            remote,
+            gh: FakeGithub::start(),
+        }
+    }
+
+    fn cmd(&self, args: &[&str]) -> Command {
+        let mut c = Command::new(trackit_bin());
+        c.arg("--policy").arg(self.root.join("fast.lua"));
+        c.args(args)
+            .current_dir(&self.work)
+            .env("NO_COLOR", "1")
+            .env_remove("RUST_LOG")
+            .env_remove("GITHUB_TOKEN")
+            .env("GH_TOKEN", TEST_TOKEN)
+            .env("GITHUB_API_URL", self.gh.api_url())
+            .env(
+                "GITHUB_REPOSITORY",
+                format!(
+                    "{}/{}",
+                    crate::helper::fake_github::OWNER,
+                    crate::helper::fake_github::REPO
+                ),
+            );
+        c
+    }
+
+    fn spawn(&self, args: &[&str]) -> Child {
+        self.cmd(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
+    }
+
+    fn run_within(&self, args: &[&str], limit: Duration) -> Output {
+        wait_output(self.spawn(args), limit)
+    }
+
+    fn remote_git(&self, args: &[&str]) -> String {
+        let mut all = vec!["--git-dir", self.remote.to_str().unwrap()];
+        all.extend_from_slice(args);
+        git(&self.root, &all)
+    }
+
+    fn remote_branches(&self) -> Vec<String> {
+        self.remote_git(&[
+            "for-each-ref",
+            "--format=%(refname:short)",
+            "refs/heads/results/",
+        ])
+        .lines()
+        .map(str::to_string)
+        .collect()
+    }
+
+    fn track_ids(&self) -> Vec<String> {
+        let mut ids: Vec<String> = std::fs::read_dir(self.work.join(".trackit/tracks"))
+            .map(|rd| {
+                rd.flatten()
+                    .map(|e| e.file_name().to_string_lossy().into_owned())
+                    .collect()
+            })
+            .unwrap_or_default();
+        ids.sort();
+        ids
+    }
+
+    fn state(&self, id: &str) -> serde_json::Value {
+        let text = std::fs::read_to_string(
+            self.work
+                .join(".trackit/tracks")
+                .join(id)
+                .join("state.json"),
+        )
+        .unwrap();
+        serde_json::from_str::<serde_json::Value>(&text).unwrap()["state"].clone()
+    }
+}
+
+fn wait_output(mut child: Child, limit: Duration) -> Output {
+    let start = Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if start.elapsed() > limit {
+            let _ = child.kill();
+            let out = child.wait_with_output().unwrap();
+            panic!(
+                "trackit did not finish within {limit:?}\nstdout:\n{}\nstderr:\n{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    child.wait_with_output().unwrap()
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+fn today_branch(exp: &str) -> String {
+    format!("results/{exp}-{}", chrono::Utc::now().format("%Y-%m-%d"))
+}
+
+/// (a) A local job that writes real result files: numbers on the remote's results branch and in
+/// the PR; one PR opened while the job ran, one status comment, milestone comment.
+#[test]
+fn local_job_results_reach_the_pushed_doc_and_the_pr() {
+    let repo = Repo::new();
+    let out = repo.run_within(
+        &[
+            "--metric",
+            "eval_loss",
+            "--metric",
+            "eval_accuracy",
+            "run",
+            "python3",
+            "train.py",
+            "4",
+        ],
+        Duration::from_secs(90),
+    );
+    let all = text(&out);
+    assert!(out.status.success(), "{all}");
+    let branch = today_branch("train");
+    let doc_spec = format!("{branch}:docs/experiments/train.md");
+    let doc = repo.remote_git(&["show", &doc_spec]);
+    assert!(doc.contains("0.01954"), "{doc}");
+    assert!(doc.contains("0.998"), "{doc}");
+    assert!(doc.contains("COMPLETED"), "{doc}");
+    assert!(
+        !doc.contains("PENDING"),
+        "the PENDING row is replaced in place:\n{doc}"
+    );
+    assert!(doc.contains("## Discussion"), "{doc}");
+    // The plot is committed next to the doc.
+    let files = repo.remote_git(&["ls-tree", "-r", "--name-only", &branch]);
+    assert!(
+        files
+            .lines()
+            .any(|f| f.starts_with("docs/experiments/train-") && f.ends_with(".svg")),
+        "{files}"
+    );
+    // A commit with the PENDING (or RUNNING) table came before the results.
+    let subjects = repo.remote_git(&["log", "--format=%s", &branch]);
+    assert!(
+        subjects.contains("PENDING table") || subjects.contains("RUNNING table"),
+        "{subjects}"
+    );
+    assert!(
+        subjects.lines().next().unwrap().contains("results table"),
+        "{subjects}"
+    );
+    let author = repo.remote_git(&["log", "-1", "--format=%an <%ae>", &branch]);
+    assert_eq!(author.trim(), "Ada Lovelace <ada@example.org>");
+
+    let pulls = repo.gh.pulls();
+    assert_eq!(pulls.len(), 1, "{pulls:?}");
+    let (number, state, head, base, title, body) = &pulls[0];
+    assert_eq!(
+        (state.as_str(), head.as_str(), base.as_str()),
+        ("open", branch.as_str(), "main")
+    );
+    assert_eq!(title, "Results: train");
+    assert!(body.contains("0.01954") && body.contains("0.998"), "{body}");
+    assert!(body.contains("- [x] table filled"), "{body}");
+    let comments = repo.gh.comments(*number);
+    let status: Vec<_> = comments
+        .iter()
+        .filter(|(_, b)| b.contains("<!-- trackit:status -->"))
+        .collect();
+    assert_eq!(status.len(), 1, "{comments:?}");
+    assert!(status[0].1.contains("COMPLETED"), "{comments:?}");
+    assert_eq!(
+        comments
+            .iter()
+            .filter(|(_, b)| b.contains("**COMPLETED** after 1 attempt"))
+            .count(),
+        1,
+        "{comments:?}"
+    );
+    // The PR was opened while the job was still running: its creation came before the job's
+    // end was published (the PR body at creation said PENDING or RUNNING).
+    let reqs = repo.gh.requests();
+    let create = reqs
+        .iter()
+        .find(|r| r.method == "POST" && r.path().ends_with("/pulls"))
+        .expect("a PR was created");
+    assert!(
+        create.body.contains("PENDING") || create.body.contains("RUNNING"),
+        "{}",
+        create.body
+    );
+    assert!(!create.body.contains("0.01954"));
+    // The final report names the PR and the numbers.
+    assert!(all.contains("Pull request: "), "{all}");
+    assert!(all.contains("eval_loss 0.01954"), "{all}");
+    assert!(
+        all.contains("Efficiency:") || all.contains("elapsed"),
+        "{all}"
+    );
+    // The user's tree is untouched but for the job's own outputs.
+    assert_eq!(
+        git(&repo.work, &["rev-parse", "--abbrev-ref", "HEAD"]).trim(),
+        "main"
+    );
+    repo.gh.assert_no_violations();
+}
+
+/// (b) The same flow for a SLURM job whose script writes a metrics JSON.
+#[test]
+fn slurm_job_results_reach_the_pushed_doc_and_the_pr() {
+    if !require_cluster() {
+        return;
+    }
+    let _guard = cluster_shared();
+    let repo = Repo::new();
+    write(
+        &repo.work,
+        "fit.sh",
+        &format!(
+            "#!/bin/bash\n#SBATCH --output={}/fit-%j.out\n#SBATCH --time=00:05:00\nsleep 3\n\
+             echo '{{\"val_loss\": 0.4321, \"val_acc\": 0.8765}}' > metrics.json\necho done\n",
+            repo.work.display()
+        ),
+    );
+    let out = repo.run_within(&["--json", "sbatch", "fit.sh"], Duration::from_secs(180));
+    let all = text(&out);
+    assert!(out.status.success(), "{all}");
+    let branch = today_branch("fit");
+    let doc = repo.remote_git(&["show", &format!("{branch}:docs/experiments/fit.md")]);
+    assert!(doc.contains("0.4321") && doc.contains("0.8765"), "{doc}");
+    let pulls = repo.gh.pulls();
+    assert_eq!(pulls.len(), 1, "{pulls:?}");
+    assert!(pulls[0].5.contains("0.4321"), "{}", pulls[0].5);
+    // --json: the final report carries the PR link and the metrics.
+    let report: serde_json::Value = all
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .find(|v| v["event"] == "report")
+        .expect("a report line");
+    assert!(
+        report["pr_url"].as_str().is_some_and(|u| !u.is_empty()),
+        "{report}"
+    );
+    assert!(report["metrics"].to_string().contains("0.4321"), "{report}");
+    repo.gh.assert_no_violations();
+}
+
+/// (c) A failing job: the failure report in the doc and the PR.
+#[test]
+fn failing_job_gets_a_failure_report_in_the_doc_and_the_pr() {
+    let repo = Repo::new();
+    let out = repo.run_within(
+        &["--max-attempts", "1", "run", "python3", "crash.py"],
+        Duration::from_secs(90),
+    );
+    assert!(!out.status.success(), "{}", text(&out));
+    let branch = today_branch("crash");
+    let doc = repo.remote_git(&["show", &format!("{branch}:docs/experiments/crash.md")]);
+    assert!(doc.contains("**FAILED** after 1 attempt"), "{doc}");
+    assert!(doc.contains("loss is NaN"), "{doc}");
+    let pulls = repo.gh.pulls();
+    assert_eq!(pulls.len(), 1);
+    assert!(
+        pulls[0].5.contains("**FAILED** after 1 attempt"),
+        "{}",
+        pulls[0].5
+    );
+    assert!(pulls[0].5.contains("loss is NaN"), "{}", pulls[0].5);
+    let comments = repo.gh.comments(pulls[0].0);
+    assert!(
+        comments
+            .iter()
+            .any(|(_, b)| b.contains("**FAILED** after 1 attempt")),
+        "{comments:?}"
+    );
+    repo.gh.assert_no_violations();
+}
+
+/// (d) GitHub down during the job, back before the end: everything delivered, one PR.
+#[test]
+fn github_outage_is_queued_and_delivered_later() {
+    let repo = Repo::new();
+    repo.gh.start_outage(503);
+    let child = repo.spawn(&["run", "python3", "train.py", "6"]);
+    // The tracker queued its updates and keeps tracking.
+    let queued = wait_for(Duration::from_secs(30), || {
+        repo.track_ids().first().is_some_and(|id| {
+            repo.state(id)["published"]["queue"]
+                .as_array()
+                .is_some_and(|q| !q.is_empty())
+        })
+    });
+    assert!(queued, "updates were not queued during the outage");
+    assert!(repo.gh.pulls().is_empty());
+    std::thread::sleep(Duration::from_secs(2));
+    repo.gh.end_outage();
+    let out = wait_output(child, Duration::from_secs(120));
+    assert!(out.status.success(), "{}", text(&out));
+    let pulls = repo.gh.pulls();
+    assert_eq!(pulls.len(), 1, "{pulls:?}");
+    assert!(pulls[0].5.contains("0.01954"), "{}", pulls[0].5);
+    let id = repo.track_ids().remove(0);
+    let state = repo.state(&id);
+    assert_eq!(
+        state["published"]["queue"].as_array().map(Vec::len),
+        Some(0)
+    );
+    assert!(state["published"]["github_error"].is_null(), "{state}");
+    let status = repo
+        .gh
+        .comments(pulls[0].0)
+        .into_iter()
+        .filter(|(_, b)| b.contains("<!-- trackit:status -->"))
+        .count();
+    assert_eq!(status, 1);
+    repo.gh.assert_no_violations();
+}
+
+/// (e) The tracker killed after the PR was created, then resumed: still one PR.
+#[test]
+fn killed_tracker_resumes_without_a_second_pr() {
+    let repo = Repo::new();
+    let mut child = repo.spawn(&["run", "python3", "train.py", "6"]);
+    assert!(
+        wait_for(Duration::from_secs(30), || !repo.gh.pulls().is_empty()),
+        "no PR was opened"
+    );
+    // Let the state record the PR, then kill -9.
+    assert!(wait_for(Duration::from_secs(10), || {
+        repo.track_ids()
+            .first()
+            .is_some_and(|id| repo.state(id)["published"]["pr_number"].is_u64())
+    }));
+    unsafe {
+        libc::kill(child.id() as i32, libc::SIGKILL);
+    }
+    let _ = child.wait();
+    let id = repo.track_ids().remove(0);
+    let out = wait_output(repo.spawn(&["resume", &id]), Duration::from_secs(120));
+    assert!(out.status.success(), "{}", text(&out));
+    let pulls = repo.gh.pulls();
+    assert_eq!(pulls.len(), 1, "{pulls:?}");
+    assert!(pulls[0].5.contains("0.01954"), "{}", pulls[0].5);
+    let posts = repo
+        .gh
+        .requests()
+        .iter()
+        .filter(|r| r.method == "POST" && r.path().ends_with("/pulls"))
+        .count();
+    assert_eq!(posts, 1);
+    let status = repo
+        .gh
+        .comments(pulls[0].0)
+        .into_iter()
+        .filter(|(_, b)| b.contains("<!-- trackit:status -->"))
+        .count();
+    assert_eq!(status, 1);
+    repo.gh.assert_no_violations();
+}
+
+/// (f) `--no-pr` commits locally only; `--no-git` leaves the repository untouched.
+#[test]
+fn no_pr_commits_locally_and_no_git_touches_nothing() {
+    let repo = Repo::new();
+    let out = repo.run_within(
+        &["--no-pr", "run", "python3", "train.py", "1"],
+        Duration::from_secs(90),
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(repo.gh.requests().is_empty(), "{:?}", repo.gh.requests());
+    assert!(repo.remote_branches().is_empty());
+    let doc = git(
+        &repo.work,
+        &[
+            "show",
+            &format!("{}:docs/experiments/train.md", today_branch("train")),
+        ],
+    );
+    assert!(doc.contains("0.01954"), "{doc}");
+
+    let repo = Repo::new();
+    let branches_before = git(&repo.work, &["branch", "--list"]);
+    let out = repo.run_within(
+        &[
+            "--no-git",
+            "--experiment",
+            "plain",
+            "run",
+            "python3",
+            "-c",
+            "print('hi')",
+        ],
+        Duration::from_secs(90),
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(repo.gh.requests().is_empty());
+    assert_eq!(git(&repo.work, &["status", "--porcelain"]), "");
+    assert_eq!(git(&repo.work, &["branch", "--list"]), branches_before);
+    assert!(repo.remote_branches().is_empty());
+    let id = repo.track_ids().remove(0);
+    let report = std::fs::read_to_string(
+        repo.work
+            .join(".trackit/tracks")
+            .join(&id)
+            .join("report.md"),
+    )
+    .unwrap();
+    assert!(report.contains("COMPLETED"), "{report}");
+    assert!(!repo.work.join(".trackit/worktrees").exists());
+}
+
+/// (g) The token appears nowhere trackit wrote or printed.
+#[test]
+fn the_token_is_nowhere() {
+    let repo = Repo::new();
+    // A job that prints something token-shaped of its own must not leak ours either.
+    let ok = repo.run_within(
+        &["run", "python3", "train.py", "1"],
+        Duration::from_secs(90),
+    );
+    let failed = repo.run_within(
+        &["--max-attempts", "1", "run", "python3", "crash.py"],
+        Duration::from_secs(90),
+    );
+    let printed = text(&ok) + &text(&failed);
+    assert!(
+        !printed.contains(TEST_TOKEN),
+        "printed output holds the token"
+    );
+    let mut hits = Vec::new();
+    grep_tree(&repo.work.join(".trackit"), &mut hits);
+    let log = repo.remote_git(&["log", "-p", "--all"]);
+    if log.contains(TEST_TOKEN) {
+        hits.push("remote history".into());
+    }
+    for (_, _, _, _, title, body) in repo.gh.pulls() {
+        if title.contains(TEST_TOKEN) || body.contains(TEST_TOKEN) {
+            hits.push("PR text".into());
+        }
+    }
+    assert!(hits.is_empty(), "the token leaked into: {hits:?}");
+    // Something was written at all (the test can fail).
+    assert!(!repo.gh.pulls().is_empty());
+    repo.gh.assert_no_violations();
+}
+
+fn grep_tree(dir: &Path, hits: &mut Vec<String>) {
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for e in rd.flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            grep_tree(&p, hits);
+        } else if let Ok(bytes) = std::fs::read(&p) {
+            if bytes
+                .windows(TEST_TOKEN.len())
+                .any(|w| w == TEST_TOKEN.as_bytes())
+            {
+                hits.push(p.display().to_string());
+            }
+        }
+    }
+}
