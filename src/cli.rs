@@ -119,6 +119,18 @@ pub enum Command {
     /// Check or test a policy
     #[command(subcommand)]
     Policy(PolicyCommand),
+    /// Dispatch a GitHub Actions workflow (e.g. sherlock-dispatch.yml), watch its run, and
+    /// diagnose a failure from the failed jobs' logs
+    Dispatch {
+        /// Workflow file name or id
+        workflow: String,
+        /// A workflow input, KEY=VALUE (repeatable)
+        #[arg(short = 'f', long = "field", value_name = "KEY=VALUE")]
+        fields: Vec<String>,
+        /// Branch or tag to run on (default: the current branch)
+        #[arg(long = "ref", value_name = "REF")]
+        git_ref: Option<String>,
+    },
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell)
     Completions { shell: clap_complete::Shell },
     /// Print the man page (roff): trackit man > ~/.local/share/man/man1/trackit.1

@@ -3,6 +3,7 @@ mod helper;
 
 mod cli_diagnose;
 mod cli_docs;
+mod dispatch_cli;
 mod fixes;
 mod git_repo;
 mod github_api;

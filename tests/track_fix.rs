@@ -83,6 +83,19 @@ fn oom_at_100m_then_200m_succeeds() {
         "grow.sh",
         "#SBATCH --mem=100M\npython3 -c \"x = bytearray(150*1024*1024); print('fits')\"",
     );
+    // A git repository (no remote): the fix is committed on the results branch.
+    let git = |args: &[&str]| {
+        Command::new("git")
+            .args(args)
+            .current_dir(dir.path())
+            .output()
+            .unwrap()
+    };
+    git(&["init", "-q"]);
+    git(&["config", "user.name", "Test User"]);
+    git(&["config", "user.email", "test@example.org"]);
+    git(&["add", "grow.sh", "policy.lua"]);
+    git(&["commit", "-qm", "init"]);
     let out = sbatch(dir.path(), &["grow.sh"], &[]);
     assert_eq!(
         out.status.code(),
@@ -113,6 +126,19 @@ fn oom_at_100m_then_200m_succeeds() {
     assert!(std::fs::read_to_string(copy)
         .unwrap()
         .contains("--mem=200M"));
+    // The edit is reviewable on the results branch; the user's branch and tree are unchanged.
+    let branches = String::from_utf8(
+        git(&["branch", "--list", "results/*", "--format=%(refname:short)"]).stdout,
+    )
+    .unwrap();
+    let branch = branches.trim();
+    assert!(branch.starts_with("results/grow-"), "{branches}");
+    let on_branch = String::from_utf8(git(&["show", &format!("{branch}:grow.sh")]).stdout).unwrap();
+    assert!(on_branch.contains("--mem=200M"), "{on_branch}");
+    assert!(String::from_utf8(git(&["status", "--porcelain"]).stdout)
+        .unwrap()
+        .trim()
+        .is_empty());
 }
 
 #[test]

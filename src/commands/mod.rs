@@ -1,6 +1,7 @@
 //! One file per subcommand. Each returns the process exit code or an error (exit 1).
 
 mod diagnose;
+mod dispatch;
 pub(crate) mod init;
 mod policy;
 pub mod track;
@@ -19,6 +20,11 @@ pub fn dispatch(cli: Cli) -> Result<ExitCode> {
             clap_complete::generate(shell, &mut cmd, "trackit", &mut std::io::stdout());
             Ok(ExitCode::SUCCESS)
         }
+        Command::Dispatch {
+            workflow,
+            fields,
+            git_ref,
+        } => dispatch::run(&global, &workflow, &fields, git_ref.as_deref()),
         Command::Man => {
             use clap::CommandFactory;
             clap_mangen::Man::new(crate::cli::Cli::command()).render(&mut std::io::stdout())?;

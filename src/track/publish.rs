@@ -343,6 +343,22 @@ impl Publisher {
                 files.push((plot, bytes));
             }
         }
+        // An edited job script goes on the results branch at its own path, so the fix shows as
+        // a reviewable diff against the user's branch.
+        if let Some(crate::edits::JobSpec::Slurm {
+            script_rel,
+            script_text,
+            ..
+        }) = track.current().and_then(|a| a.spec.as_ref())
+        {
+            let original = std::fs::read_to_string(track.root.join(script_rel)).ok();
+            if !script_rel.as_os_str().is_empty()
+                && script_rel.is_relative()
+                && original.as_deref() != Some(script_text.as_str())
+            {
+                files.push((script_rel.clone(), script_text.clone().into_bytes()));
+            }
+        }
         if files.is_empty() {
             return;
         }
