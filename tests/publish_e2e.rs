@@ -251,6 +251,11 @@ fn local_job_results_reach_the_pushed_doc_and_the_pr() {
     assert_eq!(title, "Results: train");
     assert!(body.contains("0.01954") && body.contains("0.998"), "{body}");
     assert!(body.contains("- [x] table filled"), "{body}");
+    // The plot shows in the PR too, through its URL on the results branch.
+    assert!(
+        body.contains("/raw/results/") && body.contains(".svg)"),
+        "{body}"
+    );
     let comments = repo.gh.comments(*number);
     let status: Vec<_> = comments
         .iter()

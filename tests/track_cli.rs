@@ -519,3 +519,45 @@ fn status_logs_and_json_events() {
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr(&out).contains("no track matches 'nope'"));
 }
+
+#[test]
+fn live_status_on_a_terminal_and_plain_lines_elsewhere() {
+    let lab = Lab::new();
+    // `script` gives trackit a real pseudo-terminal.
+    let cmd = format!(
+        "{} --max-attempts 2 run sh -c 'echo step-one; sleep 2.5; echo done'",
+        trackit_bin().display()
+    );
+    let out = Command::new("script")
+        .args(["-qfec", &cmd, "/dev/null"])
+        .current_dir(lab.path())
+        .env("NO_COLOR", "1")
+        .env("TERM", "xterm")
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let screen = String::from_utf8_lossy(&out.stdout);
+    // The redrawn line: attempt k/N, experiment, job, state, elapsed, the last log line.
+    assert!(screen.contains("[attempt 1/2] sh pid:"), "{screen}");
+    assert!(
+        screen.contains("RUNNING") && screen.contains("| step-one"),
+        "{screen}"
+    );
+    assert!(screen.contains("\x1b[1A\x1b[2K"), "redrawn in place");
+    assert!(!screen.contains("\x1b[3"), "no colour: {screen:?}");
+
+    // Piped: plain timestamped lines, no cursor movement.
+    let out = lab.run(&["run", "sh", "-c", "echo hi"]);
+    let text = stderr(&out);
+    let line = text.lines().find(|l| l.contains("started")).unwrap();
+    assert!(
+        line.chars().take(4).all(|c| c.is_ascii_digit()) && line.contains("Z ["),
+        "{text}"
+    );
+    assert!(!text.contains('\x1b'), "{text:?}");
+}

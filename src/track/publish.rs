@@ -739,10 +739,17 @@ pub fn report_ctx(track: &Track, policy: &mut GuardedPolicy, secrets: Secrets) -
     if let Some(r) = &track.published.results {
         ctx.metrics = r.metrics.clone();
         if let Some(plot) = &r.plot {
+            // The PR body needs an absolute URL: the SVG as committed on the results branch.
+            let url = match (&track.published.pr_url, &track.published.branch) {
+                (Some(pr), Some(branch)) => pr
+                    .rsplit_once("/pull/")
+                    .map(|(repo, _)| format!("{repo}/raw/{branch}/{}", plot.to_string_lossy())),
+                _ => None,
+            };
             ctx.plots.push(PlotRef {
                 path: plot.to_string_lossy().into_owned(),
                 title: Some(format!("{} results", track.experiment)),
-                url: None,
+                url,
             });
         }
     }
