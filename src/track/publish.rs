@@ -214,17 +214,20 @@ impl Publisher {
             ));
             return;
         };
+        // Without a usable repository the report stays in the track dir.
+        let give_up = |p: &mut crate::track::model::Published,
+                       notes: &mut Vec<Note>,
+                       e: &dyn std::fmt::Display| {
+            p.git_error = Some(self.scrub(&e.to_string()));
+            p.doc = Some(PathBuf::from("report.md"));
+            notes.push((
+                "error",
+                self.scrub(&format!("git: {e}; the report stays in the track dir")),
+            ));
+        };
         let facts = match crate::git::repo_facts(&repo_root) {
             Ok(f) => f,
-            Err(e) => {
-                p.git_error = Some(self.scrub(&e.to_string()));
-                p.doc = Some(PathBuf::from("report.md"));
-                notes.push((
-                    "error",
-                    self.scrub(&format!("git: {e}; the report stays in the track dir")),
-                ));
-                return;
-            }
+            Err(e) => return give_up(p, notes, &e),
         };
         let date = chrono::DateTime::parse_from_rfc3339(&track.created_at)
             .map(|d| d.date_naive())
@@ -232,15 +235,7 @@ impl Publisher {
         let branch = crate::git::results_branch_name(&track.experiment, date);
         let rb = match crate::git::ResultsBranch::open_or_create(&repo_root, &branch) {
             Ok(rb) => rb,
-            Err(e) => {
-                p.git_error = Some(self.scrub(&e.to_string()));
-                p.doc = Some(PathBuf::from("report.md"));
-                notes.push((
-                    "error",
-                    self.scrub(&format!("git: {e}; the report stays in the track dir")),
-                ));
-                return;
-            }
+            Err(e) => return give_up(p, notes, &e),
         };
         let remote = facts
             .remotes
