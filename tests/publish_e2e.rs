@@ -316,7 +316,7 @@ fn slurm_job_results_reach_the_pushed_doc_and_the_pr() {
             repo.work.display()
         ),
     );
-    let out = repo.run_within(&["--json", "sbatch", "fit.sh"], Duration::from_secs(180));
+    let out = repo.run_within(&["--json", "sbatch", "fit.sh"], Duration::from_secs(400));
     let all = text(&out);
     assert!(out.status.success(), "{all}");
     let branch = today_branch("fit");

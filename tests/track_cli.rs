@@ -204,7 +204,7 @@ fn slurm_cancel_of_a_detached_track() {
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let id = String::from_utf8_lossy(&out.stdout).trim().to_string();
     assert!(
-        wait_for(Duration::from_secs(30), || lab
+        wait_for(Duration::from_secs(180), || lab
             .tracks()
             .first()
             .is_some_and(|t| t["status"] == "RUNNING")),
@@ -214,7 +214,7 @@ fn slurm_cancel_of_a_detached_track() {
     let out = lab.run(&["cancel", &id]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert!(
-        wait_for(Duration::from_secs(30), || lab.tracks()[0]["outcome"]
+        wait_for(Duration::from_secs(180), || lab.tracks()[0]["outcome"]
             == "cancelled"),
         "{:?}",
         lab.tracks()
@@ -306,7 +306,7 @@ fn slurm_tracker_killed_then_resumed_submits_nothing_twice() {
     let lab = Lab::new();
     lab.script("work.sh", "echo begin\nsleep 8\necho end");
     let mut tracker = lab.spawn(&["sbatch", "work.sh"]);
-    assert!(wait_for(Duration::from_secs(30), || lab
+    assert!(wait_for(Duration::from_secs(180), || lab
         .tracks()
         .first()
         .is_some_and(|t| t["status"] == "RUNNING")));
@@ -336,7 +336,7 @@ fn slurm_crash_between_submit_and_record_adopts_the_job() {
     let out = lab.run(&["--detach", "sbatch", "--hold", "job.sh"]);
     assert_eq!(out.status.code(), Some(0));
     let id = String::from_utf8_lossy(&out.stdout).trim().to_string();
-    assert!(wait_for(Duration::from_secs(20), || lab
+    assert!(wait_for(Duration::from_secs(180), || lab
         .tracks()
         .first()
         .is_some_and(|t| !t["job"].is_null())));
@@ -372,7 +372,7 @@ fn slurm_crash_between_submit_and_record_adopts_the_job() {
         .args(["release", &job])
         .status()
         .unwrap();
-    let out = lab.run_within(&["resume", &id], Duration::from_secs(90));
+    let out = lab.run_within(&["resume", &id], Duration::from_secs(300));
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let t = lab.only_track();
     assert_eq!(
@@ -401,7 +401,7 @@ fn slurm_controller_outage_is_no_failure() {
     let lab = Lab::new();
     lab.script("steady.sh", "echo begin\nsleep 45\necho end");
     let mut tracker = lab.spawn(&["sbatch", "steady.sh"]);
-    assert!(wait_for(Duration::from_secs(30), || lab
+    assert!(wait_for(Duration::from_secs(180), || lab
         .tracks()
         .first()
         .is_some_and(|t| t["status"] == "RUNNING")));
@@ -433,7 +433,7 @@ fn slurm_controller_outage_is_no_failure() {
         if let Some(s) = tracker.try_wait().unwrap() {
             break s;
         }
-        if start.elapsed() > Duration::from_secs(150) {
+        if start.elapsed() > Duration::from_secs(300) {
             kill9(&mut tracker);
             let id = lab.only_track()["id"].as_str().unwrap().to_string();
             panic!("tracker did not finish; events: {:#?}", lab.events(&id));
