@@ -135,10 +135,19 @@ fn oom_at_100m_then_200m_succeeds() {
     assert!(branch.starts_with("results/grow-"), "{branches}");
     let on_branch = String::from_utf8(git(&["show", &format!("{branch}:grow.sh")]).stdout).unwrap();
     assert!(on_branch.contains("--mem=200M"), "{on_branch}");
-    assert!(String::from_utf8(git(&["status", "--porcelain"]).stdout)
-        .unwrap()
-        .trim()
-        .is_empty());
+    // Only the job's own output files are new; no tracked file changed, nothing of trackit's shows.
+    let status = String::from_utf8(git(&["status", "--porcelain"]).stdout).unwrap();
+    assert!(
+        status
+            .lines()
+            .all(|l| l.starts_with("?? grow.sh-") && l.ends_with(".out")),
+        "{status}"
+    );
+    let head = String::from_utf8(git(&["rev-parse", "--abbrev-ref", "HEAD"]).stdout).unwrap();
+    assert!(
+        !head.trim().starts_with("results/"),
+        "the user's branch is unchanged: {head}"
+    );
 }
 
 #[test]
