@@ -205,7 +205,7 @@ fn the_policy_examples_work_when_switched_on() {
         .call_hook(
             "format_table",
             &fmt,
-            &json!({"metrics": [{"name": "val_loss", "final_value": 0.41234, "best": {"value": 0.4}}]}),
+            &json!({"metrics": {"metrics": [{"name": "val_loss", "final": 0.41234, "best": {"value": 0.4}}]}}),
         )
         .unwrap();
     assert_eq!(

@@ -33,7 +33,9 @@ return trackit.extend(base, {
 
   fixers = {
     --[[ example: a fixer for a kind. It returns edits as data (trackit checks and applies them)
-    -- or nil for "no fix". ctx = { diagnosis, env, attempt, settings }.
+    -- or nil for "no fix". ctx = { diagnosis, job, attempt, max_attempts, backend, resources,
+    -- script, script_path, sbatch_args, command, env, history, caps, settings, repo_root }
+    -- (see trackit.FixCtx in .trackit/types/trackit.lua).
     disk_quota = function(ctx)
       local path = ctx.diagnosis.captures.path or ""
       local scratch = trackit.env("SCRATCH")
@@ -48,16 +50,19 @@ return trackit.extend(base, {
     --]]
   },
 
-  --[[ example: the results table in the pull request (markdown). The context's shape is
-  -- still being settled; this one reads ctx.metrics = { { name, final_value, best = { value } } }.
+  --[[ example: the results table in the doc and the pull request (markdown). ctx is a
+  -- trackit.ReportCtx: ctx.status, ctx.jobs (one row per job), ctx.attempts, and, once the job
+  -- succeeded, ctx.metrics = { metrics = { { name, final = number, best = { value, epoch, step } } } }.
   format_table = function(ctx)
     local rows = { "| metric | final | best |", "| --- | --- | --- |" }
-    for _, m in ipairs(ctx.metrics or {}) do
+    local report = ctx.metrics or {}
+    for _, m in ipairs(report.metrics or {}) do
       local best = m.best and m.best.value
       rows[#rows + 1] = string.format("| %s | %s | %s |", m.name,
-        m.final_value and string.format("%.4g", m.final_value) or "–",
+        m["final"] and string.format("%.4g", m["final"]) or "–",
         best and string.format("%.4g", best) or "–")
     end
+    if #rows == 2 then rows[#rows + 1] = "| (pending) | | |" end
     return table.concat(rows, "\n")
   end,
   --]]

@@ -525,13 +525,19 @@ impl Engine {
             json!({"attempt": n, "applied": plan.applied, "dropped": plan.dropped, "note": plan.note}),
         );
         if plan.nothing_left() {
-            let why = plan.note.clone().unwrap_or_else(|| {
-                if plan.proposed {
-                    "the fixer has nothing left to try".into()
-                } else {
-                    format!("no fixer for {}", diagnosis.kind)
-                }
-            });
+            // Say why: an edit dropped (already applied, or nothing left under the cap) beats
+            // the fixer's own note, which describes the edit it wanted.
+            let dropped: Vec<String> = plan.dropped.iter().map(|d| d.reason.clone()).collect();
+            let why = (!dropped.is_empty())
+                .then(|| format!("the fix was not applied: {}", dropped.join("; ")))
+                .or(plan.note.clone())
+                .unwrap_or_else(|| {
+                    if plan.proposed {
+                        "the fixer has nothing left to try".into()
+                    } else {
+                        format!("no fixer for {}", diagnosis.kind)
+                    }
+                });
             self.display.event(
                 &w.track.id,
                 "no_fix",
