@@ -561,3 +561,52 @@ fn live_status_on_a_terminal_and_plain_lines_elsewhere() {
     );
     assert!(!text.contains('\x1b'), "{text:?}");
 }
+
+#[test]
+fn local_policy_halves_batch_size_on_gpu_oom() {
+    let lab = Lab::new();
+    write(
+        lab.path(),
+        "train.py",
+        "import os, sys\nbs = int(os.environ.get('BATCH_SIZE', 64))\nprint(f'batch size {bs}', flush=True)\n\
+         if bs > 16:\n    print('torch.OutOfMemoryError: CUDA out of memory. Tried to allocate 2.00 GiB.', file=sys.stderr)\n    sys.exit(1)\n\
+         print('epoch 1 loss 0.42')\n",
+    );
+    let policy = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("policies/local.lua");
+    let out = Command::new(trackit_bin())
+        .arg("--policy")
+        .arg(&policy)
+        .args([
+            "--max-attempts",
+            "4",
+            "--no-git",
+            "run",
+            "python3",
+            "train.py",
+        ])
+        .current_dir(lab.path())
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        stderr(&out)
+    );
+    let t = lab.only_track();
+    let edits: Vec<String> = t["attempts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .skip(1)
+        .map(|a| a["edits"][0].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(edits.len(), 2, "{edits:?}");
+    assert!(
+        edits[0].starts_with("env BATCH_SIZE (unset) -> 32")
+            && edits[1].starts_with("env BATCH_SIZE 32 -> 16"),
+        "{edits:?}"
+    );
+    assert_eq!(t["status"], "COMPLETED");
+}
