@@ -121,3 +121,161 @@ fn dispatch_failure_downloads_logs_and_diagnoses_them() {
     );
     assert!(fake.take_violations().is_empty());
 }
+
+/// A repository with the dispatch workflow, and an `sbatch` that must not be called.
+fn dispatch_repo() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path();
+    write(
+        p,
+        ".github/workflows/sherlock-dispatch.yml",
+        "on: workflow_dispatch\n",
+    );
+    write(
+        p,
+        "job.sh",
+        "#!/bin/bash\n#SBATCH --mem=4G\npython3 train.py\n",
+    );
+    write(
+        p,
+        "fast.lua",
+        "local base = require('trackit.default')\nreturn trackit.extend(base, { settings = { poll = { first_s = 0.2, growth = 1, max_s = 0.5, min_s = 0.1 } } })\n",
+    );
+    let shim = write(
+        p,
+        "shims/sbatch",
+        &format!("#!/bin/sh\ntouch {}/SBATCH_CALLED\nexit 1\n", p.display()),
+    );
+    std::fs::set_permissions(&shim, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let git = |args: &[&str]| {
+        assert!(
+            Command::new("git")
+                .args(args)
+                .current_dir(p)
+                .output()
+                .unwrap()
+                .status
+                .success(),
+            "git {args:?}"
+        );
+    };
+    git(&["init", "-q", "-b", "main"]);
+    git(&["config", "user.name", "Test User"]);
+    git(&["config", "user.email", "test@example.org"]);
+    git(&["add", "."]);
+    git(&["commit", "-qm", "init"]);
+    dir
+}
+
+fn sbatch_via_dispatch(
+    fake: &FakeGithub,
+    dir: &std::path::Path,
+    extra: &[&str],
+) -> std::process::Output {
+    let path = format!(
+        "{}:{}",
+        dir.join("shims").display(),
+        std::env::var("PATH").unwrap()
+    );
+    let mut c = Command::new(trackit_bin());
+    c.arg("--policy")
+        .arg(dir.join("fast.lua"))
+        .args(["--no-pr", "--json"])
+        .args(extra)
+        .args(["sbatch", "job.sh"]);
+    c.current_dir(dir)
+        .env("PATH", path)
+        .env_remove("GITHUB_TOKEN")
+        .env_remove("GH_HOST");
+    for (k, v) in fake.env() {
+        c.env(k, v);
+    }
+    c.output().unwrap()
+}
+
+#[test]
+fn sbatch_dispatches_the_policys_workflow_when_the_repo_has_it() {
+    let fake = FakeGithub::start();
+    fake.set_run_pace(1, 1);
+    let dir = dispatch_repo();
+    let out = sbatch_via_dispatch(&fake, dir.path(), &[]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    assert!(
+        !dir.path().join("SBATCH_CALLED").exists(),
+        "sbatch must not run: the runner submits"
+    );
+    let dispatched: Vec<_> = fake
+        .requests()
+        .into_iter()
+        .filter(|r| r.path().ends_with("/dispatches"))
+        .collect();
+    assert_eq!(dispatched.len(), 1);
+    let body: serde_json::Value = serde_json::from_str(&dispatched[0].body).unwrap();
+    assert_eq!(body["inputs"]["script"], "job.sh");
+    assert!(
+        body["inputs"]["wandb_run"]
+            .as_str()
+            .unwrap()
+            .ends_with("-job-a1"),
+        "{body}"
+    );
+    assert_eq!(body["ref"], "main");
+    let report: serde_json::Value =
+        serde_json::from_str(stdout(&out).lines().last().unwrap()).unwrap();
+    assert_eq!(report["outcome"], "succeeded");
+    assert!(fake.take_violations().is_empty());
+}
+
+#[test]
+fn a_failed_dispatched_run_is_diagnosed_from_its_logs() {
+    let fake = FakeGithub::start();
+    fake.plan_next_run(RunPlan {
+        conclusion: "failure".into(),
+        jobs: vec![(
+            "submit".into(),
+            "failure".into(),
+            "2026-11-28T10:00:00Z Submitted batch job 991\n2026-11-28T10:05:00Z slurmstepd: error: *** JOB 991 ON sh03-01n01 CANCELLED AT 2026-11-28T10:05:00 DUE TO TIME LIMIT ***\n".into(),
+        )],
+    });
+    let dir = dispatch_repo();
+    let out = sbatch_via_dispatch(&fake, dir.path(), &["--max-attempts", "1"]);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    assert!(!dir.path().join("SBATCH_CALLED").exists());
+    let report: serde_json::Value =
+        serde_json::from_str(stdout(&out).lines().last().unwrap()).unwrap();
+    assert_eq!(report["outcome"], "failed");
+    assert_eq!(
+        report["attempts"][0]["diagnosis"]["kind"], "timeout",
+        "{report}"
+    );
+    assert!(fake.take_violations().is_empty());
+}
+
+#[test]
+fn without_the_workflow_file_sbatch_is_used() {
+    let fake = FakeGithub::start();
+    let dir = dispatch_repo();
+    std::fs::remove_file(dir.path().join(".github/workflows/sherlock-dispatch.yml")).unwrap();
+    let out = sbatch_via_dispatch(&fake, dir.path(), &["--max-attempts", "1"]);
+    assert!(
+        dir.path().join("SBATCH_CALLED").exists(),
+        "{}",
+        stderr(&out)
+    );
+    assert!(fake
+        .requests()
+        .iter()
+        .all(|r| !r.path().ends_with("/dispatches")));
+}

@@ -747,6 +747,9 @@ pub fn cancel(query: &str) -> Result<ExitCode> {
             JobHandle::Local(j) => {
                 rt.block_on(crate::proc::cancel(&j, std::time::Duration::from_secs(10)))?;
             }
+            JobHandle::Workflow { run_id, .. } => {
+                bail!("track {} follows GitHub Actions run {run_id}: cancel that run in GitHub (trackit cannot cancel workflow runs yet)", t.id)
+            }
         }
     }
     // The watching tracker (if any) sees the CANCELLED state; without one, end the track here.

@@ -148,6 +148,9 @@ impl Engine {
             if now >= self.next_poll && self.has_active_slurm() {
                 self.poll_slurm().await;
             }
+            if now >= self.next_poll && self.has_active_workflow() {
+                self.poll_workflows().await;
+            }
             self.poll_local();
             self.finish_ended().await?;
             self.publish_tick().await;
@@ -607,7 +610,13 @@ impl Engine {
             );
         }
         let result = match w.track.launch.clone() {
-            Launch::Slurm { .. } | Launch::AttachSlurm { .. } => self.submit_slurm(i, &args).await,
+            Launch::Slurm { .. } => match self.dispatch_target(i) {
+                Some((workflow, config)) => {
+                    self.dispatch_run(i, &workflow, config, spec.as_ref()).await
+                }
+                None => self.submit_slurm(i, &args).await,
+            },
+            Launch::AttachSlurm { .. } => self.submit_slurm(i, &args).await,
             Launch::Local { .. } => {
                 let env = match &spec {
                     Some(JobSpec::Local { env, .. }) => env.clone(),
@@ -674,6 +683,237 @@ impl Engine {
         for (event, message) in notes {
             self.display.event(&id, event, &message, json!({}));
         }
+    }
+
+    /// The dispatch workflow to use instead of sbatch: the policy names one, the repository
+    /// has it under `.github/workflows/`, and a GitHub repository and token resolve.
+    fn dispatch_target(&mut self, i: usize) -> Option<(String, crate::github::Config)> {
+        let w = &mut self.watched[i];
+        let workflow = w.policy.host().settings().dispatch_workflow.clone()?;
+        if !w
+            .track
+            .root
+            .join(".github")
+            .join("workflows")
+            .join(&workflow)
+            .is_file()
+        {
+            return None;
+        }
+        let facts = crate::git::repo_facts(&w.track.root).ok()?;
+        let origin = facts
+            .remotes
+            .iter()
+            .find(|r| r.name == "origin")
+            .map(|r| r.url.clone());
+        let config = crate::github::Config::from_process_env(origin.as_deref()).ok()?;
+        config.token.as_ref()?;
+        Some((workflow, config))
+    }
+
+    /// `trackit sbatch` through the cluster's dispatch workflow: a self-hosted runner submits the
+    /// job. The run is found by listing runs created after the dispatch (GHES returns no id).
+    async fn dispatch_run(
+        &mut self,
+        i: usize,
+        workflow: &str,
+        config: crate::github::Config,
+        spec: Option<&JobSpec>,
+    ) -> Result<()> {
+        let Some(JobSpec::Slurm {
+            script_rel,
+            script_text,
+            ..
+        }) = spec
+        else {
+            bail!("dispatching {workflow} needs the job script");
+        };
+        if script_rel.as_os_str().is_empty() {
+            bail!("dispatching {workflow} needs a script file (not --wrap)");
+        }
+        // An edited script must be on a branch the runner can check out: the results branch.
+        let edited = std::fs::read_to_string(self.watched[i].track.root.join(script_rel))
+            .map_or(true, |original| original != *script_text);
+        if edited {
+            self.publish_now(i, false).await;
+        }
+        let w = &self.watched[i];
+        let git_ref = match (edited, &w.track.published.branch) {
+            (true, Some(branch)) => branch.clone(),
+            _ => crate::git::repo_facts(&w.track.root)
+                .ok()
+                .and_then(|f| f.branch)
+                .unwrap_or_else(|| "main".into()),
+        };
+        let n = w.track.current().map(|a| a.n).unwrap_or(1);
+        let mut inputs = serde_json::Map::new();
+        inputs.insert("script".into(), json!(script_rel.to_string_lossy()));
+        inputs.insert("wandb_run".into(), json!(format!("{}-a{n}", w.track.id)));
+        let client = crate::github::Client::new(config)?;
+        let before = chrono::Utc::now() - chrono::Duration::seconds(5);
+        let known: std::collections::HashSet<u64> = client
+            .list_workflow_runs(workflow, Some("workflow_dispatch"), None, None)
+            .await
+            .map(|runs| runs.iter().map(|r| r.id).collect())
+            .unwrap_or_default();
+        let run_id = match client
+            .dispatch_workflow(workflow, &git_ref, &inputs)
+            .await?
+        {
+            Some(id) => id,
+            None => {
+                let started = Instant::now();
+                loop {
+                    if let Some(run) = client
+                        .find_dispatched_run(workflow, &git_ref, before, &known)
+                        .await?
+                    {
+                        break run.id;
+                    }
+                    if started.elapsed() > Duration::from_secs(180) {
+                        bail!("the run dispatched from {workflow} did not appear within 3 minutes");
+                    }
+                    tokio::time::sleep(Duration::from_secs(2)).await;
+                }
+            }
+        };
+        let w = &mut self.watched[i];
+        let a = w.track.current_mut().unwrap();
+        a.job = Some(JobHandle::Workflow {
+            workflow: workflow.to_string(),
+            run_id,
+            git_ref: git_ref.clone(),
+        });
+        a.launching_since = None;
+        w.dir.save(&w.track)?;
+        let _ = w.dir.append_event(
+            "dispatched",
+            json!({"attempt": n, "workflow": workflow, "run": run_id, "ref": git_ref}),
+        );
+        let msg = format!(
+            "attempt {n}/{}: dispatched {workflow} on {git_ref}: run {run_id}",
+            w.track.max_attempts
+        );
+        self.display.event(
+            &w.track.id,
+            "submitted",
+            &msg,
+            json!({"attempt": n, "run": run_id}),
+        );
+        self.next_poll = Instant::now() + Duration::from_secs_f64(w.poll.first_s.max(w.poll.min_s));
+        Ok(())
+    }
+
+    fn has_active_workflow(&self) -> bool {
+        self.watched.iter().any(|w| {
+            !w.track.is_done()
+                && w.track.current().is_some_and(|a| {
+                    !a.finished && matches!(a.job, Some(JobHandle::Workflow { .. }))
+                })
+        })
+    }
+
+    /// The status of each active workflow run (one GET per run); failed jobs' logs are
+    /// downloaded next to the state for the diagnosis.
+    async fn poll_workflows(&mut self) {
+        for i in 0..self.watched.len() {
+            let (run_id, n) = {
+                let w = &self.watched[i];
+                match w.track.current() {
+                    Some(a) if !a.finished && !w.track.is_done() => match &a.job {
+                        Some(JobHandle::Workflow { run_id, .. }) => (*run_id, a.n),
+                        _ => continue,
+                    },
+                    _ => continue,
+                }
+            };
+            let origin = crate::git::repo_facts(&self.watched[i].track.root)
+                .ok()
+                .and_then(|f| {
+                    f.remotes
+                        .into_iter()
+                        .find(|r| r.name == "origin")
+                        .map(|r| r.url)
+                });
+            let client = match crate::github::Config::from_process_env(origin.as_deref())
+                .map(crate::github::Client::new)
+            {
+                Ok(Ok(c)) => c,
+                _ => continue,
+            };
+            let run = match client.get_run(run_id).await {
+                Ok(r) => r,
+                Err(e) => {
+                    let id = self.watched[i].track.id.clone();
+                    self.display.event(
+                        &id,
+                        "github_unreachable",
+                        &format!("GitHub: {e}; retrying"),
+                        json!({}),
+                    );
+                    continue;
+                }
+            };
+            let state = match (run.status.as_deref(), run.conclusion.as_deref()) {
+                (Some("completed"), Some("success")) => JobState::Completed,
+                (Some("completed"), Some("cancelled")) => JobState::Cancelled,
+                (Some("completed"), Some("timed_out")) => JobState::Timeout,
+                (Some("completed"), _) => JobState::Failed,
+                (Some("in_progress"), _) => JobState::Running,
+                _ => JobState::Pending,
+            };
+            let mut logs = Vec::new();
+            if state.is_terminal() && !state.is_success() {
+                let dir = self.watched[i].dir.dir.join(format!("attempt-{n}"));
+                let _ = std::fs::create_dir_all(&dir);
+                if let Ok(jobs) = client.list_run_jobs(run_id).await {
+                    for job in jobs
+                        .iter()
+                        .filter(|j| j.conclusion.as_deref() != Some("success"))
+                    {
+                        if let Ok(text) = client.download_job_logs(job.id).await {
+                            let path = dir.join(format!("job-{}.log", job.id));
+                            if std::fs::write(&path, text).is_ok() {
+                                logs.push(path);
+                            }
+                        }
+                    }
+                }
+            }
+            let info = JobInfo {
+                id: format!("run:{run_id}"),
+                state: Some(state),
+                exit: state
+                    .is_terminal()
+                    .then(|| crate::job::ExitStatus::code(if state.is_success() { 0 } else { 1 })),
+                ..Default::default()
+            };
+            let w = &mut self.watched[i];
+            let a = w.track.current_mut().unwrap();
+            let changed = a.tasks.first().and_then(|t| t.state) != Some(state);
+            a.tasks = vec![info];
+            if !logs.is_empty() {
+                a.log_paths = logs;
+            }
+            if changed {
+                let _ = w.dir.append_event(
+                    "state",
+                    json!({"attempt": n, "job": format!("run:{run_id}"), "state": state}),
+                );
+                let msg = format!("attempt {n}/{}: run {run_id} {state}", w.track.max_attempts);
+                let id = w.track.id.clone();
+                let _ = w.dir.save(&w.track);
+                self.display
+                    .event(&id, "state", &msg, json!({"attempt": n, "state": state}));
+            }
+        }
+        let p = self.poll_settings();
+        self.interval = Duration::from_secs_f64(
+            (self.interval.as_secs_f64() * p.growth)
+                .min(p.max_s)
+                .max(p.min_s),
+        );
+        self.next_poll = Instant::now() + self.interval;
     }
 
     async fn submit_slurm(&mut self, i: usize, args: &[String]) -> Result<()> {
@@ -784,6 +1024,58 @@ impl Engine {
                 })
             };
             let Some((n, since)) = pending else { continue };
+            // A dispatch that may have happened: adopt the run it created, never dispatch twice.
+            if matches!(self.watched[i].track.launch, Launch::Slurm { .. }) {
+                if let Some((workflow, config)) = self.dispatch_target(i) {
+                    let known: std::collections::HashSet<u64> = self.watched[i]
+                        .track
+                        .attempts
+                        .iter()
+                        .filter_map(|a| match &a.job {
+                            Some(JobHandle::Workflow { run_id, .. }) => Some(*run_id),
+                            _ => None,
+                        })
+                        .collect();
+                    let git_ref = crate::git::repo_facts(&self.watched[i].track.root)
+                        .ok()
+                        .and_then(|f| f.branch)
+                        .unwrap_or_else(|| "main".into());
+                    let after = chrono::DateTime::from_timestamp(since - 5, 0)
+                        .unwrap_or_else(chrono::Utc::now);
+                    let run = match crate::github::Client::new(config) {
+                        Ok(c) => c
+                            .find_dispatched_run(&workflow, &git_ref, after, &known)
+                            .await
+                            .ok()
+                            .flatten(),
+                        Err(_) => None,
+                    };
+                    let w = &mut self.watched[i];
+                    match run {
+                        Some(run) => {
+                            let a = w.track.current_mut().unwrap();
+                            a.job = Some(JobHandle::Workflow {
+                                workflow,
+                                run_id: run.id,
+                                git_ref,
+                            });
+                            a.launching_since = None;
+                            let _ = w.dir.append_event(
+                                "recovered_launch",
+                                json!({"attempt": n, "run": run.id}),
+                            );
+                        }
+                        None => {
+                            w.track.attempts.pop();
+                            let _ = w
+                                .dir
+                                .append_event("relaunch_after_crash", json!({"attempt": n}));
+                        }
+                    }
+                    w.dir.save(&w.track)?;
+                    continue;
+                }
+            }
             let found = match self.watched[i].track.launch {
                 Launch::Slurm { .. } | Launch::AttachSlurm { .. } => {
                     self.find_submitted_since(i, since).await

@@ -32,6 +32,12 @@ pub enum JobHandle {
         name: Option<String>,
     },
     Local(LocalJob),
+    /// A GitHub Actions run of the policy's dispatch workflow (a runner on the cluster submits).
+    Workflow {
+        workflow: String,
+        run_id: u64,
+        git_ref: String,
+    },
 }
 
 impl JobHandle {
@@ -39,6 +45,7 @@ impl JobHandle {
         match self {
             JobHandle::Slurm { id, .. } => id.clone(),
             JobHandle::Local(j) => j.id(),
+            JobHandle::Workflow { run_id, .. } => format!("run:{run_id}"),
         }
     }
 }
