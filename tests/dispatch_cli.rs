@@ -279,3 +279,97 @@ fn without_the_workflow_file_sbatch_is_used() {
         .iter()
         .all(|r| !r.path().ends_with("/dispatches")));
 }
+
+#[test]
+fn a_tracker_killed_mid_dispatch_adopts_the_run_on_resume() {
+    let fake = FakeGithub::start();
+    fake.set_run_pace(40, 40); // the run stays queued, then in progress, for a while
+    let dir = dispatch_repo();
+    let path = format!(
+        "{}:{}",
+        dir.path().join("shims").display(),
+        std::env::var("PATH").unwrap()
+    );
+    let cmd = |args: &[&str]| {
+        let mut c = Command::new(trackit_bin());
+        c.arg("--policy")
+            .arg(dir.path().join("fast.lua"))
+            .arg("--no-pr")
+            .args(args);
+        c.current_dir(dir.path())
+            .env("PATH", &path)
+            .env_remove("GITHUB_TOKEN")
+            .env_remove("GH_HOST");
+        for (k, v) in fake.env() {
+            c.env(k, v);
+        }
+        c
+    };
+    let mut tracker = cmd(&["sbatch", "job.sh"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let tracks = dir.path().join(".trackit/tracks");
+    let state_path = || {
+        std::fs::read_dir(&tracks)
+            .ok()?
+            .next()?
+            .ok()
+            .map(|e| e.path().join("state.json"))
+    };
+    assert!(crate::helper::wait_for(
+        std::time::Duration::from_secs(20),
+        || {
+            state_path()
+                .and_then(|p| std::fs::read_to_string(p).ok())
+                .is_some_and(|s| s.contains("\"workflow\""))
+        }
+    ));
+    unsafe {
+        libc::kill(tracker.id() as i32, libc::SIGKILL);
+    }
+    let _ = tracker.wait();
+    // Rewrite the state as it was between the dispatch and the record.
+    let p = state_path().unwrap();
+    let mut state: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&p).unwrap()).unwrap();
+    let run_id = state["state"]["attempts"][0]["job"]["run_id"]
+        .as_u64()
+        .unwrap();
+    state["state"]["attempts"][0]["job"] = serde_json::Value::Null;
+    state["state"]["attempts"][0]["launching_since"] = (chrono::Utc::now().timestamp() - 20).into();
+    std::fs::write(&p, state.to_string()).unwrap();
+    fake.set_run_pace(0, 0);
+    let id = p
+        .parent()
+        .unwrap()
+        .file_name()
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_string();
+    let out = cmd(&["resume", &id]).output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    let dispatches = fake
+        .requests()
+        .iter()
+        .filter(|r| r.path().ends_with("/dispatches"))
+        .count();
+    assert_eq!(
+        dispatches, 1,
+        "resume adopted the run instead of dispatching again"
+    );
+    let events = std::fs::read_to_string(p.parent().unwrap().join("events.jsonl")).unwrap();
+    assert!(
+        events.contains("recovered_launch") && events.contains(&format!("\"run\":{run_id}")),
+        "{events}"
+    );
+    assert!(fake.take_violations().is_empty());
+}
