@@ -950,6 +950,41 @@ impl Client {
         .await
     }
 
+    /// Dispatches `workflow_id` on `git_ref` and returns the id of the run it created: the id
+    /// github.com returns, else the new run found by listing runs created after the dispatch
+    /// (GHES returns no id). `Ok(None)` when no such run appeared within `wait`.
+    pub async fn dispatch_and_find_run(
+        &self,
+        workflow_id: &str,
+        git_ref: &str,
+        inputs: &serde_json::Map<String, Value>,
+        wait: Duration,
+    ) -> Result<Option<u64>> {
+        // Runs that exist before the dispatch are not ours (5 s for clock skew).
+        let before = Utc::now() - chrono::Duration::seconds(5);
+        let known: HashSet<u64> = self
+            .list_workflow_runs(workflow_id, Some("workflow_dispatch"), None, None)
+            .await
+            .map(|runs| runs.iter().map(|r| r.id).collect())
+            .unwrap_or_default();
+        if let Some(id) = self.dispatch_workflow(workflow_id, git_ref, inputs).await? {
+            return Ok(Some(id));
+        }
+        let started = Instant::now();
+        loop {
+            if let Some(run) = self
+                .find_dispatched_run(workflow_id, git_ref, before, &known)
+                .await?
+            {
+                return Ok(Some(run.id));
+            }
+            if started.elapsed() > wait {
+                return Ok(None);
+            }
+            tokio::time::sleep(Duration::from_secs(2)).await;
+        }
+    }
+
     /// The `workflow_dispatch` run on `branch` created at or after `since` (pass the time taken
     /// just before dispatching, minus a little clock skew), excluding runs in `known`. Newest
     /// first; `None` while GitHub has not listed it yet.

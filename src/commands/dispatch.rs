@@ -9,9 +9,8 @@ use crate::diagnose::Input;
 use crate::github::{Client, Config};
 use crate::logtail::read_tail;
 use anyhow::{bail, Context, Result};
-use std::collections::HashSet;
 use std::process::ExitCode;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 pub fn run(
     global: &GlobalOpts,
@@ -54,15 +53,8 @@ pub fn run(
         .build()?;
     let client = Client::new(config)?;
     let (run, conclusion, logs) = rt.block_on(async {
-        // Runs that exist before the dispatch are not ours.
-        let before = chrono::Utc::now() - chrono::Duration::seconds(5);
-        let known: HashSet<u64> = client
-            .list_workflow_runs(workflow, Some("workflow_dispatch"), None, None)
-            .await
-            .map(|runs| runs.iter().map(|r| r.id).collect())
-            .unwrap_or_default();
         let run_id = client
-            .dispatch_workflow(workflow, &git_ref, &inputs)
+            .dispatch_and_find_run(workflow, &git_ref, &inputs, Duration::from_secs(180))
             .await?;
         say(
             global,
@@ -70,23 +62,8 @@ pub fn run(
             &format!("dispatched {workflow} on {git_ref}"),
             serde_json::json!({"workflow": workflow, "ref": git_ref}),
         );
-        let run_id = match run_id {
-            Some(id) => id,
-            None => {
-                let started = Instant::now();
-                loop {
-                    if let Some(run) = client
-                        .find_dispatched_run(workflow, &git_ref, before, &known)
-                        .await?
-                    {
-                        break run.id;
-                    }
-                    if started.elapsed() > Duration::from_secs(180) {
-                        bail!("the dispatched run of {workflow} did not appear within 3 minutes");
-                    }
-                    tokio::time::sleep(Duration::from_secs(2)).await;
-                }
-            }
+        let Some(run_id) = run_id else {
+            bail!("the dispatched run of {workflow} did not appear within 3 minutes");
         };
         let mut run = client.get_run(run_id).await?;
         say(

@@ -176,15 +176,7 @@ pub fn attach(global: &GlobalOpts, target: &str, detach: bool) -> Result<ExitCod
             },
             &name_from,
         )?;
-        let mut logs = Vec::new();
-        for d in &details {
-            for p in [&d.stdout_path, &d.stderr_path].into_iter().flatten() {
-                let p = PathBuf::from(p);
-                if !logs.contains(&p) {
-                    logs.push(p);
-                }
-            }
-        }
+        let logs = crate::slurm::log_paths(&details);
         if let Some(w) = &first.work_dir {
             track.cwd = PathBuf::from(w);
         }

@@ -746,3 +746,18 @@ fn join_ids<'a>(ids: impl Iterator<Item = &'a str>) -> String {
 fn strings(args: &[&str]) -> Vec<String> {
     args.iter().map(|s| s.to_string()).collect()
 }
+
+/// The distinct StdOut/StdErr files of a job and its array tasks, as `scontrol` reports them
+/// (patterns expanded): where the job's log is, for tailing and diagnosis.
+pub fn log_paths(details: &[JobDetails]) -> Vec<std::path::PathBuf> {
+    let mut logs = Vec::new();
+    for d in details {
+        for p in [&d.stdout_path, &d.stderr_path].into_iter().flatten() {
+            let p = std::path::PathBuf::from(p);
+            if !logs.contains(&p) {
+                logs.push(p);
+            }
+        }
+    }
+    logs
+}

@@ -48,6 +48,8 @@ struct Watched {
     poll: PollSettings,
     follower: Option<(u32, Follower)>,
     last_line: String,
+    /// The GitHub client of a dispatched track, made once.
+    github: Option<crate::github::Client>,
 }
 
 pub struct Engine {
@@ -108,6 +110,7 @@ impl Engine {
             poll,
             follower: None,
             last_line: String::new(),
+            github: None,
         };
         record_policy_errors(&mut w);
         w.dir.save(&w.track)?;
@@ -750,33 +753,14 @@ impl Engine {
         inputs.insert("script".into(), json!(script_rel.to_string_lossy()));
         inputs.insert("wandb_run".into(), json!(format!("{}-a{n}", w.track.id)));
         let client = crate::github::Client::new(config)?;
-        let before = chrono::Utc::now() - chrono::Duration::seconds(5);
-        let known: std::collections::HashSet<u64> = client
-            .list_workflow_runs(workflow, Some("workflow_dispatch"), None, None)
-            .await
-            .map(|runs| runs.iter().map(|r| r.id).collect())
-            .unwrap_or_default();
-        let run_id = match client
-            .dispatch_workflow(workflow, &git_ref, &inputs)
+        let Some(run_id) = client
+            .dispatch_and_find_run(workflow, &git_ref, &inputs, Duration::from_secs(180))
             .await?
-        {
-            Some(id) => id,
-            None => {
-                let started = Instant::now();
-                loop {
-                    if let Some(run) = client
-                        .find_dispatched_run(workflow, &git_ref, before, &known)
-                        .await?
-                    {
-                        break run.id;
-                    }
-                    if started.elapsed() > Duration::from_secs(180) {
-                        bail!("the run dispatched from {workflow} did not appear within 3 minutes");
-                    }
-                    tokio::time::sleep(Duration::from_secs(2)).await;
-                }
-            }
+        else {
+            bail!("the run dispatched from {workflow} did not appear within 3 minutes");
         };
+        // Kept for the polls: no repository or config lookups per poll.
+        self.watched[i].github = Some(client);
         let w = &mut self.watched[i];
         let a = w.track.current_mut().unwrap();
         a.job = Some(JobHandle::Workflow {
@@ -827,23 +811,19 @@ impl Engine {
                     _ => continue,
                 }
             };
-            let origin = crate::git::repo_facts(&self.watched[i].track.root)
-                .ok()
-                .and_then(|f| {
-                    f.remotes
-                        .into_iter()
-                        .find(|r| r.name == "origin")
-                        .map(|r| r.url)
-                });
-            let client = match crate::github::Config::from_process_env(origin.as_deref())
-                .map(crate::github::Client::new)
-            {
-                Ok(Ok(c)) => c,
-                _ => continue,
+            // After a resume the client is made once, from the repository's origin.
+            if self.watched[i].github.is_none() {
+                self.watched[i].github = self
+                    .dispatch_target(i)
+                    .and_then(|(_, config)| crate::github::Client::new(config).ok());
+            }
+            let Some(client) = self.watched[i].github.take() else {
+                continue;
             };
             let run = match client.get_run(run_id).await {
                 Ok(r) => r,
                 Err(e) => {
+                    self.watched[i].github = Some(client);
                     let id = self.watched[i].track.id.clone();
                     self.display.event(
                         &id,
@@ -888,6 +868,7 @@ impl Engine {
                     .then(|| crate::job::ExitStatus::code(if state.is_success() { 0 } else { 1 })),
                 ..Default::default()
             };
+            self.watched[i].github = Some(client);
             let w = &mut self.watched[i];
             let a = w.track.current_mut().unwrap();
             let changed = a.tasks.first().and_then(|t| t.state) != Some(state);
@@ -947,15 +928,7 @@ impl Engine {
             .unwrap_or_default();
         let w = &mut self.watched[i];
         let name = details.first().and_then(|d| d.name.clone());
-        let mut logs: Vec<PathBuf> = Vec::new();
-        for d in &details {
-            for p in [&d.stdout_path, &d.stderr_path].into_iter().flatten() {
-                let p = PathBuf::from(p);
-                if !logs.contains(&p) {
-                    logs.push(p);
-                }
-            }
-        }
+        let logs = crate::slurm::log_paths(&details);
         let a = w.track.current_mut().unwrap();
         a.job = Some(JobHandle::Slurm {
             id: submitted.job_id.clone(),
@@ -1130,11 +1103,15 @@ impl Engine {
             .ok()
             .filter(|u| !u.is_empty())
             .unwrap_or_else(whoami);
-        let out = tokio::process::Command::new(&self.slurm.commands().squeue)
+        // Bounded like every other scheduler call: an unreachable controller must not hang resume.
+        let query = tokio::process::Command::new(&self.slurm.commands().squeue)
             .args(["-h", "-u", &user, "-t", "all", "-o", "%i|%V|%Z|%o"])
             .env("SLURM_TIME_FORMAT", "%s")
-            .output()
+            .kill_on_drop(true)
+            .output();
+        let out = tokio::time::timeout(self.slurm.timeout(), query)
             .await
+            .ok()?
             .ok()?;
         let text = String::from_utf8_lossy(&out.stdout);
         let known: Vec<String> = self
@@ -1453,9 +1430,7 @@ fn record_policy_errors(w: &mut Watched) {
 fn own_lease() -> Option<Lease> {
     let pid = std::process::id() as i32;
     let start_ticks = proc::proc_stat(pid).map(|s| s.start_ticks)?;
-    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
-        .map(|h| h.trim().to_string())
-        .unwrap_or_default();
+    let host = hostname();
     Some(Lease {
         pid,
         start_ticks,
@@ -1463,12 +1438,16 @@ fn own_lease() -> Option<Lease> {
     })
 }
 
+/// This machine's name, for leases.
+fn hostname() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|h| h.trim().to_string())
+        .unwrap_or_default()
+}
+
 /// Is the tracker that holds this lease still running (same pid, same start time)?
 pub fn lease_alive(lease: &Lease) -> bool {
-    let here = std::fs::read_to_string("/proc/sys/kernel/hostname")
-        .map(|h| h.trim().to_string())
-        .unwrap_or_default();
-    if lease.host != here {
+    if lease.host != hostname() {
         return true; // another machine: we cannot tell, so assume it is alive
     }
     proc::proc_stat(lease.pid).is_some_and(|s| s.start_ticks == lease.start_ticks && s.state != 'Z')
