@@ -65,6 +65,14 @@ pub struct GlobalOpts {
     /// A metric to report (repeatable; default: the policy's, else what the results hold)
     #[arg(long = "metric", value_name = "NAME")]
     pub metric: Vec<String>,
+    /// Run on this cluster over ssh: every scheduler command, log read and results read happens
+    /// on HOST (an alias from ~/.ssh/config works). Default: the policy's remote_host
+    #[arg(long, value_name = "HOST", env = "TRACKIT_HOST")]
+    pub host: Option<String>,
+    /// The repository's checkout on HOST (default: the policy's remote_dir, else the same path
+    /// relative to the home directory)
+    #[arg(long, value_name = "DIR", requires = "host")]
+    pub remote_dir: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -74,6 +82,15 @@ pub enum Command {
     Sbatch {
         /// sbatch options, the script and its arguments, exactly as you would type them
         #[arg(required = true, allow_hyphen_values = true, num_args = 1.., value_name = "SBATCH_ARGS")]
+        args: Vec<String>,
+    },
+    /// Launch a job where a person on the cluster would: the policy's dispatch workflow, else
+    /// sbatch here, else sbatch over ssh (--host), else this machine; a command that is not a
+    /// batch script runs here
+    #[command(trailing_var_arg = true)]
+    Launch {
+        /// The batch script (or command) and its arguments; sbatch options may come first
+        #[arg(required = true, allow_hyphen_values = true, num_args = 1.., value_name = "ARGS")]
         args: Vec<String>,
     },
     /// Run a command locally and track it; everything after `run` is the command

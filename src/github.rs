@@ -20,6 +20,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use url::Url;
 
+mod actions;
+pub mod workflow_file;
+pub use actions::Artifact;
+
 /// The hidden marker that identifies trackit's single status comment on a pull request.
 pub const STATUS_MARKER: &str = "<!-- trackit:status -->";
 pub const API_VERSION: &str = "2022-11-28";
@@ -403,6 +407,9 @@ pub struct WorkflowRun {
     pub html_url: String,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// The run's title: the workflow's `run-name` with the inputs filled in.
+    #[serde(default)]
+    pub display_title: Option<String>,
 }
 
 impl WorkflowRun {

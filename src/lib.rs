@@ -18,6 +18,7 @@ pub mod report;
 pub mod results;
 pub mod settings;
 pub mod slurm;
+pub mod ssh;
 pub mod track;
 
 pub(crate) mod prelude {

@@ -89,7 +89,14 @@ pub struct Settings {
     /// Per-partition caps (override `caps`).
     pub partitions: BTreeMap<String, Caps>,
     /// The workflow `trackit sbatch` dispatches instead of calling sbatch, when the repo has it.
+    /// Off unless a policy names one (the shipped Sherlock policy does).
     pub dispatch_workflow: Option<String>,
+    /// The cluster's login host, as typed after `ssh` (an alias works): `trackit launch` and
+    /// `trackit sbatch` reach SLURM there when there is none here. `--host` overrides it.
+    pub remote_host: Option<String>,
+    /// The repository's checkout on the cluster (absolute, or relative to the remote home).
+    /// Default: the same path relative to the home directory. `--remote-dir` overrides it.
+    pub remote_dir: Option<String>,
     /// Metrics to collect and report.
     pub metrics: Vec<String>,
     /// Per-metric goal: `min` or `max`.
@@ -115,7 +122,9 @@ impl Default for Settings {
             limits: PolicyLimits::default(),
             caps: Caps::default(),
             partitions: BTreeMap::new(),
-            dispatch_workflow: Some("sherlock-dispatch.yml".into()),
+            dispatch_workflow: None,
+            remote_host: None,
+            remote_dir: None,
             metrics: Vec::new(),
             metric_goals: BTreeMap::new(),
             results: None,

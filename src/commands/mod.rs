@@ -32,6 +32,7 @@ pub fn dispatch(cli: Cli) -> Result<ExitCode> {
         }
         Command::Sbatch { args } => track::sbatch(&global, args, global.detach),
         Command::Run { command } => track::run(&global, command, global.detach),
+        Command::Launch { args } => track::launch(&global, args, global.detach),
         Command::Attach { target } => track::attach(&global, &target, global.detach),
         Command::Status { track: t, json } => track::status(&global, t.as_deref(), json),
         Command::List { json } => track::list(&global, json),

@@ -4,9 +4,10 @@ use crate::cli::GlobalOpts;
 use crate::job::format_duration;
 use crate::track::display::Mode;
 use crate::track::engine::{attempt_rows, lease_alive, load_track, status_line, Engine, RunEnd};
+use crate::track::choose::{self, Choice};
 use crate::track::model::{
-    experiment_from, new_track_id, sanitize, Attempt, JobHandle, Launch, Outcome, PublishOptions,
-    Track,
+    experiment_from, new_track_id, sanitize, Attempt, BackendSpec, JobHandle, Launch, Outcome,
+    PublishOptions, Remote, Track,
 };
 use crate::track::store::{list_ids, TrackDir};
 use anyhow::{bail, Context, Result};
@@ -38,7 +39,33 @@ fn exclude_from_git(root: &Path) {
     }
 }
 
-fn new_track(global: &GlobalOpts, launch: Launch, name_from: &[String]) -> Result<Track> {
+/// How a new track's backend is chosen.
+enum Chooser {
+    /// `trackit sbatch`: the dispatch workflow when usable, else sbatch here or over ssh.
+    Sbatch,
+    /// `trackit launch`: as a person on the cluster would (dispatch, sbatch, ssh, local).
+    Launch { is_batch_script: bool },
+    /// `trackit run`, `attach`: fixed by the command.
+    Fixed(BackendSpec),
+}
+
+/// The cluster over ssh, from `--host`/`--remote-dir` or the policy's `remote_host`/`remote_dir`.
+fn remote_of(global: &GlobalOpts, settings: &crate::settings::Settings, root: &Path) -> Option<Remote> {
+    let host = global.host.clone().or_else(|| settings.remote_host.clone())?;
+    let dir = global
+        .remote_dir
+        .clone()
+        .or_else(|| settings.remote_dir.clone())
+        .unwrap_or_else(|| choose::default_remote_dir(root));
+    Some(Remote { host, dir })
+}
+
+fn new_track(
+    global: &GlobalOpts,
+    launch: Launch,
+    name_from: &[String],
+    chooser: Chooser,
+) -> Result<(Track, Choice)> {
     let cwd = std::env::current_dir()?;
     let root = track_root(&cwd);
     exclude_from_git(&root);
@@ -51,27 +78,39 @@ fn new_track(global: &GlobalOpts, launch: Launch, name_from: &[String]) -> Resul
         .policy
         .as_ref()
         .map(|p| std::fs::canonicalize(p).unwrap_or_else(|_| p.clone()));
+    let source = crate::lua::resolve(policy.as_deref(), &cwd);
+    let settings = crate::lua::GuardedPolicy::load(&source)
+        .host()
+        .settings()
+        .clone();
     // The policy's attempt count, unless the command line says otherwise.
-    let max_attempts = match global.max_attempts {
-        Some(n) => n.max(1),
-        None => {
-            let source = crate::lua::resolve(policy.as_deref(), &cwd);
-            crate::lua::GuardedPolicy::load(&source)
-                .host()
-                .settings()
-                .max_attempts
-                .max(1)
-        }
+    let max_attempts = global.max_attempts.unwrap_or(settings.max_attempts).max(1);
+    let remote = remote_of(global, &settings, &root);
+    let facts = |is_batch_script: bool| choose::Facts {
+        is_batch_script,
+        dispatch: choose::dispatch_usable(&settings, &root),
+        slurm_here: crate::slurm::on_path("squeue"),
+        remote: remote.clone(),
+    };
+    let choice = match chooser {
+        Chooser::Sbatch => choose::for_sbatch(&facts(true)),
+        Chooser::Launch { is_batch_script } => choose::for_launch(&facts(is_batch_script)),
+        Chooser::Fixed(backend) => Choice {
+            backend,
+            why: String::new(),
+            warning: None,
+        },
     };
     let now = chrono::Utc::now();
     let doc_abs = global.doc.as_ref().map(|d| cwd.join(d));
-    Ok(Track {
+    let track = Track {
         id: new_track_id(&experiment, now),
         experiment,
         created_at: now.to_rfc3339(),
         root,
         cwd,
         launch,
+        backend: Some(choice.backend.clone()),
         policy,
         max_attempts,
         attempts: Vec::new(),
@@ -86,7 +125,8 @@ fn new_track(global: &GlobalOpts, launch: Launch, name_from: &[String]) -> Resul
             metrics: global.metric.clone(),
         },
         published: Default::default(),
-    })
+    };
+    Ok((track, choice))
 }
 
 fn runtime() -> Result<tokio::runtime::Runtime> {
@@ -98,26 +138,66 @@ fn runtime() -> Result<tokio::runtime::Runtime> {
 
 /// `trackit sbatch ARGS...`
 pub fn sbatch(global: &GlobalOpts, args: Vec<String>, detach: bool) -> Result<ExitCode> {
-    let track = new_track(
+    let (track, choice) = new_track(
         global,
         Launch::Slurm {
             sbatch_args: args.clone(),
         },
         &args,
+        Chooser::Sbatch,
     )?;
-    start(global, track, detach)
+    // Only a dispatch or a remote cluster is worth a line; plain sbatch is what was typed.
+    let say = !matches!(choice.backend, BackendSpec::Slurm { remote: None });
+    start(global, track, detach, say.then_some(&choice))
+}
+
+/// `trackit launch ARGS...`: a batch script goes where a person on the cluster would send it;
+/// anything else runs here.
+pub fn launch(global: &GlobalOpts, args: Vec<String>, detach: bool) -> Result<ExitCode> {
+    let cwd = std::env::current_dir()?;
+    let script = args
+        .iter()
+        .filter(|a| !a.starts_with('-'))
+        .map(|a| cwd.join(a))
+        .find(|p| p.is_file());
+    let is_batch_script = script
+        .as_ref()
+        .and_then(|p| std::fs::read_to_string(p).ok())
+        .is_some_and(|text| choose::has_sbatch_lines(&text));
+    let launch = if is_batch_script {
+        Launch::Slurm {
+            sbatch_args: args.clone(),
+        }
+    } else {
+        Launch::Local {
+            command: args.clone(),
+        }
+    };
+    let (mut track, choice) = new_track(global, launch, &args, Chooser::Launch { is_batch_script })?;
+    if is_batch_script && choice.backend == BackendSpec::Local {
+        // No cluster anywhere: run the script itself here.
+        let script = script.expect("a batch script");
+        track.launch = Launch::Local {
+            command: vec!["bash".into(), script.display().to_string()]
+                .into_iter()
+                .chain(args.iter().skip_while(|a| cwd.join(a) != script).skip(1).cloned())
+                .collect(),
+        };
+    }
+    start(global, track, detach, Some(&choice))
 }
 
 /// `trackit run CMD [ARGS...]`
 pub fn run(global: &GlobalOpts, command: Vec<String>, detach: bool) -> Result<ExitCode> {
-    let track = new_track(
+    let (track, _) = new_track(
         global,
         Launch::Local {
             command: command.clone(),
         },
         &command,
+        Chooser::Fixed(BackendSpec::Local),
     )?;
-    start(global, track, detach)
+    start(global, track, detach, None)
 }
 
 /// `trackit attach JOBID | pid:N`
@@ -128,7 +208,12 @@ pub fn attach(global: &GlobalOpts, target: &str, detach: bool) -> Result<ExitCod
             .parse()
             .with_context(|| format!("'{target}': expected pid:N"))?;
         let job = crate::proc::attach(pid)?;
-        let mut track = new_track(global, Launch::AttachPid { pid }, &job.command)?;
+        let (mut track, _) = new_track(
+            global,
+            Launch::AttachPid { pid },
+            &job.command,
+            Chooser::Fixed(BackendSpec::Local),
+        )?;
         track.max_attempts = 1;
         track.attempts.push(Attempt {
             n: 1,
@@ -142,7 +227,16 @@ pub fn attach(global: &GlobalOpts, target: &str, detach: bool) -> Result<ExitCod
         if !target.chars().next().is_some_and(|c| c.is_ascii_digit()) {
             bail!("'{target}': expected a SLURM job id (e.g. 4812331) or pid:N");
         }
-        let slurm = crate::slurm::Slurm::default();
+        let cwd = std::env::current_dir()?;
+        let settings = crate::lua::GuardedPolicy::load(&crate::lua::resolve(global.policy.as_deref(), &cwd))
+            .host()
+            .settings()
+            .clone();
+        let mut remote = remote_of(global, &settings, &track_root(&cwd));
+        let slurm = match &remote {
+            Some(r) => crate::slurm::Slurm::over_ssh(crate::ssh::SshHost::new(&r.host)?),
+            None => crate::slurm::Slurm::default(),
+        };
         let details = rt
             .block_on(slurm.job_details(target))
             .map_err(|e| anyhow::anyhow!("cannot look up job {target}: {e}"))?;
@@ -169,16 +263,25 @@ pub fn attach(global: &GlobalOpts, target: &str, detach: bool) -> Result<ExitCod
             .chain(first.name.iter())
             .cloned()
             .collect();
-        let mut track = new_track(
+        // On a remote cluster the job's folder is its own: relaunches run there.
+        if let (Some(r), Some(w)) = (remote.as_mut(), &first.work_dir) {
+            r.dir = w.clone();
+        }
+        let (mut track, _) = new_track(
             global,
             Launch::AttachSlurm {
                 job_id: target.to_string(),
             },
             &name_from,
+            Chooser::Fixed(BackendSpec::Slurm {
+                remote: remote.clone(),
+            }),
         )?;
         let logs = crate::slurm::log_paths(&details);
-        if let Some(w) = &first.work_dir {
-            track.cwd = PathBuf::from(w);
+        match (&remote, &first.work_dir) {
+            (None, Some(w)) => track.cwd = PathBuf::from(w),
+            (Some(_), _) => track.cwd = track.root.clone(),
+            _ => {}
         }
         track.attempts.push(Attempt {
             n: 1,
@@ -186,6 +289,8 @@ pub fn attach(global: &GlobalOpts, target: &str, detach: bool) -> Result<ExitCod
                 id: target.to_string(),
                 submitted_after: None,
                 name: first.name.clone(),
+                remote: remote.clone(),
+                run_id: None,
             }),
             launch_args: if first.command.is_some() {
                 args
@@ -198,10 +303,38 @@ pub fn attach(global: &GlobalOpts, target: &str, detach: bool) -> Result<ExitCod
         track
     };
     drop(rt);
-    start(global, track, detach)
+    start(global, track, detach, None)
 }
 
-fn start(global: &GlobalOpts, track: Track, detach: bool) -> Result<ExitCode> {
+/// Says where the job goes and why (the first line `trackit launch` prints).
+fn announce(global: &GlobalOpts, choice: &Choice) {
+    if global.json {
+        println!(
+            "{}",
+            serde_json::json!({"event": "chosen", "backend": choice.backend, "why": choice.why, "warning": choice.warning})
+        );
+        return;
+    }
+    if global.quiet {
+        return;
+    }
+    eprintln!("trackit: {} ({})", choice.backend.describe(), choice.why);
+    if let Some(w) = &choice.warning {
+        eprintln!("trackit: warning: {w}");
+    }
+}
+
+fn start(global: &GlobalOpts, track: Track, detach: bool, choice: Option<&Choice>) -> Result<ExitCode> {
+    if let Some(c) = choice {
+        announce(global, c);
+    }
+    if let Some(Remote { host, .. }) = track.backend_spec().remote() {
+        // A password or second factor is typed now, once, before trackit goes unattended.
+        if !global.dry_run && std::io::IsTerminal::is_terminal(&std::io::stdin()) {
+            let ssh = crate::ssh::SshHost::new(host)?;
+            runtime()?.block_on(ssh.connect_interactive())?;
+        }
+    }
     if global.dry_run {
         return dry_run_launch(global, &track);
     }
@@ -223,7 +356,7 @@ fn watch(global: &GlobalOpts, tracks: Vec<Track>) -> Result<ExitCode> {
     let mode = Mode::choose(global.json, global.quiet);
     let rt = runtime()?;
     let outcome = rt.block_on(async {
-        let mut engine = Engine::new(crate::slurm::Slurm::default(), mode);
+        let mut engine = Engine::new(mode);
         for t in tracks {
             engine.add(t)?;
         }
@@ -731,19 +864,7 @@ pub fn cancel(query: &str) -> Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     let rt = runtime()?;
-    if let Some(job) = t.current().and_then(|a| a.job.clone()) {
-        match job {
-            JobHandle::Slurm { id, .. } => rt
-                .block_on(crate::slurm::Slurm::default().cancel(&[id.clone()]))
-                .map_err(|e| anyhow::anyhow!("scancel {id}: {e}"))?,
-            JobHandle::Local(j) => {
-                rt.block_on(crate::proc::cancel(&j, std::time::Duration::from_secs(10)))?;
-            }
-            JobHandle::Workflow { run_id, .. } => {
-                bail!("track {} follows GitHub Actions run {run_id}: cancel that run in GitHub (trackit cannot cancel workflow runs yet)", t.id)
-            }
-        }
-    }
+    rt.block_on(crate::track::engine::cancel_job(&t))?;
     // The watching tracker (if any) sees the CANCELLED state; without one, end the track here.
     if !t.lease.as_ref().is_some_and(lease_alive) {
         t.outcome = Some(Outcome::Cancelled);
