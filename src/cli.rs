@@ -128,6 +128,9 @@ pub enum Command {
     Resume {
         #[arg(required = true)]
         tracks: Vec<String>,
+        /// Take over a track whose lease names a tracker on another machine that is gone
+        #[arg(long)]
+        force: bool,
     },
     /// Cancel a track's job and end the track
     Cancel { track: String },

@@ -47,6 +47,9 @@ pub struct PollSettings {
     pub max_s: f64,
     /// Site rule: never two scheduler calls closer than this.
     pub min_s: f64,
+    /// A job neither squeue nor sacct has known for this long ends as VANISHED instead of
+    /// being waited on for ever (sacct can lag, and purge old jobs).
+    pub vanished_after_s: f64,
 }
 
 impl Default for PollSettings {
@@ -56,6 +59,7 @@ impl Default for PollSettings {
             growth: 1.5,
             max_s: 180.0,
             min_s: 5.0,
+            vanished_after_s: 1800.0,
         }
     }
 }
@@ -91,6 +95,9 @@ pub struct Settings {
     /// The workflow `trackit sbatch` dispatches instead of calling sbatch, when the repo has it.
     /// Off unless a policy names one (the shipped Sherlock policy does).
     pub dispatch_workflow: Option<String>,
+    /// Wrap each batch script so the job writes its exit status to the track's folder when it
+    /// ends: its end is then noticed within seconds instead of at the next scheduler poll.
+    pub exit_files: bool,
     /// The cluster's login host, as typed after `ssh` (an alias works): `trackit launch` and
     /// `trackit sbatch` reach SLURM there when there is none here. `--host` overrides it.
     pub remote_host: Option<String>,
@@ -123,6 +130,7 @@ impl Default for Settings {
             caps: Caps::default(),
             partitions: BTreeMap::new(),
             dispatch_workflow: None,
+            exit_files: true,
             remote_host: None,
             remote_dir: None,
             metrics: Vec::new(),

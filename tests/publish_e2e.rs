@@ -148,15 +148,18 @@ impl Repo {
         ids
     }
 
+    /// The track's state, or Null while it is not written yet (the folder comes first).
     fn state(&self, id: &str) -> serde_json::Value {
-        let text = std::fs::read_to_string(
+        std::fs::read_to_string(
             self.work
                 .join(".trackit/tracks")
                 .join(id)
                 .join("state.json"),
         )
-        .unwrap();
-        serde_json::from_str::<serde_json::Value>(&text).unwrap()["state"].clone()
+        .ok()
+        .and_then(|text| serde_json::from_str::<serde_json::Value>(&text).ok())
+        .map(|v| v["state"].clone())
+        .unwrap_or_default()
     }
 }
 

@@ -17,6 +17,8 @@ mod report;
 mod results_collect;
 mod site_policies;
 mod slurm_cluster;
+mod ssh_cluster;
 mod tail_reader;
 mod track_cli;
+mod track_faults;
 mod track_fix;

@@ -393,8 +393,7 @@ fn slurm_controller_outage_is_no_failure() {
     if !require_cluster() {
         return;
     }
-    if unsafe { libc::geteuid() } != 0 {
-        eprintln!("SKIPPED: stopping slurmctld needs root");
+    if !crate::helper::require_root() {
         return;
     }
     let _c = cluster_exclusive();

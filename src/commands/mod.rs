@@ -37,7 +37,7 @@ pub fn dispatch(cli: Cli) -> Result<ExitCode> {
         Command::Status { track: t, json } => track::status(&global, t.as_deref(), json),
         Command::List { json } => track::list(&global, json),
         Command::Logs { track: t, follow } => track::logs(&t, follow),
-        Command::Resume { tracks } => track::resume(&global, &tracks),
+        Command::Resume { tracks, force } => track::resume(&global, &tracks, force),
         Command::Cancel { track: t } => track::cancel(&t),
         Command::Init(args) => init::run(&global, args),
         Command::Policy(PolicyCommand::Check { file }) => policy::check(&file),

@@ -91,6 +91,7 @@ fn new_track(
         dispatch: choose::dispatch_usable(&settings, &root),
         slurm_here: crate::slurm::on_path("squeue"),
         remote: remote.clone(),
+        host_typed: global.host.is_some(),
     };
     let choice = match chooser {
         Chooser::Sbatch => choose::for_sbatch(&facts(true)),
@@ -701,7 +702,7 @@ fn dry_run_track(global: &GlobalOpts, t: &Track) -> Result<ExitCode> {
 }
 
 /// `trackit resume TRACK...`
-pub fn resume(global: &GlobalOpts, queries: &[String]) -> Result<ExitCode> {
+pub fn resume(global: &GlobalOpts, queries: &[String], force: bool) -> Result<ExitCode> {
     let root = root_here()?;
     if global.dry_run {
         for q in queries {
@@ -710,12 +711,36 @@ pub fn resume(global: &GlobalOpts, queries: &[String]) -> Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     let mut tracks = Vec::new();
+    let here = crate::proc::hostname();
     for q in queries {
-        let t = find_track(&root, q)?;
+        let mut t = find_track(&root, q)?;
         if t.is_done() {
             eprintln!("trackit: {} already finished ({})", t.id, t.status_word());
             print_final(global, &t);
             continue;
+        }
+        // A process on another machine cannot be watched (or judged) from here.
+        if let Some(JobHandle::Local(job)) = t.current().filter(|a| !a.finished).and_then(|a| a.job.as_ref()) {
+            if !job.is_on_this_host() {
+                bail!(
+                    "track {}: its job {} runs on {}, not on {here}: run `trackit resume {}` there",
+                    t.id,
+                    job.id(),
+                    job.host.as_deref().unwrap_or("another machine"),
+                    t.id
+                );
+            }
+        }
+        if force {
+            if let Some(lease) = &t.lease {
+                if lease.host != here {
+                    eprintln!(
+                        "trackit: taking {} over from trackit pid {} on {} (--force)",
+                        t.id, lease.pid, lease.host
+                    );
+                    t.lease = None;
+                }
+            }
         }
         tracks.push(t);
     }
@@ -827,6 +852,13 @@ pub fn logs(query: &str, follow: bool) -> Result<ExitCode> {
     let Some(path) = a.log_paths.first().cloned() else {
         bail!("attempt {} of {} has no known log file", a.n, t.id)
     };
+    if let Some(JobHandle::Slurm {
+        remote: Some(remote),
+        ..
+    }) = &a.job
+    {
+        return remote_logs(&root, &t, remote, &path, follow);
+    }
     let mut f = crate::logtail::follow::Follower::new(
         path.clone(),
         crate::logtail::follow::Start::FromStart,
@@ -852,6 +884,41 @@ pub fn logs(query: &str, follow: bool) -> Result<ExitCode> {
             return Ok(ExitCode::SUCCESS);
         }
         rt.block_on(tokio::time::sleep(std::time::Duration::from_millis(500)));
+    }
+}
+
+/// `trackit logs` of a job on a remote host: `tail` over the shared ssh connection; with
+/// `-f`, until the track's attempt ends.
+fn remote_logs(root: &Path, t: &Track, remote: &Remote, path: &Path, follow: bool) -> Result<ExitCode> {
+    use crate::ssh::quote;
+    let ssh = crate::ssh::SshHost::new(&remote.host)?;
+    let rt = runtime()?;
+    let file = quote(&path.to_string_lossy());
+    if !follow {
+        let out = rt.block_on(ssh.run(&format!("cat {file}"), None))?;
+        if !out.success() {
+            bail!("cannot read {} on {}: {}", path.display(), remote.host, out.stderr);
+        }
+        use std::io::Write;
+        std::io::stdout().write_all(&out.stdout)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    // Follow by offsets: each look asks for the bytes after the last one seen.
+    let n = t.current().map(|a| a.n);
+    let mut offset: u64 = 0;
+    loop {
+        let out = rt.block_on(ssh.run(&format!("tail -c +{} {file} 2>/dev/null", offset + 1), None));
+        if let Ok(out) = out {
+            use std::io::Write;
+            std::io::stdout().write_all(&out.stdout)?;
+            std::io::stdout().flush()?;
+            offset += out.stdout.len() as u64;
+        }
+        let now = find_track(root, &t.id)?;
+        if now.is_done() || now.current().map(|a| a.n) != n {
+            return Ok(ExitCode::SUCCESS);
+        }
+        std::thread::sleep(std::time::Duration::from_secs(2));
     }
 }
 

@@ -17,6 +17,8 @@ pub struct Facts {
     pub slurm_here: bool,
     /// The cluster over ssh, from `--host` or the policy.
     pub remote: Option<Remote>,
+    /// The host was typed on the command line (`--host`): it wins over a SLURM here.
+    pub host_typed: bool,
 }
 
 /// The backend, and one line saying why.
@@ -52,6 +54,15 @@ pub fn for_launch(f: &Facts) -> Choice {
         .err()
         .map(|e| format!(" ({e})"))
         .unwrap_or_default();
+    if let (Some(r), true) = (&f.remote, f.host_typed) {
+        return Choice {
+            backend: BackendSpec::Slurm {
+                remote: Some(r.clone()),
+            },
+            why: format!("--host {}: submitting there over ssh, in {}{no_dispatch}", r.host, r.dir),
+            warning: None,
+        };
+    }
     if f.slurm_here {
         return Choice {
             backend: BackendSpec::Slurm { remote: None },
@@ -159,10 +170,15 @@ mod tests {
             dispatch: Ok("d.yml".into()),
             slurm_here: true,
             remote: remote(),
+            host_typed: false,
         };
         assert!(matches!(for_launch(&f).backend, BackendSpec::Workflow { .. }));
         f.dispatch = Err("none".into());
         assert_eq!(for_launch(&f).backend, BackendSpec::Slurm { remote: None });
+        // A cluster named by the policy comes after a SLURM here; one typed with --host before.
+        f.host_typed = true;
+        assert_eq!(for_launch(&f).backend, BackendSpec::Slurm { remote: remote() });
+        f.host_typed = false;
         f.slurm_here = false;
         assert_eq!(for_launch(&f).backend, BackendSpec::Slurm { remote: remote() });
         f.remote = None;

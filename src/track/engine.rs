@@ -43,9 +43,6 @@ pub use super::diagnosis::dry_run_plan;
 pub use super::lease::lease_alive;
 pub use super::summary::{attempt_rows, status_line};
 
-/// A job neither squeue nor sacct has known for this long is declared VANISHED.
-const VANISHED_AFTER_S: i64 = 30 * 60;
-
 /// How a tracker run ended, for the exit code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RunEnd {
@@ -68,6 +65,8 @@ struct Watched {
     /// A crash left a launch half-done and the backend could not yet say whether it happened:
     /// ask again at this time, and launch nothing meanwhile.
     recovery_due: Option<Instant>,
+    /// The policy's `exit_files` setting: wrap batch scripts to notice their end at once.
+    exit_files: bool,
     _lock: TrackLock,
 }
 
@@ -121,6 +120,7 @@ impl Engine {
         track.lease = own_lease();
         let mut policy = policy_of(&track);
         let poll = policy.host().settings().poll;
+        let exit_files = policy.host().settings().exit_files;
         let mut w = Watched {
             track,
             dir,
@@ -130,6 +130,7 @@ impl Engine {
             last_line: String::new(),
             shown: HashSet::new(),
             recovery_due: None,
+            exit_files,
             _lock: lock,
         };
         record_policy_errors(&mut w);
@@ -290,6 +291,7 @@ impl Engine {
             git_ref,
             typed_options: typed_options(&base_args(t), &t.cwd),
             edits: a.edits.clone(),
+            wrap: w.exit_files,
         }
     }
 
@@ -662,6 +664,7 @@ impl Engine {
     /// (VANISHED) instead of waiting for ever. True if that changed the state.
     fn note_missing(&mut self, i: usize, missing: bool) -> bool {
         let now = chrono::Utc::now().timestamp();
+        let after = self.watched[i].poll.vanished_after_s.max(1.0) as i64;
         let (n, id) = {
             let Some(a) = self.watched[i].track.current_mut() else {
                 return false;
@@ -670,7 +673,7 @@ impl Engine {
                 return false;
             }
             let since = *a.missing_since.get_or_insert(now);
-            if now - since < VANISHED_AFTER_S || a.state().is_some_and(|s| s.is_terminal()) {
+            if now - since < after || a.state().is_some_and(|s| s.is_terminal()) {
                 return false;
             }
             let id = a.job.as_ref().map(|j| j.id()).unwrap_or_default();
@@ -678,16 +681,14 @@ impl Engine {
                 id: id.clone(),
                 state: Some(JobState::Vanished),
                 reason: Some(format!(
-                    "neither squeue nor sacct has known job {id} for {} minutes",
-                    VANISHED_AFTER_S / 60
+                    "neither squeue nor sacct has known job {id} for {after} s"
                 )),
                 ..Default::default()
             }];
             (a.n, id)
         };
         let msg = format!(
-            "attempt {n}: job {id} VANISHED: the scheduler has not known it for {} minutes",
-            VANISHED_AFTER_S / 60
+            "attempt {n}: job {id} VANISHED: neither squeue nor sacct has known it for {after} s"
         );
         self.record(i, "state", Some(&msg), json!({"attempt": n, "job": id, "state": "VANISHED"}));
         true

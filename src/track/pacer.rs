@@ -105,6 +105,7 @@ mod tests {
             growth: 2.0,
             max_s: 35.0,
             min_s: 5.0,
+            ..Default::default()
         });
         p.answered(false);
         assert_eq!(p.interval, Duration::from_secs(20));

@@ -59,6 +59,7 @@ pub fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
 }
 
 pub mod fake_github;
+pub mod sshd;
 
 /// Cluster tests share the cluster; a test that stops slurmctld takes it exclusively.
 static CLUSTER: std::sync::RwLock<()> = std::sync::RwLock::new(());
@@ -71,8 +72,21 @@ pub fn cluster_exclusive() -> std::sync::RwLockWriteGuard<'static, ()> {
     CLUSTER.write().unwrap_or_else(|e| e.into_inner())
 }
 
-/// True when a SLURM cluster answers here. Without one: a skip with the reason, except under CI
-/// (`CI=true`), where it is a failure.
+/// Set to 1 to skip the tests that need the local SLURM cluster (or root to stop it) on a
+/// machine where that is intended. Without it, a missing cluster fails those tests: CI can
+/// never pass by skipping.
+pub const SKIP_CLUSTER_ENV: &str = "TRACKIT_SKIP_CLUSTER_TESTS";
+
+/// Fails the test, or skips it when the developer asked with TRACKIT_SKIP_CLUSTER_TESTS=1.
+pub fn missing(what: &str) -> bool {
+    if std::env::var(SKIP_CLUSTER_ENV).is_ok_and(|v| v == "1") {
+        eprintln!("SKIPPED ({SKIP_CLUSTER_ENV}=1): {what}");
+        return false;
+    }
+    panic!("{what}: run scripts/test.sh as root (it sets up the cluster), or set {SKIP_CLUSTER_ENV}=1 to skip these tests on purpose");
+}
+
+/// True when a SLURM cluster answers here; otherwise a failure (see [`missing`]).
 pub fn require_cluster() -> bool {
     let out = Command::new("scontrol").arg("ping").output();
     let reason = match out {
@@ -89,14 +103,14 @@ pub fn require_cluster() -> bool {
     };
     match reason {
         None => true,
-        Some(r) => {
-            if std::env::var("CI").is_ok_and(|v| v == "true" || v == "1") {
-                panic!("SLURM cluster required under CI but unavailable: {r} (run `sudo scripts/slurm-dev.sh start`)");
-            }
-            eprintln!(
-                "SKIPPED: no SLURM cluster: {r} (start one with `sudo scripts/slurm-dev.sh start`)"
-            );
-            false
-        }
+        Some(r) => missing(&format!("no SLURM cluster: {r}")),
     }
+}
+
+/// True when this process may stop and start the cluster's daemons (root).
+pub fn require_root() -> bool {
+    if unsafe { libc::geteuid() } == 0 {
+        return true;
+    }
+    missing("stopping slurmctld needs root")
 }

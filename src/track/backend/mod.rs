@@ -75,6 +75,9 @@ pub struct LaunchRequest {
     /// options (a dispatch must carry both, or not dispatch).
     pub typed_options: Vec<String>,
     pub edits: Vec<String>,
+    /// Wrap a batch script so the job's end is noticed from its exit file (the policy's
+    /// `exit_files` setting).
+    pub wrap: bool,
 }
 
 /// A job that was started.

@@ -126,14 +126,19 @@ impl SlurmBackend {
         }
         let n = req.attempt;
         let job_copy = req.track_dir.join(format!("attempt-{n}.sh"));
-        let wrapper = req.track_dir.join(format!("attempt-{n}.wrapper.sh"));
-        let exit_dir = self.job_path(&req.root, &req.track_dir.join("exits"));
         let job_copy_seen = self.job_path(&req.root, &job_copy);
         self.put(&req.root, &job_copy, script_text, 0o755).await?;
+        args.splice(0..0, extra.iter().cloned());
+        let at = at + extra.len();
+        if !req.wrap {
+            args[at] = job_copy_seen;
+            return Ok((args, None));
+        }
+        let wrapper = req.track_dir.join(format!("attempt-{n}.wrapper.sh"));
+        let exit_dir = self.job_path(&req.root, &req.track_dir.join("exits"));
         let wrapped = exit_wrapper::wrap(script_text, &job_copy_seen, &exit_dir);
         self.put(&req.root, &wrapper, &wrapped, 0o755).await?;
         args[at] = self.job_path(&req.root, &wrapper);
-        args.splice(0..0, extra);
         Ok((args, Some(exit_dir)))
     }
 
