@@ -8,6 +8,7 @@ mod fixes;
 mod git_repo;
 mod github_api;
 mod init;
+mod launch_cli;
 mod local_proc;
 mod log_follow;
 mod lua_types;

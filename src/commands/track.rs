@@ -618,20 +618,31 @@ fn dry_run_launch(global: &GlobalOpts, t: &Track) -> Result<ExitCode> {
         .as_ref()
         .map(|p| p.display().to_string())
         .unwrap_or_else(|| crate::lua::resolve(None, &t.root).display_name());
+    let backend = t.backend_spec();
     if global.json {
         println!(
             "{}",
-            serde_json::json!({"dry_run": true, "would": what, "args": args, "cwd": t.cwd, "experiment": t.experiment, "policy": policy, "max_attempts": t.max_attempts})
+            serde_json::json!({"dry_run": true, "would": what, "args": args, "cwd": t.cwd, "backend": backend, "experiment": t.experiment, "policy": policy, "max_attempts": t.max_attempts})
         );
     } else {
         let shown = match what {
             "sbatch" => format!("sbatch {}", args.join(" ")),
             _ => args.join(" "),
         };
+        let place = match &backend {
+            BackendSpec::Slurm { remote: Some(r) } => format!(
+                "on {} in {}",
+                r.host,
+                r.path_for(&t.root, &t.cwd)
+            ),
+            BackendSpec::Workflow { workflow, .. } => {
+                format!("through {workflow} (a runner on the cluster submits)")
+            }
+            _ => format!("in {}", t.cwd.display()),
+        };
         println!(
-            "dry run: would {} `{shown}` in {}",
+            "dry run: would {} `{shown}` {place}",
             if what == "run" { "run" } else { "submit" },
-            t.cwd.display()
         );
         println!(
             "  experiment {}, policy {policy}, up to {} attempt(s); nothing was submitted",
