@@ -88,6 +88,18 @@ pub fn dry_run_plan(t: &Track) -> Option<(Diagnosis, Option<crate::edits::FixPla
     if a.state() == Some(JobState::Completed) || !diagnosis.fixable {
         return Some((diagnosis, None));
     }
+    let plan = plan_fix(&mut policy, t, &diagnosis)?;
+    Some((diagnosis, Some(plan)))
+}
+
+/// The policy's fix for the current attempt's diagnosis: the fixers' edits, with caps and the
+/// history of earlier edits enforced by Rust. None when the job cannot be described as a spec.
+pub fn plan_fix(
+    policy: &mut GuardedPolicy,
+    t: &Track,
+    diagnosis: &Diagnosis,
+) -> Option<crate::edits::FixPlan> {
+    let a = t.current()?;
     let spec = match &a.spec {
         Some(s) => s.clone(),
         None => initial_spec(t, &a.launch_args).ok()?,
@@ -98,10 +110,9 @@ pub fn dry_run_plan(t: &Track) -> Option<(Diagnosis, Option<crate::edits::FixPla
         .flat_map(|a| a.applied.iter().cloned())
         .collect();
     let settings = policy.host().settings().clone();
-    let ctx = FixCtx::new(&diagnosis, a.deciding_task(), &spec, &settings)
+    let ctx = FixCtx::new(diagnosis, a.deciding_task(), &spec, &settings)
         .with_attempt(a.n, t.max_attempts)
         .with_history(history)
         .with_repo_root(&t.root);
-    let plan = policy.plan_fix(&ctx, &spec, &t.root);
-    Some((diagnosis, Some(plan)))
+    Some(policy.plan_fix(&ctx, &spec, &t.root))
 }

@@ -19,7 +19,7 @@ use super::backend::{
     self, Backend, BackendKey, JobUpdate, LaunchError, LaunchRequest, Launched, PollError,
     PollItem, RecoverRequest, ResultsRequest,
 };
-use super::diagnosis::{diagnose_attempt, policy_of};
+use super::diagnosis::{diagnose_attempt, plan_fix, policy_of};
 use super::display::{Display, Mode};
 use super::lease::{lock, own_lease, TrackLock};
 use super::model::{Attempt, BackendSpec, JobHandle, Launch, Outcome, Track};
@@ -28,7 +28,7 @@ use super::publish::{Note, Publisher};
 use super::spec::{base_args, initial_spec, launch_args, script_edited, typed_options};
 use super::store::TrackDir;
 use crate::diagnose::Diagnosis;
-use crate::edits::{make_dirs, AppliedEdit, FixCtx, JobSpec};
+use crate::edits::{make_dirs, AppliedEdit, JobSpec};
 use crate::job::{JobInfo, JobState};
 use crate::logtail::follow::{Follower, Start};
 use crate::lua::GuardedPolicy;
@@ -912,23 +912,7 @@ impl Engine {
             if matches!(t.launch, Launch::AttachPid { .. }) {
                 return None;
             }
-            let current = t.current()?;
-            let spec = match &current.spec {
-                Some(s) => s.clone(),
-                None => initial_spec(t, &current.launch_args).ok()?,
-            };
-            let history: Vec<AppliedEdit> = t
-                .attempts
-                .iter()
-                .flat_map(|a| a.applied.iter().cloned())
-                .collect();
-            let settings = w.policy.host().settings().clone();
-            let ctx = FixCtx::new(diagnosis, current.deciding_task(), &spec, &settings)
-                .with_attempt(current.n, t.max_attempts)
-                .with_history(history)
-                .with_repo_root(&t.root);
-            let root = t.root.clone();
-            let plan = w.policy.plan_fix(&ctx, &spec, &root);
+            let plan = plan_fix(&mut w.policy, &w.track, diagnosis)?;
             record_policy_errors(w);
             (plan, diagnosis.kind.clone())
         };
