@@ -1,7 +1,9 @@
 //! Diagnose, fix, relaunch on the real cluster: the scenarios end to end through
 //! `trackit sbatch`.
 
-use crate::helper::{cluster_shared, require_cluster, stderr, stdout, trackit_bin, write};
+use crate::helper::{
+    cluster_shared, isolate, require_cluster, stderr, stdout, trackit_bin, write,
+};
 use std::path::Path;
 use std::process::{Command, Output};
 
@@ -39,6 +41,7 @@ fn script(dir: &Path, name: &str, body: &str) {
 
 fn sbatch(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
     let mut c = Command::new(trackit_bin());
+    isolate(&mut c, dir);
     c.arg("--policy")
         .arg(dir.join("policy.lua"))
         .arg("sbatch")
@@ -52,7 +55,7 @@ fn sbatch(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
 }
 
 fn track(dir: &Path) -> serde_json::Value {
-    let out = Command::new(trackit_bin())
+    let out = isolate(&mut Command::new(trackit_bin()), dir)
         .args(["list", "--json"])
         .current_dir(dir)
         .output()

@@ -11,6 +11,7 @@
 
 mod backoff;
 mod parse;
+pub mod sbatch_options;
 
 pub use backoff::{retry_transient, Backoff};
 pub use parse::{

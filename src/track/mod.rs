@@ -2,6 +2,7 @@
 
 pub mod display;
 pub mod engine;
+pub mod index;
 pub mod model;
 pub mod publish;
 pub mod store;
