@@ -406,11 +406,45 @@ fn init_tracing(opts: &GlobalOpts) {
         (false, 1) => "info,trackit=debug",
         _ => "debug,trackit=trace",
     };
+    let plain = opts.verbose == 0 && std::env::var_os("RUST_LOG").is_none();
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
     let ansi = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
-    let _ = tracing_subscriber::fmt()
+    let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
-        .with_ansi(ansi)
-        .try_init();
+        .with_ansi(ansi);
+    // Warnings read like errors (`trackit: warning: ...`); -v and RUST_LOG add times and
+    // module paths for debugging.
+    let _ = if plain {
+        builder.event_format(PlainFormat).try_init()
+    } else {
+        builder.try_init()
+    };
+}
+
+/// `trackit: warning: message key=value`, the shape of trackit's error lines.
+struct PlainFormat;
+
+impl<S, N> tracing_subscriber::fmt::FormatEvent<S, N> for PlainFormat
+where
+    S: tracing::Subscriber + for<'a> tracing_subscriber::registry::LookupSpan<'a>,
+    N: for<'a> tracing_subscriber::fmt::FormatFields<'a> + 'static,
+{
+    fn format_event(
+        &self,
+        ctx: &tracing_subscriber::fmt::FmtContext<'_, S, N>,
+        mut writer: tracing_subscriber::fmt::format::Writer<'_>,
+        event: &tracing::Event<'_>,
+    ) -> std::fmt::Result {
+        let level = match *event.metadata().level() {
+            tracing::Level::ERROR => "error",
+            tracing::Level::WARN => "warning",
+            tracing::Level::INFO => "info",
+            tracing::Level::DEBUG => "debug",
+            tracing::Level::TRACE => "trace",
+        };
+        write!(writer, "trackit: {level}: ")?;
+        ctx.field_format().format_fields(writer.by_ref(), event)?;
+        writeln!(writer)
+    }
 }

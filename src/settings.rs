@@ -147,14 +147,14 @@ pub fn did_you_mean<'a>(name: &str, known: impl IntoIterator<Item = &'a str>) ->
 /// serde's "unknown field `polcy`, expected one of `policy`, `cluster`" (or "expected `a` or
 /// `b`"): the unknown name and the expected ones.
 pub fn unknown_field(message: &str) -> Option<(String, Vec<String>)> {
-    let (head, expected) = message.split_once(", expected ")?;
-    let key = head.strip_prefix("unknown field `")?.strip_suffix('`')?;
+    let re = regex::Regex::new(r"unknown field `([^`]*)`, expected ([^\n]*)").ok()?;
+    let c = re.captures(message)?;
     let quoted = regex::Regex::new(r"`([^`]*)`").ok()?;
     let known = quoted
-        .captures_iter(expected)
-        .map(|c| c[1].to_string())
+        .captures_iter(&c[2])
+        .map(|k| k[1].to_string())
         .collect();
-    Some((key.to_string(), known))
+    Some((c[1].to_string(), known))
 }
 
 /// The setting names trackit itself reads (the top-level keys of `settings`).

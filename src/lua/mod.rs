@@ -342,7 +342,11 @@ impl Host {
             return Ok(None);
         }
         self.lua.from_value::<R>(out).map(Some).map_err(|e| {
-            PolicyError::new(&self.name, path, format!("returned an invalid value: {e}"))
+            PolicyError::new(
+                &self.name,
+                path,
+                format!("returned an invalid value: {}", with_suggestion(&e.to_string())),
+            )
         })
     }
 
