@@ -27,6 +27,7 @@ pub struct Cli {
 /// trackit's own options. They work before the subcommand, after it (`trackit diagnose
 /// job.log --json`), and between `sbatch`/`run` and the script.
 #[derive(Debug, Args, Clone, Default)]
+#[command(next_help_heading = "Global options")]
 pub struct GlobalOpts {
     /// Policy: a built-in name (sherlock, generic-slurm, local, default) or a file (default:
     /// .trackit/policy.lua at the repository root, else `policy` in ~/.config/trackit/config.toml,
@@ -75,19 +76,28 @@ pub struct GlobalOpts {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Submit with sbatch and track the job: `trackit sbatch [TRACKIT OPTIONS] [SBATCH OPTIONS]
-    /// SCRIPT [ARGS]`. trackit's options may come before the script (except -v, -q, --verbose,
-    /// --quiet, which sbatch has too); after the script, a trackit option is refused: give it
-    /// before the script, or put `--` before the script if the script takes it
+    /// Submit with sbatch and track the job
+    ///
+    /// trackit sbatch [TRACKIT OPTIONS] [SBATCH OPTIONS] SCRIPT [ARGS]
+    ///
+    /// trackit's options may come before the script, mixed with sbatch's, except -v, -q,
+    /// --verbose and --quiet, which sbatch has too (-q is sbatch's --qos). After the script, a
+    /// trackit option is refused with the corrected command: give it before the script, or, if
+    /// the script takes it itself, put `--` before the script: everything after `--` goes to
+    /// sbatch and the script as typed.
     #[command(trailing_var_arg = true)]
     Sbatch {
         /// sbatch options, the script and its arguments, exactly as you would type them
         #[arg(required = true, allow_hyphen_values = true, num_args = 1.., value_name = "SBATCH_ARGS")]
         args: Vec<String>,
     },
-    /// Run a command locally and track it: `trackit run [TRACKIT OPTIONS] CMD [ARGS]`. After
-    /// the command, a trackit option is refused: give it before the command, or put `--` before
-    /// the command if the command takes it
+    /// Run a command locally and track it
+    ///
+    /// trackit run [TRACKIT OPTIONS] CMD [ARGS]
+    ///
+    /// After the command, a trackit option is refused with the corrected command: give it
+    /// before the command, or, if the command takes it itself, put `--` before the command:
+    /// everything after `--` is the command as typed.
     #[command(trailing_var_arg = true)]
     Run {
         /// The command and its arguments

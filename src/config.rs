@@ -59,7 +59,10 @@ impl Default for GithubConfig {
 impl UserConfig {
     /// The cluster's ssh host, if the user set one.
     pub fn host(&self) -> Option<&str> {
-        self.cluster.host.as_deref().filter(|h| !h.trim().is_empty())
+        self.cluster
+            .host
+            .as_deref()
+            .filter(|h| !h.trim().is_empty())
     }
 
     /// The folder on the cluster that holds the clones, if the user set one.
@@ -77,7 +80,10 @@ impl UserConfig {
         if p.is_empty() {
             return None;
         }
-        if crate::lua::policy::shipped(p).is_some() || p.starts_with("builtin:") {
+        // A name (`sherlock`, or a typo of one, which the check reports) unless it looks like a
+        // path.
+        let looks_like_path = p.contains('/') || p.ends_with(".lua") || p.starts_with('~');
+        if !looks_like_path {
             return Some(PathBuf::from(p));
         }
         let path = expand_home(p);
@@ -142,7 +148,10 @@ fn explain_toml_error(e: &toml::de::Error, text: &str) -> String {
             Some(best) => format!("; did you mean `{best}`?"),
             None => String::new(),
         };
-        return format!("{at}unknown key `{key}` (known: {}){hint}", known.join(", "));
+        return format!(
+            "{at}unknown key `{key}` (known: {}){hint}",
+            known.join(", ")
+        );
     }
     format!("{at}{message}")
 }

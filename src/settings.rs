@@ -287,7 +287,9 @@ mod tests {
                 },
             ]
         );
-        assert!(w[0].to_string().contains("did you mean settings.max_attempts?"));
+        assert!(w[0]
+            .to_string()
+            .contains("did you mean settings.max_attempts?"));
         assert!(s.warnings(&[policy, library, "if s.orphan then end"]).len() == 1);
     }
 }

@@ -181,11 +181,19 @@ fn policy_check_reports_ok_or_file_line() {
         stderr(&out)
     );
     let out = trackit(&["policy", "check", "/nonexistent.lua"], dir.path());
-    assert_eq!(out.status.code(), Some(3), "an unreadable file is trackit's trouble");
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "an unreadable file is trackit's trouble"
+    );
     // The shipped policies by name.
     let out = trackit(&["policy", "check", "sherlock"], dir.path());
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    assert!(stdout(&out).starts_with("ok: builtin:sherlock"), "{}", stdout(&out));
+    assert!(
+        stdout(&out).starts_with("ok: builtin:sherlock"),
+        "{}",
+        stdout(&out)
+    );
     assert!(stderr(&out).is_empty(), "no warnings: {}", stderr(&out));
 }
 

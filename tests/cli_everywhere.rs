@@ -72,7 +72,14 @@ fn shipped_policies_by_name_and_through_trackit_policy() {
     let l = log.to_str().unwrap();
     let default = kind(&user, &dir, &["diagnose", "--json", l]);
     assert_ne!(default, "no_gpu", "only Sherlock's policy knows this kind");
-    assert_eq!(kind(&user, &dir, &["diagnose", "--json", "--policy", "sherlock", l]), "no_gpu");
+    assert_eq!(
+        kind(
+            &user,
+            &dir,
+            &["diagnose", "--json", "--policy", "sherlock", l]
+        ),
+        "no_gpu"
+    );
     let out = user
         .cmd(&dir, &["diagnose", "--json", l])
         .env("TRACKIT_POLICY", "sherlock")
@@ -101,7 +108,11 @@ fn shipped_policies_by_name_and_through_trackit_policy() {
     }
     let out = user.run(&dir, &["diagnose", "--policy", "sherlok", l]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(stderr(&out).contains("did you mean 'sherlock'?"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("did you mean 'sherlock'?"),
+        "{}",
+        stderr(&out)
+    );
     // A repository policy extends a shipped one without a copy of trackit's source.
     std::fs::create_dir(dir.join(".git")).unwrap();
     write(
@@ -132,12 +143,19 @@ fn the_user_config_sets_the_default_policy_and_is_shown() {
     );
     assert_ne!(kind(&user, &repo, &["diagnose", "--json", l]), "no_gpu");
     assert_eq!(
-        kind(&user, &repo, &["diagnose", "--json", "--policy", "sherlock", l]),
+        kind(
+            &user,
+            &repo,
+            &["diagnose", "--json", "--policy", "sherlock", l]
+        ),
         "no_gpu"
     );
 
     let v = user.json(&dir, &["config", "--json"]);
-    assert_eq!(v["config"]["cluster"]["host"], "login.sherlock.stanford.edu");
+    assert_eq!(
+        v["config"]["cluster"]["host"],
+        "login.sherlock.stanford.edu"
+    );
     assert_eq!(v["config"]["cluster"]["remote_dir"], "~/code");
     assert_eq!(v["config"]["github"]["pr"], false);
     assert_eq!(v["config_file_exists"], true);
@@ -169,17 +187,27 @@ fn a_broken_config_stops_trackit_with_the_line_and_a_suggestion() {
     let out = user.run(&dir, &["diagnose", log.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(3));
     let err = stderr(&out);
-    assert!(err.contains("config.toml: line 2: unknown key `hots`"), "{err}");
+    assert!(
+        err.contains("config.toml: line 2: unknown key `hots`"),
+        "{err}"
+    );
     assert!(err.contains("did you mean `host`?"), "{err}");
     user.config("policy = \"sherlok\"\n");
     let out = user.run(&dir, &["diagnose", log.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(3));
-    assert!(stderr(&out).contains("did you mean 'sherlock'?"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("did you mean 'sherlock'?"),
+        "{}",
+        stderr(&out)
+    );
     user.config("policy = [\n");
     let out = user.run(&dir, &["diagnose", log.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
     // man and completions need no config.
-    assert_eq!(user.run(&dir, &["completions", "bash"]).status.code(), Some(0));
+    assert_eq!(
+        user.run(&dir, &["completions", "bash"]).status.code(),
+        Some(0)
+    );
 }
 
 #[test]
@@ -189,26 +217,53 @@ fn tracks_are_found_from_any_directory() {
     let elsewhere = user.dir("elsewhere");
     let out = user.run(
         &repo,
-        &["--no-git", "--experiment", "first", "run", "sh", "-c", "echo one"],
+        &[
+            "--no-git",
+            "--experiment",
+            "first",
+            "run",
+            "sh",
+            "-c",
+            "echo one",
+        ],
     );
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let out = user.run(
         &repo,
-        &["--no-git", "--experiment", "second", "run", "sh", "-c", "echo two; echo err >&2"],
+        &[
+            "--no-git",
+            "--experiment",
+            "second",
+            "run",
+            "sh",
+            "-c",
+            "echo two; echo err >&2",
+        ],
     );
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
 
     // list, from a folder with no tracks of its own.
     let all = user.json(&elsewhere, &["list", "--json"]);
-    let ids: Vec<&str> = all.as_array().unwrap().iter().map(|t| t["id"].as_str().unwrap()).collect();
+    let ids: Vec<&str> = all
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["id"].as_str().unwrap())
+        .collect();
     assert_eq!(ids.len(), 2, "{all}");
-    assert!(ids[0].ends_with("-first") && ids[1].ends_with("-second"), "{ids:?}");
+    assert!(
+        ids[0].ends_with("-first") && ids[1].ends_with("-second"),
+        "{ids:?}"
+    );
     assert_eq!(all[0]["root"], repo.to_str().unwrap());
     let out = user.run(&elsewhere, &["list"]);
     assert!(stdout(&out).contains("REPOSITORY"), "{}", stdout(&out));
 
     // status, logs, resume, cancel by experiment name or id.
-    assert_eq!(user.json(&elsewhere, &["status", "first", "--json"])["status"], "COMPLETED");
+    assert_eq!(
+        user.json(&elsewhere, &["status", "first", "--json"])["status"],
+        "COMPLETED"
+    );
     let out = user.run(&elsewhere, &["logs", "first"]);
     assert_eq!(stdout(&out), "one\n", "{}", stderr(&out));
     // No id: the latest track.
@@ -218,24 +273,46 @@ fn tracks_are_found_from_any_directory() {
     assert_eq!(stdout(&out), "one\n");
     let out = user.run(&elsewhere, &["logs", "--attempt", "2", ids[0]]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(stderr(&out).contains("has no attempt 2"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("has no attempt 2"),
+        "{}",
+        stderr(&out)
+    );
     let out = user.run(&elsewhere, &["resume", "second"]);
     assert_eq!(out.status.code(), Some(0));
-    assert!(stderr(&out).contains("already finished"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("already finished"),
+        "{}",
+        stderr(&out)
+    );
     let out = user.run(&elsewhere, &["cancel", "second"]);
-    assert!(stdout(&out).contains("already finished"), "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains("already finished"),
+        "{}",
+        stdout(&out)
+    );
 
     // The repository moves: the track is listed as missing, with where it was...
     let moved = user.home.path().join("project-renamed");
     std::fs::rename(&repo, &moved).unwrap();
     let all = user.json(&elsewhere, &["list", "--json"]);
     assert_eq!(all[0]["status"], "MISSING", "{all}");
-    assert!(all[0]["missing"].as_str().unwrap().contains("moved or deleted"), "{all}");
+    assert!(
+        all[0]["missing"]
+            .as_str()
+            .unwrap()
+            .contains("moved or deleted"),
+        "{all}"
+    );
     let out = user.run(&elsewhere, &["list"]);
     assert!(stdout(&out).contains("MISSING"), "{}", stdout(&out));
     let out = user.run(&elsewhere, &["logs", "first"]);
     assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
-    assert!(stderr(&out).contains("moved or deleted"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("moved or deleted"),
+        "{}",
+        stderr(&out)
+    );
     // ...and found again once trackit runs inside it.
     user.run(&moved, &["list"]);
     let all = user.json(&elsewhere, &["list", "--json"]);
@@ -298,12 +375,28 @@ fn logs_show_all_of_a_jobs_files() {
     let policy = dir.join("fast.lua");
     let out = user.run(
         &dir,
-        &["sbatch", "--no-git", "--policy", policy.to_str().unwrap(), "two.sh"],
+        &[
+            "sbatch",
+            "--no-git",
+            "--policy",
+            policy.to_str().unwrap(),
+            "two.sh",
+        ],
     );
-    assert_eq!(out.status.code(), Some(0), "{}{}", stdout(&out), stderr(&out));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
     let out = user.run(&user.dir("elsewhere"), &["logs"]);
     let text = stdout(&out);
     let out_pos = text.find(".out <==\nto-stdout\n");
     let err_pos = text.find(".err <==\nto-stderr\n");
-    assert!(out_pos.is_some() && err_pos.is_some(), "{text}{}", stderr(&out));
+    assert!(
+        out_pos.is_some() && err_pos.is_some(),
+        "{text}{}",
+        stderr(&out)
+    );
 }

@@ -22,9 +22,17 @@ fn run_in(dir: &Path, args: &[&str]) -> Output {
 fn zero_one_two_three() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    assert_eq!(run_in(d, &["--no-git", "run", "true"]).status.code(), Some(0));
+    assert_eq!(
+        run_in(d, &["--no-git", "run", "true"]).status.code(),
+        Some(0)
+    );
     let out = run_in(d, &["--no-git", "run", "false"]);
-    assert_eq!(out.status.code(), Some(1), "the job failed: {}", stderr(&out));
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "the job failed: {}",
+        stderr(&out)
+    );
     for usage in [
         vec!["--no-such-flag", "list"],
         vec!["frobnicate"],
@@ -40,7 +48,12 @@ fn zero_one_two_three() {
     }
     write(d, ".xdg/config/trackit/config.toml", "polcy = 1\n");
     let out = run_in(d, &["list"]);
-    assert_eq!(out.status.code(), Some(3), "a broken config: {}", stderr(&out));
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "a broken config: {}",
+        stderr(&out)
+    );
     std::fs::remove_file(d.join(".xdg/config/trackit/config.toml")).unwrap();
     let out = run_in(d, &["diagnose", "missing.log"]);
     assert_eq!(out.status.code(), Some(3), "an unreadable log");
@@ -64,17 +77,31 @@ fn interrupted_is_130_and_the_job_keeps_running() {
         serde_json::from_slice(&run_in(d, &["list", "--json"]).stdout).unwrap_or_default()
     };
     assert!(
-        wait_for(Duration::from_secs(30), || status(d)[0]["status"] == "RUNNING"),
+        wait_for(Duration::from_secs(30), || status(d)[0]["status"]
+            == "RUNNING"),
         "the job did not start"
     );
+    // The tracker installs its Ctrl-C handler as it enters its watch loop, right after
+    // recording the job: give it a moment (before that, SIGINT's default action ends it, which
+    // a shell also reports as 130).
+    std::thread::sleep(Duration::from_secs(1));
     unsafe {
         libc::kill(child.id() as i32, libc::SIGINT);
     }
     let out = child.wait_with_output().unwrap();
-    assert_eq!(out.status.code(), Some(130), "{}", stderr(&out));
+    assert_eq!(
+        out.status.code(),
+        Some(130),
+        "{:?}: {}",
+        out.status,
+        stderr(&out)
+    );
     assert!(stderr(&out).contains("trackit resume"), "{}", stderr(&out));
     let t = status(d);
-    assert_eq!(t[0]["status"], "RUNNING", "the job outlives its tracker: {t}");
+    assert_eq!(
+        t[0]["status"], "RUNNING",
+        "the job outlives its tracker: {t}"
+    );
     let id = t[0]["id"].as_str().unwrap().to_string();
     assert_eq!(run_in(d, &["cancel", &id]).status.code(), Some(0));
 }
@@ -89,7 +116,10 @@ fn man_page_documents_exit_status_environment_and_files() {
         assert!(man.contains(section), "no {section}");
     }
     for code in ["0", "1", "2", "3", "130"] {
-        assert!(man.contains(&format!(".TP\n.B {code}\n")), "exit {code} undocumented");
+        assert!(
+            man.contains(&format!(".TP\n.B {code}\n")),
+            "exit {code} undocumented"
+        );
     }
     for file in ["config.toml", "index.json", ".trackit/tracks"] {
         assert!(man.contains(file), "{file} undocumented");
@@ -108,13 +138,19 @@ fn man_page_documents_exit_status_environment_and_files() {
             } else if p.extension().is_some_and(|x| x == "rs") {
                 let text = std::fs::read_to_string(&p).unwrap();
                 let code = text.split("#[cfg(test)]").next().unwrap();
-                for c in literal.captures_iter(code).chain(listed.captures_iter(code)) {
+                for c in literal
+                    .captures_iter(code)
+                    .chain(listed.captures_iter(code))
+                {
                     read.insert(c[1].to_string());
                 }
             }
         }
     }
-    assert!(read.contains("GH_TOKEN") && read.contains("XDG_STATE_HOME"), "{read:?}");
+    assert!(
+        read.contains("GH_TOKEN") && read.contains("XDG_STATE_HOME"),
+        "{read:?}"
+    );
     let environment = man
         .split(".SH ENVIRONMENT")
         .nth(1)
@@ -126,7 +162,10 @@ fn man_page_documents_exit_status_environment_and_files() {
         .iter()
         .filter(|v| !environment.contains(v.as_str()))
         .collect();
-    assert!(missing.is_empty(), "read but not in ENVIRONMENT: {missing:?}");
+    assert!(
+        missing.is_empty(),
+        "read but not in ENVIRONMENT: {missing:?}"
+    );
 }
 
 /// Writes into a pipe whose reader is already gone, as `| head -1` leaves it.
@@ -169,7 +208,10 @@ fn a_closed_pipe_ends_quietly() {
     let out = Command::new("bash")
         .args([
             "-c",
-            &format!("set -o pipefail; {} completions zsh | head -1", trackit_bin().display()),
+            &format!(
+                "set -o pipefail; {} completions zsh | head -1",
+                trackit_bin().display()
+            ),
         ])
         .current_dir(dir.path())
         .output()
@@ -188,7 +230,10 @@ fn one_prefix_and_each_cause_once() {
     );
     let out = run_in(dir.path(), &["--bogus"]);
     let err = stderr(&out);
-    assert!(err.starts_with("trackit: error: unexpected argument '--bogus'"), "{err}");
+    assert!(
+        err.starts_with("trackit: error: unexpected argument '--bogus'"),
+        "{err}"
+    );
     assert_eq!(err.matches("error:").count(), 1, "{err}");
     let out = run_in(dir.path(), &["diagnose", "--exit-code", "x:y", "a.log"]);
     let err = stderr(&out);
@@ -215,7 +260,9 @@ fn misspelled_and_unread_policy_settings_are_pointed_out() {
     assert_eq!(out.status.code(), Some(0));
     let err = stderr(&out);
     assert!(
-        err.contains("settings.max_attempt is not a trackit setting: did you mean settings.max_attempts?"),
+        err.contains(
+            "settings.max_attempt is not a trackit setting: did you mean settings.max_attempts?"
+        ),
         "{err}"
     );
     assert_eq!(err.matches("max_attempt ").count(), 1, "warned once: {err}");
@@ -239,7 +286,11 @@ fn misspelled_and_unread_policy_settings_are_pointed_out() {
     let p = policy("nested.lua", "{ settings = { poll = { frist_s = 1 } } }");
     let out = run_in(d, &["diagnose", "--policy", p.to_str().unwrap(), l]);
     assert_eq!(out.status.code(), Some(3));
-    assert!(stderr(&out).contains("did you mean `first_s`?"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("did you mean `first_s`?"),
+        "{}",
+        stderr(&out)
+    );
     // The shipped policies set nothing unread.
     for name in ["sherlock", "generic-slurm", "local"] {
         let out = run_in(d, &["policy", "check", name]);

@@ -108,7 +108,16 @@ fn trackit_options_before_the_command_of_run() {
     let dir = tempfile::tempdir().unwrap();
     let out = run_in(
         dir.path(),
-        &["run", "--dry-run", "--max-attempts", "2", "python3", "train.py", "--lr", "3"],
+        &[
+            "run",
+            "--dry-run",
+            "--max-attempts",
+            "2",
+            "python3",
+            "train.py",
+            "--lr",
+            "3",
+        ],
     );
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let text = stdout(&out);
@@ -126,14 +135,25 @@ fn a_trackit_option_among_the_jobs_arguments_is_refused_with_the_fix() {
     let out = run_in(dir.path(), &["sbatch", "--mem=1G", "job.sh", "--dry-run"]);
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     let err = stderr(&out);
-    assert!(err.starts_with("trackit: error: --dry-run comes after the job's command (job.sh)"), "{err}");
-    assert!(err.contains("trackit --dry-run sbatch --mem=1G job.sh"), "{err}");
-    assert!(err.contains("trackit sbatch --mem=1G -- job.sh --dry-run"), "{err}");
+    assert!(
+        err.starts_with("trackit: error: --dry-run comes after the job's command (job.sh)"),
+        "{err}"
+    );
+    assert!(
+        err.contains("trackit --dry-run sbatch --mem=1G job.sh"),
+        "{err}"
+    );
+    assert!(
+        err.contains("trackit sbatch --mem=1G -- job.sh --dry-run"),
+        "{err}"
+    );
     assert!(no_track_created(dir.path()), "nothing was submitted");
 
     let out = run_in(
         dir.path(),
-        &["run", "python3", "train.py", "--policy", "local", "--epochs", "3"],
+        &[
+            "run", "python3", "train.py", "--policy", "local", "--epochs", "3",
+        ],
     );
     assert_eq!(out.status.code(), Some(2));
     let err = stderr(&out);
@@ -155,9 +175,24 @@ fn after_dashes_the_job_gets_the_argument() {
     let dir = tempfile::tempdir().unwrap();
     let out = run_in(
         dir.path(),
-        &["run", "--no-git", "--", "sh", "-c", "echo got \"$1\"", "sh", "--dry-run"],
+        &[
+            "run",
+            "--no-git",
+            "--",
+            "sh",
+            "-c",
+            "echo got \"$1\"",
+            "sh",
+            "--dry-run",
+        ],
     );
-    assert_eq!(out.status.code(), Some(0), "{}{}", stdout(&out), stderr(&out));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
     let out = run_in(dir.path(), &["logs"]);
     assert_eq!(stdout(&out), "got --dry-run\n", "{}", stderr(&out));
     let out = run_in(dir.path(), &["list", "--json"]);
@@ -209,7 +244,13 @@ fn sbatch_with_mixed_options_on_the_cluster() {
             "b",
         ],
     );
-    assert_eq!(out.status.code(), Some(0), "{}{}", stdout(&out), stderr(&out));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
     let out = run_in(dir.path(), &["logs"]);
     assert_eq!(
         stdout(&out).trim(),

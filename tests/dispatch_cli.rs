@@ -295,7 +295,7 @@ fn a_tracker_killed_mid_dispatch_adopts_the_run_on_resume() {
     );
     let cmd = |args: &[&str]| {
         let mut c = Command::new(trackit_bin());
-    crate::helper::isolate(&mut c, crate::helper::shared_home());
+        crate::helper::isolate(&mut c, crate::helper::shared_home());
         c.arg("--policy")
             .arg(dir.path().join("fast.lua"))
             .arg("--no-pr")

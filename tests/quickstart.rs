@@ -27,7 +27,9 @@ fn the_local_quick_start_fails_is_fixed_and_fills_the_table() {
     let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
     let readme = std::fs::read_to_string(manifest.join("README.md")).unwrap();
     let local = readme.find(COMMAND).expect("the README shows the command");
-    let slurm = readme.find("slurm-dev.sh start").expect("the SLURM quick start");
+    let slurm = readme
+        .find("slurm-dev.sh start")
+        .expect("the SLURM quick start");
     assert!(local < slurm, "the local quick start comes first");
 
     // A clone of the example, in a repository of its own.
@@ -38,14 +40,19 @@ fn the_local_quick_start_fails_is_fixed_and_fills_the_table() {
     let example = repo.path().join("examples/quickstart-local");
     std::fs::create_dir_all(&example).unwrap();
     for f in ["train.py", ".gitignore"] {
-        std::fs::copy(manifest.join("examples/quickstart-local").join(f), example.join(f)).unwrap();
+        std::fs::copy(
+            manifest.join("examples/quickstart-local").join(f),
+            example.join(f),
+        )
+        .unwrap();
     }
     git(repo.path(), &["init", "-q", "-b", "main"]);
     git(repo.path(), &["add", "-A"]);
     git(repo.path(), &["commit", "-qm", "example"]);
 
+    let home = tempfile::tempdir().unwrap();
     let mut c = Command::new(trackit_bin());
-    isolate(&mut c, &repo.path().join("home"));
+    isolate(&mut c, home.path());
     let args: Vec<&str> = COMMAND.split(' ').skip(1).collect();
     let out = c
         .args(&args)
@@ -60,24 +67,46 @@ fn the_local_quick_start_fails_is_fixed_and_fills_the_table() {
     assert_eq!(out.status.code(), Some(0), "{report}{progress}");
     // The failure, the fix, the success.
     assert!(
-        progress.contains("attempt 1/3 failed: path_error") && progress.contains("outputs/metrics.jsonl"),
+        progress.contains("attempt 1/3 failed: path_error")
+            && progress.contains("outputs/metrics.jsonl"),
         "{progress}"
     );
     assert!(
-        progress.contains(&format!("relaunching: mkdir {}", example.join("outputs").display())),
+        progress.contains(&format!(
+            "relaunching: mkdir {}",
+            example.join("outputs").display()
+        )),
         "{progress}"
     );
     assert!(report.contains("COMPLETED after 2 attempt(s)"), "{report}");
-    assert!(report.contains("- loss 0.4972 (best 0.4972 at epoch 5)"), "{report}");
+    assert!(
+        report.contains("- loss 0.4972 (best 0.4972 at epoch 5)"),
+        "{report}"
+    );
     // The filled table, on the results branch; the working tree is untouched.
-    let branch = git(repo.path(), &["branch", "--list", "results/train-*", "--format=%(refname:short)"]);
+    let branch = git(
+        repo.path(),
+        &[
+            "branch",
+            "--list",
+            "results/train-*",
+            "--format=%(refname:short)",
+        ],
+    );
     let branch = branch.trim();
-    let doc = git(repo.path(), &["show", &format!("{branch}:docs/experiments/train.md")]);
+    let doc = git(
+        repo.path(),
+        &["show", &format!("{branch}:docs/experiments/train.md")],
+    );
     let row = doc
         .lines()
         .find(|l| l.contains("| 2 | COMPLETED |"))
         .unwrap_or_else(|| panic!("no row for attempt 2:\n{doc}"));
     assert!(row.contains("0.7514") && row.contains("0.4972"), "{row}");
     assert!(doc.contains("| 1 | FAILED |"), "{doc}");
-    assert_eq!(git(repo.path(), &["status", "--porcelain"]), "", "the working tree is clean");
+    assert_eq!(
+        git(repo.path(), &["status", "--porcelain"]),
+        "",
+        "the working tree is clean"
+    );
 }

@@ -518,7 +518,11 @@ fn status_logs_and_json_events() {
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["status"], "COMPLETED");
     let out = lab.run(&["status", "nope"]);
-    assert_eq!(out.status.code(), Some(2), "a track that matches nothing is a usage error");
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "a track that matches nothing is a usage error"
+    );
     assert!(stderr(&out).contains("no track matches 'nope'"));
 }
 

@@ -1,9 +1,7 @@
 //! Diagnose, fix, relaunch on the real cluster: the scenarios end to end through
 //! `trackit sbatch`.
 
-use crate::helper::{
-    cluster_shared, isolate, require_cluster, stderr, stdout, trackit_bin, write,
-};
+use crate::helper::{cluster_shared, isolate, require_cluster, stderr, stdout, trackit_bin, write};
 use std::path::Path;
 use std::process::{Command, Output};
 

@@ -343,9 +343,8 @@ pub fn shell_join(words: &[String]) -> String {
         .iter()
         .map(|w| {
             let plain = !w.is_empty()
-                && w.chars().all(|c| {
-                    c.is_ascii_alphanumeric() || "-_./=:,+@%".contains(c)
-                });
+                && w.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "-_./=:,+@%".contains(c));
             if plain {
                 w.clone()
             } else {

@@ -39,7 +39,10 @@ pub fn show(json: bool) -> Result<ExitCode> {
     println!("cluster.host: {}", shown(config.host()));
     println!("cluster.remote_dir: {}", shown(config.remote_dir()));
     println!("github.host: {}", shown(config.github.host.as_deref()));
-    println!("github.api_url: {}", shown(config.github.api_url.as_deref()));
+    println!(
+        "github.api_url: {}",
+        shown(config.github.api_url.as_deref())
+    );
     println!("github.pr: {}", config.github.pr);
     match &index {
         Some(i) => println!("track index: {} ({tracks} tracks)", i.path().display()),

@@ -1,15 +1,15 @@
 //! The tracking commands: `sbatch`, `run`, `attach`, `resume`, `status`, `list`, `logs`, `cancel`.
 
+use crate::cli::usage;
 use crate::cli::GlobalOpts;
 use crate::job::format_duration;
 use crate::track::display::Mode;
 use crate::track::engine::{attempt_rows, lease_alive, load_track, status_line, Engine, RunEnd};
+use crate::track::index::{self, Entry};
 use crate::track::model::{
     experiment_from, new_track_id, sanitize, Attempt, JobHandle, Launch, Outcome, PublishOptions,
     Track,
 };
-use crate::cli::usage;
-use crate::track::index::{self, Entry};
 use crate::track::store::{list_ids, TrackDir};
 use anyhow::{bail, Context, Result};
 use std::path::{Path, PathBuf};
@@ -52,11 +52,7 @@ fn new_track(global: &GlobalOpts, launch: Launch, name_from: &[String]) -> Resul
     // Recorded so a resume from any directory loads the same policy: a built-in name, or the
     // file's absolute path.
     let policy = match &global.policy {
-        Some(p) => Some(
-            crate::lua::policy::named(p)
-                .map_err(usage)?
-                .to_recorded(),
-        ),
+        Some(p) => Some(crate::lua::policy::named(p).map_err(usage)?.to_recorded()),
         None => None,
     };
     // The policy's attempt count, unless the command line says otherwise.
@@ -540,18 +536,39 @@ fn load_entry(e: &Entry) -> Result<Track> {
     if let Some(why) = e.missing() {
         bail!("track {} cannot be read: {why}", e.id);
     }
-    load_track(&e.track_dir())
+    load_at(&e.root, &e.id)
+}
+
+/// Loads a track from the folder it was found in. A repository that moved since the track was
+/// written still has the old folder in its state: the paths under it follow the move.
+fn load_at(root: &Path, id: &str) -> Result<Track> {
+    let mut t = load_track(&TrackDir::new(root, id))?;
+    if t.root != root {
+        let old = std::mem::replace(&mut t.root, root.to_path_buf());
+        let moved = |p: &mut PathBuf| {
+            if let Ok(rel) = p.strip_prefix(&old) {
+                *p = root.join(rel);
+            }
+        };
+        moved(&mut t.cwd);
+        for a in &mut t.attempts {
+            a.log_paths.iter_mut().for_each(|p| moved(p));
+        }
+    }
+    Ok(t)
 }
 
 /// The newest track: of this folder if it has any, else of the whole index.
 fn latest_track(root: &Path) -> Result<Track> {
     if let Some(id) = list_ids(root)?.last() {
-        return load_track(&TrackDir::new(root, id));
+        return load_at(root, id);
     }
     let all = all_entries(root)?;
     match all.iter().rev().find(|e| e.missing().is_none()) {
         Some(e) => load_entry(e),
-        None => Err(usage("no tracks yet: start one with `trackit sbatch` or `trackit run`")),
+        None => Err(usage(
+            "no tracks yet: start one with `trackit sbatch` or `trackit run`",
+        )),
     }
 }
 
@@ -692,7 +709,7 @@ pub fn status(global: &GlobalOpts, query: Option<&str>, json: bool) -> Result<Ex
         None => all_entries(&root)?
             .iter()
             .filter(|e| e.missing().is_none())
-            .filter_map(|e| load_track(&e.track_dir()).ok())
+            .filter_map(|e| load_at(&e.root, &e.id).ok())
             .filter(|t| !t.is_done())
             .collect(),
     };
@@ -769,7 +786,7 @@ pub fn list(global: &GlobalOpts, json: bool) -> Result<ExitCode> {
         .map(|e| {
             let t = match e.missing() {
                 Some(why) => Err(why),
-                None => load_track(&e.track_dir()).map_err(|err| format!("{err:#}")),
+                None => load_at(&e.root, &e.id).map_err(|err| format!("{err:#}")),
             };
             (e, t)
         })

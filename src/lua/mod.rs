@@ -345,7 +345,10 @@ impl Host {
             PolicyError::new(
                 &self.name,
                 path,
-                format!("returned an invalid value: {}", with_suggestion(&e.to_string())),
+                format!(
+                    "returned an invalid value: {}",
+                    with_suggestion(&e.to_string())
+                ),
             )
         })
     }

@@ -68,14 +68,16 @@ impl PolicySource {
     /// it) becomes that built-in policy.
     pub fn normalized(&self) -> PolicySource {
         match self {
-            PolicySource::File(p) => match p.to_str().and_then(|s| s.strip_prefix(BUILTIN_PREFIX)) {
-                Some("default") => PolicySource::Builtin,
-                Some(name) => match shipped(name) {
-                    Some((n, _, _)) => PolicySource::Shipped(n),
+            PolicySource::File(p) => {
+                match p.to_str().and_then(|s| s.strip_prefix(BUILTIN_PREFIX)) {
+                    Some("default") => PolicySource::Builtin,
+                    Some(name) => match shipped(name) {
+                        Some((n, _, _)) => PolicySource::Shipped(n),
+                        None => self.clone(),
+                    },
                     None => self.clone(),
-                },
-                None => self.clone(),
-            },
+                }
+            }
             other => other.clone(),
         }
     }
@@ -90,22 +92,24 @@ impl PolicySource {
     }
 }
 
-/// What `--policy VALUE` (or `TRACKIT_POLICY`, or the config's `policy`) names: a file when it
-/// looks like a path (has a `/`, ends in `.lua`, or exists), else a built-in policy by name.
-/// An unknown name is an error that lists the names and suggests the closest.
+/// What `--policy VALUE` (or `TRACKIT_POLICY`, or the config's `policy`) names: a built-in
+/// policy by name (`sherlock`, `builtin:sherlock`, `default`), else a file when it looks like a
+/// path (has a `/`, ends in `.lua`) or exists (`./local` names a file called `local`). Anything
+/// else is an error that lists the names and suggests the closest.
 pub fn named(value: &Path) -> Result<PolicySource, String> {
     let text = value.to_string_lossy();
-    let looks_like_path =
-        text.contains('/') || text.ends_with(".lua") || (value.exists() && !text.starts_with(BUILTIN_PREFIX));
-    if looks_like_path {
-        return Ok(PolicySource::File(value.to_path_buf()));
-    }
+    let looks_like_path = text.contains('/') || text.ends_with(".lua");
     let bare = text.strip_prefix(BUILTIN_PREFIX).unwrap_or(&text);
-    if bare == "default" {
-        return Ok(PolicySource::Builtin);
+    if !looks_like_path {
+        if bare == "default" {
+            return Ok(PolicySource::Builtin);
+        }
+        if let Some((name, _, _)) = shipped(bare) {
+            return Ok(PolicySource::Shipped(name));
+        }
     }
-    if let Some((name, _, _)) = shipped(bare) {
-        return Ok(PolicySource::Shipped(name));
+    if looks_like_path || (value.exists() && !text.starts_with(BUILTIN_PREFIX)) {
+        return Ok(PolicySource::File(value.to_path_buf()));
     }
     let names = builtin_names();
     let hint = crate::settings::did_you_mean(bare, names.iter().copied())
@@ -233,6 +237,41 @@ pub fn line_of_key(source: &str, key: &str) -> Option<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn names_and_files() {
+        assert_eq!(
+            named(Path::new("sherlock")),
+            Ok(PolicySource::Shipped("sherlock"))
+        );
+        assert_eq!(
+            named(Path::new("builtin:local")),
+            Ok(PolicySource::Shipped("local"))
+        );
+        assert_eq!(named(Path::new("default")), Ok(PolicySource::Builtin));
+        assert_eq!(
+            named(Path::new("site/sherlock.lua")),
+            Ok(PolicySource::File("site/sherlock.lua".into()))
+        );
+        assert_eq!(
+            named(Path::new("./local")),
+            Ok(PolicySource::File("./local".into()))
+        );
+        let e = named(Path::new("generic_slurm")).unwrap_err();
+        assert!(e.contains("did you mean 'generic-slurm'?"), "{e}");
+        // A track records built-in policies by name; the engine's File(...) of that name loads
+        // the built-in one.
+        for src in [PolicySource::Shipped("sherlock"), PolicySource::Builtin] {
+            let recorded = PolicySource::File(src.to_recorded());
+            assert_eq!(recorded.normalized(), src);
+        }
+        assert!(PolicySource::Shipped("local").is_builtin());
+        assert!(!PolicySource::File("x.lua".into()).is_builtin());
+        // Every shipped policy loads.
+        for (name, _, _) in SHIPPED {
+            crate::lua::Host::load(&PolicySource::Shipped(name)).unwrap();
+        }
+    }
 
     #[test]
     fn long_chunk_names_keep_the_file() {

@@ -108,7 +108,9 @@ impl Index {
         let text = match std::fs::read_to_string(&self.path) {
             Ok(t) => t,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(IndexFile::default()),
-            Err(e) => return Err(e).with_context(|| format!("cannot read {}", self.path.display())),
+            Err(e) => {
+                return Err(e).with_context(|| format!("cannot read {}", self.path.display()))
+            }
         };
         let file: IndexFile = serde_json::from_str(&text)
             .with_context(|| format!("{} is not a track index", self.path.display()))?;
@@ -140,7 +142,8 @@ impl Index {
         }
         let mut file = self.read()?;
         change(&mut file.tracks);
-        file.tracks.sort_by(|a, b| a.id.cmp(&b.id).then_with(|| a.root.cmp(&b.root)));
+        file.tracks
+            .sort_by(|a, b| a.id.cmp(&b.id).then_with(|| a.root.cmp(&b.root)));
         file.version = INDEX_VERSION;
         let tmp = self
             .path
@@ -194,7 +197,10 @@ mod tests {
     fn record_update_and_forget() {
         let dir = tempfile::tempdir().unwrap();
         let index = Index::at(dir.path().join("state/index.json"));
-        assert!(index.entries().unwrap().is_empty(), "a missing index is empty");
+        assert!(
+            index.entries().unwrap().is_empty(),
+            "a missing index is empty"
+        );
         let repo = dir.path().join("repo");
         make_track(&repo, "20261128-120000-b");
         make_track(&repo, "20261128-110000-a");
@@ -202,7 +208,11 @@ mod tests {
         index.record(&[entry("20261128-110000-a", &repo)]).unwrap();
         index.record(&[entry("20261128-110000-a", &repo)]).unwrap();
         let ids: Vec<String> = index.entries().unwrap().into_iter().map(|e| e.id).collect();
-        assert_eq!(ids, ["20261128-110000-a", "20261128-120000-b"], "oldest first, once");
+        assert_eq!(
+            ids,
+            ["20261128-110000-a", "20261128-120000-b"],
+            "oldest first, once"
+        );
         assert!(!dir.path().join("state/index.json.partial").exists());
         index.forget("20261128-110000-a", &repo).unwrap();
         assert_eq!(index.entries().unwrap().len(), 1);
@@ -219,7 +229,11 @@ mod tests {
         let new = dir.path().join("new");
         std::fs::rename(&old, &new).unwrap();
         let e = &index.entries().unwrap()[0];
-        assert!(e.missing().unwrap().contains("moved or deleted"), "{:?}", e.missing());
+        assert!(
+            e.missing().unwrap().contains("moved or deleted"),
+            "{:?}",
+            e.missing()
+        );
         // Seen again from its new place: the old entry is replaced, not duplicated.
         index.record(&[entry("20261128-120000-x", &new)]).unwrap();
         let all = index.entries().unwrap();
