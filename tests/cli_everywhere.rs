@@ -113,6 +113,37 @@ fn shipped_policies_by_name_and_through_trackit_policy() {
         "{}",
         stderr(&out)
     );
+    // A track records the policy by name, and loads it again from anywhere.
+    let out = user.run(
+        &dir,
+        &[
+            "--no-git",
+            "--max-attempts",
+            "1",
+            "--policy",
+            "local",
+            "run",
+            "sh",
+            "-c",
+            "exit 3",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let t = &user.json(&dir, &["list", "--json"])[0];
+    let id = t["id"].as_str().unwrap();
+    let state: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.join(".trackit/tracks").join(id).join("state.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(state["state"]["policy"], "builtin:local");
+    assert_eq!(state["state"]["policy_errors"], serde_json::json!([]));
+    let out = user.run(&user.dir("elsewhere"), &["resume", "--dry-run", id]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("nothing was submitted"),
+        "{}",
+        stdout(&out)
+    );
     // A repository policy extends a shipped one without a copy of trackit's source.
     std::fs::create_dir(dir.join(".git")).unwrap();
     write(
@@ -349,6 +380,40 @@ fn a_running_track_is_cancelled_from_elsewhere() {
     );
 }
 
+/// `trackit logs -f` follows the running attempt from anywhere and ends with it.
+#[test]
+fn logs_follow_the_running_attempt_to_its_end() {
+    let user = User::new();
+    let repo = user.dir("project");
+    let out = user.run(
+        &repo,
+        &[
+            "--no-git",
+            "--detach",
+            "run",
+            "sh",
+            "-c",
+            "for i in 1 2 3; do echo line $i; sleep 1; done",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let id = stdout(&out).trim().to_string();
+    assert!(
+        crate::helper::wait_for(std::time::Duration::from_secs(30), || {
+            user.json(&repo, &["status", &id, "--json"])["status"] == "RUNNING"
+        }),
+        "the job did not start"
+    );
+    let start = std::time::Instant::now();
+    let out = user.run(&user.dir("elsewhere"), &["logs", "-f"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(stdout(&out), "line 1\nline 2\nline 3\n");
+    assert!(
+        start.elapsed() < std::time::Duration::from_secs(60),
+        "-f ends with the track"
+    );
+}
+
 /// `trackit logs` shows every log file of a SLURM attempt (stdout and stderr apart), each under
 /// its name.
 #[test]
@@ -399,4 +464,54 @@ fn logs_show_all_of_a_jobs_files() {
         "{text}{}",
         stderr(&out)
     );
+}
+
+/// `[github] api_url` in the config stands in for GITHUB_API_URL (the environment still wins).
+#[test]
+fn github_settings_come_from_the_config() {
+    let fake = crate::helper::fake_github::FakeGithub::start();
+    fake.set_run_pace(1, 2);
+    let user = User::new();
+    let dir = user.dir("repo");
+    write(
+        &dir,
+        "fast.lua",
+        "return trackit.extend(require('trackit.default'), { settings = { poll = { first_s = 0.2, growth = 1, max_s = 0.5, min_s = 0.1 } } })\n",
+    );
+    user.config(&format!("[github]\napi_url = \"{}\"\n", fake.api_url()));
+    let mut c = user.cmd(
+        &dir,
+        &[
+            "dispatch",
+            "sherlock-dispatch.yml",
+            "-f",
+            "script=job.sh",
+            "--ref",
+            "main",
+            "--policy",
+            "fast.lua",
+        ],
+    );
+    c.env_remove("GITHUB_TOKEN").env_remove("GH_HOST");
+    for (k, v) in fake.env() {
+        if k != "GITHUB_API_URL" {
+            c.env(k, v);
+        }
+    }
+    c.env_remove("GITHUB_API_URL");
+    let out = c.output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    assert!(
+        fake.requests()
+            .iter()
+            .any(|r| r.path().ends_with("/dispatches")),
+        "the dispatch went to the configured API"
+    );
+    assert!(fake.take_violations().is_empty());
 }

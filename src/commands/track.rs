@@ -920,9 +920,8 @@ pub fn logs(query: Option<&str>, attempt: Option<u32>, follow: bool) -> Result<E
         }
         return Ok(ExitCode::SUCCESS);
     }
-    let rt = runtime()?;
     loop {
-        rt.block_on(tokio::time::sleep(std::time::Duration::from_millis(500)));
+        std::thread::sleep(std::time::Duration::from_millis(500));
         for (k, f) in followers.iter_mut().enumerate() {
             let lines = drain(f)?;
             print(k, lines, &mut shown);
