@@ -551,8 +551,8 @@ fn load_at(root: &Path, id: &str) -> Result<Track> {
             }
         };
         moved(&mut t.cwd);
-        for a in &mut t.attempts {
-            a.log_paths.iter_mut().for_each(|p| moved(p));
+        for p in t.attempts.iter_mut().flat_map(|a| a.log_paths.iter_mut()) {
+            moved(p);
         }
     }
     Ok(t)
