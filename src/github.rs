@@ -220,9 +220,16 @@ impl Config {
     }
 
     /// Like [`Config::from_env_map`] over the process environment, with `gh auth token` as the
-    /// last token source.
+    /// last token source. `github.host` and `github.api_url` from the user's config file stand
+    /// in for `GH_HOST` and `GITHUB_API_URL` when those are not set.
     pub fn from_process_env(remote_url: Option<&str>) -> Result<Config> {
-        let env: HashMap<String, String> = std::env::vars().collect();
+        let mut env: HashMap<String, String> = std::env::vars().collect();
+        let user = &crate::config::current().github;
+        for (key, value) in [("GH_HOST", &user.host), ("GITHUB_API_URL", &user.api_url)] {
+            if let Some(v) = value {
+                env.entry(key.to_string()).or_insert_with(|| v.clone());
+            }
+        }
         Self::resolve_with(&env, remote_url, gh_auth_token)
     }
 

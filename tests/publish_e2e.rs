@@ -88,6 +88,7 @@ impl Repo {
 
     fn cmd(&self, args: &[&str]) -> Command {
         let mut c = Command::new(trackit_bin());
+        crate::helper::isolate(&mut c, &self.root);
         c.arg("--policy").arg(self.root.join("fast.lua"));
         c.args(args)
             .current_dir(&self.work)

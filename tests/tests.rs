@@ -3,6 +3,9 @@ mod helper;
 
 mod cli_diagnose;
 mod cli_docs;
+mod cli_everywhere;
+mod cli_exit;
+mod cli_options;
 mod dispatch_cli;
 mod fixes;
 mod git_repo;
@@ -14,6 +17,7 @@ mod log_follow;
 mod lua_types;
 mod policy;
 mod publish_e2e;
+mod quickstart;
 mod report;
 mod results_collect;
 mod site_policies;

@@ -1,10 +1,12 @@
 //! The tracking commands: `sbatch`, `run`, `attach`, `resume`, `status`, `list`, `logs`, `cancel`.
 
+use crate::cli::usage;
 use crate::cli::GlobalOpts;
 use crate::job::format_duration;
 use crate::track::display::Mode;
 use crate::track::engine::{attempt_rows, lease_alive, load_track, status_line, Engine, RunEnd};
 use crate::track::choose::{self, Choice};
+use crate::track::index::{self, Entry};
 use crate::track::model::{
     experiment_from, new_track_id, sanitize, Attempt, BackendSpec, JobHandle, Launch, Outcome,
     PublishOptions, Remote, Track,
@@ -74,10 +76,12 @@ fn new_track(
         .as_deref()
         .map(sanitize)
         .unwrap_or_else(|| experiment_from(name_from));
-    let policy = global
-        .policy
-        .as_ref()
-        .map(|p| std::fs::canonicalize(p).unwrap_or_else(|_| p.clone()));
+    // Recorded so a resume from any directory loads the same policy: a built-in name, or the
+    // file's absolute path.
+    let policy = match &global.policy {
+        Some(p) => Some(crate::lua::policy::named(p).map_err(usage)?.to_recorded()),
+        None => None,
+    };
     let source = crate::lua::resolve(policy.as_deref(), &cwd);
     let settings = crate::lua::GuardedPolicy::load(&source)
         .host()
@@ -119,7 +123,7 @@ fn new_track(
         lease: None,
         policy_errors: Vec::new(),
         publish_opts: PublishOptions {
-            no_pr: global.no_pr,
+            no_pr: global.no_pr || !crate::config::current().github.pr,
             no_git: global.no_git,
             doc: doc_abs,
             results: global.results.clone(),
@@ -207,7 +211,7 @@ pub fn attach(global: &GlobalOpts, target: &str, detach: bool) -> Result<ExitCod
     let track = if let Some(pid) = target.strip_prefix("pid:") {
         let pid: i32 = pid
             .parse()
-            .with_context(|| format!("'{target}': expected pid:N"))?;
+            .map_err(|_| usage(format!("'{target}': expected pid:N")))?;
         let job = crate::proc::attach(pid)?;
         let (mut track, _) = new_track(
             global,
@@ -226,7 +230,9 @@ pub fn attach(global: &GlobalOpts, target: &str, detach: bool) -> Result<ExitCod
         track
     } else {
         if !target.chars().next().is_some_and(|c| c.is_ascii_digit()) {
-            bail!("'{target}': expected a SLURM job id (e.g. 4812331) or pid:N");
+            return Err(usage(format!(
+                "'{target}': expected a SLURM job id (e.g. 4812331) or pid:N"
+            )));
         }
         let cwd = std::env::current_dir()?;
         let settings = crate::lua::GuardedPolicy::load(&crate::lua::resolve(global.policy.as_deref(), &cwd))
@@ -242,7 +248,9 @@ pub fn attach(global: &GlobalOpts, target: &str, detach: bool) -> Result<ExitCod
             .block_on(slurm.job_details(target))
             .map_err(|e| anyhow::anyhow!("cannot look up job {target}: {e}"))?;
         let Some(first) = details.first() else {
-            bail!("SLURM does not know job {target} (finished more than a few minutes ago?)")
+            return Err(usage(format!(
+                "SLURM does not know job {target} (finished more than a few minutes ago?)"
+            )));
         };
         // Relaunching an adopted job resubmits its script with the resources it had.
         let mut args = Vec::new();
@@ -341,6 +349,7 @@ fn start(global: &GlobalOpts, track: Track, detach: bool, choice: Option<&Choice
     }
     let dir = TrackDir::new(&track.root, &track.id);
     dir.save(&track)?;
+    index::remember(&[entry_of(&track)]);
     let _ = dir.append_event(
         "created",
         serde_json::json!({"launch": track.launch, "experiment": track.experiment}),
@@ -567,33 +576,133 @@ fn detach_tracker(global: &GlobalOpts, track: &Track) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Finds a track by id, unique prefix, or experiment name (the newest one).
-pub fn find_track(root: &Path, query: &str) -> Result<Track> {
-    let ids = list_ids(root)?;
-    let exact: Vec<&String> = ids.iter().filter(|id| id.as_str() == query).collect();
-    let matches: Vec<&String> = if !exact.is_empty() {
-        exact
-    } else {
-        let by_prefix: Vec<&String> = ids.iter().filter(|id| id.starts_with(query)).collect();
-        if by_prefix.len() == 1 {
-            by_prefix
-        } else {
-            // An experiment name: the newest track of that experiment.
-            let suffix = format!("-{query}");
-            ids.iter()
-                .filter(|id| id.ends_with(&suffix))
-                .rev()
-                .take(1)
-                .collect()
-        }
+/// The index entry of a track.
+fn entry_of(t: &Track) -> Entry {
+    Entry {
+        id: t.id.clone(),
+        root: t.root.clone(),
+        experiment: t.experiment.clone(),
+        created_at: t.created_at.clone(),
+    }
+}
+
+/// This folder's tracks, as index entries.
+fn local_entries(root: &Path) -> Result<Vec<Entry>> {
+    Ok(list_ids(root)?
+        .into_iter()
+        .map(|id| Entry {
+            experiment: id.splitn(3, '-').nth(2).unwrap_or_default().to_string(),
+            created_at: String::new(),
+            root: root.to_path_buf(),
+            id,
+        })
+        .collect())
+}
+
+/// Every track: the index, plus this folder's tracks the index does not have yet (made by an
+/// older trackit, or in a repository that moved here: they are recorded now), oldest first.
+fn all_entries(root: &Path) -> Result<Vec<Entry>> {
+    let mut all = match index::Index::user() {
+        Some(i) => i.entries()?,
+        None => Vec::new(),
     };
+    let unknown: Vec<Entry> = local_entries(root)?
+        .into_iter()
+        .filter(|l| !all.iter().any(|e| e.id == l.id && e.root == l.root))
+        .collect();
+    if !unknown.is_empty() {
+        index::remember(&unknown);
+        // A moved repository's old entries are replaced by the new ones.
+        all.retain(|e| !(unknown.iter().any(|u| u.id == e.id) && e.missing().is_some()));
+        all.extend(unknown);
+    }
+    all.sort_by(|a, b| a.id.cmp(&b.id).then_with(|| a.root.cmp(&b.root)));
+    Ok(all)
+}
+
+/// Matches a query against entries: the exact id, else a unique id prefix, else the newest
+/// track of an experiment of that name.
+fn pick<'a>(entries: &'a [Entry], query: &str) -> Vec<&'a Entry> {
+    let exact: Vec<&Entry> = entries.iter().filter(|e| e.id == query).collect();
+    if !exact.is_empty() {
+        return exact;
+    }
+    let by_prefix: Vec<&Entry> = entries.iter().filter(|e| e.id.starts_with(query)).collect();
+    if by_prefix.len() == 1 {
+        return by_prefix;
+    }
+    let suffix = format!("-{query}");
+    entries
+        .iter()
+        .filter(|e| e.id.ends_with(&suffix))
+        .max_by(|a, b| a.id.cmp(&b.id))
+        .into_iter()
+        .collect()
+}
+
+/// Finds a track by id, unique prefix, or experiment name (the newest one): among the tracks
+/// of `root` first, then among every track in the index, so it works from any directory.
+pub fn find_track(root: &Path, query: &str) -> Result<Track> {
+    let local = local_entries(root)?;
+    let mut matches = pick(&local, query);
+    let everywhere;
+    if matches.is_empty() {
+        everywhere = all_entries(root)?;
+        matches = pick(&everywhere, query);
+    }
     match matches.as_slice() {
-        [one] => load_track(&TrackDir::new(root, one)),
-        [] => bail!(
-            "no track matches '{query}' under {} (see `trackit list`)",
-            root.display()
-        ),
-        _ => bail!("'{query}' matches several tracks; use the full id (see `trackit list`)"),
+        [one] => load_entry(one),
+        [] => Err(usage(format!(
+            "no track matches '{query}' (see `trackit list`)"
+        ))),
+        many => Err(usage(format!(
+            "'{query}' matches several tracks: {}; use the full id",
+            many.iter()
+                .map(|e| format!("{} in {}", e.id, e.root.display()))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ))),
+    }
+}
+
+/// Loads an indexed track, or says where it went.
+fn load_entry(e: &Entry) -> Result<Track> {
+    if let Some(why) = e.missing() {
+        bail!("track {} cannot be read: {why}", e.id);
+    }
+    load_at(&e.root, &e.id)
+}
+
+/// Loads a track from the folder it was found in. A repository that moved since the track was
+/// written still has the old folder in its state: the paths under it follow the move.
+fn load_at(root: &Path, id: &str) -> Result<Track> {
+    let mut t = load_track(&TrackDir::new(root, id))?;
+    if t.root != root {
+        let old = std::mem::replace(&mut t.root, root.to_path_buf());
+        let moved = |p: &mut PathBuf| {
+            if let Ok(rel) = p.strip_prefix(&old) {
+                *p = root.join(rel);
+            }
+        };
+        moved(&mut t.cwd);
+        for p in t.attempts.iter_mut().flat_map(|a| a.log_paths.iter_mut()) {
+            moved(p);
+        }
+    }
+    Ok(t)
+}
+
+/// The newest track: of this folder if it has any, else of the whole index.
+fn latest_track(root: &Path) -> Result<Track> {
+    if let Some(id) = list_ids(root)?.last() {
+        return load_at(root, id);
+    }
+    let all = all_entries(root)?;
+    match all.iter().rev().find(|e| e.missing().is_none()) {
+        Some(e) => load_entry(e),
+        None => Err(usage(
+            "no tracks yet: start one with `trackit sbatch` or `trackit run`",
+        )),
     }
 }
 
@@ -766,9 +875,10 @@ pub fn status(global: &GlobalOpts, query: Option<&str>, json: bool) -> Result<Ex
     let root = root_here()?;
     let tracks: Vec<Track> = match query {
         Some(q) => vec![find_track(&root, q)?],
-        None => list_ids(&root)?
+        None => all_entries(&root)?
             .iter()
-            .filter_map(|id| load_track(&TrackDir::new(&root, id)).ok())
+            .filter(|e| e.missing().is_none())
+            .filter_map(|e| load_at(&e.root, &e.id).ok())
             .filter(|t| !t.is_done())
             .collect(),
     };
@@ -794,7 +904,12 @@ pub fn status(global: &GlobalOpts, query: Option<&str>, json: bool) -> Result<Ex
             _ if t.is_done() => "finished".to_string(),
             _ => format!("not watched: run `trackit resume {}`", t.id),
         };
-        println!("  track {} ({}), {watcher}", t.id, t.status_word());
+        println!(
+            "  track {} ({}), {watcher}, in {}",
+            t.id,
+            t.status_word(),
+            home_short(&t.root)
+        );
         if query.is_some() {
             println!("{}", final_report(t));
         }
@@ -814,93 +929,198 @@ fn track_json(t: &Track) -> serde_json::Value {
         "job": t.current().and_then(|a| a.job.as_ref()).map(|j| j.id()),
         "watched": watched,
         "created_at": t.created_at,
+        "root": t.root,
         "attempts": t.attempts,
     })
 }
 
-/// `trackit list [--json]`
+/// A path with the home folder shown as `~`.
+fn home_short(p: &Path) -> String {
+    match std::env::var_os("HOME").map(PathBuf::from) {
+        Some(home) if !home.as_os_str().is_empty() => match p.strip_prefix(&home) {
+            Ok(rest) => format!("~/{}", rest.display()),
+            Err(_) => p.display().to_string(),
+        },
+        _ => p.display().to_string(),
+    }
+}
+
+/// `trackit list [--json]`: every track in the index (and this folder's), oldest first. A
+/// track whose repository moved or vanished is listed as MISSING, with where it was.
 pub fn list(global: &GlobalOpts, json: bool) -> Result<ExitCode> {
     let root = root_here()?;
-    let tracks: Vec<Track> = list_ids(&root)?
-        .iter()
-        .filter_map(|id| load_track(&TrackDir::new(&root, id)).ok())
+    let entries = all_entries(&root)?;
+    let rows: Vec<(Entry, Result<Track, String>)> = entries
+        .into_iter()
+        .map(|e| {
+            let t = match e.missing() {
+                Some(why) => Err(why),
+                None => load_at(&e.root, &e.id).map_err(|err| format!("{err:#}")),
+            };
+            (e, t)
+        })
         .collect();
     if json || global.json {
-        println!(
-            "{}",
-            serde_json::Value::Array(tracks.iter().map(track_json).collect())
-        );
+        let v: Vec<serde_json::Value> = rows
+            .iter()
+            .map(|(e, t)| match t {
+                Ok(t) => track_json(t),
+                Err(why) => serde_json::json!({
+                    "id": e.id,
+                    "experiment": e.experiment,
+                    "status": "MISSING",
+                    "root": e.root,
+                    "missing": why,
+                }),
+            })
+            .collect();
+        println!("{}", serde_json::Value::Array(v));
         return Ok(ExitCode::SUCCESS);
     }
     println!(
-        "{:<40} {:<10} {:>7} {:<12}",
+        "{:<40} {:<10} {:>7} {:<12} REPOSITORY",
         "TRACK", "STATUS", "ATTEMPT", "JOB"
     );
-    for t in &tracks {
-        let job = t
-            .current()
-            .and_then(|a| a.job.as_ref())
-            .map(|j| j.id())
-            .unwrap_or_else(|| "-".into());
-        println!(
-            "{:<40} {:<10} {:>7} {:<12}",
-            t.id,
-            t.status_word(),
-            format!("{}/{}", t.attempts.len(), t.max_attempts),
-            job
-        );
+    for (e, t) in &rows {
+        match t {
+            Ok(t) => {
+                let job = t
+                    .current()
+                    .and_then(|a| a.job.as_ref())
+                    .map(|j| j.id())
+                    .unwrap_or_else(|| "-".into());
+                println!(
+                    "{:<40} {:<10} {:>7} {:<12} {}",
+                    t.id,
+                    t.status_word(),
+                    format!("{}/{}", t.attempts.len(), t.max_attempts),
+                    job,
+                    home_short(&t.root)
+                );
+            }
+            Err(why) => println!(
+                "{:<40} {:<10} {:>7} {:<12} {} ({why})",
+                e.id,
+                "MISSING",
+                "-",
+                "-",
+                home_short(&e.root)
+            ),
+        }
     }
     Ok(ExitCode::SUCCESS)
 }
 
-/// `trackit logs TRACK [-f]`
-pub fn logs(query: &str, follow: bool) -> Result<ExitCode> {
+/// `trackit logs [TRACK] [--attempt N] [-f]`: every log file of the attempt, each under a
+/// `==> path <==` header when there are several (as `tail` does).
+pub fn logs(query: Option<&str>, attempt: Option<u32>, follow: bool) -> Result<ExitCode> {
     let root = root_here()?;
-    let t = find_track(&root, query)?;
-    let Some(a) = t.current() else {
-        bail!("track {} has no attempt yet", t.id)
+    let t = match query {
+        Some(q) => find_track(&root, q)?,
+        None => latest_track(&root)?,
     };
-    let Some(path) = a.log_paths.first().cloned() else {
-        bail!("attempt {} of {} has no known log file", a.n, t.id)
+    let a = match attempt {
+        Some(n) => t.attempts.iter().find(|a| a.n == n).ok_or_else(|| {
+            usage(format!(
+                "track {} has no attempt {n} (it has {})",
+                t.id,
+                t.attempts.len()
+            ))
+        })?,
+        None => match t.current() {
+            Some(a) => a,
+            None => bail!("track {} has no attempt yet", t.id),
+        },
     };
     if let Some(JobHandle::Slurm {
         remote: Some(remote),
         ..
     }) = &a.job
     {
-        return remote_logs(&root, &t, remote, &path, follow);
+        let path = a.log_paths.first().cloned().ok_or_else(|| {
+            anyhow::anyhow!("attempt {} of {} has no known log file", a.n, t.id)
+        })?;
+        return remote_logs(&t, remote, &path, follow);
     }
-    let mut f = crate::logtail::follow::Follower::new(
-        path.clone(),
-        crate::logtail::follow::Start::FromStart,
-    );
-    let rt = runtime()?;
-    loop {
-        for line in f.poll().map_err(|e| anyhow::anyhow!("{e}"))? {
+    if a.log_paths.is_empty() {
+        bail!("attempt {} of {} has no known log file", a.n, t.id);
+    }
+    let many = a.log_paths.len() > 1;
+    let mut followers: Vec<crate::logtail::follow::Follower> = a
+        .log_paths
+        .iter()
+        .map(|p| {
+            crate::logtail::follow::Follower::new(
+                p.clone(),
+                crate::logtail::follow::Start::FromStart,
+            )
+        })
+        .collect();
+    let mut shown: Option<usize> = None;
+    let print = |k: usize, lines: Vec<String>, shown: &mut Option<usize>| {
+        if lines.is_empty() {
+            return;
+        }
+        if many && *shown != Some(k) {
+            if shown.is_some() {
+                println!();
+            }
+            println!("==> {} <==", a.log_paths[k].display());
+            *shown = Some(k);
+        }
+        for line in lines {
             println!("{line}");
         }
-        if !follow {
+    };
+    // Everything written so far, file by file.
+    let drain = |f: &mut crate::logtail::follow::Follower| -> Result<Vec<String>> {
+        let mut all = Vec::new();
+        loop {
+            let lines = f.poll().map_err(|e| anyhow::anyhow!("{e}"))?;
+            if lines.is_empty() {
+                return Ok(all);
+            }
+            all.extend(lines);
+        }
+    };
+    for (k, f) in followers.iter_mut().enumerate() {
+        if !f.path().exists() {
+            eprintln!("trackit: {} has not been written yet", f.path().display());
+        }
+        let lines = drain(f)?;
+        print(k, lines, &mut shown);
+    }
+    let following_current = t.current().map(|c| c.n) == Some(a.n) && !t.is_done();
+    if !follow || !following_current {
+        for (k, f) in followers.iter().enumerate() {
             if let Some(p) = f.partial_line() {
-                println!("{p}");
+                print(k, vec![p], &mut shown);
+            }
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    loop {
+        std::thread::sleep(std::time::Duration::from_millis(500));
+        for (k, f) in followers.iter_mut().enumerate() {
+            let lines = drain(f)?;
+            print(k, lines, &mut shown);
+        }
+        // Stop once the track has finished (or moved to a new attempt) and the logs are drained.
+        let now = load_track(&TrackDir::new(&t.root, &t.id))?;
+        if now.is_done() || now.current().map(|c| c.n) != Some(a.n) {
+            for (k, f) in followers.iter_mut().enumerate() {
+                let mut lines = drain(f)?;
+                lines.extend(f.partial_line());
+                print(k, lines, &mut shown);
             }
             return Ok(ExitCode::SUCCESS);
         }
-        // Stop following once the track has finished and the log is drained.
-        let now = find_track(&root, &t.id)?;
-        let current_n = now.current().map(|a| a.n);
-        if now.is_done() || current_n != Some(a.n) {
-            for line in f.poll().map_err(|e| anyhow::anyhow!("{e}"))? {
-                println!("{line}");
-            }
-            return Ok(ExitCode::SUCCESS);
-        }
-        rt.block_on(tokio::time::sleep(std::time::Duration::from_millis(500)));
     }
 }
 
 /// `trackit logs` of a job on a remote host: `tail` over the shared ssh connection; with
 /// `-f`, until the track's attempt ends.
-fn remote_logs(root: &Path, t: &Track, remote: &Remote, path: &Path, follow: bool) -> Result<ExitCode> {
+fn remote_logs(t: &Track, remote: &Remote, path: &Path, follow: bool) -> Result<ExitCode> {
     use crate::ssh::quote;
     let ssh = crate::ssh::SshHost::new(&remote.host)?;
     let rt = runtime()?;
@@ -925,7 +1145,7 @@ fn remote_logs(root: &Path, t: &Track, remote: &Remote, path: &Path, follow: boo
             std::io::stdout().flush()?;
             offset += out.stdout.len() as u64;
         }
-        let now = find_track(root, &t.id)?;
+        let now = load_track(&TrackDir::new(&t.root, &t.id))?;
         if now.is_done() || now.current().map(|a| a.n) != n {
             return Ok(ExitCode::SUCCESS);
         }

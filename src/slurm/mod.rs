@@ -12,6 +12,7 @@
 mod backoff;
 pub mod exit_wrapper;
 mod parse;
+pub mod sbatch_options;
 
 pub use backoff::{retry_transient, Backoff};
 pub use parse::{

@@ -5,6 +5,7 @@ pub mod choose;
 pub mod diagnosis;
 pub mod display;
 pub mod engine;
+pub mod index;
 pub mod lease;
 pub mod model;
 pub mod pacer;

@@ -19,13 +19,35 @@ pub fn data_dir() -> PathBuf {
 
 /// Runs trackit with `args` in `cwd` and returns its output.
 pub fn trackit(args: &[&str], cwd: &Path) -> Output {
-    Command::new(trackit_bin())
-        .args(args)
+    let mut c = Command::new(trackit_bin());
+    isolate(&mut c, shared_home());
+    c.args(args)
         .current_dir(cwd)
         .env_remove("RUST_LOG")
         .env("NO_COLOR", "1")
         .output()
         .expect("run trackit")
+}
+
+/// Points trackit's user config and track index under `home` (`home/.xdg/config`,
+/// `home/.xdg/state`), so tests never read or write the real ones, and clears `TRACKIT_POLICY`.
+/// A hidden folder: result discovery skips it.
+pub fn isolate<'a>(cmd: &'a mut Command, home: &Path) -> &'a mut Command {
+    cmd.env("XDG_CONFIG_HOME", home.join(".xdg/config"))
+        .env("XDG_STATE_HOME", home.join(".xdg/state"))
+        .env_remove("TRACKIT_POLICY")
+}
+
+/// A home for [`isolate`] shared by the tests that do not look at the track index.
+pub fn shared_home() -> &'static Path {
+    static HOME: std::sync::OnceLock<tempfile::TempDir> = std::sync::OnceLock::new();
+    HOME.get_or_init(|| {
+        tempfile::Builder::new()
+            .prefix("xdg-")
+            .tempdir_in(env!("CARGO_TARGET_TMPDIR"))
+            .unwrap()
+    })
+    .path()
 }
 
 pub fn stdout(o: &Output) -> String {
