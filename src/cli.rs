@@ -282,7 +282,10 @@ pub const ENVIRONMENT: &[(&str, &str)] = &[
     ("GITHUB_API_URL", "The GitHub REST API root (else github.api_url in config.toml, else derived from the host)."),
     ("GITHUB_REPOSITORY", "owner/name of the repository for pull requests and dispatch (else read from the origin remote)."),
     ("SSH_AUTH_SOCK", "The ssh agent used to push over ssh."),
-    ("USER", "Whose jobs to look for in squeue after a crash between submitting and recording a job."),
+    ("PATH", "Where sbatch, squeue, sacct, scontrol and scancel are looked for; `trackit launch` submits with sbatch when squeue is on it. A local job inherits it."),
+    ("TRACKIT_HOST", "The cluster to reach over ssh, as --host takes it; --host wins."),
+    ("TRACKIT_SSH_COMMAND", "The ssh command and its options (default `ssh`), e.g. `ssh -F ~/.ssh/cluster_config`; trackit adds its multiplexing options after them."),
+    ("XDG_RUNTIME_DIR", "Where the private folder of ssh control sockets is made (trackit-ssh, mode 0700); else /tmp/trackit-ssh-<uid>."),
     ("RUST_LOG", "Log filter (tracing env-filter syntax); overrides -v and -q."),
     ("NO_COLOR", "Any value turns colour off."),
     ("(any)", "A policy may read variables through trackit.env(NAME), except ones that look secret (TOKEN, SECRET, PASSWORD, CREDENTIAL, PRIVATE, API_KEY in the name)."),
@@ -295,6 +298,7 @@ pub const FILES: &[(&str, &str)] = &[
     ("<repo>/.trackit/tracks/<id>/", "A track's state: state.json (written atomically), events.jsonl, the edited job scripts, a local job's output, tracker.log. Listed in .git/info/exclude."),
     ("<repo>/.trackit/policy.lua", "The repository's policy (loaded when no --policy is given)."),
     ("<repo>/.trackit/dispatch/<run>/", "The failed jobs' logs of a dispatched workflow run, downloaded for the diagnosis."),
+    ("$XDG_RUNTIME_DIR/trackit-ssh/", "The ssh control sockets of the multiplexed connections to clusters (mode 0700; else /tmp/trackit-ssh-<uid>)."),
 ];
 
 /// The man page: clap's sections, then EXIT STATUS, ENVIRONMENT and FILES.

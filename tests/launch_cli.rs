@@ -5,8 +5,9 @@ use crate::helper::{stderr, stdout, trackit_bin, write};
 use std::process::{Command, Output};
 
 fn launch(dir: &std::path::Path, path: &str, args: &[&str]) -> Output {
-    Command::new(trackit_bin())
-        .args(args)
+    let mut cmd = Command::new(trackit_bin());
+    crate::helper::isolate(&mut cmd, crate::helper::shared_home());
+    cmd.args(args)
         .current_dir(dir)
         .env("PATH", path)
         .env("NO_COLOR", "1")

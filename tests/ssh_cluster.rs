@@ -69,6 +69,7 @@ impl Remote {
             .env("PATH", path)
             .env("NO_COLOR", "1")
             .env_remove("RUST_LOG");
+        crate::helper::isolate(&mut c, crate::helper::shared_home());
         for (k, v) in self.sshd.env() {
             c.env(k, v);
         }

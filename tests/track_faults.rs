@@ -52,7 +52,9 @@ impl Lab {
 
     fn run(&self, args: &[&str], limit: Duration) -> Output {
         let path = format!("{}:{}", self.shims.path().display(), std::env::var("PATH").unwrap());
-        let mut child = Command::new(trackit_bin())
+        let mut cmd = Command::new(trackit_bin());
+        crate::helper::isolate(&mut cmd, crate::helper::shared_home());
+        let mut child = cmd
             .arg("--no-git")
             .arg("--policy")
             .arg(self.path().join("policy.lua"))
