@@ -333,7 +333,7 @@ fn announce(global: &GlobalOpts, choice: &Choice) {
     }
 }
 
-fn start(global: &GlobalOpts, track: Track, detach: bool, choice: Option<&Choice>) -> Result<ExitCode> {
+fn start(global: &GlobalOpts, mut track: Track, detach: bool, choice: Option<&Choice>) -> Result<ExitCode> {
     if let Some(c) = choice {
         announce(global, c);
     }
@@ -347,7 +347,10 @@ fn start(global: &GlobalOpts, track: Track, detach: bool, choice: Option<&Choice
     if global.dry_run {
         return dry_run_launch(global, &track);
     }
-    let dir = TrackDir::new(&track.root, &track.id);
+    // Two tracks started in the same second get different ids; an existing one is never
+    // overwritten.
+    let (dir, id) = TrackDir::claim(&track.root, &track.id)?;
+    track.id = id;
     dir.save(&track)?;
     index::remember(&[entry_of(&track)]);
     let _ = dir.append_event(

@@ -40,6 +40,39 @@ impl TrackDir {
         }
     }
 
+    /// Claims a new track's folder: `<id>`, or `<id>-2`, `<id>-3`... when that id is taken (two
+    /// tracks started in the same second). The folder is made with one `mkdir`, which fails if
+    /// it exists, so two trackers can never claim the same id and none overwrites another.
+    pub fn claim(root: &Path, id: &str) -> Result<(TrackDir, String)> {
+        let parent = tracks_dir(root);
+        std::fs::create_dir_all(&parent)
+            .with_context(|| format!("cannot create {}", parent.display()))?;
+        for n in 1..1000 {
+            let candidate = if n == 1 {
+                id.to_string()
+            } else {
+                format!("{id}-{n}")
+            };
+            match std::fs::create_dir(parent.join(&candidate)) {
+                Ok(()) => {
+                    return Ok((
+                        TrackDir {
+                            dir: parent.join(&candidate),
+                        },
+                        candidate,
+                    ))
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+                Err(e) => {
+                    return Err(e).with_context(|| {
+                        format!("cannot create {}", parent.join(&candidate).display())
+                    })
+                }
+            }
+        }
+        bail!("no free track id for {id} under {}", parent.display())
+    }
+
     pub fn state_path(&self) -> PathBuf {
         self.dir.join("state.json")
     }
@@ -204,6 +237,15 @@ mod tests {
         assert_eq!(evs.len(), 1);
         assert_eq!(evs[0].data["job"], "12");
         assert_eq!(list_ids(root.path()).unwrap(), vec!["20261128-1200-x"]);
+    }
+
+    #[test]
+    fn claimed_ids_are_unique() {
+        let root = tempfile::tempdir().unwrap();
+        let ids: Vec<String> = (0..3)
+            .map(|_| TrackDir::claim(root.path(), "20261129-1200-x").unwrap().1)
+            .collect();
+        assert_eq!(ids, ["20261129-1200-x", "20261129-1200-x-2", "20261129-1200-x-3"]);
     }
 
     #[test]
