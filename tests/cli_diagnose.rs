@@ -180,17 +180,32 @@ fn policy_check_reports_ok_or_file_line() {
 
 #[test]
 fn policy_test_runs_the_corpus_and_reports_failures() {
+    // The split corpus: both folders, with a subtotal each.
     let corpus = data_dir().join("corpus");
-    let out = trackit(&["policy", "test", corpus.to_str().unwrap()], &corpus);
+    let out = trackit(
+        &["policy", "test", "--json", corpus.to_str().unwrap()],
+        &corpus,
+    );
+    let v: serde_json::Value = serde_json::from_str(stdout(&out).trim()).unwrap();
+    let dev = &v["splits"]["dev"];
+    let test = &v["splits"]["test"];
+    let count =
+        |s: &serde_json::Value| s["passed"].as_u64().unwrap() + s["failed"].as_u64().unwrap();
+    assert!(count(dev) >= 33 && count(test) >= 50, "{v}");
     assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}{}",
-        stdout(&out),
-        stderr(&out)
+        count(dev) + count(test),
+        v["cases"].as_array().unwrap().len() as u64
+    );
+    assert!(v["cases"][0]["file"]
+        .as_str()
+        .unwrap()
+        .starts_with("dev/logs/"));
+    let out = trackit(
+        &["policy", "test", corpus.join("test").to_str().unwrap()],
+        &corpus,
     );
     assert!(
-        stdout(&out).contains("33 passed, 0 failed"),
+        stdout(&out).contains(&format!("{} passed", test["passed"])),
         "{}",
         stdout(&out)
     );
