@@ -156,6 +156,10 @@ pub struct DiagnoseArgs {
     /// Print one JSON object
     #[arg(long)]
     pub json: bool,
+    /// Also show which rules matched (with their lines), which were vetoed and why, and how the
+    /// verdict was chosen
+    #[arg(long)]
+    pub explain: bool,
     /// Also show the edits the policy's fixer would make to this batch script for these logs
     /// (nothing is written or submitted)
     #[arg(long, value_name = "SCRIPT")]
