@@ -5,15 +5,19 @@
 --   return trackit.extend(base, { rules = { ... }, settings = { ... } })
 --
 -- Rules are data: `kind`, `patterns` (Rust regex syntax, matched line by line against the
--- cleaned log tail; named groups become captures), `unless` (patterns that veto the rule),
--- `states` (scheduler states), `exit_codes` (`N`, `N:S` or `:S`), `priority` (higher wins; ties go
--- to the earliest evidence, since causes come before their fallout), `summary` (with `{capture}`
--- placeholders), `fixable` and fixed `captures`.
+-- cleaned log tail; named groups become captures), `unless` (patterns that, matching any line,
+-- veto the rule), `unless_line` (patterns that cancel a match on the same line: negations,
+-- warnings), `requires` (context some line must show), `states` (scheduler states), `exit_codes`
+-- (`N`, `N:S` or `:S`), `reasons` (scheduler reasons), `priority` (higher wins; ties go to the
+-- earliest evidence, since causes come before their fallout), `last_match` (the last matching line
+-- decides), `summary` (with `{capture}` placeholders), `fixable` and fixed `captures`.
 --
--- Priorities, roughly: 100 the scheduler's own verdict; 85-105 a resource or infrastructure
+-- Priorities, roughly: 100 the scheduler's own verdict; 85-106 a resource or infrastructure
 -- message that names its cause; 60-80 a missing dependency or refused submission; 40-55 path
--- errors and native crashes; 20 an exception in the user's code; 5 anything that says "error".
--- A wrong fixable kind burns an attempt, so vague evidence gets a low priority or `unknown`.
+-- errors and native crashes; 20 an exception in the user's code; 5-8 anything that says "error"
+-- or only that a task died. A wrong fixable kind burns an attempt: a fixable kind needs positive
+-- evidence of its own, and when a different fixable kind comes within `settings.contest_margin`
+-- points of the best rule, the verdict is `unknown` (`trackit diagnose --explain` shows why).
 
 local report = require("trackit.report")
 
@@ -29,6 +33,9 @@ policy.settings = {
   log_window_kib = 256,
   max_attempts = 3,
   fixable_kinds = { "oom", "timeout", "missing_dep", "path_error", "container", "disk_quota", "preempted", "node_fail" },
+  -- A different fixable kind within this many priority points of the best rule makes the
+  -- evidence contradictory: the verdict is `unknown` and nothing is relaunched. 0: only ties.
+  contest_margin = 10,
   poll = { first_s = 15, growth = 1.5, max_s = 180, min_s = 5 },
   -- Fixers never raise a resource above these (per partition over site-wide), e.g.
   -- caps = { max_mem = "256G", max_time = "2-00:00:00" }, partitions = { gpu = { max_mem = "512G" } }.
@@ -363,7 +370,10 @@ policy.rules = {
       [=[ErrImagePull|ImagePullBackOff]=],
       [=[(?i)unable to find image '(?P<image>[^']+)']=],
     },
-    unless_line = { [=[(?i)\bcontainer_[pg]_join\b]=] },
+    unless_line = {
+      WARNING_LINE[1], WARNING_LINE[2], WARNING_LINE[3],
+      [=[(?i)\bcontainer_[pg]_join\b]=],
+    },
     summary = "the container runtime failed: {line}",
   },
   container_pull_transient = {
