@@ -61,6 +61,9 @@ fn every_dev_corpus_log_is_diagnosed_right() {
         // A node's broken CVMFS shows only as a missing libgfortran: nothing in the log says
         // which node, or that the library exists elsewhere.
         "logs/159-node_fail.log",
+        // A compute node image without a library the head node has: the same bare loader line
+        // as a library the job forgot to load.
+        "logs/181-node_fail.log",
     ];
     let corpus = data_dir().join("corpus/dev");
     let labels: Vec<serde_json::Value> =
@@ -148,6 +151,16 @@ fn realistic_failures_across_tools() {
         // GPU code bugs are not segfaults, even when NCCL's watchdog reports them.
         ("terminate called after throwing an instance of 'c10::DistBackendError'\n  what():  [PG 0 Rank 2] Process group watchdog thread terminated with exception: CUDA error: an illegal memory access was encountered\nAborted (core dumped)", None, None, "user_code"),
         ("../aten/src/ATen/native/cuda/Loss.cu:240: nll_loss_forward_reduce_cuda_kernel_2d: block: [0,0,0], thread: [5,0,0] Assertion `t >= 0 && t < n_classes` failed.\nRuntimeError: CUDA error: device-side assert triggered", None, None, "user_code"),
+        ("ch-run[2211]: error: can't execve(2) user command: No such file or directory (ch-run.c:493 2)", None, None, "container"),
+        ("Error: could not get runtime: cannot mkdir /run/user/1000/libpod: mkdir /run/user/1000/libpod: no such file or directory", None, None, "container"),
+        ("FATAL:   while extracting /scratch/u/img.sif: root filesystem extraction failed: extract command failed: WARNING: passwd file doesn't exist in container, not updating", None, None, "container"),
+        // Open MPI skipping a plugin whose library is absent is not a failure.
+        ("[n07:1234] mca_base_component_repository_open: unable to open mca_btl_openib: libibverbs.so.1: cannot open shared object file: No such file or directory (ignored)
+step 100 done", Some("COMPLETED"), Some("0:0"), "none"),
+        // The node's own software is broken: no module load in the job mends it.
+        ("/usr/libexec/gcc/x86_64-redhat-linux/8/cc1: error while loading shared libraries: libmpfr.so.4: cannot open shared object file: No such file or directory", None, None, "node_fail"),
+        ("environment: line 3: /usr/share/lmod/lmod/libexec/lmod: No such file or directory
+/var/spool/slurmd/job9/slurm_script: line 5: python3.11: command not found", None, None, "node_fail"),
         // A node that cannot run the job's own batch script.
         ("slurmstepd: error: execve(): /var/spool/slurmd/job4711/slurm_script: No such file or directory", None, None, "node_fail"),
         // MPI and torch launchers only report that a rank died; the cause is elsewhere.

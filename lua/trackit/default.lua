@@ -303,7 +303,11 @@ policy.rules = {
       [=[(?P<library>[\w.+-]+\.so(?:\.[\w.]+)?): cannot open shared object file]=],
       [=[(?i)version `(?P<symbol_version>[\w.]+)' not found \(required by]=],
     },
-    unless_line = WARNING_LINE,
+    unless_line = {
+      WARNING_LINE[1], WARNING_LINE[2], WARNING_LINE[3],
+      -- Open MPI skips a plugin whose library is absent and says so: "... (ignored)".
+      [=[\(ignored\)\s*$]=],
+    },
     summary = "shared library {library} is missing",
   },
   command_missing = {
@@ -372,9 +376,19 @@ policy.rules = {
       [=[(?i)failed to pull image "?(?P<image>[^"\s]+)]=],
       [=[ErrImagePull|ImagePullBackOff]=],
       [=[(?i)unable to find image '(?P<image>[^']+)']=],
+      [=[(?i)\b(failed|unable) to (find|locate|load) (the )?(requested )?image\b]=],
+      -- Charliecloud, runc's init, podman, and apptainer's image drivers and extraction.
+      [=[\bch-run(\[\d+\])?: (error|can't|cannot)\b]=],
+      [=[standard_init_linux\.go:\d+: exec user process caused]=],
+      [=[(?i)\bcould not get runtime\b]=],
+      [=[(?i)\bimage driver\b.*\b(failure|failed|error)\b]=],
+      [=[(?i)\bsquashfuse\w*\b.*\b(exited|failed|error)\b]=],
+      [=[(?i)\broot filesystem extraction failed\b]=],
     },
+    -- A runtime's fatal line may quote a warning ("extract command failed: WARNING: ..."): only
+    -- lines that start as warnings are vetoed here.
     unless_line = {
-      WARNING_LINE[1], WARNING_LINE[2], WARNING_LINE[3],
+      WARNING_LINE[2], WARNING_LINE[3],
       [=[(?i)\bcontainer_[pg]_join\b]=],
     },
     summary = "the container runtime failed: {line}",
@@ -529,6 +543,20 @@ policy.rules = {
       [=[(?i)\blaunch failed requeued held\b]=],
     },
     summary = "the node could not start the job: {line}",
+  },
+  node_software_fault = {
+    -- The node's own software install is broken or missing, which no module load in the job can
+    -- mend: a system program (slurmd, the system compiler, /usr/bin tools) that cannot load its
+    -- shared libraries, or the module system the job's exported environment points at (Lmod's
+    -- or Environment Modules' own command) absent from the node. Other nodes run the same job.
+    kind = "node_fail", priority = 89,
+    patterns = {
+      [=[(?:^|\s)(?P<program>(?:/usr(?:/local)?/(?:s?bin|libexec)|/s?bin)/\S+): error while loading shared libraries: (?P<library>[^:\s]+)]=],
+      [=[(?P<missing_path>\S*/lmod/libexec/lmod): No such file or directory]=],
+      [=[(?P<missing_path>\S*/modulecmd(?:\.tcl)?): No such file or directory]=],
+    },
+    unless_line = { [=[\(ignored\)\s*$]=] },
+    summary = "the node's own software is missing or broken: {line}",
   },
   shared_filesystem_fault = {
     -- A network filesystem went away under the job on its node.
