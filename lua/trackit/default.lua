@@ -429,6 +429,7 @@ policy.rules = {
       [=[(?i)not enough (free )?(disk )?space]=],
     },
     unless = CONTAINER_BUILD,
+    unless_line = WARNING_LINE,
     summary = "the disk or quota is full: {line}",
   },
 

@@ -853,10 +853,18 @@ impl RuleSet {
                     });
                 }
             }
-            for h in hits.iter().take(2) {
-                if evidence.len() < MAX_EVIDENCE {
-                    evidence.push(self.evidence_at(input, h.log, h.line, &r.name));
+            let mut taken = 0;
+            for h in hits {
+                if taken == 2 || evidence.len() >= MAX_EVIDENCE {
+                    break;
                 }
+                let e = self.evidence_at(input, h.log, h.line, &r.name);
+                // One line can match several of a rule's patterns: quote it once.
+                if evidence.iter().any(|o: &Evidence| o.file == e.file && o.line == e.line) {
+                    continue;
+                }
+                evidence.push(e);
+                taken += 1;
             }
         }
         let mut captures = BTreeMap::new();
