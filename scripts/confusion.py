@@ -3,11 +3,14 @@
 
     trackit policy test --json tests/data/corpus | scripts/confusion.py            # every split
     trackit policy test --json tests/data/corpus | scripts/confusion.py --summary  # numbers only
+    ... | scripts/confusion.py --summary --ranges 201-255,256-274,275-295         # and by file number
 
 A case is right when the kind is the expected one or one the label also accepts. A *wrong fixable*
 case is a wrong kind that would trigger a fix (the costly mistake: memory doubled for a code bug).
 The matrix's rows are the expected kinds, its columns the kinds returned; a cell counts cases.
 --summary prints only the totals, so a split can be measured without showing which cases failed.
+--ranges A-B,C-D adds subtotals for the logs whose file number (logs/NNN-label.log) falls in each
+range: the batches a split was collected in.
 """
 import json
 import sys
@@ -22,8 +25,20 @@ SHORT = {"missing_dep": "dep", "path_error": "path", "container": "cont", "disk_
          "timeout": "time"}
 
 
+def number(case: dict) -> int:
+    name = case["file"].rsplit("/", 1)[-1]
+    digits = name.split("-", 1)[0]
+    return int(digits) if digits.isdigit() else -1
+
+
 def main() -> None:
-    summary_only = "--summary" in sys.argv[1:]
+    args = sys.argv[1:]
+    summary_only = "--summary" in args
+    ranges = []
+    if "--ranges" in args:
+        for part in args[args.index("--ranges") + 1].split(","):
+            lo, hi = part.split("-")
+            ranges.append((int(lo), int(hi)))
     report = json.load(sys.stdin)
     groups: "OrderedDict[str, list]" = OrderedDict()
     for case in report["cases"]:
@@ -33,6 +48,13 @@ def main() -> None:
         wrong_fixable = [c for c in cases if not c["pass"] and c["fixable"]]
         print(f"## {name}: {right}/{len(cases)} right ({100.0 * right / len(cases):.1f} %), "
               f"{len(wrong_fixable)} wrong fixable")
+        for lo, hi in ranges:
+            part = [c for c in cases if lo <= number(c) <= hi]
+            if part:
+                r = sum(c["pass"] for c in part)
+                wf = sum(1 for c in part if not c["pass"] and c["fixable"])
+                print(f"   logs {lo:03d}-{hi:03d}: {r}/{len(part)} right "
+                      f"({100.0 * r / len(part):.1f} %), {wf} wrong fixable")
         if summary_only:
             continue
         counts = Counter((c["expected"], c["got"]) for c in cases)
