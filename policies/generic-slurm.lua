@@ -32,10 +32,6 @@ return trackit.extend(base, {
     --     debug   = { max_time = "00:30:00" },
     --   },
 
-    -- Partitions whose jobs can be preempted (a policy setting the fixers read, as in
-    -- policies/sherlock.lua). FILL IN, e.g. { "scavenger" }.
-    preemptible_partitions = {},
-
     -- What to load when a shared library or command is missing: library (without version
     -- suffix) or command -> arguments to `module load`. FILL IN from `module avail`, e.g.
     --   module_map = { ["libcudart.so"] = "cuda", nvcc = "cuda", ["libgsl.so"] = "gsl" },

@@ -60,12 +60,6 @@ return trackit.extend(base, {
       owners = { max_time = "2-00:00:00" },
     },
 
-    -- Partitions whose jobs can be preempted (killed and requeued). Fixers read this: a job
-    -- preempted there is relaunched as-is (or moved to a non-preemptible partition after
-    -- repeated preemptions) instead of being "fixed".
-    preemptible_partitions = { "owners" },
-    default_partition = "normal",
-
     -- What to load with `ml` when a shared library or a command is missing. Keys: a library
     -- without its version suffix (`libgsl.so` for `libgsl.so.27`) or a command name. Values:
     -- the arguments to `ml`. Modules in the `math` and `devel` categories load directly (those

@@ -20,6 +20,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use url::Url;
 
+mod actions;
+pub mod workflow_file;
+pub use actions::Artifact;
+
 /// The hidden marker that identifies trackit's single status comment on a pull request.
 pub const STATUS_MARKER: &str = "<!-- trackit:status -->";
 pub const API_VERSION: &str = "2022-11-28";
@@ -216,9 +220,16 @@ impl Config {
     }
 
     /// Like [`Config::from_env_map`] over the process environment, with `gh auth token` as the
-    /// last token source.
+    /// last token source. `github.host` and `github.api_url` from the user's config file stand
+    /// in for `GH_HOST` and `GITHUB_API_URL` when those are not set.
     pub fn from_process_env(remote_url: Option<&str>) -> Result<Config> {
-        let env: HashMap<String, String> = std::env::vars().collect();
+        let mut env: HashMap<String, String> = std::env::vars().collect();
+        let user = &crate::config::current().github;
+        for (key, value) in [("GH_HOST", &user.host), ("GITHUB_API_URL", &user.api_url)] {
+            if let Some(v) = value {
+                env.entry(key.to_string()).or_insert_with(|| v.clone());
+            }
+        }
         Self::resolve_with(&env, remote_url, gh_auth_token)
     }
 
@@ -403,6 +414,9 @@ pub struct WorkflowRun {
     pub html_url: String,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// The run's title: the workflow's `run-name` with the inputs filled in.
+    #[serde(default)]
+    pub display_title: Option<String>,
 }
 
 impl WorkflowRun {

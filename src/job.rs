@@ -5,6 +5,11 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
 
+/// How far this machine's clock, the scheduler's and GitHub's may disagree, in seconds. Every
+/// "submitted since" or "created since" comparison (reused job ids, crash recovery, finding a
+/// dispatched run) uses this one window.
+pub const CLOCK_SKEW_S: i64 = 300;
+
 /// The normalised job states. SLURM's own names, so they read the same in logs and docs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
@@ -20,6 +25,9 @@ pub enum JobState {
     Preempted,
     BootFail,
     Deadline,
+    /// trackit's own: neither squeue nor sacct has known the job for a long while (purged,
+    /// or accounting lost it). Its end is unknown, and it is never called a success.
+    Vanished,
 }
 
 impl JobState {
@@ -50,6 +58,7 @@ impl JobState {
             JobState::Preempted => "PREEMPTED",
             JobState::BootFail => "BOOT_FAIL",
             JobState::Deadline => "DEADLINE",
+            JobState::Vanished => "VANISHED",
         }
     }
 
@@ -96,6 +105,7 @@ impl FromStr for JobState {
             "PREEMPTED" | "PR" => JobState::Preempted,
             "BOOT_FAIL" | "BF" => JobState::BootFail,
             "DEADLINE" | "DL" => JobState::Deadline,
+            "VANISHED" => JobState::Vanished,
             _ => return Err(format!("unknown job state '{s}'")),
         };
         Ok(state)

@@ -6,6 +6,7 @@
 
 pub mod cli;
 pub mod commands;
+pub mod config;
 pub mod diagnose;
 pub mod edits;
 pub mod git;
@@ -18,6 +19,7 @@ pub mod report;
 pub mod results;
 pub mod settings;
 pub mod slurm;
+pub mod ssh;
 pub mod track;
 
 pub(crate) mod prelude {

@@ -72,12 +72,20 @@ pub struct LocalJob {
     /// True for a PID adopted with [`attach`]: it is signalled alone, never its group.
     #[serde(default)]
     pub attached: bool,
+    /// The machine the process runs on: a PID means nothing on another one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host: Option<String>,
 }
 
 impl LocalJob {
     /// The ID shown to users and stored in [`JobInfo::id`].
     pub fn id(&self) -> String {
         format!("pid:{}", self.pid)
+    }
+
+    /// False when the job was started on another machine (its PID says nothing here).
+    pub fn is_on_this_host(&self) -> bool {
+        self.host.as_deref().is_none_or(|h| h == hostname())
     }
 
     fn cancel_path(&self) -> Option<PathBuf> {
@@ -464,7 +472,15 @@ pub fn attach(pid: i32) -> Result<LocalJob> {
         log_path,
         status_path: None,
         attached: true,
+        host: Some(hostname()),
     })
+}
+
+/// This machine's name (for leases and local jobs).
+pub fn hostname() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|h| h.trim().to_string())
+        .unwrap_or_default()
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -613,6 +629,7 @@ pub fn spawn(
         log_path: Some(log_path),
         status_path: Some(status_path),
         attached: false,
+        host: Some(hostname()),
     };
     info!("started {} as {}", job.command.join(" "), job.id());
     Ok(job)

@@ -186,22 +186,28 @@ fn exit_codes_usage_unreadable_and_broken_policy() {
             .code(),
         Some(2)
     );
+    // trackit could not do its job: exit 3 (1 is for a job that failed).
     let out = trackit(&["diagnose", "/nonexistent/slurm-1.out"], dir.path());
-    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(out.status.code(), Some(3));
     assert!(
         stderr(&out).contains("/nonexistent/slurm-1.out"),
         "{}",
         stderr(&out)
     );
     let out = trackit(&["diagnose", dir.path().to_str().unwrap()], dir.path());
-    assert_eq!(out.status.code(), Some(1), "a directory is not a log");
+    assert_eq!(out.status.code(), Some(3), "a directory is not a log");
     let bad = write(dir.path(), "bad.lua", "return {\n  rules = {\n}\n");
     let out = trackit(
         &["diagnose", "--policy", bad.to_str().unwrap(), l],
         dir.path(),
     );
-    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(out.status.code(), Some(3));
     assert!(stderr(&out).contains("bad.lua:4"), "{}", stderr(&out));
+    // One prefix, and the cause once.
+    let err = stderr(&out);
+    assert!(err.starts_with("trackit: error: policy "), "{err}");
+    assert_eq!(err.matches("trackit: error:").count(), 1, "{err}");
+    assert_eq!(err.matches("bad.lua:4").count(), 1, "{err}");
 }
 
 #[test]
@@ -245,7 +251,20 @@ fn policy_check_reports_ok_or_file_line() {
         stderr(&out)
     );
     let out = trackit(&["policy", "check", "/nonexistent.lua"], dir.path());
-    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "an unreadable file is trackit's trouble"
+    );
+    // The shipped policies by name.
+    let out = trackit(&["policy", "check", "sherlock"], dir.path());
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        stdout(&out).starts_with("ok: builtin:sherlock"),
+        "{}",
+        stdout(&out)
+    );
+    assert!(stderr(&out).is_empty(), "no warnings: {}", stderr(&out));
 }
 
 #[test]

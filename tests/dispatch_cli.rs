@@ -11,6 +11,7 @@ fn dispatch(fake: &FakeGithub, dir: &std::path::Path, args: &[&str]) -> std::pro
         "local base = require('trackit.default')\nreturn trackit.extend(base, { settings = { poll = { first_s = 0.2, growth = 1, max_s = 0.5, min_s = 0.1 } } })\n",
     );
     let mut c = Command::new(trackit_bin());
+    crate::helper::isolate(&mut c, crate::helper::shared_home());
     c.arg("--policy")
         .arg(dir.join("fast.lua"))
         .arg("dispatch")
@@ -74,6 +75,7 @@ fn dispatch_failure_downloads_logs_and_diagnoses_them() {
     let out = dispatch(&fake, dir.path(), &["--help"]);
     assert_eq!(out.status.code(), Some(0));
     let mut c = Command::new(trackit_bin());
+    crate::helper::isolate(&mut c, crate::helper::shared_home());
     c.arg("--json")
         .arg("--policy")
         .arg(dir.path().join("fast.lua"))
@@ -178,6 +180,7 @@ fn sbatch_via_dispatch(
         std::env::var("PATH").unwrap()
     );
     let mut c = Command::new(trackit_bin());
+    crate::helper::isolate(&mut c, crate::helper::shared_home());
     c.arg("--policy")
         .arg(dir.join("fast.lua"))
         .args(["--no-pr", "--json"])
@@ -292,6 +295,7 @@ fn a_tracker_killed_mid_dispatch_adopts_the_run_on_resume() {
     );
     let cmd = |args: &[&str]| {
         let mut c = Command::new(trackit_bin());
+        crate::helper::isolate(&mut c, crate::helper::shared_home());
         c.arg("--policy")
             .arg(dir.path().join("fast.lua"))
             .arg("--no-pr")

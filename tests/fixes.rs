@@ -1059,12 +1059,12 @@ fn diagnose_fix_prints_the_edits_and_the_changed_lines() {
         "{}",
         stdout(&out)
     );
-    // An unreadable script is an error (exit 1).
+    // An unreadable script is trackit's trouble (exit 3).
     let out = trackit(
         &["diagnose", "--fix", "missing.sh", log.to_str().unwrap()],
         dir.path(),
     );
-    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(out.status.code(), Some(3));
     assert!(
         stderr(&out).contains("cannot read the script missing.sh"),
         "{}",

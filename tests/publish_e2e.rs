@@ -88,6 +88,7 @@ impl Repo {
 
     fn cmd(&self, args: &[&str]) -> Command {
         let mut c = Command::new(trackit_bin());
+        crate::helper::isolate(&mut c, &self.root);
         c.arg("--policy").arg(self.root.join("fast.lua"));
         c.args(args)
             .current_dir(&self.work)
@@ -148,15 +149,18 @@ impl Repo {
         ids
     }
 
+    /// The track's state, or Null while it is not written yet (the folder comes first).
     fn state(&self, id: &str) -> serde_json::Value {
-        let text = std::fs::read_to_string(
+        std::fs::read_to_string(
             self.work
                 .join(".trackit/tracks")
                 .join(id)
                 .join("state.json"),
         )
-        .unwrap();
-        serde_json::from_str::<serde_json::Value>(&text).unwrap()["state"].clone()
+        .ok()
+        .and_then(|text| serde_json::from_str::<serde_json::Value>(&text).ok())
+        .map(|v| v["state"].clone())
+        .unwrap_or_default()
     }
 }
 

@@ -23,11 +23,7 @@ async fn require_cluster() -> Option<Slurm> {
     match why_not {
         None => Some(Slurm::default().with_timeout(Duration::from_secs(40))),
         Some(reason) => {
-            let ci = std::env::var("CI").is_ok_and(|v| v == "true" || v == "1");
-            if ci {
-                panic!("SLURM cluster required under CI but unavailable: {reason} (run `sudo scripts/slurm-dev.sh start`)");
-            }
-            eprintln!("SKIPPED: no SLURM cluster: {reason} (start one with `sudo scripts/slurm-dev.sh start`)");
+            crate::helper::missing(&format!("no SLURM cluster: {reason}"));
             None
         }
     }
@@ -55,11 +51,6 @@ async fn cluster_unavailable_reason() -> Option<String> {
             }
         }
     }
-}
-
-fn is_root() -> bool {
-    // SAFETY: geteuid has no preconditions.
-    unsafe { libc::geteuid() == 0 }
 }
 
 /// A job directory under /tmp (jobs run as root and write their output there).
@@ -469,8 +460,7 @@ async fn controller_outage_is_transient_and_job_completes() {
         return;
     };
     let _cluster = crate::helper::cluster_exclusive();
-    if !is_root() {
-        eprintln!("SKIPPED: stopping slurmctld needs root");
+    if !crate::helper::require_root() {
         return;
     }
     let t = Instant::now();

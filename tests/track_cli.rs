@@ -2,7 +2,8 @@
 //! SLURM cluster and with real local processes.
 
 use crate::helper::{
-    cluster_exclusive, cluster_shared, require_cluster, stderr, trackit_bin, wait_for, write,
+    cluster_exclusive, cluster_shared, isolate, require_cluster, stderr, trackit_bin, wait_for,
+    write,
 };
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
@@ -43,6 +44,7 @@ impl Lab {
 
     fn cmd(&self, args: &[&str]) -> Command {
         let mut c = Command::new(trackit_bin());
+        isolate(&mut c, self.path());
         c.arg("--policy").arg(self.path().join("fast.lua"));
         c.args(args)
             .current_dir(self.path())
@@ -78,7 +80,7 @@ impl Lab {
     }
 
     fn tracks(&self) -> Vec<serde_json::Value> {
-        let out = Command::new(trackit_bin())
+        let out = isolate(&mut Command::new(trackit_bin()), self.path())
             .args(["list", "--json"])
             .current_dir(self.path())
             .output()
@@ -393,8 +395,7 @@ fn slurm_controller_outage_is_no_failure() {
     if !require_cluster() {
         return;
     }
-    if unsafe { libc::geteuid() } != 0 {
-        eprintln!("SKIPPED: stopping slurmctld needs root");
+    if !crate::helper::require_root() {
         return;
     }
     let _c = cluster_exclusive();
@@ -516,7 +517,11 @@ fn status_logs_and_json_events() {
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["status"], "COMPLETED");
     let out = lab.run(&["status", "nope"]);
-    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "a track that matches nothing is a usage error"
+    );
     assert!(stderr(&out).contains("no track matches 'nope'"));
 }
 
@@ -528,7 +533,7 @@ fn live_status_on_a_terminal_and_plain_lines_elsewhere() {
         "{} --max-attempts 2 run sh -c 'echo step-one; sleep 2.5; echo done'",
         trackit_bin().display()
     );
-    let out = Command::new("script")
+    let out = isolate(&mut Command::new("script"), lab.path())
         .args(["-qfec", &cmd, "/dev/null"])
         .current_dir(lab.path())
         .env("NO_COLOR", "1")
@@ -573,7 +578,7 @@ fn local_policy_halves_batch_size_on_gpu_oom() {
          print('epoch 1 loss 0.42')\n",
     );
     let policy = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("policies/local.lua");
-    let out = Command::new(trackit_bin())
+    let out = isolate(&mut Command::new(trackit_bin()), lab.path())
         .arg("--policy")
         .arg(&policy)
         .args([

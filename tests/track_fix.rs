@@ -1,7 +1,9 @@
 //! Diagnose, fix, relaunch on the real cluster: the scenarios end to end through
 //! `trackit sbatch`.
 
-use crate::helper::{cluster_shared, require_cluster, stderr, stdout, trackit_bin, write};
+use crate::helper::{
+    cluster_shared, isolate, require_cluster, shared_home, stderr, stdout, trackit_bin, write,
+};
 use std::path::Path;
 use std::process::{Command, Output};
 
@@ -39,6 +41,7 @@ fn script(dir: &Path, name: &str, body: &str) {
 
 fn sbatch(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
     let mut c = Command::new(trackit_bin());
+    isolate(&mut c, shared_home());
     c.arg("--policy")
         .arg(dir.join("policy.lua"))
         .arg("sbatch")
@@ -52,12 +55,17 @@ fn sbatch(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
 }
 
 fn track(dir: &Path) -> serde_json::Value {
-    let out = Command::new(trackit_bin())
+    let out = isolate(&mut Command::new(trackit_bin()), shared_home())
         .args(["list", "--json"])
         .current_dir(dir)
         .output()
         .unwrap();
-    let v: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).unwrap();
+    // The index holds other tests' tracks too: this lab's are the ones under it.
+    let v: Vec<serde_json::Value> = serde_json::from_slice::<Vec<serde_json::Value>>(&out.stdout)
+        .unwrap()
+        .into_iter()
+        .filter(|t| t["root"] == dir.to_str().unwrap())
+        .collect();
     assert_eq!(v.len(), 1);
     v.into_iter().next().unwrap()
 }

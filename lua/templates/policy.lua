@@ -9,6 +9,9 @@
 --
 -- Each example below is switched off by a block comment: change its `--[[` to `---[[` to
 -- switch it on (the closing `--]]` then reads as an ordinary comment).
+--
+-- On a site with a shipped policy, start from it instead (built into trackit, no copy needed):
+--   local base = require("trackit.policies.sherlock")   -- or "trackit.policies.generic-slurm"
 local base = require("trackit.default")
 
 return trackit.extend(base, {

@@ -57,7 +57,10 @@ trackit = {}
 ---@field limits? trackit.Limits
 ---@field caps? trackit.Caps site-wide caps for fixers
 ---@field partitions? table<string, trackit.Caps> per-partition caps
----@field dispatch_workflow? string the cluster's dispatch workflow: `trackit sbatch` dispatches it instead of calling sbatch when the repo has it and a token resolves
+---@field dispatch_workflow? string the cluster's dispatch workflow (off unless set): `trackit sbatch` and `trackit launch` dispatch it instead of calling sbatch when the repo has it and a token resolves
+---@field exit_files? boolean wrap batch scripts so the job writes its exit status beside the track's state: its end is noticed within seconds (default true)
+---@field remote_host? string the cluster's login host as typed after `ssh` (an alias works): `trackit launch` submits there when there is no SLURM here; `--host` overrides it
+---@field remote_dir? string the repository's checkout on `remote_host` (default: the same path relative to the home directory); `--remote-dir` overrides it
 ---@field metrics? string[] metrics to collect
 ---@field metric_goals? table<string, "min"|"max">
 ---@field results? string result files: a file, folder or glob
@@ -69,6 +72,7 @@ trackit = {}
 ---@field growth? number interval factor while nothing changes (default 1.5)
 ---@field max_s? number longest interval (default 180)
 ---@field min_s? number never two scheduler calls closer than this (default 5)
+---@field vanished_after_s? number a job neither squeue nor sacct has known for this long ends as VANISHED (default 1800)
 
 ---@class trackit.Limits
 ---@field memory_mb? integer Lua memory (default 64, at most 1024)

@@ -1,6 +1,6 @@
 //! `trackit diagnose`: what went wrong, from logs plus the scheduler's state and exit code.
 
-use crate::cli::{DiagnoseArgs, GlobalOpts};
+use crate::cli::{usage, DiagnoseArgs, GlobalOpts};
 use crate::diagnose::{Diagnosis, Explanation, Input};
 use crate::edits::{FixCtx, FixPlan, JobSpec};
 use crate::job::{ExitStatus, JobState};
@@ -15,18 +15,18 @@ pub fn run(global: &GlobalOpts, args: DiagnoseArgs) -> Result<ExitCode> {
     let state = match &args.state {
         Some(s) => match s.parse::<JobState>() {
             Ok(st) => Some(st),
-            Err(e) => return usage(&format!("--state: {e} (one of {})", state_names())),
+            Err(e) => return Err(usage(format!("--state: {e} (one of {})", state_names()))),
         },
         None => None,
     };
     let exit = match &args.exit_code {
         Some(s) => match s.parse::<ExitStatus>() {
             Ok(e) => Some(e),
-            Err(e) => return usage(&format!("--exit-code: {e}")),
+            Err(e) => return Err(usage(format!("--exit-code: {e}"))),
         },
         None => None,
     };
-    let host = super::load_policy(args.policy.as_deref().or(global.policy.as_deref()))?;
+    let host = super::load_policy(global.policy.as_deref())?;
     let opts = host.settings().tail_options();
     let logs = args
         .logs
@@ -50,7 +50,7 @@ pub fn run(global: &GlobalOpts, args: DiagnoseArgs) -> Result<ExitCode> {
         Some(script) => Some(plan_fix(&host, &diagnosis, script)?),
         None => None,
     };
-    if args.json || global.json {
+    if global.json {
         let mut out = serde_json::to_value(&diagnosis)?;
         if let (Some((spec, plan)), Some(obj)) = (&fix, out.as_object_mut()) {
             obj.insert("fix".into(), fix_json(spec, plan));
@@ -140,11 +140,6 @@ fn fix_json(before: &JobSpec, plan: &FixPlan) -> serde_json::Value {
         v["sbatch_args"] = serde_json::json!(sbatch_args);
     }
     v
-}
-
-fn usage(msg: &str) -> Result<ExitCode> {
-    eprintln!("trackit diagnose: {msg}");
-    Ok(ExitCode::from(2))
 }
 
 fn state_names() -> String {

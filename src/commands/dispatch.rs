@@ -21,8 +21,7 @@ pub fn run(
     let mut inputs = serde_json::Map::new();
     for f in fields {
         let Some((k, v)) = f.split_once('=') else {
-            eprintln!("trackit dispatch: -f {f}: expected KEY=VALUE");
-            return Ok(ExitCode::from(2));
+            return Err(crate::cli::usage(format!("-f {f}: expected KEY=VALUE")));
         };
         inputs.insert(k.to_string(), serde_json::Value::String(v.to_string()));
     }

@@ -1,5 +1,7 @@
-//! One file per subcommand. Each returns the process exit code or an error (exit 1).
+//! One file per subcommand. Each returns the process exit status, or an error: a
+//! [`crate::cli::UsageError`] exits 2, anything else 3 (see [`crate::cli::exit`]).
 
+mod config;
 mod diagnose;
 mod dispatch;
 pub(crate) mod init;
@@ -8,47 +10,63 @@ pub mod track;
 
 use crate::cli::{Cli, Command, PolicyCommand};
 use anyhow::Result;
+use std::io::Write;
 use std::process::ExitCode;
 
 pub fn dispatch(cli: Cli) -> Result<ExitCode> {
     let global = cli.global;
+    if !matches!(cli.command, Command::Man | Command::Completions { .. }) {
+        // A broken config stops everything (exit 3); a policy name that names nothing is a
+        // usage error (exit 2). Both before anything starts.
+        crate::config::check()?;
+        if let Some(p) = &global.policy {
+            crate::lua::policy::named(p).map_err(crate::cli::usage)?;
+        }
+    }
     match cli.command {
         Command::Diagnose(args) => diagnose::run(&global, args),
         Command::Completions { shell } => {
             use clap::CommandFactory;
             let mut cmd = crate::cli::Cli::command();
-            clap_complete::generate(shell, &mut cmd, "trackit", &mut std::io::stdout());
-            Ok(ExitCode::SUCCESS)
+            let mut out = Vec::new();
+            clap_complete::generate(shell, &mut cmd, "trackit", &mut out);
+            print_all(&out)
         }
         Command::Dispatch {
             workflow,
             fields,
             git_ref,
         } => dispatch::run(&global, &workflow, &fields, git_ref.as_deref()),
-        Command::Man => {
-            use clap::CommandFactory;
-            clap_mangen::Man::new(crate::cli::Cli::command()).render(&mut std::io::stdout())?;
-            Ok(ExitCode::SUCCESS)
-        }
+        Command::Man => print_all(&crate::cli::man_page()?),
         Command::Sbatch { args } => track::sbatch(&global, args, global.detach),
         Command::Run { command } => track::run(&global, command, global.detach),
+        Command::Launch { args } => track::launch(&global, args, global.detach),
         Command::Attach { target } => track::attach(&global, &target, global.detach),
-        Command::Status { track: t, json } => track::status(&global, t.as_deref(), json),
-        Command::List { json } => track::list(&global, json),
-        Command::Logs { track: t, follow } => track::logs(&t, follow),
-        Command::Resume { tracks } => track::resume(&global, &tracks),
+        Command::Status { track: t } => track::status(&global, t.as_deref(), global.json),
+        Command::List => track::list(&global, global.json),
+        Command::Logs {
+            track: t,
+            attempt,
+            follow,
+        } => track::logs(t.as_deref(), attempt, follow),
+        Command::Resume { tracks, force } => track::resume(&global, &tracks, force),
         Command::Cancel { track: t } => track::cancel(&t),
         Command::Init(args) => init::run(&global, args),
+        Command::Config => config::show(global.json),
         Command::Policy(PolicyCommand::Check { file }) => policy::check(&file),
-        Command::Policy(PolicyCommand::Test {
-            policy,
-            json,
-            cases,
-        }) => policy::test(
-            policy.as_deref().or(global.policy.as_deref()),
-            &cases,
-            json || global.json,
-        ),
+        Command::Policy(PolicyCommand::Test { cases }) => {
+            policy::test(global.policy.as_deref(), &cases, global.json)
+        }
+    }
+}
+
+/// Writes to stdout; a reader that went away (`| head -1`) is no error.
+fn print_all(bytes: &[u8]) -> Result<ExitCode> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(bytes).and_then(|()| out.flush()) {
+        Ok(()) => Ok(ExitCode::SUCCESS),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(ExitCode::SUCCESS),
+        Err(e) => Err(e.into()),
     }
 }
 

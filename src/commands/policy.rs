@@ -11,8 +11,29 @@ use std::process::ExitCode;
 
 /// Loads a policy, validates its rules and settings, and runs its `diagnose` hook once on a
 /// small synthetic failure so a runtime error shows up now rather than during a week-long job.
+///
+/// Exit 1 when the policy is broken (the check's answer); a file that cannot be read is an
+/// error (exit 3). `file` may also name a built-in policy (`sherlock`).
 pub fn check(file: &Path) -> Result<ExitCode> {
-    let host = Host::load(&PolicySource::File(file.to_path_buf()))?;
+    let source = crate::lua::policy::named(file).map_err(crate::cli::usage)?;
+    if let PolicySource::File(p) = &source {
+        std::fs::metadata(p).with_context(|| format!("cannot read policy {}", p.display()))?;
+        if p.is_dir() {
+            bail!("policy {} is a directory, not a Lua file", p.display());
+        }
+    }
+    match check_loaded(&source) {
+        Ok(code) => Ok(code),
+        Err(e) => {
+            eprintln!("trackit: error: {}", crate::cli::error_text(&e));
+            Ok(ExitCode::from(crate::cli::exit::JOB_FAILED))
+        }
+    }
+}
+
+fn check_loaded(source: &PolicySource) -> Result<ExitCode> {
+    let file = source.display_name();
+    let host = Host::load(source)?;
     let probe = LogTail {
         path: PathBuf::from("probe.log"),
         file_size: 0,
@@ -38,7 +59,7 @@ pub fn check(file: &Path) -> Result<ExitCode> {
     }
     println!(
         "ok: {} ({} rules; hooks: {})",
-        file.display(),
+        file,
         host.rules().len(),
         if hooks.is_empty() {
             "none".to_string()

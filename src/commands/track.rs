@@ -1,12 +1,15 @@
 //! The tracking commands: `sbatch`, `run`, `attach`, `resume`, `status`, `list`, `logs`, `cancel`.
 
+use crate::cli::usage;
 use crate::cli::GlobalOpts;
 use crate::job::format_duration;
 use crate::track::display::Mode;
 use crate::track::engine::{attempt_rows, lease_alive, load_track, status_line, Engine, RunEnd};
+use crate::track::choose::{self, Choice};
+use crate::track::index::{self, Entry};
 use crate::track::model::{
-    experiment_from, new_track_id, sanitize, Attempt, JobHandle, Launch, Outcome, PublishOptions,
-    Track,
+    experiment_from, new_track_id, sanitize, Attempt, BackendSpec, JobHandle, Launch, Outcome,
+    PublishOptions, Remote, Track,
 };
 use crate::track::store::{list_ids, TrackDir};
 use anyhow::{bail, Context, Result};
@@ -38,7 +41,33 @@ fn exclude_from_git(root: &Path) {
     }
 }
 
-fn new_track(global: &GlobalOpts, launch: Launch, name_from: &[String]) -> Result<Track> {
+/// How a new track's backend is chosen.
+enum Chooser {
+    /// `trackit sbatch`: the dispatch workflow when usable, else sbatch here or over ssh.
+    Sbatch,
+    /// `trackit launch`: as a person on the cluster would (dispatch, sbatch, ssh, local).
+    Launch { is_batch_script: bool },
+    /// `trackit run`, `attach`: fixed by the command.
+    Fixed(BackendSpec),
+}
+
+/// The cluster over ssh, from `--host`/`--remote-dir` or the policy's `remote_host`/`remote_dir`.
+fn remote_of(global: &GlobalOpts, settings: &crate::settings::Settings, root: &Path) -> Option<Remote> {
+    let host = global.host.clone().or_else(|| settings.remote_host.clone())?;
+    let dir = global
+        .remote_dir
+        .clone()
+        .or_else(|| settings.remote_dir.clone())
+        .unwrap_or_else(|| choose::default_remote_dir(root));
+    Some(Remote { host, dir })
+}
+
+fn new_track(
+    global: &GlobalOpts,
+    launch: Launch,
+    name_from: &[String],
+    chooser: Chooser,
+) -> Result<(Track, Choice)> {
     let cwd = std::env::current_dir()?;
     let root = track_root(&cwd);
     exclude_from_git(&root);
@@ -47,31 +76,46 @@ fn new_track(global: &GlobalOpts, launch: Launch, name_from: &[String]) -> Resul
         .as_deref()
         .map(sanitize)
         .unwrap_or_else(|| experiment_from(name_from));
-    let policy = global
-        .policy
-        .as_ref()
-        .map(|p| std::fs::canonicalize(p).unwrap_or_else(|_| p.clone()));
+    // Recorded so a resume from any directory loads the same policy: a built-in name, or the
+    // file's absolute path.
+    let policy = match &global.policy {
+        Some(p) => Some(crate::lua::policy::named(p).map_err(usage)?.to_recorded()),
+        None => None,
+    };
+    let source = crate::lua::resolve(policy.as_deref(), &cwd);
+    let settings = crate::lua::GuardedPolicy::load(&source)
+        .host()
+        .settings()
+        .clone();
     // The policy's attempt count, unless the command line says otherwise.
-    let max_attempts = match global.max_attempts {
-        Some(n) => n.max(1),
-        None => {
-            let source = crate::lua::resolve(policy.as_deref(), &cwd);
-            crate::lua::GuardedPolicy::load(&source)
-                .host()
-                .settings()
-                .max_attempts
-                .max(1)
-        }
+    let max_attempts = global.max_attempts.unwrap_or(settings.max_attempts).max(1);
+    let remote = remote_of(global, &settings, &root);
+    let facts = |is_batch_script: bool| choose::Facts {
+        is_batch_script,
+        dispatch: choose::dispatch_usable(&settings, &root),
+        slurm_here: crate::slurm::on_path("squeue"),
+        remote: remote.clone(),
+        host_typed: global.host.is_some(),
+    };
+    let choice = match chooser {
+        Chooser::Sbatch => choose::for_sbatch(&facts(true)),
+        Chooser::Launch { is_batch_script } => choose::for_launch(&facts(is_batch_script)),
+        Chooser::Fixed(backend) => Choice {
+            backend,
+            why: String::new(),
+            warning: None,
+        },
     };
     let now = chrono::Utc::now();
     let doc_abs = global.doc.as_ref().map(|d| cwd.join(d));
-    Ok(Track {
+    let track = Track {
         id: new_track_id(&experiment, now),
         experiment,
         created_at: now.to_rfc3339(),
         root,
         cwd,
         launch,
+        backend: Some(choice.backend.clone()),
         policy,
         max_attempts,
         attempts: Vec::new(),
@@ -79,14 +123,15 @@ fn new_track(global: &GlobalOpts, launch: Launch, name_from: &[String]) -> Resul
         lease: None,
         policy_errors: Vec::new(),
         publish_opts: PublishOptions {
-            no_pr: global.no_pr,
+            no_pr: global.no_pr || !crate::config::current().github.pr,
             no_git: global.no_git,
             doc: doc_abs,
             results: global.results.clone(),
             metrics: global.metric.clone(),
         },
         published: Default::default(),
-    })
+    };
+    Ok((track, choice))
 }
 
 fn runtime() -> Result<tokio::runtime::Runtime> {
@@ -98,26 +143,66 @@ fn runtime() -> Result<tokio::runtime::Runtime> {
 
 /// `trackit sbatch ARGS...`
 pub fn sbatch(global: &GlobalOpts, args: Vec<String>, detach: bool) -> Result<ExitCode> {
-    let track = new_track(
+    let (track, choice) = new_track(
         global,
         Launch::Slurm {
             sbatch_args: args.clone(),
         },
         &args,
+        Chooser::Sbatch,
     )?;
-    start(global, track, detach)
+    // Only a dispatch or a remote cluster is worth a line; plain sbatch is what was typed.
+    let say = !matches!(choice.backend, BackendSpec::Slurm { remote: None });
+    start(global, track, detach, say.then_some(&choice))
+}
+
+/// `trackit launch ARGS...`: a batch script goes where a person on the cluster would send it;
+/// anything else runs here.
+pub fn launch(global: &GlobalOpts, args: Vec<String>, detach: bool) -> Result<ExitCode> {
+    let cwd = std::env::current_dir()?;
+    let script = args
+        .iter()
+        .filter(|a| !a.starts_with('-'))
+        .map(|a| cwd.join(a))
+        .find(|p| p.is_file());
+    let is_batch_script = script
+        .as_ref()
+        .and_then(|p| std::fs::read_to_string(p).ok())
+        .is_some_and(|text| choose::has_sbatch_lines(&text));
+    let launch = if is_batch_script {
+        Launch::Slurm {
+            sbatch_args: args.clone(),
+        }
+    } else {
+        Launch::Local {
+            command: args.clone(),
+        }
+    };
+    let (mut track, choice) = new_track(global, launch, &args, Chooser::Launch { is_batch_script })?;
+    if is_batch_script && choice.backend == BackendSpec::Local {
+        // No cluster anywhere: run the script itself here.
+        let script = script.expect("a batch script");
+        track.launch = Launch::Local {
+            command: vec!["bash".into(), script.display().to_string()]
+                .into_iter()
+                .chain(args.iter().skip_while(|a| cwd.join(a) != script).skip(1).cloned())
+                .collect(),
+        };
+    }
+    start(global, track, detach, Some(&choice))
 }
 
 /// `trackit run CMD [ARGS...]`
 pub fn run(global: &GlobalOpts, command: Vec<String>, detach: bool) -> Result<ExitCode> {
-    let track = new_track(
+    let (track, _) = new_track(
         global,
         Launch::Local {
             command: command.clone(),
         },
         &command,
+        Chooser::Fixed(BackendSpec::Local),
     )?;
-    start(global, track, detach)
+    start(global, track, detach, None)
 }
 
 /// `trackit attach JOBID | pid:N`
@@ -126,9 +211,14 @@ pub fn attach(global: &GlobalOpts, target: &str, detach: bool) -> Result<ExitCod
     let track = if let Some(pid) = target.strip_prefix("pid:") {
         let pid: i32 = pid
             .parse()
-            .with_context(|| format!("'{target}': expected pid:N"))?;
+            .map_err(|_| usage(format!("'{target}': expected pid:N")))?;
         let job = crate::proc::attach(pid)?;
-        let mut track = new_track(global, Launch::AttachPid { pid }, &job.command)?;
+        let (mut track, _) = new_track(
+            global,
+            Launch::AttachPid { pid },
+            &job.command,
+            Chooser::Fixed(BackendSpec::Local),
+        )?;
         track.max_attempts = 1;
         track.attempts.push(Attempt {
             n: 1,
@@ -140,14 +230,27 @@ pub fn attach(global: &GlobalOpts, target: &str, detach: bool) -> Result<ExitCod
         track
     } else {
         if !target.chars().next().is_some_and(|c| c.is_ascii_digit()) {
-            bail!("'{target}': expected a SLURM job id (e.g. 4812331) or pid:N");
+            return Err(usage(format!(
+                "'{target}': expected a SLURM job id (e.g. 4812331) or pid:N"
+            )));
         }
-        let slurm = crate::slurm::Slurm::default();
+        let cwd = std::env::current_dir()?;
+        let settings = crate::lua::GuardedPolicy::load(&crate::lua::resolve(global.policy.as_deref(), &cwd))
+            .host()
+            .settings()
+            .clone();
+        let mut remote = remote_of(global, &settings, &track_root(&cwd));
+        let slurm = match &remote {
+            Some(r) => crate::slurm::Slurm::over_ssh(crate::ssh::SshHost::new(&r.host)?),
+            None => crate::slurm::Slurm::default(),
+        };
         let details = rt
             .block_on(slurm.job_details(target))
             .map_err(|e| anyhow::anyhow!("cannot look up job {target}: {e}"))?;
         let Some(first) = details.first() else {
-            bail!("SLURM does not know job {target} (finished more than a few minutes ago?)")
+            return Err(usage(format!(
+                "SLURM does not know job {target} (finished more than a few minutes ago?)"
+            )));
         };
         // Relaunching an adopted job resubmits its script with the resources it had.
         let mut args = Vec::new();
@@ -169,16 +272,25 @@ pub fn attach(global: &GlobalOpts, target: &str, detach: bool) -> Result<ExitCod
             .chain(first.name.iter())
             .cloned()
             .collect();
-        let mut track = new_track(
+        // On a remote cluster the job's folder is its own: relaunches run there.
+        if let (Some(r), Some(w)) = (remote.as_mut(), &first.work_dir) {
+            r.dir = w.clone();
+        }
+        let (mut track, _) = new_track(
             global,
             Launch::AttachSlurm {
                 job_id: target.to_string(),
             },
             &name_from,
+            Chooser::Fixed(BackendSpec::Slurm {
+                remote: remote.clone(),
+            }),
         )?;
         let logs = crate::slurm::log_paths(&details);
-        if let Some(w) = &first.work_dir {
-            track.cwd = PathBuf::from(w);
+        match (&remote, &first.work_dir) {
+            (None, Some(w)) => track.cwd = PathBuf::from(w),
+            (Some(_), _) => track.cwd = track.root.clone(),
+            _ => {}
         }
         track.attempts.push(Attempt {
             n: 1,
@@ -186,6 +298,8 @@ pub fn attach(global: &GlobalOpts, target: &str, detach: bool) -> Result<ExitCod
                 id: target.to_string(),
                 submitted_after: None,
                 name: first.name.clone(),
+                remote: remote.clone(),
+                run_id: None,
             }),
             launch_args: if first.command.is_some() {
                 args
@@ -198,15 +312,44 @@ pub fn attach(global: &GlobalOpts, target: &str, detach: bool) -> Result<ExitCod
         track
     };
     drop(rt);
-    start(global, track, detach)
+    start(global, track, detach, None)
 }
 
-fn start(global: &GlobalOpts, track: Track, detach: bool) -> Result<ExitCode> {
+/// Says where the job goes and why (the first line `trackit launch` prints).
+fn announce(global: &GlobalOpts, choice: &Choice) {
+    if global.json {
+        println!(
+            "{}",
+            serde_json::json!({"event": "chosen", "backend": choice.backend, "why": choice.why, "warning": choice.warning})
+        );
+        return;
+    }
+    if global.quiet {
+        return;
+    }
+    eprintln!("trackit: {} ({})", choice.backend.describe(), choice.why);
+    if let Some(w) = &choice.warning {
+        eprintln!("trackit: warning: {w}");
+    }
+}
+
+fn start(global: &GlobalOpts, track: Track, detach: bool, choice: Option<&Choice>) -> Result<ExitCode> {
+    if let Some(c) = choice {
+        announce(global, c);
+    }
+    if let Some(Remote { host, .. }) = track.backend_spec().remote() {
+        // A password or second factor is typed now, once, before trackit goes unattended.
+        if !global.dry_run && std::io::IsTerminal::is_terminal(&std::io::stdin()) {
+            let ssh = crate::ssh::SshHost::new(host)?;
+            runtime()?.block_on(ssh.connect_interactive())?;
+        }
+    }
     if global.dry_run {
         return dry_run_launch(global, &track);
     }
     let dir = TrackDir::new(&track.root, &track.id);
     dir.save(&track)?;
+    index::remember(&[entry_of(&track)]);
     let _ = dir.append_event(
         "created",
         serde_json::json!({"launch": track.launch, "experiment": track.experiment}),
@@ -223,7 +366,7 @@ fn watch(global: &GlobalOpts, tracks: Vec<Track>) -> Result<ExitCode> {
     let mode = Mode::choose(global.json, global.quiet);
     let rt = runtime()?;
     let outcome = rt.block_on(async {
-        let mut engine = Engine::new(crate::slurm::Slurm::default(), mode);
+        let mut engine = Engine::new(mode);
         for t in tracks {
             engine.add(t)?;
         }
@@ -433,33 +576,133 @@ fn detach_tracker(global: &GlobalOpts, track: &Track) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Finds a track by id, unique prefix, or experiment name (the newest one).
-pub fn find_track(root: &Path, query: &str) -> Result<Track> {
-    let ids = list_ids(root)?;
-    let exact: Vec<&String> = ids.iter().filter(|id| id.as_str() == query).collect();
-    let matches: Vec<&String> = if !exact.is_empty() {
-        exact
-    } else {
-        let by_prefix: Vec<&String> = ids.iter().filter(|id| id.starts_with(query)).collect();
-        if by_prefix.len() == 1 {
-            by_prefix
-        } else {
-            // An experiment name: the newest track of that experiment.
-            let suffix = format!("-{query}");
-            ids.iter()
-                .filter(|id| id.ends_with(&suffix))
-                .rev()
-                .take(1)
-                .collect()
-        }
+/// The index entry of a track.
+fn entry_of(t: &Track) -> Entry {
+    Entry {
+        id: t.id.clone(),
+        root: t.root.clone(),
+        experiment: t.experiment.clone(),
+        created_at: t.created_at.clone(),
+    }
+}
+
+/// This folder's tracks, as index entries.
+fn local_entries(root: &Path) -> Result<Vec<Entry>> {
+    Ok(list_ids(root)?
+        .into_iter()
+        .map(|id| Entry {
+            experiment: id.splitn(3, '-').nth(2).unwrap_or_default().to_string(),
+            created_at: String::new(),
+            root: root.to_path_buf(),
+            id,
+        })
+        .collect())
+}
+
+/// Every track: the index, plus this folder's tracks the index does not have yet (made by an
+/// older trackit, or in a repository that moved here: they are recorded now), oldest first.
+fn all_entries(root: &Path) -> Result<Vec<Entry>> {
+    let mut all = match index::Index::user() {
+        Some(i) => i.entries()?,
+        None => Vec::new(),
     };
+    let unknown: Vec<Entry> = local_entries(root)?
+        .into_iter()
+        .filter(|l| !all.iter().any(|e| e.id == l.id && e.root == l.root))
+        .collect();
+    if !unknown.is_empty() {
+        index::remember(&unknown);
+        // A moved repository's old entries are replaced by the new ones.
+        all.retain(|e| !(unknown.iter().any(|u| u.id == e.id) && e.missing().is_some()));
+        all.extend(unknown);
+    }
+    all.sort_by(|a, b| a.id.cmp(&b.id).then_with(|| a.root.cmp(&b.root)));
+    Ok(all)
+}
+
+/// Matches a query against entries: the exact id, else a unique id prefix, else the newest
+/// track of an experiment of that name.
+fn pick<'a>(entries: &'a [Entry], query: &str) -> Vec<&'a Entry> {
+    let exact: Vec<&Entry> = entries.iter().filter(|e| e.id == query).collect();
+    if !exact.is_empty() {
+        return exact;
+    }
+    let by_prefix: Vec<&Entry> = entries.iter().filter(|e| e.id.starts_with(query)).collect();
+    if by_prefix.len() == 1 {
+        return by_prefix;
+    }
+    let suffix = format!("-{query}");
+    entries
+        .iter()
+        .filter(|e| e.id.ends_with(&suffix))
+        .max_by(|a, b| a.id.cmp(&b.id))
+        .into_iter()
+        .collect()
+}
+
+/// Finds a track by id, unique prefix, or experiment name (the newest one): among the tracks
+/// of `root` first, then among every track in the index, so it works from any directory.
+pub fn find_track(root: &Path, query: &str) -> Result<Track> {
+    let local = local_entries(root)?;
+    let mut matches = pick(&local, query);
+    let everywhere;
+    if matches.is_empty() {
+        everywhere = all_entries(root)?;
+        matches = pick(&everywhere, query);
+    }
     match matches.as_slice() {
-        [one] => load_track(&TrackDir::new(root, one)),
-        [] => bail!(
-            "no track matches '{query}' under {} (see `trackit list`)",
-            root.display()
-        ),
-        _ => bail!("'{query}' matches several tracks; use the full id (see `trackit list`)"),
+        [one] => load_entry(one),
+        [] => Err(usage(format!(
+            "no track matches '{query}' (see `trackit list`)"
+        ))),
+        many => Err(usage(format!(
+            "'{query}' matches several tracks: {}; use the full id",
+            many.iter()
+                .map(|e| format!("{} in {}", e.id, e.root.display()))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ))),
+    }
+}
+
+/// Loads an indexed track, or says where it went.
+fn load_entry(e: &Entry) -> Result<Track> {
+    if let Some(why) = e.missing() {
+        bail!("track {} cannot be read: {why}", e.id);
+    }
+    load_at(&e.root, &e.id)
+}
+
+/// Loads a track from the folder it was found in. A repository that moved since the track was
+/// written still has the old folder in its state: the paths under it follow the move.
+fn load_at(root: &Path, id: &str) -> Result<Track> {
+    let mut t = load_track(&TrackDir::new(root, id))?;
+    if t.root != root {
+        let old = std::mem::replace(&mut t.root, root.to_path_buf());
+        let moved = |p: &mut PathBuf| {
+            if let Ok(rel) = p.strip_prefix(&old) {
+                *p = root.join(rel);
+            }
+        };
+        moved(&mut t.cwd);
+        for p in t.attempts.iter_mut().flat_map(|a| a.log_paths.iter_mut()) {
+            moved(p);
+        }
+    }
+    Ok(t)
+}
+
+/// The newest track: of this folder if it has any, else of the whole index.
+fn latest_track(root: &Path) -> Result<Track> {
+    if let Some(id) = list_ids(root)?.last() {
+        return load_at(root, id);
+    }
+    let all = all_entries(root)?;
+    match all.iter().rev().find(|e| e.missing().is_none()) {
+        Some(e) => load_entry(e),
+        None => Err(usage(
+            "no tracks yet: start one with `trackit sbatch` or `trackit run`",
+        )),
     }
 }
 
@@ -484,20 +727,31 @@ fn dry_run_launch(global: &GlobalOpts, t: &Track) -> Result<ExitCode> {
         .as_ref()
         .map(|p| p.display().to_string())
         .unwrap_or_else(|| crate::lua::resolve(None, &t.root).display_name());
+    let backend = t.backend_spec();
     if global.json {
         println!(
             "{}",
-            serde_json::json!({"dry_run": true, "would": what, "args": args, "cwd": t.cwd, "experiment": t.experiment, "policy": policy, "max_attempts": t.max_attempts})
+            serde_json::json!({"dry_run": true, "would": what, "args": args, "cwd": t.cwd, "backend": backend, "experiment": t.experiment, "policy": policy, "max_attempts": t.max_attempts})
         );
     } else {
         let shown = match what {
             "sbatch" => format!("sbatch {}", args.join(" ")),
             _ => args.join(" "),
         };
+        let place = match &backend {
+            BackendSpec::Slurm { remote: Some(r) } => format!(
+                "on {} in {}",
+                r.host,
+                r.path_for(&t.root, &t.cwd)
+            ),
+            BackendSpec::Workflow { workflow, .. } => {
+                format!("through {workflow} (a runner on the cluster submits)")
+            }
+            _ => format!("in {}", t.cwd.display()),
+        };
         println!(
-            "dry run: would {} `{shown}` in {}",
+            "dry run: would {} `{shown}` {place}",
             if what == "run" { "run" } else { "submit" },
-            t.cwd.display()
         );
         println!(
             "  experiment {}, policy {policy}, up to {} attempt(s); nothing was submitted",
@@ -568,7 +822,7 @@ fn dry_run_track(global: &GlobalOpts, t: &Track) -> Result<ExitCode> {
 }
 
 /// `trackit resume TRACK...`
-pub fn resume(global: &GlobalOpts, queries: &[String]) -> Result<ExitCode> {
+pub fn resume(global: &GlobalOpts, queries: &[String], force: bool) -> Result<ExitCode> {
     let root = root_here()?;
     if global.dry_run {
         for q in queries {
@@ -577,12 +831,36 @@ pub fn resume(global: &GlobalOpts, queries: &[String]) -> Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     let mut tracks = Vec::new();
+    let here = crate::proc::hostname();
     for q in queries {
-        let t = find_track(&root, q)?;
+        let mut t = find_track(&root, q)?;
         if t.is_done() {
             eprintln!("trackit: {} already finished ({})", t.id, t.status_word());
             print_final(global, &t);
             continue;
+        }
+        // A process on another machine cannot be watched (or judged) from here.
+        if let Some(JobHandle::Local(job)) = t.current().filter(|a| !a.finished).and_then(|a| a.job.as_ref()) {
+            if !job.is_on_this_host() {
+                bail!(
+                    "track {}: its job {} runs on {}, not on {here}: run `trackit resume {}` there",
+                    t.id,
+                    job.id(),
+                    job.host.as_deref().unwrap_or("another machine"),
+                    t.id
+                );
+            }
+        }
+        if force {
+            if let Some(lease) = &t.lease {
+                if lease.host != here {
+                    eprintln!(
+                        "trackit: taking {} over from trackit pid {} on {} (--force)",
+                        t.id, lease.pid, lease.host
+                    );
+                    t.lease = None;
+                }
+            }
         }
         tracks.push(t);
     }
@@ -597,9 +875,10 @@ pub fn status(global: &GlobalOpts, query: Option<&str>, json: bool) -> Result<Ex
     let root = root_here()?;
     let tracks: Vec<Track> = match query {
         Some(q) => vec![find_track(&root, q)?],
-        None => list_ids(&root)?
+        None => all_entries(&root)?
             .iter()
-            .filter_map(|id| load_track(&TrackDir::new(&root, id)).ok())
+            .filter(|e| e.missing().is_none())
+            .filter_map(|e| load_at(&e.root, &e.id).ok())
             .filter(|t| !t.is_done())
             .collect(),
     };
@@ -625,7 +904,12 @@ pub fn status(global: &GlobalOpts, query: Option<&str>, json: bool) -> Result<Ex
             _ if t.is_done() => "finished".to_string(),
             _ => format!("not watched: run `trackit resume {}`", t.id),
         };
-        println!("  track {} ({}), {watcher}", t.id, t.status_word());
+        println!(
+            "  track {} ({}), {watcher}, in {}",
+            t.id,
+            t.status_word(),
+            home_short(&t.root)
+        );
         if query.is_some() {
             println!("{}", final_report(t));
         }
@@ -645,80 +929,227 @@ fn track_json(t: &Track) -> serde_json::Value {
         "job": t.current().and_then(|a| a.job.as_ref()).map(|j| j.id()),
         "watched": watched,
         "created_at": t.created_at,
+        "root": t.root,
         "attempts": t.attempts,
     })
 }
 
-/// `trackit list [--json]`
+/// A path with the home folder shown as `~`.
+fn home_short(p: &Path) -> String {
+    match std::env::var_os("HOME").map(PathBuf::from) {
+        Some(home) if !home.as_os_str().is_empty() => match p.strip_prefix(&home) {
+            Ok(rest) => format!("~/{}", rest.display()),
+            Err(_) => p.display().to_string(),
+        },
+        _ => p.display().to_string(),
+    }
+}
+
+/// `trackit list [--json]`: every track in the index (and this folder's), oldest first. A
+/// track whose repository moved or vanished is listed as MISSING, with where it was.
 pub fn list(global: &GlobalOpts, json: bool) -> Result<ExitCode> {
     let root = root_here()?;
-    let tracks: Vec<Track> = list_ids(&root)?
-        .iter()
-        .filter_map(|id| load_track(&TrackDir::new(&root, id)).ok())
+    let entries = all_entries(&root)?;
+    let rows: Vec<(Entry, Result<Track, String>)> = entries
+        .into_iter()
+        .map(|e| {
+            let t = match e.missing() {
+                Some(why) => Err(why),
+                None => load_at(&e.root, &e.id).map_err(|err| format!("{err:#}")),
+            };
+            (e, t)
+        })
         .collect();
     if json || global.json {
-        println!(
-            "{}",
-            serde_json::Value::Array(tracks.iter().map(track_json).collect())
-        );
+        let v: Vec<serde_json::Value> = rows
+            .iter()
+            .map(|(e, t)| match t {
+                Ok(t) => track_json(t),
+                Err(why) => serde_json::json!({
+                    "id": e.id,
+                    "experiment": e.experiment,
+                    "status": "MISSING",
+                    "root": e.root,
+                    "missing": why,
+                }),
+            })
+            .collect();
+        println!("{}", serde_json::Value::Array(v));
         return Ok(ExitCode::SUCCESS);
     }
     println!(
-        "{:<40} {:<10} {:>7} {:<12}",
+        "{:<40} {:<10} {:>7} {:<12} REPOSITORY",
         "TRACK", "STATUS", "ATTEMPT", "JOB"
     );
-    for t in &tracks {
-        let job = t
-            .current()
-            .and_then(|a| a.job.as_ref())
-            .map(|j| j.id())
-            .unwrap_or_else(|| "-".into());
-        println!(
-            "{:<40} {:<10} {:>7} {:<12}",
-            t.id,
-            t.status_word(),
-            format!("{}/{}", t.attempts.len(), t.max_attempts),
-            job
-        );
+    for (e, t) in &rows {
+        match t {
+            Ok(t) => {
+                let job = t
+                    .current()
+                    .and_then(|a| a.job.as_ref())
+                    .map(|j| j.id())
+                    .unwrap_or_else(|| "-".into());
+                println!(
+                    "{:<40} {:<10} {:>7} {:<12} {}",
+                    t.id,
+                    t.status_word(),
+                    format!("{}/{}", t.attempts.len(), t.max_attempts),
+                    job,
+                    home_short(&t.root)
+                );
+            }
+            Err(why) => println!(
+                "{:<40} {:<10} {:>7} {:<12} {} ({why})",
+                e.id,
+                "MISSING",
+                "-",
+                "-",
+                home_short(&e.root)
+            ),
+        }
     }
     Ok(ExitCode::SUCCESS)
 }
 
-/// `trackit logs TRACK [-f]`
-pub fn logs(query: &str, follow: bool) -> Result<ExitCode> {
+/// `trackit logs [TRACK] [--attempt N] [-f]`: every log file of the attempt, each under a
+/// `==> path <==` header when there are several (as `tail` does).
+pub fn logs(query: Option<&str>, attempt: Option<u32>, follow: bool) -> Result<ExitCode> {
     let root = root_here()?;
-    let t = find_track(&root, query)?;
-    let Some(a) = t.current() else {
-        bail!("track {} has no attempt yet", t.id)
+    let t = match query {
+        Some(q) => find_track(&root, q)?,
+        None => latest_track(&root)?,
     };
-    let Some(path) = a.log_paths.first().cloned() else {
-        bail!("attempt {} of {} has no known log file", a.n, t.id)
+    let a = match attempt {
+        Some(n) => t.attempts.iter().find(|a| a.n == n).ok_or_else(|| {
+            usage(format!(
+                "track {} has no attempt {n} (it has {})",
+                t.id,
+                t.attempts.len()
+            ))
+        })?,
+        None => match t.current() {
+            Some(a) => a,
+            None => bail!("track {} has no attempt yet", t.id),
+        },
     };
-    let mut f = crate::logtail::follow::Follower::new(
-        path.clone(),
-        crate::logtail::follow::Start::FromStart,
-    );
-    let rt = runtime()?;
-    loop {
-        for line in f.poll().map_err(|e| anyhow::anyhow!("{e}"))? {
+    if let Some(JobHandle::Slurm {
+        remote: Some(remote),
+        ..
+    }) = &a.job
+    {
+        let path = a.log_paths.first().cloned().ok_or_else(|| {
+            anyhow::anyhow!("attempt {} of {} has no known log file", a.n, t.id)
+        })?;
+        return remote_logs(&t, remote, &path, follow);
+    }
+    if a.log_paths.is_empty() {
+        bail!("attempt {} of {} has no known log file", a.n, t.id);
+    }
+    let many = a.log_paths.len() > 1;
+    let mut followers: Vec<crate::logtail::follow::Follower> = a
+        .log_paths
+        .iter()
+        .map(|p| {
+            crate::logtail::follow::Follower::new(
+                p.clone(),
+                crate::logtail::follow::Start::FromStart,
+            )
+        })
+        .collect();
+    let mut shown: Option<usize> = None;
+    let print = |k: usize, lines: Vec<String>, shown: &mut Option<usize>| {
+        if lines.is_empty() {
+            return;
+        }
+        if many && *shown != Some(k) {
+            if shown.is_some() {
+                println!();
+            }
+            println!("==> {} <==", a.log_paths[k].display());
+            *shown = Some(k);
+        }
+        for line in lines {
             println!("{line}");
         }
-        if !follow {
+    };
+    // Everything written so far, file by file.
+    let drain = |f: &mut crate::logtail::follow::Follower| -> Result<Vec<String>> {
+        let mut all = Vec::new();
+        loop {
+            let lines = f.poll().map_err(|e| anyhow::anyhow!("{e}"))?;
+            if lines.is_empty() {
+                return Ok(all);
+            }
+            all.extend(lines);
+        }
+    };
+    for (k, f) in followers.iter_mut().enumerate() {
+        if !f.path().exists() {
+            eprintln!("trackit: {} has not been written yet", f.path().display());
+        }
+        let lines = drain(f)?;
+        print(k, lines, &mut shown);
+    }
+    let following_current = t.current().map(|c| c.n) == Some(a.n) && !t.is_done();
+    if !follow || !following_current {
+        for (k, f) in followers.iter().enumerate() {
             if let Some(p) = f.partial_line() {
-                println!("{p}");
+                print(k, vec![p], &mut shown);
+            }
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    loop {
+        std::thread::sleep(std::time::Duration::from_millis(500));
+        for (k, f) in followers.iter_mut().enumerate() {
+            let lines = drain(f)?;
+            print(k, lines, &mut shown);
+        }
+        // Stop once the track has finished (or moved to a new attempt) and the logs are drained.
+        let now = load_track(&TrackDir::new(&t.root, &t.id))?;
+        if now.is_done() || now.current().map(|c| c.n) != Some(a.n) {
+            for (k, f) in followers.iter_mut().enumerate() {
+                let mut lines = drain(f)?;
+                lines.extend(f.partial_line());
+                print(k, lines, &mut shown);
             }
             return Ok(ExitCode::SUCCESS);
         }
-        // Stop following once the track has finished and the log is drained.
-        let now = find_track(&root, &t.id)?;
-        let current_n = now.current().map(|a| a.n);
-        if now.is_done() || current_n != Some(a.n) {
-            for line in f.poll().map_err(|e| anyhow::anyhow!("{e}"))? {
-                println!("{line}");
-            }
+    }
+}
+
+/// `trackit logs` of a job on a remote host: `tail` over the shared ssh connection; with
+/// `-f`, until the track's attempt ends.
+fn remote_logs(t: &Track, remote: &Remote, path: &Path, follow: bool) -> Result<ExitCode> {
+    use crate::ssh::quote;
+    let ssh = crate::ssh::SshHost::new(&remote.host)?;
+    let rt = runtime()?;
+    let file = quote(&path.to_string_lossy());
+    if !follow {
+        let out = rt.block_on(ssh.run(&format!("cat {file}"), None))?;
+        if !out.success() {
+            bail!("cannot read {} on {}: {}", path.display(), remote.host, out.stderr);
+        }
+        use std::io::Write;
+        std::io::stdout().write_all(&out.stdout)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    // Follow by offsets: each look asks for the bytes after the last one seen.
+    let n = t.current().map(|a| a.n);
+    let mut offset: u64 = 0;
+    loop {
+        let out = rt.block_on(ssh.run(&format!("tail -c +{} {file} 2>/dev/null", offset + 1), None));
+        if let Ok(out) = out {
+            use std::io::Write;
+            std::io::stdout().write_all(&out.stdout)?;
+            std::io::stdout().flush()?;
+            offset += out.stdout.len() as u64;
+        }
+        let now = load_track(&TrackDir::new(&t.root, &t.id))?;
+        if now.is_done() || now.current().map(|a| a.n) != n {
             return Ok(ExitCode::SUCCESS);
         }
-        rt.block_on(tokio::time::sleep(std::time::Duration::from_millis(500)));
+        std::thread::sleep(std::time::Duration::from_secs(2));
     }
 }
 
@@ -731,19 +1162,7 @@ pub fn cancel(query: &str) -> Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     let rt = runtime()?;
-    if let Some(job) = t.current().and_then(|a| a.job.clone()) {
-        match job {
-            JobHandle::Slurm { id, .. } => rt
-                .block_on(crate::slurm::Slurm::default().cancel(&[id.clone()]))
-                .map_err(|e| anyhow::anyhow!("scancel {id}: {e}"))?,
-            JobHandle::Local(j) => {
-                rt.block_on(crate::proc::cancel(&j, std::time::Duration::from_secs(10)))?;
-            }
-            JobHandle::Workflow { run_id, .. } => {
-                bail!("track {} follows GitHub Actions run {run_id}: cancel that run in GitHub (trackit cannot cancel workflow runs yet)", t.id)
-            }
-        }
-    }
+    rt.block_on(crate::track::engine::cancel_job(&t))?;
     // The watching tracker (if any) sees the CANCELLED state; without one, end the track here.
     if !t.lease.as_ref().is_some_and(lease_alive) {
         t.outcome = Some(Outcome::Cancelled);

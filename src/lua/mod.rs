@@ -59,12 +59,13 @@ impl std::fmt::Debug for Host {
 impl Host {
     /// Loads and validates a policy.
     pub fn load(source: &PolicySource) -> Result<Host, PolicyError> {
+        let source = &source.normalized();
         let name = source.display_name();
         let lerr = |e: mlua::Error| PolicyError::from_lua(&name, "load", &e);
         let (lua, budget) = limits::sandboxed_lua(limits::Limits::default()).map_err(lerr)?;
         let policy_dir = match source {
             PolicySource::File(p) => p.parent().map(Path::to_path_buf),
-            PolicySource::Builtin => None,
+            PolicySource::Builtin | PolicySource::Shipped(_) => None,
         };
         install_searcher(&lua, policy_dir).map_err(lerr)?;
         api::register_all(&lua, budget.clone(), &name).map_err(lerr)?;
@@ -74,6 +75,10 @@ impl Host {
                 let (chunk, src) =
                     policy::embedded("trackit.default").expect("embedded default policy");
                 (chunk.to_string(), src.to_string(), None)
+            }
+            PolicySource::Shipped(shipped) => {
+                let (_, chunk, src) = policy::shipped(shipped).expect("a shipped policy");
+                (chunk.to_string(), src.to_string(), Some(src.to_string()))
             }
             PolicySource::File(path) => {
                 let text = std::fs::read_to_string(path).map_err(|e| {
@@ -121,6 +126,9 @@ impl Host {
         limits::apply_limits(&host.lua, &host.budget, host.settings.limits.clamped())
             .map_err(|e| PolicyError::from_lua(&host.name, "settings", &e))?;
         host.rules = host.compile_rules()?;
+        for w in host.settings_warnings() {
+            warn_once(format!("policy {}: {w}", host.name));
+        }
         Ok(host)
     }
 
@@ -203,13 +211,31 @@ impl Host {
             return Ok(Settings::default());
         }
         let settings: Settings = self.lua.from_value(value).map_err(|e| {
-            PolicyError::new(&self.name, "settings", format!("invalid settings: {e}"))
-                .with_location(self.locate("settings"))
+            PolicyError::new(
+                &self.name,
+                "settings",
+                format!("invalid settings: {}", with_suggestion(&e.to_string())),
+            )
+            .with_location(self.locate("settings"))
         })?;
         for key in settings.extra.keys() {
             tracing::debug!(policy = %self.name, "settings.{key} is not a trackit setting; kept for the policy's own use");
         }
         Ok(settings)
+    }
+
+    /// Settings the policy sets that are probably mistakes: a misspelled trackit setting, or a
+    /// key of its own that no Lua code it loads ever reads.
+    pub fn settings_warnings(&self) -> Vec<crate::settings::SettingsWarning> {
+        let mut sources: Vec<String> = Vec::new();
+        sources.extend(self.source_text.iter().cloned());
+        if let Some(loaded) = self.lua.app_data_ref::<LoadedSources>() {
+            sources.extend(loaded.0.lock().map(|v| v.clone()).unwrap_or_default());
+        }
+        let mut all: Vec<&str> = sources.iter().map(String::as_str).collect();
+        all.extend(policy::EMBEDDED.iter().map(|(_, _, src)| *src));
+        all.extend(policy::SHIPPED.iter().map(|(_, _, src)| *src));
+        self.settings.warnings(&all)
     }
 
     fn compile_rules(&self) -> Result<RuleSet, PolicyError> {
@@ -317,7 +343,14 @@ impl Host {
             return Ok(None);
         }
         self.lua.from_value::<R>(out).map(Some).map_err(|e| {
-            PolicyError::new(&self.name, path, format!("returned an invalid value: {e}"))
+            PolicyError::new(
+                &self.name,
+                path,
+                format!(
+                    "returned an invalid value: {}",
+                    with_suggestion(&e.to_string())
+                ),
+            )
         })
     }
 
@@ -359,8 +392,33 @@ impl Host {
     }
 }
 
+/// A warning printed once per process, however often the policy is loaded.
+fn warn_once(message: String) {
+    static SEEN: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+    let mut seen = SEEN.lock().unwrap_or_else(|e| e.into_inner());
+    if !seen.contains(&message) {
+        tracing::warn!("{message}");
+        seen.push(message);
+    }
+}
+
+/// The Lua files a policy `require`d from beside it, for the settings check.
+struct LoadedSources(std::sync::Mutex<Vec<String>>);
+
+/// serde's "unknown field `frist_s`, expected one of `first_s`, ..." plus "did you mean".
+fn with_suggestion(message: &str) -> String {
+    let Some((key, known)) = crate::settings::unknown_field(message) else {
+        return message.to_string();
+    };
+    match crate::settings::did_you_mean(&key, known.iter().map(String::as_str)) {
+        Some(best) => format!("{message}; did you mean `{best}`?"),
+        None => message.to_string(),
+    }
+}
+
 /// Looks up `require`d modules: the embedded library first, then Lua files beside the policy.
 fn install_searcher(lua: &Lua, policy_dir: Option<PathBuf>) -> mlua::Result<()> {
+    lua.set_app_data(LoadedSources(std::sync::Mutex::new(Vec::new())));
     let package: Table = lua.globals().get("package")?;
     let searchers: Table = package.get("searchers")?;
     let preload: Function = searchers.get(1)?;
@@ -373,6 +431,11 @@ fn install_searcher(lua: &Lua, policy_dir: Option<PathBuf>) -> mlua::Result<()> 
             if !name.contains("..") && !name.starts_with('/') {
                 let path = dir.join(format!("{}.lua", name.replace('.', "/")));
                 if let Ok(src) = std::fs::read_to_string(&path) {
+                    if let Some(loaded) = lua.app_data_ref::<LoadedSources>() {
+                        if let Ok(mut v) = loaded.0.lock() {
+                            v.push(src.clone());
+                        }
+                    }
                     let f = lua
                         .load(src)
                         .set_name(policy::chunk_name(&path))

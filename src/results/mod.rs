@@ -14,6 +14,7 @@ mod discover;
 mod efficiency;
 mod metrics;
 mod plot;
+pub mod unzip;
 
 pub use collect::{collect, collect_file, detect_format, CollectError, Format};
 pub use discover::{discover, discover_with, DiscoverLimits};

@@ -10,7 +10,9 @@
 //! the caller backs off ([`Backoff`]) and asks again.
 
 mod backoff;
+pub mod exit_wrapper;
 mod parse;
+pub mod sbatch_options;
 
 pub use backoff::{retry_transient, Backoff};
 pub use parse::{
@@ -30,7 +32,18 @@ use tracing::{debug, warn};
 
 /// How much earlier than our own record SLURM's submit time may be before a row is taken
 /// for an older job that had the same id (clock skew between us and the controller).
-pub const SUBMIT_TIME_SLACK_S: i64 = 300;
+pub const SUBMIT_TIME_SLACK_S: i64 = crate::job::CLOCK_SKEW_S;
+
+/// Is `program` an executable on this machine's PATH (e.g. is there a SLURM client here)?
+pub fn on_path(program: &str) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    std::env::var_os("PATH").is_some_and(|paths| {
+        std::env::split_paths(&paths).any(|d| {
+            std::fs::metadata(d.join(program))
+                .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+        })
+    })
+}
 
 /// Default per-call timeout. SLURM's clients themselves retry for ~9-18 s when the controller
 /// is down before they fail, so this must be well above 20 s.
@@ -333,13 +346,16 @@ struct Output {
     stderr: String,
 }
 
-/// The SLURM backend. Cheap to clone; clones share the call counters.
+/// The SLURM client commands, on this machine or on a login node over ssh. Cheap to clone;
+/// clones share the call counters.
 #[derive(Debug, Clone)]
 pub struct Slurm {
     commands: SlurmCommands,
     timeout: Duration,
     env: Vec<(String, String)>,
     counters: Arc<[AtomicU64; 5]>,
+    /// Where the commands run: None here, else on this host over ssh.
+    remote: Option<crate::ssh::SshHost>,
 }
 
 impl Default for Slurm {
@@ -355,7 +371,20 @@ impl Slurm {
             timeout: DEFAULT_TIMEOUT,
             env: Vec::new(),
             counters: Arc::new(Default::default()),
+            remote: None,
         }
+    }
+
+    /// The same commands on a login node, over the user's ssh.
+    pub fn over_ssh(host: crate::ssh::SshHost) -> Self {
+        let mut slurm = Slurm::new(SlurmCommands::default());
+        slurm.remote = Some(host.with_timeout(DEFAULT_TIMEOUT));
+        slurm
+    }
+
+    /// The ssh host the commands run on, if not here.
+    pub fn remote(&self) -> Option<&crate::ssh::SshHost> {
+        self.remote.as_ref()
     }
 
     /// The timeout of every single command call; a call that exceeds it is killed and
@@ -397,6 +426,9 @@ impl Slurm {
         cwd: Option<&Path>,
         env: &[(String, String)],
     ) -> Result<Output, SlurmError> {
+        if let Some(host) = &self.remote {
+            return self.run_remote(host, cmd, args, cwd, env).await;
+        }
         let path = self.commands.path(cmd);
         let mut command = tokio::process::Command::new(path);
         command
@@ -443,6 +475,68 @@ impl Slurm {
             stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
             stderr: String::from_utf8_lossy(&out.stderr).trim().to_string(),
         };
+        if !output.success && is_transient_message(&output.stderr) {
+            return Err(SlurmError::Transient {
+                command: cmd.name().to_string(),
+                message: output.stderr,
+            });
+        }
+        Ok(output)
+    }
+
+    /// One command on the login node: `cd DIR && env K=V... CMD ARGS...` in one ssh call over
+    /// the shared connection. A dropped connection is transient, like an unreachable controller.
+    async fn run_remote(
+        &self,
+        host: &crate::ssh::SshHost,
+        cmd: SlurmCommand,
+        args: &[String],
+        cwd: Option<&Path>,
+        env: &[(String, String)],
+    ) -> Result<Output, SlurmError> {
+        use crate::ssh::quote;
+        let mut script = String::new();
+        if let Some(dir) = cwd {
+            script.push_str(&format!("cd {} && ", quote(&dir.to_string_lossy())));
+        }
+        let mut vars: Vec<(String, String)> = Vec::new();
+        if cmd != SlurmCommand::Sbatch {
+            vars.push(("SLURM_TIME_FORMAT".into(), "standard".into()));
+        }
+        vars.extend(self.env.iter().chain(env).cloned());
+        if !vars.is_empty() {
+            script.push_str("env ");
+            for (k, v) in &vars {
+                script.push_str(&quote(&format!("{k}={v}")));
+                script.push(' ');
+            }
+        }
+        script.push_str(cmd.name());
+        for a in args {
+            script.push(' ');
+            script.push_str(&quote(a));
+        }
+        self.counters[cmd.index()].fetch_add(1, Ordering::Relaxed);
+        debug!(command = cmd.name(), host = host.host(), ?args, "running SLURM command over ssh");
+        let out = host.run(&script, None).await.map_err(|e| SlurmError::Transient {
+            command: cmd.name().to_string(),
+            message: e.to_string(),
+        })?;
+        let output = Output {
+            success: out.success(),
+            status: match out.code {
+                Some(c) => format!("exit status: {c}"),
+                None => "killed by a signal".into(),
+            },
+            stdout: out.stdout_text(),
+            stderr: out.stderr.clone(),
+        };
+        if out.code == Some(127) {
+            return Err(SlurmError::Spawn {
+                command: format!("{} on {}", cmd.name(), host.host()),
+                source: std::io::Error::new(std::io::ErrorKind::NotFound, out.stderr),
+            });
+        }
         if !output.success && is_transient_message(&output.stderr) {
             return Err(SlurmError::Transient {
                 command: cmd.name().to_string(),
@@ -670,6 +764,70 @@ impl Slurm {
             }
         }
         Ok(out)
+    }
+
+    /// A job of ours that carries `marker` in its comment or its command (the wrapper path is
+    /// unique per attempt), submitted at or after `since` (epoch s, minus the clock-skew window):
+    /// squeue first, then sacct for jobs the controller has forgotten. Used before retrying a
+    /// submission whose reply was lost, and after a crash mid-submission: never submit twice.
+    /// `Ok(None)` means the scheduler answered and no such job exists.
+    pub async fn find_marked(
+        &self,
+        markers: &[String],
+        since: i64,
+    ) -> Result<Option<String>, SlurmError> {
+        let markers: Vec<&String> = markers.iter().filter(|m| !m.is_empty()).collect();
+        if markers.is_empty() {
+            return Ok(None);
+        }
+        let hit = |fields: &[&str]| fields.iter().any(|f| markers.iter().any(|m| f.contains(m.as_str())));
+        let args = strings(&[
+            "--noheader",
+            "--me",
+            "--states=all",
+            "--Format",
+            "JobID:|,SubmitTime:|,Comment:|,Command:|",
+        ]);
+        let out = self.run(SlurmCommand::Squeue, &args, None, &[]).await?;
+        if !out.success {
+            return Err(Self::failed(SlurmCommand::Squeue, &out));
+        }
+        let mut found: Vec<String> = Vec::new();
+        for line in out.stdout.lines() {
+            let f: Vec<&str> = line.split('|').collect();
+            if f.len() < 4 {
+                continue;
+            }
+            let recent = parse_slurm_time(f[1]).is_none_or(|t| t + SUBMIT_TIME_SLACK_S >= since);
+            if recent && hit(&f[2..]) {
+                found.push(split_array_id(f[0].trim()).0.to_string());
+            }
+        }
+        if found.is_empty() {
+            let args = vec![
+                "--noheader".to_string(),
+                "--parsable2".into(),
+                "--allocations".into(),
+                format!("--starttime={}", format_slurm_time(since - SUBMIT_TIME_SLACK_S)),
+                "--format=JobIDRaw,Comment,SubmitLine,WorkDir".into(),
+            ];
+            let out = self.run(SlurmCommand::Sacct, &args, None, &[]).await?;
+            if out.stderr.contains(ACCOUNTING_DISABLED) {
+                return Ok(None);
+            }
+            if !out.success {
+                return Err(Self::failed(SlurmCommand::Sacct, &out));
+            }
+            for line in out.stdout.lines() {
+                let f: Vec<&str> = line.split('|').collect();
+                if f.len() >= 3 && hit(&f[1..]) {
+                    found.push(split_array_id(f[0].trim()).0.to_string());
+                }
+            }
+        }
+        found.sort();
+        found.dedup();
+        Ok(found.pop())
     }
 
     /// `scancel` the given jobs (array ids cancel all tasks). Cancelling an unknown or finished

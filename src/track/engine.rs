@@ -1,35 +1,47 @@
-//! The tracking loop: launch, watch politely, diagnose, relaunch or finish — and survive being
-//! killed at any point.
+//! The tracking loop: launch, watch politely, diagnose, relaunch or finish, and survive being
+//! killed at any point. Where jobs run is a [`Backend`]'s business; the loop only orders the
+//! steps.
 //!
-//! One tick (at most one second, or until the next scheduler poll is due):
-//!   1. `poll_slurm`    — one squeue call (plus at most one sacct call) for every tracked SLURM
-//!                        job, only when the adaptive interval says so;
-//!   2. `poll_local`    — local jobs' status from /proc and their status files (no scheduler);
-//!   3. `finish_ended`  — diagnose attempts that ended; relaunch or finish the track;
-//!   4. `tail_logs`     — new log lines for the live status;
-//!   5. `save`          — state is written atomically whenever something changed.
+//! One turn of the loop:
+//!   1. `poll_due`        one call per backend whose pacer is due, for all of its jobs;
+//!   2. `watch_exits`     a cheap look at the jobs' exit files: a job that ended brings its
+//!                        backend's next poll forward, so its end is seen in seconds;
+//!   3. `conclude_ended`  attempts that ended are diagnosed; relaunch or finish the track;
+//!   4. `publish_tick`    the results branch, doc and PR follow the state;
+//!   5. `tail_logs`, `draw` the live status.
 //!
-//! Every side effect is written down before and after it happens (`launching_since`, then the
-//! job id), so a resumed tracker neither repeats a submission nor loses one.
+//! Every side effect is written down before and after it happens (`launching_since` and the
+//! marker, then the job), so a resumed tracker neither repeats a launch nor loses one. Each
+//! thing that happens goes through [`Engine::record`]: the journal (`events.jsonl`), the display
+//! and the state file together.
 
+use super::backend::{
+    self, Backend, BackendKey, JobUpdate, LaunchError, LaunchRequest, Launched, PollError,
+    PollItem, RecoverRequest, ResultsRequest,
+};
+use super::diagnosis::{diagnose_attempt, plan_fix, policy_of};
 use super::display::{Display, Mode};
-use super::model::{Attempt, JobHandle, Launch, Lease, Outcome, Track};
+use super::lease::{lock, own_lease, TrackLock};
+use super::model::{Attempt, BackendSpec, JobHandle, Launch, Outcome, Track};
+use super::pacer::Pacer;
 use super::publish::{Note, Publisher};
+use super::spec::{base_args, initial_spec, launch_args, script_edited, typed_options};
 use super::store::TrackDir;
-use crate::diagnose::{Diagnosis, Input};
-use crate::edits::{make_dirs, AppliedEdit, FixCtx, JobSpec};
-use crate::job::{format_duration, JobInfo, JobState};
+use crate::diagnose::Diagnosis;
+use crate::edits::{make_dirs, AppliedEdit, JobSpec};
+use crate::job::{JobInfo, JobState};
 use crate::logtail::follow::{Follower, Start};
-use crate::logtail::read_tail;
-use crate::lua::{GuardedPolicy, PolicySource};
+use crate::lua::GuardedPolicy;
 use crate::proc;
 use crate::settings::PollSettings;
-use crate::slurm::{Backoff, JobRef, Slurm, SlurmError};
-use anyhow::{bail, Context, Result};
-use serde_json::json;
-use std::collections::HashMap;
-use std::path::PathBuf;
+use anyhow::{bail, Result};
+use serde_json::{json, Value};
+use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};
+
+pub use super::diagnosis::dry_run_plan;
+pub use super::lease::lease_alive;
+pub use super::summary::{attempt_rows, status_line};
 
 /// How a tracker run ended, for the exit code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -48,61 +60,67 @@ struct Watched {
     poll: PollSettings,
     follower: Option<(u32, Follower)>,
     last_line: String,
-    /// The GitHub client of a dispatched track, made once.
-    github: Option<crate::github::Client>,
+    /// Notes already shown once (a backend's explanation repeats on every poll).
+    shown: HashSet<String>,
+    /// A crash left a launch half-done and the backend could not yet say whether it happened:
+    /// ask again at this time, and launch nothing meanwhile.
+    recovery_due: Option<Instant>,
+    /// The policy's `exit_files` setting: wrap batch scripts to notice their end at once.
+    exit_files: bool,
+    _lock: TrackLock,
 }
 
 pub struct Engine {
-    slurm: Slurm,
     watched: Vec<Watched>,
     display: Display,
-    /// When the next scheduler poll is due, and the interval after it.
-    next_poll: Instant,
-    interval: Duration,
-    backoff: Backoff,
+    backends: HashMap<BackendKey, Box<dyn Backend>>,
+    pacers: HashMap<BackendKey, Pacer>,
+    /// When each backend's exit files are looked at next.
+    exit_checks: HashMap<BackendKey, Instant>,
     /// The results branch, doc and PR of every track.
     publisher: Publisher,
 }
 
 impl Engine {
-    pub fn new(slurm: Slurm, mode: Mode) -> Engine {
+    pub fn new(mode: Mode) -> Engine {
         Engine {
-            slurm,
             watched: Vec::new(),
             display: Display::new(mode),
-            next_poll: Instant::now(),
-            interval: Duration::from_secs(15),
-            backoff: Backoff::new(Duration::from_secs(5), Duration::from_secs(300)),
+            backends: HashMap::new(),
+            pacers: HashMap::new(),
+            exit_checks: HashMap::new(),
             publisher: Publisher::new(),
         }
+    }
+
+    /// Serves `key` with this backend instead of the default one (tests and benchmarks use
+    /// SLURM commands from another folder).
+    pub fn with_backend(mut self, backend: Box<dyn Backend>) -> Engine {
+        self.backends.insert(backend.key(), backend);
+        self
     }
 
     /// Adds a track to watch, taking its lease (refused if another live tracker holds it).
     pub fn add(&mut self, mut track: Track) -> Result<()> {
         let dir = TrackDir::new(&track.root, &track.id);
+        let lock = lock(&dir.dir).map_err(|e| {
+            anyhow::anyhow!("track {} is already being watched: {e}", track.id)
+        })?;
         if let Some(lease) = &track.lease {
             if lease_alive(lease) && lease.pid != std::process::id() as i32 {
                 bail!(
-                    "track {} is already being watched by trackit pid {} on {}; stop it first or wait for it",
+                    "track {} is already being watched by trackit pid {} on {}; stop it first or wait for it (if that machine is gone: trackit resume --force {})",
                     track.id,
                     lease.pid,
-                    lease.host
+                    lease.host,
+                    track.id
                 );
             }
         }
         track.lease = own_lease();
-        let source = match &track.policy {
-            Some(p) => PolicySource::File(p.clone()),
-            None => crate::lua::resolve(None, &track.root),
-        };
-        let mut policy = GuardedPolicy::load(&source);
+        let mut policy = policy_of(&track);
         let poll = policy.host().settings().poll;
-        let first = Duration::from_secs_f64(poll.first_s.max(poll.min_s).max(0.2));
-        self.interval = if self.watched.is_empty() {
-            first
-        } else {
-            self.interval.min(first)
-        };
+        let exit_files = policy.host().settings().exit_files;
         let mut w = Watched {
             track,
             dir,
@@ -110,26 +128,14 @@ impl Engine {
             poll,
             follower: None,
             last_line: String::new(),
-            github: None,
+            shown: HashSet::new(),
+            recovery_due: None,
+            exit_files,
+            _lock: lock,
         };
         record_policy_errors(&mut w);
         w.dir.save(&w.track)?;
         self.watched.push(w);
-        Ok(())
-    }
-
-    /// Launches the next attempt of every track that has none running (a new track, or one
-    /// resumed before its first launch).
-    pub async fn launch_pending(&mut self) -> Result<()> {
-        for i in 0..self.watched.len() {
-            let needs = {
-                let t = &self.watched[i].track;
-                !t.is_done() && t.current().is_none_or(|a| a.finished)
-            };
-            if needs {
-                self.launch(i, None, Vec::new()).await?;
-            }
-        }
         Ok(())
     }
 
@@ -144,22 +150,17 @@ impl Engine {
         self.launch_pending().await?;
         let mut interrupted = Box::pin(interrupt_signal());
         loop {
-            if self.watched.iter().all(|w| w.track.is_done()) {
+            if self.all_done() {
                 break;
             }
-            let now = Instant::now();
-            if now >= self.next_poll && self.has_active_slurm() {
-                self.poll_slurm().await;
-            }
-            if now >= self.next_poll && self.has_active_workflow() {
-                self.poll_workflows().await;
-            }
-            self.poll_local();
-            self.finish_ended().await?;
+            self.recover_interrupted_launches().await?;
+            self.poll_due().await;
+            self.watch_exits().await;
+            self.conclude_ended().await?;
             self.publish_tick().await;
             self.tail_logs();
             self.draw();
-            if self.watched.iter().all(|w| w.track.is_done()) {
+            if self.all_done() {
                 break;
             }
             let wait = self.next_wait();
@@ -169,10 +170,9 @@ impl Engine {
                 _ = local_exit => {}
                 _ = &mut interrupted => {
                     self.display.clear();
-                    for w in &mut self.watched {
-                        w.track.lease = None;
-                        let _ = w.dir.append_event("interrupted", json!({}));
-                        let _ = w.dir.save(&w.track);
+                    for i in 0..self.watched.len() {
+                        self.watched[i].track.lease = None;
+                        self.record(i, "interrupted", None, json!({}));
                     }
                     return Ok(RunEnd::Interrupted);
                 }
@@ -198,222 +198,591 @@ impl Engine {
         Ok(RunEnd::Finished { all_succeeded })
     }
 
-    fn has_active_slurm(&self) -> bool {
-        self.watched.iter().any(|w| {
-            !w.track.is_done()
-                && w.track
-                    .current()
-                    .is_some_and(|a| !a.finished && matches!(a.job, Some(JobHandle::Slurm { .. })))
-        })
+    fn all_done(&self) -> bool {
+        self.watched.iter().all(|w| w.track.is_done())
     }
 
-    /// Sleep until the next poll, but at most a second when a person is watching the live
-    /// status or a local job's log is followed.
-    fn next_wait(&self) -> Duration {
-        let until_poll = self.next_poll.saturating_duration_since(Instant::now());
-        let tick = if self.display.mode() == Mode::Tty || !self.has_active_slurm() {
-            Duration::from_secs(1)
-        } else {
-            Duration::from_secs(5)
+    /// The one path for "something happened": the journal, the display (when there is a
+    /// message) and the state file, together.
+    fn record(&mut self, i: usize, event: &str, message: Option<&str>, data: Value) {
+        let w = &mut self.watched[i];
+        if let Err(e) = w.dir.append_event(event, data.clone()) {
+            tracing::warn!(track = %w.track.id, "cannot append to the journal: {e:#}");
+        }
+        if let Some(msg) = message {
+            self.display.event(&w.track.id, event, msg, data);
+        }
+        if let Err(e) = w.dir.save(&w.track) {
+            let msg = format!("cannot save the state of {}: {e:#}", w.track.id);
+            self.display.event(&w.track.id, "error", &msg, json!({}));
+        }
+    }
+
+    /// The backend that serves `key`, opened on first use.
+    fn backend(&mut self, key: &BackendKey, i: usize) -> Result<&dyn Backend> {
+        if !self.backends.contains_key(key) {
+            let track = &self.watched[i].track;
+            let b = backend::open(key, Some(&track.backend_spec()), track)?;
+            self.backends.insert(key.clone(), b);
+        }
+        Ok(self.backends[key].as_ref())
+    }
+
+    fn pacer(&mut self, key: &BackendKey) -> &mut Pacer {
+        if !self.pacers.contains_key(key) {
+            // The most polite settings among the watched tracks' policies.
+            let first = self.watched.first().map(|w| w.poll).unwrap_or_default();
+            let mut p = Pacer::new(first);
+            for w in &self.watched {
+                p.politest(w.poll);
+            }
+            self.pacers.insert(key.clone(), p);
+        }
+        self.pacers.get_mut(key).expect("inserted")
+    }
+
+    // ---------------------------------------------------------------------------------------
+    // Launching
+
+    /// Launches the next attempt of every track that has none running.
+    async fn launch_pending(&mut self) -> Result<()> {
+        for i in 0..self.watched.len() {
+            let needs = {
+                let w = &self.watched[i];
+                let t = &w.track;
+                w.recovery_due.is_none()
+                    && !t.is_done()
+                    && t.current().is_none_or(|a| a.finished)
+            };
+            if needs {
+                self.launch(i, None, Vec::new()).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The request for attempt `n` of track `i`.
+    fn launch_request(&self, i: usize, a: &Attempt) -> LaunchRequest {
+        let w = &self.watched[i];
+        let t = &w.track;
+        let git_ref = match t.backend_spec() {
+            BackendSpec::Workflow { .. } => {
+                let edited = a.spec.as_ref().is_some_and(|s| script_edited(t, s));
+                match (edited, &t.published.branch) {
+                    (true, Some(branch)) => Some(branch.clone()),
+                    _ => crate::git::repo_facts(&t.root).ok().and_then(|f| f.branch),
+                }
+            }
+            _ => None,
         };
-        until_poll.min(tick).max(Duration::from_millis(50))
+        LaunchRequest {
+            backend: t.backend_spec(),
+            track_id: t.id.clone(),
+            attempt: a.n,
+            root: t.root.clone(),
+            cwd: t.cwd.clone(),
+            track_dir: w.dir.dir.clone(),
+            spec: a.spec.clone(),
+            args: a.launch_args.clone(),
+            marker: a
+                .marker
+                .clone()
+                .unwrap_or_else(|| format!("trackit:{}:{}", t.id, a.n)),
+            git_ref,
+            typed_options: typed_options(&base_args(t), &t.cwd),
+            edits: a.edits.clone(),
+            wrap: w.exit_files,
+        }
     }
 
-    /// A future that resolves when any running local job exits (pidfd: no busy polling).
-    fn first_local_exit(&self) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>> {
-        let jobs: Vec<proc::LocalJob> = self
+    /// Launches attempt n+1 with `spec` (None: the job as the user launched it).
+    async fn launch(&mut self, i: usize, spec: Option<JobSpec>, applied: Vec<AppliedEdit>) -> Result<()> {
+        let (n, spec) = {
+            let t = &self.watched[i].track;
+            let spec = spec.or_else(|| initial_spec(t, &base_args(t)).ok());
+            (t.attempts.len() as u32 + 1, spec)
+        };
+        let args = spec
+            .as_ref()
+            .map(launch_args)
+            .unwrap_or_else(|| base_args(&self.watched[i].track));
+        let edits: Vec<String> = applied.iter().map(|a| a.display.clone()).collect();
+        let backend_spec = self.watched[i].track.backend_spec();
+        // A dispatch of an edited script needs it on a branch the runner can check out.
+        if matches!(backend_spec, BackendSpec::Workflow { .. })
+            && spec.as_ref().is_some_and(|s| script_edited(&self.watched[i].track, s))
+        {
+            self.publish_now(i, false).await;
+        }
+        {
+            let w = &mut self.watched[i];
+            let id = w.track.id.clone();
+            w.track.attempts.push(Attempt {
+                n,
+                launching_since: Some(chrono::Utc::now().timestamp()),
+                launch_args: args.clone(),
+                edits: edits.clone(),
+                applied,
+                spec: spec.clone(),
+                marker: Some(format!("trackit:{id}:{n}")),
+                ..Default::default()
+            });
+        }
+        // Write down the intent before acting: a resume will look for this launch.
+        self.record(i, "launching", None, json!({"attempt": n, "args": args, "edits": edits}));
+        let max = self.watched[i].track.max_attempts;
+        if n > 1 {
+            let msg = format!("attempt {n}/{max}: relaunching: {}", edits.join("; "));
+            self.record(i, "relaunch", Some(&msg), json!({"attempt": n, "edits": edits}));
+        }
+        if matches!(self.watched[i].track.launch, Launch::AttachPid { .. }) {
+            self.launch_failed(i, n, "an attached process cannot be relaunched".into(), false);
+            self.publish_now(i, true).await;
+            return Ok(());
+        }
+        let req = {
+            let a = self.watched[i].track.current().expect("pushed").clone();
+            self.launch_request(i, &a)
+        };
+        let key = backend::launch_key(&backend_spec, &self.watched[i].track);
+        let mut result = match self.backend(&key, i) {
+            Ok(b) => b.launch(&req).await,
+            Err(e) => Err(LaunchError::Other(e)),
+        };
+        let mut used = key;
+        if let Err(LaunchError::UseFallback(why)) = &result {
+            // Dispatching would drop something: sbatch instead, here or over ssh.
+            let remote = backend_spec.remote().cloned();
+            if remote.is_none() && !crate::slurm::on_path("sbatch") {
+                let msg = format!("cannot dispatch ({why}), and there is no sbatch here and no --host to submit with");
+                result = Err(LaunchError::Other(anyhow::anyhow!(msg)));
+            } else {
+                let msg = format!(
+                    "attempt {n}/{max}: not dispatching: {why}; submitting with sbatch instead"
+                );
+                self.record(i, "dispatch_declined", Some(&msg), json!({"attempt": n, "reason": why}));
+                used = BackendKey::Slurm(remote.as_ref().map(|r| r.host.clone()));
+                let mut req = req.clone();
+                req.backend = BackendSpec::Slurm { remote };
+                result = match self.backend(&used, i) {
+                    Ok(b) => b.launch(&req).await,
+                    Err(e) => Err(LaunchError::Other(e)),
+                };
+            }
+        }
+        match result {
+            Ok(launched) => {
+                self.apply_launched(i, n, launched, "submitted");
+                self.pacer(&used).launched();
+            }
+            Err(LaunchError::Refused(msg)) => self.launch_failed(i, n, msg, true),
+            Err(LaunchError::UseFallback(msg)) => self.launch_failed(i, n, msg, false),
+            Err(LaunchError::Other(e)) => self.launch_failed(i, n, format!("{e:#}"), false),
+        }
+        self.publish_now(i, true).await;
+        Ok(())
+    }
+
+    /// Records the job a launch (or a recovery) produced.
+    fn apply_launched(&mut self, i: usize, n: u32, launched: Launched, journal_event: &str) {
+        let max = self.watched[i].track.max_attempts;
+        let job_id = launched.job.id();
+        {
+            let a = self.watched[i].track.current_mut().expect("an attempt");
+            a.job = Some(launched.job.clone());
+            a.launching_since = None;
+            a.log_paths = launched.log_paths;
+            a.exit_dir = launched.exit_dir;
+        }
+        let event = match (journal_event, launched.event) {
+            ("recovered_launch", _) => "recovered_launch",
+            (_, "started") => "started",
+            (_, "recovered") => "submitted",
+            _ => "submitted",
+        };
+        let mut data = json!({"attempt": n, "job": job_id});
+        if let JobHandle::Local(j) = &launched.job {
+            data["pid"] = j.pid.into();
+        }
+        if let JobHandle::Workflow { workflow, run_id, git_ref } = &launched.job {
+            data["workflow"] = workflow.as_str().into();
+            data["run"] = (*run_id).into();
+            data["ref"] = git_ref.as_str().into();
+        }
+        if launched.event == "recovered" {
+            data["adopted"] = true.into();
+        }
+        let msg = format!("attempt {n}/{max}: {}", launched.message);
+        self.record(i, event, Some(&msg), data);
+    }
+
+    fn launch_failed(&mut self, i: usize, n: u32, error: String, refused: bool) {
+        {
+            let a = self.watched[i].track.current_mut().expect("an attempt");
+            a.launching_since = None;
+            a.launch_error = Some(error.clone());
+        }
+        let msg = format!("attempt {n}: launch failed: {error}");
+        self.record(
+            i,
+            "launch_failed",
+            Some(&msg),
+            json!({"attempt": n, "error": error, "refused": refused}),
+        );
+    }
+
+    /// After a crash between "launching" and "launched": ask the backend whether the launch
+    /// happened (by the attempt's marker). Found: adopt it. Not found: launch again. The
+    /// backend cannot tell (scheduler down): ask again later, launch nothing meanwhile.
+    async fn recover_interrupted_launches(&mut self) -> Result<()> {
+        let known: Vec<String> = self
             .watched
             .iter()
-            .filter_map(|w| w.track.current())
-            .filter(|a| !a.finished)
-            .filter_map(|a| match &a.job {
-                Some(JobHandle::Local(j)) => Some(j.clone()),
-                _ => None,
-            })
+            .flat_map(|w| w.track.attempts.iter().filter_map(|a| a.job.as_ref().map(|j| j.id())))
             .collect();
-        if jobs.is_empty() {
-            return Box::pin(std::future::pending());
-        }
-        Box::pin(async move {
-            let waits: Vec<_> = jobs.iter().map(|j| Box::pin(proc::wait_exit(j))).collect();
-            futures_select_first(waits).await;
-        })
-    }
-
-    /// Step 1: one batched scheduler query for every active SLURM attempt.
-    async fn poll_slurm(&mut self) {
-        let mut refs = Vec::new();
-        for w in &self.watched {
-            if let Some(a) = w.track.current() {
-                if let (
-                    false,
-                    Some(JobHandle::Slurm {
-                        id,
-                        submitted_after,
-                        name,
-                    }),
-                ) = (a.finished, &a.job)
-                {
-                    let mut r = JobRef::new(id.clone());
-                    r.submitted_after = *submitted_after;
-                    r.name = name.clone();
-                    refs.push(r);
-                }
-            }
-        }
-        if refs.is_empty() {
-            return;
-        }
-        let result = self.slurm.poll(&refs).await;
-        tracing::debug!(
-            jobs = refs.len(),
-            squeue_calls_total = self.slurm.calls().squeue,
-            sacct_calls_total = self.slurm.calls().sacct,
-            "poll cycle"
-        );
-        match result {
-            Ok(poll) => {
-                self.backoff.reset();
-                let mut changed = false;
-                for w in &mut self.watched {
-                    let max = w.track.max_attempts;
-                    let track_id = w.track.id.clone();
-                    let Some(a) = w.track.current_mut() else {
-                        continue;
-                    };
-                    let Some(JobHandle::Slurm { id, .. }) = &a.job else {
-                        continue;
-                    };
-                    if a.finished {
-                        continue;
-                    }
-                    let id = id.clone();
-                    let tasks: Vec<JobInfo> = poll.for_job(&id).cloned().collect();
-                    if tasks.is_empty() {
-                        continue; // not visible yet (or forgotten): keep the last known state
-                    }
-                    let before = a.state();
-                    let states_before: Vec<_> =
-                        a.tasks.iter().map(|t| (t.id.clone(), t.state)).collect();
-                    a.tasks = tasks;
-                    let states_after: Vec<_> =
-                        a.tasks.iter().map(|t| (t.id.clone(), t.state)).collect();
-                    if states_before != states_after {
-                        changed = true;
-                        let after = a.state();
-                        let n = a.n;
-                        let word = after
-                            .map(|s| s.to_string())
-                            .unwrap_or_else(|| "PENDING".into());
-                        let msg = format!("attempt {n}/{max}: job {id} {word}");
-                        let _ = w.dir.append_event(
-                            "state",
-                            json!({"attempt": n, "job": id, "state": after, "before": before}),
-                        );
-                        self.display.event(
-                            &track_id,
-                            "state",
-                            &msg,
-                            json!({"attempt": n, "job": id, "state": after}),
-                        );
-                        let _ = w.dir.save(&w.track);
+        for i in 0..self.watched.len() {
+            let pending = {
+                let w = &self.watched[i];
+                let due = w.recovery_due.is_none_or(|t| Instant::now() >= t);
+                w.track
+                    .current()
+                    .filter(|a| a.job.is_none() && a.launch_error.is_none() && due)
+                    .and_then(|a| a.launching_since.map(|t| (a.clone(), t)))
+            };
+            let Some((a, since)) = pending else { continue };
+            let req = RecoverRequest {
+                launch: self.launch_request(i, &a),
+                since,
+                known: known.clone(),
+            };
+            let key = backend::launch_key(&req.launch.backend, &self.watched[i].track);
+            let mut found = match self.backend(&key, i) {
+                Ok(b) => b.recover(&req).await,
+                Err(e) => Err(e),
+            };
+            // A dispatch that fell back to sbatch: look there too.
+            if matches!(found, Ok(None)) && matches!(req.launch.backend, BackendSpec::Workflow { .. }) {
+                let remote = req.launch.backend.remote().cloned();
+                let fallback = BackendKey::Slurm(remote.as_ref().map(|r| r.host.clone()));
+                if remote.is_some() || crate::slurm::on_path("squeue") {
+                    let mut r = req.clone();
+                    r.launch.backend = BackendSpec::Slurm { remote };
+                    if let Ok(b) = self.backend(&fallback, i) {
+                        found = b.recover(&r).await;
                     }
                 }
-                // Polite: back off while nothing changes, start over after a change.
-                let poll_cfg = self.poll_settings();
-                self.interval = if changed {
-                    Duration::from_secs_f64(poll_cfg.first_s.max(poll_cfg.min_s))
-                } else {
-                    Duration::from_secs_f64(
-                        (self.interval.as_secs_f64() * poll_cfg.growth)
-                            .min(poll_cfg.max_s)
-                            .max(poll_cfg.min_s),
-                    )
-                };
-                self.next_poll = Instant::now() + self.interval;
             }
-            Err(e) => {
-                // Never a job state: wait and ask again.
-                let delay = self.backoff.next_delay();
-                let transient = e.is_transient();
-                for w in &self.watched {
-                    let _ = w.dir.append_event(
-                        "scheduler_unreachable",
-                        json!({"error": e.to_string(), "retry_in_s": delay.as_secs()}),
+            match found {
+                Ok(Some(launched)) => {
+                    self.watched[i].recovery_due = None;
+                    self.apply_launched(i, a.n, launched, "recovered_launch");
+                }
+                Ok(None) => {
+                    // Nothing was launched: drop the half-made attempt and launch it again.
+                    self.watched[i].recovery_due = None;
+                    self.watched[i].track.attempts.pop();
+                    self.record(i, "relaunch_after_crash", None, json!({"attempt": a.n}));
+                    let t = &self.watched[i].track;
+                    if !t.is_done() && t.current().is_none_or(|a| a.finished) {
+                        let (spec, applied) = (a.spec.clone(), a.applied.clone());
+                        self.launch(i, spec, applied).await?;
+                    }
+                }
+                Err(e) => {
+                    self.watched[i].recovery_due = Some(Instant::now() + Duration::from_secs(30));
+                    let msg = format!(
+                        "attempt {}: cannot tell yet whether the interrupted launch happened ({e:#}); asking again in 30s, launching nothing meanwhile",
+                        a.n
                     );
+                    self.record(i, "recovery_pending", Some(&msg), json!({"attempt": a.n}));
                 }
-                let msg = format!(
-                    "scheduler {}: {e}; retrying in {}s",
-                    if transient { "unreachable" } else { "error" },
-                    delay.as_secs()
-                );
-                if let Some(w) = self.watched.first() {
-                    self.display.event(
-                        &w.track.id,
-                        "scheduler_unreachable",
-                        &msg,
-                        json!({"retry_in_s": delay.as_secs()}),
-                    );
-                }
-                self.next_poll = Instant::now() + delay;
             }
         }
+        Ok(())
     }
 
-    /// The most polite poll settings among the watched tracks' policies.
-    fn poll_settings(&self) -> PollSettings {
-        let mut p = self.watched.first().map(|w| w.poll).unwrap_or_default();
-        for w in &self.watched {
-            p.first_s = p.first_s.max(w.poll.first_s);
-            p.max_s = p.max_s.max(w.poll.max_s);
-            p.min_s = p.min_s.max(w.poll.min_s);
-            p.growth = p.growth.max(w.poll.growth);
-        }
-        p
-    }
+    // ---------------------------------------------------------------------------------------
+    // Step 1: polling
 
-    /// Step 2: local jobs (cheap: /proc and the status file).
-    fn poll_local(&mut self) {
-        for w in &mut self.watched {
-            let Some(a) = w.track.current_mut() else {
+    /// The active attempts' jobs, by backend.
+    fn active_jobs(&self) -> HashMap<BackendKey, Vec<(usize, PollItem)>> {
+        let mut by_key: HashMap<BackendKey, Vec<(usize, PollItem)>> = HashMap::new();
+        for (i, w) in self.watched.iter().enumerate() {
+            if w.track.is_done() {
+                continue;
+            }
+            let Some(a) = w.track.current() else { continue };
+            let (false, Some(job)) = (a.finished, &a.job) else {
                 continue;
             };
-            if a.finished {
+            by_key
+                .entry(BackendKey::of(job, &w.track))
+                .or_default()
+                .push((
+                    i,
+                    PollItem {
+                        handle: job.clone(),
+                        attempt_dir: w.dir.dir.join(format!("attempt-{}", a.n)),
+                    },
+                ));
+        }
+        by_key
+    }
+
+    async fn poll_due(&mut self) {
+        let now = Instant::now();
+        for (key, items) in self.active_jobs() {
+            let local = key == BackendKey::Local;
+            if !local && !self.pacer(&key).due(now) {
                 continue;
             }
-            let Some(JobHandle::Local(job)) = &a.job else {
-                continue;
+            let first = items[0].0;
+            let jobs: Vec<PollItem> = items.iter().map(|(_, it)| it.clone()).collect();
+            self.pacer(&key).calling();
+            let result = match self.backend(&key, first) {
+                Ok(b) => b.poll(&jobs).await,
+                Err(e) => Err(PollError::Other(format!("{e:#}"))),
             };
-            let info = proc::status(job);
+            match result {
+                Ok(report) => {
+                    let mut changed = false;
+                    for (id, update) in report.updates {
+                        for (i, item) in &items {
+                            if item.handle.id() == id {
+                                changed |= self.apply_update(*i, update.clone());
+                            }
+                        }
+                    }
+                    for (i, item) in &items {
+                        let missing = report.missing.contains(&item.handle.id());
+                        changed |= self.note_missing(*i, missing);
+                    }
+                    if !local {
+                        self.pacer(&key).answered(changed);
+                        // A job whose exit file is there but whose state is not final yet
+                        // (COMPLETING): look again as soon as the site allows.
+                        let confirming = items.iter().any(|(i, _)| {
+                            self.watched[*i].track.current().is_some_and(|a| {
+                                a.exit_seen_at.is_some() && !a.state().is_some_and(|s| s.is_terminal())
+                            })
+                        });
+                        if confirming {
+                            self.pacer(&key).soon();
+                        }
+                    }
+                    tracing::debug!(?key, jobs = jobs.len(), "poll cycle");
+                }
+                Err(e) => {
+                    let delay = self.pacer(&key).failed();
+                    let (word, what) = match &e {
+                        PollError::Transient(m) => ("unreachable", m.clone()),
+                        PollError::Other(m) => ("error", m.clone()),
+                    };
+                    let kind = if matches!(key, BackendKey::Workflow(_)) {
+                        "github_unreachable"
+                    } else {
+                        "scheduler_unreachable"
+                    };
+                    let msg = format!("scheduler {word}: {what}; retrying in {}s", delay.as_secs());
+                    let data = json!({"error": what, "retry_in_s": delay.as_secs()});
+                    for (n, (i, _)) in items.iter().enumerate() {
+                        // Shown once, written to every track's journal.
+                        let m = (n == 0).then_some(msg.as_str());
+                        self.record(*i, kind, m, data.clone());
+                    }
+                }
+            }
+        }
+    }
+
+    /// Applies what a poll learned about track `i`'s current job. True if its state changed.
+    fn apply_update(&mut self, i: usize, update: JobUpdate) -> bool {
+        let max = self.watched[i].track.max_attempts;
+        if let Some(note) = &update.note {
+            if self.watched[i].shown.insert(note.clone()) {
+                self.record(i, "note", Some(note), json!({"note": note}));
+            }
+        }
+        if let Some(handoff) = update.handoff {
+            let n = {
+                let a = self.watched[i].track.current_mut().expect("an attempt");
+                // The run's logs stay as evidence beside the job's own.
+                for p in update.log_paths.unwrap_or_default() {
+                    if !a.fetched_logs.contains(&p) {
+                        a.fetched_logs.push(p);
+                    }
+                }
+                a.job = Some(handoff.job.clone());
+                a.log_paths = handoff.log_paths.clone();
+                a.tasks.clear();
+                a.n
+            };
+            let key = BackendKey::of(&handoff.job, &self.watched[i].track);
+            self.pacer(&key).soon();
+            let msg = format!("attempt {n}/{max}: {}", handoff.message);
+            self.record(i, "handoff", Some(&msg), json!({"attempt": n, "job": handoff.job.id()}));
+            return true;
+        }
+        let (n, id, before, after, states_changed) = {
+            let a = self.watched[i].track.current_mut().expect("an attempt");
+            if let Some(logs) = update.log_paths {
+                a.log_paths = logs;
+            }
+            if update.tasks.is_empty() {
+                return false;
+            }
+            a.missing_since = None;
             let before = a.state();
-            let changed =
-                a.tasks.first().map(|t| (t.state, t.exit)) != Some((info.state, info.exit));
-            a.tasks = vec![info];
-            if changed {
-                let after = a.state();
-                let (n, id) = (a.n, job.id());
-                let _ = w.dir.append_event(
-                    "state",
-                    json!({"attempt": n, "job": id, "state": after, "before": before}),
-                );
+            let states_before: Vec<_> = a.tasks.iter().map(|t| (t.id.clone(), t.state, t.exit)).collect();
+            a.tasks = update.tasks;
+            let states_after: Vec<_> = a.tasks.iter().map(|t| (t.id.clone(), t.state, t.exit)).collect();
+            let id = a.job.as_ref().map(|j| j.id()).unwrap_or_default();
+            (a.n, id, before, a.state(), states_before != states_after)
+        };
+        if !states_changed {
+            return false;
+        }
+        let word = after.map(|s| s.to_string()).unwrap_or_else(|| "PENDING".into());
+        let shown = if id.starts_with("run:") {
+            format!("run {} {word}", id.trim_start_matches("run:"))
+        } else if id.starts_with("pid:") {
+            format!("{id} {word}")
+        } else {
+            format!("job {id} {word}")
+        };
+        let msg = format!("attempt {n}/{max}: {shown}");
+        self.record(
+            i,
+            "state",
+            Some(&msg),
+            json!({"attempt": n, "job": id, "state": after, "before": before}),
+        );
+        true
+    }
+
+    /// A job the scheduler no longer knows at all: after a long while, a clear end
+    /// (VANISHED) instead of waiting for ever. True if that changed the state.
+    fn note_missing(&mut self, i: usize, missing: bool) -> bool {
+        let now = chrono::Utc::now().timestamp();
+        let after = self.watched[i].poll.vanished_after_s.max(1.0) as i64;
+        let (n, id) = {
+            let Some(a) = self.watched[i].track.current_mut() else {
+                return false;
+            };
+            if !missing {
+                return false;
+            }
+            let since = *a.missing_since.get_or_insert(now);
+            if now - since < after || a.state().is_some_and(|s| s.is_terminal()) {
+                return false;
+            }
+            let id = a.job.as_ref().map(|j| j.id()).unwrap_or_default();
+            a.tasks = vec![JobInfo {
+                id: id.clone(),
+                state: Some(JobState::Vanished),
+                reason: Some(format!(
+                    "neither squeue nor sacct has known job {id} for {after} s"
+                )),
+                ..Default::default()
+            }];
+            (a.n, id)
+        };
+        let msg = format!(
+            "attempt {n}: job {id} VANISHED: neither squeue nor sacct has known it for {after} s"
+        );
+        self.record(i, "state", Some(&msg), json!({"attempt": n, "job": id, "state": "VANISHED"}));
+        true
+    }
+
+    // ---------------------------------------------------------------------------------------
+    // Step 2: exit files
+
+    /// Looks at the exit files of running jobs (a stat here, one ssh call for a remote host).
+    /// When every task of a job has written one, its backend's next poll comes at once.
+    async fn watch_exits(&mut self) {
+        let now = Instant::now();
+        for (key, items) in self.active_jobs() {
+            let first = items[0].0;
+            let every = match self.backend(&key, first) {
+                Ok(b) => b.exit_check_every(),
+                Err(_) => None,
+            };
+            let Some(every) = every else { continue };
+            if self.exit_checks.get(&key).is_some_and(|t| now < *t) {
+                continue;
+            }
+            self.exit_checks.insert(key.clone(), now + every);
+            let mut dirs: Vec<String> = Vec::new();
+            let mut waiting = Vec::new();
+            for (i, _) in &items {
+                let a = self.watched[*i].track.current().expect("active");
+                if a.exit_seen_at.is_some() || a.state().is_some_and(|s| s.is_terminal()) {
+                    continue;
+                }
+                if let Some(d) = &a.exit_dir {
+                    if !dirs.contains(d) {
+                        dirs.push(d.clone());
+                    }
+                    waiting.push(*i);
+                }
+            }
+            if waiting.is_empty() {
+                continue;
+            }
+            let files = match self.backend(&key, first) {
+                Ok(b) => b.exit_files(&dirs).await,
+                Err(_) => continue,
+            };
+            let mut any = false;
+            for i in waiting {
+                let (n, id, codes) = {
+                    let a = self.watched[i].track.current().expect("active");
+                    let Some(job) = &a.job else { continue };
+                    let id = job.id();
+                    let mine: Vec<&crate::slurm::exit_wrapper::ExitFile> = files
+                        .iter()
+                        .filter(|f| f.id == id || crate::slurm::split_array_id(&f.id).0 == id)
+                        .collect();
+                    // An array ends when every task known to the scheduler has written.
+                    let tasks: Vec<&str> = a
+                        .tasks
+                        .iter()
+                        .map(|t| t.id.as_str())
+                        .filter(|t| *t != id)
+                        .collect();
+                    let complete = if tasks.is_empty() {
+                        mine.iter().any(|f| f.id == id)
+                    } else {
+                        tasks.iter().all(|t| mine.iter().any(|f| f.id == *t))
+                    };
+                    if !complete {
+                        continue;
+                    }
+                    let codes: Vec<String> = mine
+                        .iter()
+                        .map(|f| f.code.map(|c| c.to_string()).unwrap_or_else(|| "?".into()))
+                        .collect();
+                    (a.n, id, codes)
+                };
+                self.watched[i].track.current_mut().expect("active").exit_seen_at =
+                    Some(chrono::Utc::now().timestamp());
                 let msg = format!(
-                    "attempt {n}/{}: {id} {}",
-                    w.track.max_attempts,
-                    after.map(|s| s.to_string()).unwrap_or_default()
+                    "attempt {n}: job {id} ended (exit {}); asking the scheduler for its final state",
+                    codes.join(",")
                 );
-                self.display.event(
-                    &w.track.id,
-                    "state",
-                    &msg,
-                    json!({"attempt": n, "job": id, "state": after}),
-                );
-                let _ = w.dir.save(&w.track);
+                self.record(i, "exited", Some(&msg), json!({"attempt": n, "job": id, "exit": codes}));
+                any = true;
+            }
+            if any {
+                self.pacer(&key).soon();
             }
         }
     }
 
-    /// Step 3: attempts that ended get diagnosed; then relaunch or finish.
-    async fn finish_ended(&mut self) -> Result<()> {
+    // ---------------------------------------------------------------------------------------
+    // Step 3: ended attempts
+
+    async fn conclude_ended(&mut self) -> Result<()> {
         for i in 0..self.watched.len() {
             let ended = {
                 let t = &self.watched[i].track;
@@ -428,105 +797,127 @@ impl Engine {
         Ok(())
     }
 
+    /// Accounting, logs brought here, the diagnosis; then relaunch or finish.
     async fn conclude_attempt(&mut self, i: usize) -> Result<()> {
-        self.enrich_with_accounting(i).await;
-        let w = &mut self.watched[i];
-        let attempt = w.track.current().cloned().expect("an attempt");
-        let state = attempt.state();
-        let diagnosis = diagnose_attempt(&mut w.policy, &w.track, &attempt);
-        record_policy_errors(w);
-        let n = attempt.n;
-        {
-            let a = w.track.current_mut().unwrap();
-            a.diagnosis = Some(diagnosis.clone());
-            a.finished = true;
+        let mut attempt = self.watched[i].track.current().cloned().expect("an attempt");
+        if let Some(job) = attempt.job.clone() {
+            let key = BackendKey::of(&job, &self.watched[i].track);
+            let dest = self.watched[i].dir.dir.join(format!("attempt-{}", attempt.n)).join("logs");
+            if let Ok(b) = self.backend(&key, i) {
+                b.finalize(&mut attempt).await;
+                if matches!(job, JobHandle::Slurm { remote: Some(_), .. }) {
+                    match b.fetch_logs(&attempt, &dest).await {
+                        Ok(copies) => {
+                            for p in copies {
+                                if !attempt.fetched_logs.contains(&p) {
+                                    attempt.fetched_logs.push(p);
+                                }
+                            }
+                        }
+                        Err(e) => tracing::warn!("cannot fetch the job's logs: {e:#}"),
+                    }
+                }
+            }
         }
-        let _ = w
-            .dir
-            .append_event("diagnosed", json!({"attempt": n, "diagnosis": diagnosis}));
+        let diagnosis = {
+            let w = &mut self.watched[i];
+            let d = diagnose_attempt(&mut w.policy, &w.track, &attempt);
+            record_policy_errors(w);
+            d
+        };
+        let state = attempt.state();
+        let n = attempt.n;
+        let max = self.watched[i].track.max_attempts;
+        attempt.diagnosis = Some(diagnosis.clone());
+        attempt.finished = true;
+        *self.watched[i].track.current_mut().expect("an attempt") = attempt;
+        self.record(i, "diagnosed", None, json!({"attempt": n, "diagnosis": diagnosis}));
         if state == Some(JobState::Completed) {
-            w.track.outcome = Some(Outcome::Succeeded);
-            w.dir.save(&w.track)?;
-            let _ = w
-                .dir
-                .append_event("finished", json!({"outcome": "succeeded"}));
-            let msg = format!("attempt {n}/{}: completed", w.track.max_attempts);
-            self.display.event(
-                &w.track.id,
-                "finished",
-                &msg,
-                json!({"outcome": "succeeded"}),
-            );
+            self.watched[i].track.outcome = Some(Outcome::Succeeded);
+            self.fetch_results(i).await;
+            let msg = format!("attempt {n}/{max}: completed");
+            self.record(i, "finished", Some(&msg), json!({"outcome": "succeeded"}));
             self.publish_now(i, false).await;
             return Ok(());
         }
-        let msg = format!(
-            "attempt {n}/{} failed: {}: {}",
-            w.track.max_attempts, diagnosis.kind, diagnosis.summary
-        );
-        self.display.event(
-            &w.track.id,
-            "diagnosed",
-            &msg,
+        let msg = format!("attempt {n}/{max} failed: {}: {}", diagnosis.kind, diagnosis.summary);
+        self.record(
+            i,
+            "diagnosed_failure",
+            Some(&msg),
             json!({"attempt": n, "kind": diagnosis.kind, "summary": diagnosis.summary}),
         );
-        w.dir.save(&w.track)?;
-
         match self.plan_relaunch(i, &diagnosis) {
             Some((spec, applied)) => self.launch(i, Some(spec), applied).await,
             None => {
-                let w = &mut self.watched[i];
                 let cancelled = state == Some(JobState::Cancelled) && diagnosis.kind == "cancelled";
-                w.track.outcome = Some(if cancelled {
+                self.watched[i].track.outcome = Some(if cancelled {
                     Outcome::Cancelled
                 } else {
                     Outcome::Failed
                 });
-                w.dir.save(&w.track)?;
-                let _ = w
-                    .dir
-                    .append_event("finished", json!({"outcome": w.track.outcome}));
+                self.fetch_results(i).await;
+                let outcome = self.watched[i].track.outcome;
+                self.record(i, "finished", None, json!({"outcome": outcome}));
                 self.publish_now(i, false).await;
                 Ok(())
             }
         }
     }
 
+    /// Results the job wrote elsewhere (a remote host, a run's artifacts), fetched into the
+    /// track's folder before they are collected.
+    async fn fetch_results(&mut self, i: usize) {
+        let Some(a) = self.watched[i].track.current().cloned() else {
+            return;
+        };
+        let Some(job) = a.job.clone() else { return };
+        let settings_results = self.watched[i].policy.host().settings().results.clone();
+        let t = &self.watched[i].track;
+        let req = ResultsRequest {
+            track_dir: self.watched[i].dir.dir.clone(),
+            attempt: a.n,
+            root: t.root.clone(),
+            cwd: t.cwd.clone(),
+            since: t.published.launched_at,
+            spec: t.publish_opts.results.clone().or(settings_results),
+        };
+        let key = BackendKey::of(&job, t);
+        let fetched = match self.backend(&key, i) {
+            Ok(b) => b.fetch_results(&job, &req).await,
+            Err(e) => Err(e),
+        };
+        match fetched {
+            Ok(Some(dir)) => {
+                self.watched[i].track.current_mut().expect("an attempt").results_dir = Some(dir.clone());
+                self.record(i, "results_fetched", None, json!({"dir": dir}));
+            }
+            Ok(None) => {}
+            Err(e) => {
+                let msg = format!("cannot fetch the results: {e:#}");
+                self.record(i, "results_error", Some(&msg), json!({"error": format!("{e:#}")}));
+            }
+        }
+    }
+
     /// Whether to try again, and with what: the policy's fixer for the diagnosis, with caps and
     /// history enforced by Rust. None ends the track.
-    fn plan_relaunch(
-        &mut self,
-        i: usize,
-        diagnosis: &Diagnosis,
-    ) -> Option<(JobSpec, Vec<AppliedEdit>)> {
-        let w = &mut self.watched[i];
-        let t = &w.track;
-        if t.attempts.len() as u32 >= t.max_attempts || !diagnosis.fixable {
-            return None;
-        }
-        if matches!(t.launch, Launch::AttachPid { .. }) {
-            return None;
-        }
-        let current = t.current()?;
-        let spec = match &current.spec {
-            Some(s) => s.clone(),
-            None => initial_spec(t, &current.launch_args).ok()?,
+    fn plan_relaunch(&mut self, i: usize, diagnosis: &Diagnosis) -> Option<(JobSpec, Vec<AppliedEdit>)> {
+        let (plan, kind) = {
+            let w = &mut self.watched[i];
+            let t = &w.track;
+            if t.attempts.len() as u32 >= t.max_attempts || !diagnosis.fixable {
+                return None;
+            }
+            if matches!(t.launch, Launch::AttachPid { .. }) {
+                return None;
+            }
+            let plan = plan_fix(&mut w.policy, &w.track, diagnosis)?;
+            record_policy_errors(w);
+            (plan, diagnosis.kind.clone())
         };
-        let history: Vec<AppliedEdit> = t
-            .attempts
-            .iter()
-            .flat_map(|a| a.applied.iter().cloned())
-            .collect();
-        let settings = w.policy.host().settings().clone();
-        let ctx = FixCtx::new(diagnosis, current.deciding_task(), &spec, &settings)
-            .with_attempt(current.n, t.max_attempts)
-            .with_history(history)
-            .with_repo_root(&t.root);
-        let root = t.root.clone();
-        let plan = w.policy.plan_fix(&ctx, &spec, &root);
-        record_policy_errors(w);
-        let n = w.track.current().map(|a| a.n).unwrap_or(0);
-        let _ = w.dir.append_event(
+        let n = self.watched[i].track.current().map(|a| a.n).unwrap_or(0);
+        let _ = self.watched[i].dir.append_event(
             "fix_planned",
             json!({"attempt": n, "applied": plan.applied, "dropped": plan.dropped, "note": plan.note}),
         );
@@ -541,128 +932,30 @@ impl Engine {
                     if plan.proposed {
                         "the fixer has nothing left to try".into()
                     } else {
-                        format!("no fixer for {}", diagnosis.kind)
+                        format!("no fixer for {kind}")
                     }
                 });
-            self.display.event(
-                &w.track.id,
-                "no_fix",
-                &format!("no relaunch: {why}"),
-                json!({"kind": diagnosis.kind}),
-            );
+            self.record(i, "no_fix", Some(&format!("no relaunch: {why}")), json!({"kind": kind}));
             return None;
         }
         if let Err(e) = make_dirs(&plan.applied) {
-            self.display.event(
-                &w.track.id,
-                "error",
-                &format!("cannot create a directory the fix needs: {e}"),
-                json!({}),
-            );
+            let msg = format!("cannot create a directory the fix needs: {e}");
+            self.record(i, "error", Some(&msg), json!({}));
             return None;
         }
         Some((plan.spec, plan.applied))
     }
 
-    /// Launches attempt n+1 with `args` (empty: the track's own launch arguments).
-    async fn launch(
-        &mut self,
-        i: usize,
-        spec: Option<JobSpec>,
-        applied: Vec<AppliedEdit>,
-    ) -> Result<()> {
-        let w = &mut self.watched[i];
-        let n = w.track.attempts.len() as u32 + 1;
-        let spec = match spec {
-            Some(s) => Some(s),
-            None => initial_spec(&w.track, &base_args(&w.track)).ok(),
-        };
-        // An edited script is written beside the state: the user's own tree is never touched.
-        let args = match &spec {
-            Some(spec) => launch_args_for(&w.track, &w.dir, n, spec)?,
-            None => base_args(&w.track),
-        };
-        let edits: Vec<String> = applied.iter().map(|a| a.display.clone()).collect();
-        let now = chrono::Utc::now().timestamp();
-        w.track.attempts.push(Attempt {
-            n,
-            launching_since: Some(now),
-            launch_args: args.clone(),
-            edits: edits.clone(),
-            applied,
-            spec: spec.clone(),
-            ..Default::default()
-        });
-        // Write down the intent before acting: a resume will look for this launch.
-        w.dir.save(&w.track)?;
-        let _ = w.dir.append_event(
-            "launching",
-            json!({"attempt": n, "args": args, "edits": edits}),
-        );
-        if n > 1 {
-            let msg = format!(
-                "attempt {n}/{}: relaunching: {}",
-                w.track.max_attempts,
-                edits.join("; ")
-            );
-            self.display.event(
-                &w.track.id,
-                "relaunch",
-                &msg,
-                json!({"attempt": n, "edits": edits}),
-            );
-        }
-        let result = match w.track.launch.clone() {
-            Launch::Slurm { .. } => match self.dispatch_target(i) {
-                Some((workflow, config)) => {
-                    self.dispatch_run(i, &workflow, config, spec.as_ref()).await
-                }
-                None => self.submit_slurm(i, &args).await,
-            },
-            Launch::AttachSlurm { .. } => self.submit_slurm(i, &args).await,
-            Launch::Local { .. } => {
-                let env = match &spec {
-                    Some(JobSpec::Local { env, .. }) => env.clone(),
-                    _ => Vec::new(),
-                };
-                self.spawn_local(i, &args, &env)
-            }
-            Launch::AttachPid { .. } => {
-                Err(anyhow::anyhow!("an attached process cannot be relaunched"))
-            }
-        };
-        let w = &mut self.watched[i];
-        if let Err(e) = result {
-            let a = w.track.current_mut().unwrap();
-            a.launching_since = None;
-            a.launch_error = Some(format!("{e:#}"));
-            w.dir.save(&w.track)?;
-            let _ = w.dir.append_event(
-                "launch_failed",
-                json!({"attempt": n, "error": format!("{e:#}")}),
-            );
-            self.display.event(
-                &w.track.id,
-                "error",
-                &format!("attempt {n}: launch failed: {e:#}"),
-                json!({"attempt": n}),
-            );
-        }
-        self.publish_now(i, true).await;
-        Ok(())
-    }
+    // ---------------------------------------------------------------------------------------
+    // Step 4: publishing
 
     /// Publishes track `i` now: at launch (`launched`), relaunch and the end.
     async fn publish_now(&mut self, i: usize, launched: bool) {
         let w = &mut self.watched[i];
         let notes = if launched {
-            self.publisher
-                .on_launch(&mut w.track, &w.dir, &mut w.policy)
-                .await
+            self.publisher.on_launch(&mut w.track, &w.dir, &mut w.policy).await
         } else {
-            self.publisher
-                .sync(&mut w.track, &w.dir, &mut w.policy)
-                .await
+            self.publisher.sync(&mut w.track, &w.dir, &mut w.policy).await
         };
         record_policy_errors(w);
         self.show_notes(i, notes);
@@ -672,10 +965,7 @@ impl Engine {
     async fn publish_tick(&mut self) {
         for i in 0..self.watched.len() {
             let w = &mut self.watched[i];
-            let notes = self
-                .publisher
-                .tick(&mut w.track, &w.dir, &mut w.policy)
-                .await;
+            let notes = self.publisher.tick(&mut w.track, &w.dir, &mut w.policy).await;
             record_policy_errors(w);
             self.show_notes(i, notes);
         }
@@ -688,508 +978,14 @@ impl Engine {
         }
     }
 
-    /// The dispatch workflow to use instead of sbatch: the policy names one, the repository
-    /// has it under `.github/workflows/`, and a GitHub repository and token resolve.
-    fn dispatch_target(&mut self, i: usize) -> Option<(String, crate::github::Config)> {
-        let w = &mut self.watched[i];
-        let workflow = w.policy.host().settings().dispatch_workflow.clone()?;
-        if !w
-            .track
-            .root
-            .join(".github")
-            .join("workflows")
-            .join(&workflow)
-            .is_file()
-        {
-            return None;
-        }
-        let facts = crate::git::repo_facts(&w.track.root).ok()?;
-        let origin = facts
-            .remotes
-            .iter()
-            .find(|r| r.name == "origin")
-            .map(|r| r.url.clone());
-        let config = crate::github::Config::from_process_env(origin.as_deref()).ok()?;
-        config.token.as_ref()?;
-        Some((workflow, config))
-    }
+    // ---------------------------------------------------------------------------------------
+    // Step 5: the live status
 
-    /// `trackit sbatch` through the cluster's dispatch workflow: a self-hosted runner submits the
-    /// job. The run is found by listing runs created after the dispatch (GHES returns no id).
-    async fn dispatch_run(
-        &mut self,
-        i: usize,
-        workflow: &str,
-        config: crate::github::Config,
-        spec: Option<&JobSpec>,
-    ) -> Result<()> {
-        let Some(JobSpec::Slurm {
-            script_rel,
-            script_text,
-            ..
-        }) = spec
-        else {
-            bail!("dispatching {workflow} needs the job script");
-        };
-        if script_rel.as_os_str().is_empty() {
-            bail!("dispatching {workflow} needs a script file (not --wrap)");
-        }
-        // An edited script must be on a branch the runner can check out: the results branch.
-        let edited = std::fs::read_to_string(self.watched[i].track.root.join(script_rel))
-            .map_or(true, |original| original != *script_text);
-        if edited {
-            self.publish_now(i, false).await;
-        }
-        let w = &self.watched[i];
-        let git_ref = match (edited, &w.track.published.branch) {
-            (true, Some(branch)) => branch.clone(),
-            _ => crate::git::repo_facts(&w.track.root)
-                .ok()
-                .and_then(|f| f.branch)
-                .unwrap_or_else(|| "main".into()),
-        };
-        let n = w.track.current().map(|a| a.n).unwrap_or(1);
-        let mut inputs = serde_json::Map::new();
-        inputs.insert("script".into(), json!(script_rel.to_string_lossy()));
-        inputs.insert("wandb_run".into(), json!(format!("{}-a{n}", w.track.id)));
-        let client = crate::github::Client::new(config)?;
-        let Some(run_id) = client
-            .dispatch_and_find_run(workflow, &git_ref, &inputs, Duration::from_secs(180))
-            .await?
-        else {
-            bail!("the run dispatched from {workflow} did not appear within 3 minutes");
-        };
-        // Kept for the polls: no repository or config lookups per poll.
-        self.watched[i].github = Some(client);
-        let w = &mut self.watched[i];
-        let a = w.track.current_mut().unwrap();
-        a.job = Some(JobHandle::Workflow {
-            workflow: workflow.to_string(),
-            run_id,
-            git_ref: git_ref.clone(),
-        });
-        a.launching_since = None;
-        w.dir.save(&w.track)?;
-        let _ = w.dir.append_event(
-            "dispatched",
-            json!({"attempt": n, "workflow": workflow, "run": run_id, "ref": git_ref}),
-        );
-        let msg = format!(
-            "attempt {n}/{}: dispatched {workflow} on {git_ref}: run {run_id}",
-            w.track.max_attempts
-        );
-        self.display.event(
-            &w.track.id,
-            "submitted",
-            &msg,
-            json!({"attempt": n, "run": run_id}),
-        );
-        self.next_poll = Instant::now() + Duration::from_secs_f64(w.poll.first_s.max(w.poll.min_s));
-        Ok(())
-    }
-
-    fn has_active_workflow(&self) -> bool {
-        self.watched.iter().any(|w| {
-            !w.track.is_done()
-                && w.track.current().is_some_and(|a| {
-                    !a.finished && matches!(a.job, Some(JobHandle::Workflow { .. }))
-                })
-        })
-    }
-
-    /// The status of each active workflow run (one GET per run); failed jobs' logs are
-    /// downloaded next to the state for the diagnosis.
-    async fn poll_workflows(&mut self) {
-        for i in 0..self.watched.len() {
-            let (run_id, n) = {
-                let w = &self.watched[i];
-                match w.track.current() {
-                    Some(a) if !a.finished && !w.track.is_done() => match &a.job {
-                        Some(JobHandle::Workflow { run_id, .. }) => (*run_id, a.n),
-                        _ => continue,
-                    },
-                    _ => continue,
-                }
-            };
-            // After a resume the client is made once, from the repository's origin.
-            if self.watched[i].github.is_none() {
-                self.watched[i].github = self
-                    .dispatch_target(i)
-                    .and_then(|(_, config)| crate::github::Client::new(config).ok());
-            }
-            let Some(client) = self.watched[i].github.take() else {
-                continue;
-            };
-            let run = match client.get_run(run_id).await {
-                Ok(r) => r,
-                Err(e) => {
-                    self.watched[i].github = Some(client);
-                    let id = self.watched[i].track.id.clone();
-                    self.display.event(
-                        &id,
-                        "github_unreachable",
-                        &format!("GitHub: {e}; retrying"),
-                        json!({}),
-                    );
-                    continue;
-                }
-            };
-            let state = match (run.status.as_deref(), run.conclusion.as_deref()) {
-                (Some("completed"), Some("success")) => JobState::Completed,
-                (Some("completed"), Some("cancelled")) => JobState::Cancelled,
-                (Some("completed"), Some("timed_out")) => JobState::Timeout,
-                (Some("completed"), _) => JobState::Failed,
-                (Some("in_progress"), _) => JobState::Running,
-                _ => JobState::Pending,
-            };
-            let mut logs = Vec::new();
-            if state.is_terminal() && !state.is_success() {
-                let dir = self.watched[i].dir.dir.join(format!("attempt-{n}"));
-                let _ = std::fs::create_dir_all(&dir);
-                if let Ok(jobs) = client.list_run_jobs(run_id).await {
-                    for job in jobs
-                        .iter()
-                        .filter(|j| j.conclusion.as_deref() != Some("success"))
-                    {
-                        if let Ok(text) = client.download_job_logs(job.id).await {
-                            let path = dir.join(format!("job-{}.log", job.id));
-                            if std::fs::write(&path, text).is_ok() {
-                                logs.push(path);
-                            }
-                        }
-                    }
-                }
-            }
-            let info = JobInfo {
-                id: format!("run:{run_id}"),
-                state: Some(state),
-                exit: state
-                    .is_terminal()
-                    .then(|| crate::job::ExitStatus::code(if state.is_success() { 0 } else { 1 })),
-                ..Default::default()
-            };
-            self.watched[i].github = Some(client);
-            let w = &mut self.watched[i];
-            let a = w.track.current_mut().unwrap();
-            let changed = a.tasks.first().and_then(|t| t.state) != Some(state);
-            a.tasks = vec![info];
-            if !logs.is_empty() {
-                a.log_paths = logs;
-            }
-            if changed {
-                let _ = w.dir.append_event(
-                    "state",
-                    json!({"attempt": n, "job": format!("run:{run_id}"), "state": state}),
-                );
-                let msg = format!("attempt {n}/{}: run {run_id} {state}", w.track.max_attempts);
-                let id = w.track.id.clone();
-                let _ = w.dir.save(&w.track);
-                self.display
-                    .event(&id, "state", &msg, json!({"attempt": n, "state": state}));
-            }
-        }
-        let p = self.poll_settings();
-        self.interval = Duration::from_secs_f64(
-            (self.interval.as_secs_f64() * p.growth)
-                .min(p.max_s)
-                .max(p.min_s),
-        );
-        self.next_poll = Instant::now() + self.interval;
-    }
-
-    async fn submit_slurm(&mut self, i: usize, args: &[String]) -> Result<()> {
-        let cwd = self.watched[i].track.cwd.clone();
-        let mut backoff = Backoff::new(Duration::from_secs(2), Duration::from_secs(120));
-        let started = Instant::now();
-        let submitted = loop {
-            match self.slurm.submit(args, &cwd, &[]).await {
-                Ok(s) => break s,
-                Err(e) if e.is_transient() && started.elapsed() < Duration::from_secs(1800) => {
-                    let delay = backoff.next_delay();
-                    let w = &self.watched[i];
-                    self.display.event(
-                        &w.track.id,
-                        "scheduler_unreachable",
-                        &format!("sbatch: {e}; retrying in {}s", delay.as_secs()),
-                        json!({}),
-                    );
-                    tokio::time::sleep(delay).await;
-                }
-                Err(SlurmError::Refused(stderr)) => {
-                    bail!("sbatch refused the job: {}", stderr.trim())
-                }
-                Err(e) => return Err(e.into()),
-            }
-        };
-        let details = self
-            .slurm
-            .job_details(&submitted.job_id)
-            .await
-            .unwrap_or_default();
-        let w = &mut self.watched[i];
-        let name = details.first().and_then(|d| d.name.clone());
-        let logs = crate::slurm::log_paths(&details);
-        let a = w.track.current_mut().unwrap();
-        a.job = Some(JobHandle::Slurm {
-            id: submitted.job_id.clone(),
-            submitted_after: Some(submitted.submitted_at),
-            name,
-        });
-        a.launching_since = None;
-        a.log_paths = logs;
-        let n = a.n;
-        w.dir.save(&w.track)?;
-        let _ = w
-            .dir
-            .append_event("submitted", json!({"attempt": n, "job": submitted.job_id}));
-        let msg = format!(
-            "attempt {n}/{}: submitted job {}",
-            w.track.max_attempts, submitted.job_id
-        );
-        self.display.event(
-            &w.track.id,
-            "submitted",
-            &msg,
-            json!({"attempt": n, "job": submitted.job_id}),
-        );
-        // The first look comes after the policy's first interval, not at once.
-        self.next_poll = Instant::now() + Duration::from_secs_f64(w.poll.first_s.max(w.poll.min_s));
-        Ok(())
-    }
-
-    fn spawn_local(&mut self, i: usize, args: &[String], env: &[(String, String)]) -> Result<()> {
-        let w = &mut self.watched[i];
-        let n = w.track.current().unwrap().n;
-        let run_dir = w.dir.dir.join(format!("attempt-{n}"));
-        let job = proc::spawn(args, &w.track.cwd, env, &run_dir)?;
-        let a = w.track.current_mut().unwrap();
-        a.log_paths = job.log_path.iter().cloned().collect();
-        a.job = Some(JobHandle::Local(job.clone()));
-        a.launching_since = None;
-        w.dir.save(&w.track)?;
-        let _ = w
-            .dir
-            .append_event("started", json!({"attempt": n, "pid": job.pid}));
-        let msg = format!(
-            "attempt {n}/{}: started {} ({})",
-            w.track.max_attempts,
-            job.id(),
-            args.join(" ")
-        );
-        self.display.event(
-            &w.track.id,
-            "started",
-            &msg,
-            json!({"attempt": n, "job": job.id()}),
-        );
-        Ok(())
-    }
-
-    /// After a crash between "launching" and "launched": find out whether the launch happened.
-    async fn recover_interrupted_launches(&mut self) -> Result<()> {
-        for i in 0..self.watched.len() {
-            let pending = {
-                let w = &self.watched[i];
-                w.track.current().and_then(|a| {
-                    a.launching_since
-                        .filter(|_| a.job.is_none())
-                        .map(|t| (a.n, t))
-                })
-            };
-            let Some((n, since)) = pending else { continue };
-            // A dispatch that may have happened: adopt the run it created, never dispatch twice.
-            if matches!(self.watched[i].track.launch, Launch::Slurm { .. }) {
-                if let Some((workflow, config)) = self.dispatch_target(i) {
-                    let known: std::collections::HashSet<u64> = self.watched[i]
-                        .track
-                        .attempts
-                        .iter()
-                        .filter_map(|a| match &a.job {
-                            Some(JobHandle::Workflow { run_id, .. }) => Some(*run_id),
-                            _ => None,
-                        })
-                        .collect();
-                    let git_ref = crate::git::repo_facts(&self.watched[i].track.root)
-                        .ok()
-                        .and_then(|f| f.branch)
-                        .unwrap_or_else(|| "main".into());
-                    let after = chrono::DateTime::from_timestamp(since - 5, 0)
-                        .unwrap_or_else(chrono::Utc::now);
-                    let run = match crate::github::Client::new(config) {
-                        Ok(c) => c
-                            .find_dispatched_run(&workflow, &git_ref, after, &known)
-                            .await
-                            .ok()
-                            .flatten(),
-                        Err(_) => None,
-                    };
-                    let w = &mut self.watched[i];
-                    match run {
-                        Some(run) => {
-                            let a = w.track.current_mut().unwrap();
-                            a.job = Some(JobHandle::Workflow {
-                                workflow,
-                                run_id: run.id,
-                                git_ref,
-                            });
-                            a.launching_since = None;
-                            let _ = w.dir.append_event(
-                                "recovered_launch",
-                                json!({"attempt": n, "run": run.id}),
-                            );
-                        }
-                        None => {
-                            w.track.attempts.pop();
-                            let _ = w
-                                .dir
-                                .append_event("relaunch_after_crash", json!({"attempt": n}));
-                        }
-                    }
-                    w.dir.save(&w.track)?;
-                    continue;
-                }
-            }
-            let found = match self.watched[i].track.launch {
-                Launch::Slurm { .. } | Launch::AttachSlurm { .. } => {
-                    self.find_submitted_since(i, since).await
-                }
-                _ => None,
-            };
-            let w = &mut self.watched[i];
-            match found {
-                Some(id) => {
-                    let a = w.track.current_mut().unwrap();
-                    a.job = Some(JobHandle::Slurm {
-                        id: id.clone(),
-                        submitted_after: Some(since),
-                        name: None,
-                    });
-                    a.launching_since = None;
-                    let _ = w
-                        .dir
-                        .append_event("recovered_launch", json!({"attempt": n, "job": id}));
-                    self.display.event(
-                        &w.track.id,
-                        "recovered",
-                        &format!(
-                            "attempt {n}: found job {id} submitted before the tracker stopped"
-                        ),
-                        json!({}),
-                    );
-                }
-                None => {
-                    // Nothing was launched: drop the half-made attempt and launch it again.
-                    w.track.attempts.pop();
-                    let _ = w
-                        .dir
-                        .append_event("relaunch_after_crash", json!({"attempt": n}));
-                }
-            }
-            w.dir.save(&w.track)?;
-        }
-        Ok(())
-    }
-
-    /// Our job submitted after `since` (epoch s) from this track's working directory with this
-    /// track's script, that no attempt knows yet — if exactly one. Other jobs the user submits
-    /// meanwhile differ in directory or script.
-    async fn find_submitted_since(&self, i: usize, since: i64) -> Option<String> {
-        let track = &self.watched[i].track;
-        let cwd = std::fs::canonicalize(&track.cwd).unwrap_or_else(|_| track.cwd.clone());
-        let script = track
-            .current()
-            .and_then(|a| script_of(&a.launch_args, &track.cwd));
-        let user = std::env::var("USER")
-            .ok()
-            .filter(|u| !u.is_empty())
-            .unwrap_or_else(whoami);
-        // Bounded like every other scheduler call: an unreachable controller must not hang resume.
-        let query = tokio::process::Command::new(&self.slurm.commands().squeue)
-            .args(["-h", "-u", &user, "-t", "all", "-o", "%i|%V|%Z|%o"])
-            .env("SLURM_TIME_FORMAT", "%s")
-            .kill_on_drop(true)
-            .output();
-        let out = tokio::time::timeout(self.slurm.timeout(), query)
-            .await
-            .ok()?
-            .ok()?;
-        let text = String::from_utf8_lossy(&out.stdout);
-        let known: Vec<String> = self
-            .watched
-            .iter()
-            .flat_map(|w| {
-                w.track
-                    .attempts
-                    .iter()
-                    .filter_map(|a| a.job.as_ref().map(|j| j.id()))
-            })
-            .collect();
-        let mut found: Vec<String> = text
-            .lines()
-            .filter_map(|l| {
-                let mut f = l.splitn(4, '|');
-                Some((f.next()?, f.next()?, f.next()?, f.next()?))
-            })
-            .filter(|(_, t, _, _)| t.trim().parse::<i64>().is_ok_and(|t| t + 2 >= since))
-            .filter(|(_, _, dir, _)| std::fs::canonicalize(dir.trim()).is_ok_and(|d| d == cwd))
-            .filter(|(_, _, _, cmd)| match &script {
-                Some(name) => std::path::Path::new(cmd.trim())
-                    .file_name()
-                    .is_some_and(|n| n == name.as_os_str()),
-                None => true,
-            })
-            .map(|(id, _, _, _)| id.split('_').next().unwrap_or(id).to_string())
-            .filter(|id| !known.contains(id))
-            .collect();
-        found.sort();
-        found.dedup();
-        (found.len() == 1).then(|| found.remove(0))
-    }
-
-    /// Adds MaxRSS/ReqMem/CPU time from accounting to a finished SLURM attempt (best effort:
-    /// sacct lags behind the job's end by a few seconds).
-    async fn enrich_with_accounting(&mut self, i: usize) {
-        let refs: Vec<JobRef> = match self.watched[i].track.current().and_then(|a| a.job.clone()) {
-            Some(JobHandle::Slurm {
-                id,
-                submitted_after,
-                ..
-            }) => {
-                let mut r = JobRef::new(id);
-                r.submitted_after = submitted_after;
-                vec![r]
-            }
-            _ => return,
-        };
-        for _ in 0..5 {
-            match self.slurm.accounting(&refs).await {
-                Ok(rows) if !rows.is_empty() && rows.iter().all(|r| r.is_final()) => {
-                    let a = self.watched[i].track.current_mut().unwrap();
-                    for acct in rows {
-                        let info = acct.to_job_info();
-                        if let Some(task) = a.tasks.iter_mut().find(|t| t.id == info.id) {
-                            task.max_rss_bytes = info.max_rss_bytes.or(task.max_rss_bytes);
-                            task.req_mem_bytes = task.req_mem_bytes.or(info.req_mem_bytes);
-                            task.cpu_time_s = info.cpu_time_s.or(task.cpu_time_s);
-                            task.elapsed_s = task.elapsed_s.or(info.elapsed_s);
-                            if task.reason.is_none() {
-                                task.reason = info.reason.clone();
-                            }
-                        }
-                    }
-                    return;
-                }
-                Err(SlurmError::AccountingDisabled) => return,
-                _ => tokio::time::sleep(Duration::from_secs(1)).await,
-            }
-        }
-    }
-
-    /// Step 4: new log lines, for the live status.
+    /// New log lines of jobs whose logs are on this machine.
     fn tail_logs(&mut self) {
         for w in &mut self.watched {
             let Some(a) = w.track.current() else { continue };
-            if a.finished {
+            if a.finished || matches!(&a.job, Some(JobHandle::Slurm { remote: Some(_), .. })) {
                 continue;
             }
             let Some(path) = a.log_paths.first().cloned() else {
@@ -1203,7 +999,7 @@ impl Engine {
                 };
                 w.follower = Some((n, f));
             }
-            let (_, f) = w.follower.as_mut().unwrap();
+            let (_, f) = w.follower.as_mut().expect("set above");
             if let Ok(lines) = f.poll() {
                 if let Some(last) = lines.iter().rev().find(|l| !l.trim().is_empty()) {
                     w.last_line = last.trim().to_string();
@@ -1233,189 +1029,54 @@ impl Engine {
             .collect();
         self.display.status(&lines);
     }
-}
 
-/// `[attempt 1/3] job 123 RUNNING 00:01:23 / 01:00:00 | last log line`
-pub fn status_line(t: &Track, last: &str) -> String {
-    let Some(a) = t.current() else {
-        return format!("{}: starting", t.experiment);
-    };
-    let job = a
-        .job
-        .as_ref()
-        .map(|j| j.id())
-        .unwrap_or_else(|| "(launching)".into());
-    let state = a
-        .state()
-        .map(|s| s.to_string())
-        .unwrap_or_else(|| "PENDING".into());
-    let task = a.deciding_task();
-    let elapsed = task
-        .and_then(|t| t.elapsed_s)
-        .map(format_duration)
-        .unwrap_or_else(|| "--:--:--".into());
-    let limit = task
-        .and_then(|t| t.timelimit_s)
-        .map(|l| format!(" / {}", format_duration(l)))
-        .unwrap_or_default();
-    let mut line = format!(
-        "[attempt {}/{}] {} {job} {state} {elapsed}{limit}",
-        a.n, t.max_attempts, t.experiment
-    );
-    if !last.is_empty() {
-        line.push_str(" | ");
-        line.push_str(last);
-    }
-    line
-}
-
-/// The script's file name among sbatch arguments: the first argument that names a file.
-fn script_of(args: &[String], cwd: &std::path::Path) -> Option<std::ffi::OsString> {
-    args.iter()
-        .filter(|a| !a.starts_with('-'))
-        .map(|a| cwd.join(a))
-        .find(|p| p.is_file())
-        .and_then(|p| p.file_name().map(|n| n.to_os_string()))
-}
-
-fn whoami() -> String {
-    // SAFETY: getpwuid returns a pointer into static storage or null.
-    unsafe {
-        let pw = libc::getpwuid(libc::geteuid());
-        if pw.is_null() {
-            return "root".into();
+    /// Sleep until the next poll or exit-file look, but at most a second while a person
+    /// watches the live status or a local job runs.
+    fn next_wait(&self) -> Duration {
+        let now = Instant::now();
+        let jobs = self.active_jobs();
+        let mut wake = now + Duration::from_secs(5);
+        for key in jobs.keys() {
+            if *key == BackendKey::Local {
+                wake = wake.min(now + Duration::from_secs(1));
+                continue;
+            }
+            if let Some(p) = self.pacers.get(key) {
+                wake = wake.min(p.next());
+            }
+            if let Some(t) = self.exit_checks.get(key) {
+                wake = wake.min(*t);
+            }
         }
-        std::ffi::CStr::from_ptr((*pw).pw_name)
-            .to_string_lossy()
-            .into_owned()
+        if self.display.mode() == Mode::Tty {
+            wake = wake.min(now + Duration::from_secs(1));
+        }
+        if self.watched.iter().any(|w| w.recovery_due.is_some()) {
+            wake = wake.min(now + Duration::from_secs(5));
+        }
+        wake.saturating_duration_since(now).max(Duration::from_millis(50))
     }
-}
 
-/// The job as the user launched it, as a spec the fixers can edit.
-fn initial_spec(t: &Track, args: &[String]) -> Result<JobSpec> {
-    match &t.launch {
-        Launch::Local { .. } | Launch::AttachPid { .. } => Ok(JobSpec::Local {
-            command: args.to_vec(),
-            env: Vec::new(),
-        }),
-        Launch::Slurm { .. } | Launch::AttachSlurm { .. } => {
-            let script = args
-                .iter()
-                .filter(|a| !a.starts_with('-'))
-                .map(|a| (a, t.cwd.join(a)))
-                .find(|(_, p)| p.is_file());
-            let (script_rel, script_text) = match script {
-                Some((_, path)) => {
-                    let text = std::fs::read_to_string(&path)
-                        .with_context(|| format!("cannot read {}", path.display()))?;
-                    let abs = std::fs::canonicalize(&path).unwrap_or(path);
-                    let rel = abs
-                        .strip_prefix(&t.root)
-                        .map(|p| p.to_path_buf())
-                        .unwrap_or(abs);
-                    (rel, text)
-                }
-                None => (PathBuf::new(), String::new()), // --wrap: only sbatch options can change
-            };
-            Ok(JobSpec::Slurm {
-                script_rel,
-                script_text,
-                sbatch_args: args.to_vec(),
+    /// A future that resolves when any running local job exits (pidfd: no busy polling).
+    fn first_local_exit(&self) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>> {
+        let jobs: Vec<proc::LocalJob> = self
+            .watched
+            .iter()
+            .filter_map(|w| w.track.current())
+            .filter(|a| !a.finished)
+            .filter_map(|a| match &a.job {
+                Some(JobHandle::Local(j)) if j.is_on_this_host() => Some(j.clone()),
+                _ => None,
             })
+            .collect();
+        if jobs.is_empty() {
+            return Box::pin(std::future::pending());
         }
+        Box::pin(async move {
+            let waits: Vec<_> = jobs.iter().map(|j| Box::pin(proc::wait_exit(j))).collect();
+            futures_select_first(waits).await;
+        })
     }
-}
-
-/// The command line that runs `spec`: for SLURM, the sbatch arguments with the script argument
-/// pointing at this attempt's copy when the script was edited.
-fn launch_args_for(t: &Track, dir: &TrackDir, n: u32, spec: &JobSpec) -> Result<Vec<String>> {
-    match spec {
-        JobSpec::Local { command, .. } => Ok(command.clone()),
-        JobSpec::Slurm {
-            script_rel,
-            script_text,
-            sbatch_args,
-        } => {
-            if script_rel.as_os_str().is_empty() {
-                return Ok(sbatch_args.clone());
-            }
-            let original = t.root.join(script_rel);
-            let unchanged =
-                std::fs::read_to_string(&original).is_ok_and(|text| text == *script_text);
-            if unchanged {
-                return Ok(sbatch_args.clone());
-            }
-            std::fs::create_dir_all(&dir.dir)?;
-            let copy = dir.dir.join(format!("attempt-{n}.sh"));
-            std::fs::write(&copy, script_text)?;
-            let name = original.file_name();
-            let mut args = sbatch_args.clone();
-            if let Some(slot) = args.iter_mut().find(|a| {
-                !a.starts_with('-')
-                    && std::path::Path::new(a.as_str()).file_name() == name
-                    && t.cwd.join(a.as_str()).is_file()
-            }) {
-                *slot = copy.display().to_string();
-            }
-            Ok(args)
-        }
-    }
-}
-
-/// The launch arguments of a fresh track.
-fn base_args(t: &Track) -> Vec<String> {
-    match &t.launch {
-        Launch::Slurm { sbatch_args } => sbatch_args.clone(),
-        Launch::Local { command } => command.clone(),
-        Launch::AttachSlurm { .. } | Launch::AttachPid { .. } => t
-            .current()
-            .map(|a| a.launch_args.clone())
-            .unwrap_or_default(),
-    }
-}
-
-/// Reads the attempt's logs and asks the policy what went wrong.
-fn diagnose_attempt(policy: &mut GuardedPolicy, track: &Track, a: &Attempt) -> Diagnosis {
-    let opts = policy.host().settings().tail_options();
-    let mut logs = Vec::new();
-    let mut unreadable = Vec::new();
-    for p in &a.log_paths {
-        match read_tail(p, opts) {
-            Ok(t) => logs.push(t),
-            Err(e) => unreadable.push(e.to_string()),
-        }
-    }
-    if let Some(err) = &a.launch_error {
-        logs.push(crate::logtail::LogTail {
-            path: PathBuf::from("sbatch"),
-            file_size: err.len() as u64,
-            start_offset: 0,
-            complete: true,
-            lines: err.lines().map(|l| l.to_string()).collect(),
-        });
-    }
-    let task = a.deciding_task().cloned();
-    let input = Input {
-        logs,
-        state: a.state(),
-        exit: task.as_ref().and_then(|t| t.exit),
-        reasons: task
-            .as_ref()
-            .and_then(|t| t.reason.clone())
-            .into_iter()
-            .filter(|r| r != "None")
-            .collect(),
-        job: task,
-    };
-    let mut d = policy.diagnose(&input);
-    if !unreadable.is_empty() {
-        tracing::warn!(track = %track.id, "unreadable logs: {}", unreadable.join("; "));
-    }
-    if a.launch_error.is_some() && d.kind != "submit_error" && d.kind == "unknown" {
-        d.kind = "submit_error".into();
-        d.fixable = false;
-    }
-    d
 }
 
 fn record_policy_errors(w: &mut Watched) {
@@ -1425,32 +1086,6 @@ fn record_policy_errors(w: &mut Watched) {
         tracing::warn!(track = %w.track.id, "{text}");
         w.track.policy_errors.push(text);
     }
-}
-
-fn own_lease() -> Option<Lease> {
-    let pid = std::process::id() as i32;
-    let start_ticks = proc::proc_stat(pid).map(|s| s.start_ticks)?;
-    let host = hostname();
-    Some(Lease {
-        pid,
-        start_ticks,
-        host,
-    })
-}
-
-/// This machine's name, for leases.
-fn hostname() -> String {
-    std::fs::read_to_string("/proc/sys/kernel/hostname")
-        .map(|h| h.trim().to_string())
-        .unwrap_or_default()
-}
-
-/// Is the tracker that holds this lease still running (same pid, same start time)?
-pub fn lease_alive(lease: &Lease) -> bool {
-    if lease.host != hostname() {
-        return true; // another machine: we cannot tell, so assume it is alive
-    }
-    proc::proc_stat(lease.pid).is_some_and(|s| s.start_ticks == lease.start_ticks && s.state != 'Z')
 }
 
 async fn interrupt_signal() {
@@ -1478,101 +1113,17 @@ async fn futures_select_first<F: std::future::Future + Unpin>(futs: Vec<F>) {
 
 /// Loads a stored track.
 pub fn load_track(dir: &TrackDir) -> Result<Track> {
+    use anyhow::Context;
     dir.load::<Track>()
         .with_context(|| format!("cannot load track {}", dir.dir.display()))
 }
 
-/// Summaries per attempt for the failure report: one row each.
-pub fn attempt_rows(t: &Track) -> Vec<HashMap<&'static str, String>> {
-    t.attempts
-        .iter()
-        .map(|a| {
-            let task = a.deciding_task();
-            let mut row = HashMap::new();
-            row.insert("attempt", a.n.to_string());
-            row.insert(
-                "job",
-                a.job.as_ref().map(|j| j.id()).unwrap_or_else(|| "-".into()),
-            );
-            row.insert(
-                "state",
-                a.state()
-                    .map(|s| s.to_string())
-                    .unwrap_or_else(|| "-".into()),
-            );
-            row.insert(
-                "exit",
-                task.and_then(|t| t.exit)
-                    .map(|e| e.to_string())
-                    .unwrap_or_else(|| "-".into()),
-            );
-            row.insert(
-                "elapsed",
-                task.and_then(|t| t.elapsed_s)
-                    .map(format_duration)
-                    .unwrap_or_else(|| "-".into()),
-            );
-            row.insert(
-                "kind",
-                a.diagnosis
-                    .as_ref()
-                    .map(|d| d.kind.clone())
-                    .unwrap_or_else(|| "-".into()),
-            );
-            row.insert(
-                "summary",
-                a.diagnosis
-                    .as_ref()
-                    .map(|d| d.summary.clone())
-                    .unwrap_or_default(),
-            );
-            row.insert(
-                "evidence",
-                a.diagnosis
-                    .as_ref()
-                    .map(|d| {
-                        d.evidence
-                            .iter()
-                            .take(3)
-                            .map(|e| e.text.clone())
-                            .collect::<Vec<_>>()
-                            .join(" / ")
-                    })
-                    .unwrap_or_default(),
-            );
-            row.insert("edits", a.edits.join("; "));
-            row
-        })
-        .collect()
-}
-
-/// For `--dry-run`: the diagnosis of the track's latest attempt and the fix the policy would
-/// make, computed from the logs and state on disk. Nothing is written or submitted.
-pub fn dry_run_plan(t: &Track) -> Option<(Diagnosis, Option<crate::edits::FixPlan>)> {
-    let source = match &t.policy {
-        Some(p) => PolicySource::File(p.clone()),
-        None => crate::lua::resolve(None, &t.root),
+/// Cancels the current job of a track through the backend that serves it.
+pub async fn cancel_job(track: &Track) -> Result<()> {
+    let Some(job) = track.current().and_then(|a| a.job.clone()) else {
+        return Ok(());
     };
-    let mut policy = GuardedPolicy::load(&source);
-    let a = t.current()?;
-    let diagnosis = diagnose_attempt(&mut policy, t, a);
-    if a.state() == Some(JobState::Completed) || !diagnosis.fixable {
-        return Some((diagnosis, None));
-    }
-    let spec = match &a.spec {
-        Some(s) => s.clone(),
-        None => initial_spec(t, &a.launch_args).ok()?,
-    };
-    let history: Vec<AppliedEdit> = t
-        .attempts
-        .iter()
-        .flat_map(|a| a.applied.iter().cloned())
-        .collect();
-    let settings = policy.host().settings().clone();
-    let ctx = FixCtx::new(&diagnosis, a.deciding_task(), &spec, &settings)
-        .with_attempt(a.n, t.max_attempts)
-        .with_history(history)
-        .with_repo_root(&t.root);
-    let plan = policy.plan_fix(&ctx, &spec, &t.root);
-    Some((diagnosis, Some(plan)))
+    let key = BackendKey::of(&job, track);
+    let b = backend::open(&key, Some(&track.backend_spec()), track)?;
+    b.cancel(&job).await
 }

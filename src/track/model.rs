@@ -5,7 +5,7 @@ use crate::job::{JobInfo, JobState};
 use crate::logtail::follow::FollowPosition;
 use crate::proc::LocalJob;
 use serde::{Deserialize, Serialize};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// How the job is launched.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -21,6 +21,69 @@ pub enum Launch {
     AttachPid { pid: i32 },
 }
 
+/// A cluster reached over ssh: the host as the user types it after `ssh` (an alias from
+/// `~/.ssh/config` works), and the repository's checkout on it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Remote {
+    pub host: String,
+    /// The repository's checkout on the host (absolute, or relative to the remote home).
+    pub dir: String,
+}
+
+impl Remote {
+    /// The remote counterpart of a local path inside the repository `root`.
+    pub fn path_for(&self, root: &Path, local: &Path) -> String {
+        let rel = local.strip_prefix(root).unwrap_or(Path::new(""));
+        let rel = rel.to_string_lossy();
+        let base = self.dir.trim_end_matches('/');
+        if rel.is_empty() {
+            base.to_string()
+        } else {
+            format!("{base}/{rel}")
+        }
+    }
+}
+
+/// Where a track's attempts are launched. Chosen when the track is created and stored with it,
+/// so `resume` and `cancel` use the same one.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum BackendSpec {
+    /// A process on this machine.
+    Local,
+    /// SLURM through its commands here, or on a login node over ssh.
+    Slurm {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        remote: Option<Remote>,
+    },
+    /// The policy's GitHub Actions workflow, run by a runner on the cluster. A submit-only
+    /// workflow's job is then followed with squeue here, or over ssh on `remote`.
+    Workflow {
+        workflow: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        remote: Option<Remote>,
+    },
+}
+
+impl BackendSpec {
+    pub fn remote(&self) -> Option<&Remote> {
+        match self {
+            BackendSpec::Local => None,
+            BackendSpec::Slurm { remote } | BackendSpec::Workflow { remote, .. } => remote.as_ref(),
+        }
+    }
+
+    /// For messages: "local process", "SLURM", "SLURM on sherlock (ssh)", "workflow x.yml".
+    pub fn describe(&self) -> String {
+        match self {
+            BackendSpec::Local => "a local process".into(),
+            BackendSpec::Slurm { remote: None } => "SLURM (sbatch here)".into(),
+            BackendSpec::Slurm { remote: Some(r) } => format!("SLURM on {} over ssh", r.host),
+            BackendSpec::Workflow { workflow, .. } => format!("the GitHub workflow {workflow}"),
+        }
+    }
+}
+
 /// The job behind one attempt.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
@@ -30,6 +93,12 @@ pub enum JobHandle {
         /// Epoch seconds just before submission (guards against reused ids).
         submitted_after: Option<i64>,
         name: Option<String>,
+        /// Where the job lives when it is not on this machine's cluster.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        remote: Option<Remote>,
+        /// The workflow run that submitted it (a submit-only dispatch workflow).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        run_id: Option<u64>,
     },
     Local(LocalJob),
     /// A GitHub Actions run of the policy's dispatch workflow (a runner on the cluster submits).
@@ -85,6 +154,26 @@ pub struct Attempt {
     /// Why the launch itself failed (sbatch refused it), if it did.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub launch_error: Option<String>,
+    /// The unique marker the submission carries (`trackit:<track>:<attempt>`, sbatch's
+    /// `--comment`), so a submission whose reply was lost is found instead of repeated.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub marker: Option<String>,
+    /// Where the job's wrapper writes its exit status (a folder here, or on the remote host):
+    /// the end of the job is noticed from it without asking the scheduler.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exit_dir: Option<String>,
+    /// Local copies of the job's logs when they live elsewhere (a remote host, a workflow run).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fetched_logs: Vec<PathBuf>,
+    /// The local folder the results were fetched into when the job wrote them elsewhere.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub results_dir: Option<PathBuf>,
+    /// Epoch s when the job's exit file was first seen (the job ended; the scheduler confirms).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exit_seen_at: Option<i64>,
+    /// Epoch s since when the scheduler has not known the job at all (squeue nor sacct).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub missing_since: Option<i64>,
     #[serde(default)]
     pub finished: bool,
 }
@@ -151,6 +240,10 @@ pub struct Track {
     /// Where the job is launched from.
     pub cwd: PathBuf,
     pub launch: Launch,
+    /// Where attempts are launched (None in states written before backends were recorded:
+    /// derived from `launch`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backend: Option<BackendSpec>,
     #[serde(default)]
     pub policy: Option<PathBuf>,
     pub max_attempts: u32,
@@ -249,6 +342,17 @@ pub struct Published {
 }
 
 impl Track {
+    /// Where attempts are launched.
+    pub fn backend_spec(&self) -> BackendSpec {
+        match (&self.backend, &self.launch) {
+            (Some(b), _) => b.clone(),
+            (None, Launch::Local { .. } | Launch::AttachPid { .. }) => BackendSpec::Local,
+            (None, Launch::Slurm { .. } | Launch::AttachSlurm { .. }) => {
+                BackendSpec::Slurm { remote: None }
+            }
+        }
+    }
+
     pub fn current(&self) -> Option<&Attempt> {
         self.attempts.last()
     }

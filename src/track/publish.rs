@@ -620,7 +620,13 @@ impl Publisher {
             })
             .map(|s| UNIX_EPOCH + Duration::from_secs(s.max(0) as u64))
             .unwrap_or(SystemTime::UNIX_EPOCH);
-        let files = match crate::results::discover(spec.as_deref(), &track.cwd, since) {
+        // Results a backend fetched from elsewhere (a remote host, a run's artifacts) are read
+        // where it put them; local jobs' results where they ran.
+        let results_dir = track
+            .current()
+            .and_then(|a| a.results_dir.clone())
+            .unwrap_or_else(|| track.cwd.clone());
+        let files = match crate::results::discover(spec.as_deref(), &results_dir, since) {
             Ok(f) => f,
             Err(e) => {
                 summary.errors.push(format!("{e:#}"));
@@ -669,7 +675,7 @@ impl Publisher {
         } else if summary.errors.is_empty() {
             summary.errors.push(format!(
                 "no result files found in {} (use --results PATH)",
-                track.cwd.display()
+                results_dir.display()
             ));
         }
         summary.efficiency = track

@@ -57,7 +57,12 @@ impl TrackDir {
     pub fn save<S: Serialize>(&self, state: &S) -> Result<()> {
         std::fs::create_dir_all(&self.dir)
             .with_context(|| format!("cannot create {}", self.dir.display()))?;
-        let tmp = self.dir.join("state.json.partial");
+        // A name of its own per writer: two processes saving at once never share a temp file.
+        static SEQ: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let seq = SEQ.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let tmp = self
+            .dir
+            .join(format!("state.json.{}.{seq}.partial", std::process::id()));
         let body = serde_json::to_vec_pretty(&Versioned {
             version: STATE_VERSION,
             state,
@@ -69,8 +74,10 @@ impl TrackDir {
             f.write_all(b"\n")?;
             f.sync_all()?;
         }
-        std::fs::rename(&tmp, self.state_path())
-            .with_context(|| format!("cannot replace {}", self.state_path().display()))?;
+        if let Err(e) = std::fs::rename(&tmp, self.state_path()) {
+            let _ = std::fs::remove_file(&tmp);
+            return Err(e).with_context(|| format!("cannot replace {}", self.state_path().display()));
+        }
         if let Ok(d) = File::open(&self.dir) {
             let _ = d.sync_all();
         }
@@ -179,7 +186,12 @@ mod tests {
         t.save(&S { n: 1 }).unwrap();
         t.save(&S { n: 2 }).unwrap();
         assert_eq!(t.load::<S>().unwrap(), S { n: 2 });
-        assert!(!t.dir.join("state.json.partial").exists());
+        let leftovers: Vec<_> = std::fs::read_dir(&t.dir)
+            .unwrap()
+            .flatten()
+            .filter(|e| e.file_name().to_string_lossy().ends_with(".partial"))
+            .collect();
+        assert!(leftovers.is_empty());
         t.append_event("submitted", serde_json::json!({"job": "12"}))
             .unwrap();
         // A torn line from a crash is skipped, not fatal.

@@ -1,0 +1,223 @@
+//! Faults a tracker must survive without repeating or losing a side effect, on the real SLURM
+//! cluster: a lost sbatch reply, a job the scheduler forgets, a job's end noticed from its exit
+//! file before the first poll, and a local job that lives on another machine. Shims stand in for
+//! a SLURM command only where a real cluster cannot show the fault on demand.
+
+use crate::helper::{cluster_shared, require_cluster, stderr, stdout, trackit_bin, wait_for, write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::time::{Duration, Instant};
+
+struct Lab {
+    dir: tempfile::TempDir,
+    shims: tempfile::TempDir,
+}
+
+impl Lab {
+    fn new(settings: &str) -> Lab {
+        let dir = tempfile::Builder::new()
+            .prefix("trackit-faults-")
+            .tempdir_in("/tmp")
+            .unwrap();
+        write(
+            dir.path(),
+            "policy.lua",
+            &format!(
+                "local base = require('trackit.default')\nreturn trackit.extend(base, {{ settings = {{ {settings} }} }})\n"
+            ),
+        );
+        Lab {
+            dir,
+            shims: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    fn script(&self, name: &str, body: &str) {
+        let text = format!(
+            "#!/bin/bash\n#SBATCH --output={}/{name}-%j.out\n{body}\n",
+            self.path().display()
+        );
+        write(self.path(), name, &text);
+    }
+
+    /// A shim for `cmd` in front of the real one.
+    fn shim(&self, cmd: &str, body: &str) {
+        let p = write(self.shims.path(), cmd, &format!("#!/bin/bash\n{body}\n"));
+        std::fs::set_permissions(&p, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    }
+
+    fn run(&self, args: &[&str], limit: Duration) -> Output {
+        let path = format!("{}:{}", self.shims.path().display(), std::env::var("PATH").unwrap());
+        let mut child = Command::new(trackit_bin())
+            .arg("--no-git")
+            .arg("--policy")
+            .arg(self.path().join("policy.lua"))
+            .args(args)
+            .current_dir(self.path())
+            .env("PATH", path)
+            .env("NO_COLOR", "1")
+            .env_remove("RUST_LOG")
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let start = Instant::now();
+        while child.try_wait().unwrap().is_none() {
+            if start.elapsed() > limit {
+                let _ = child.kill();
+                let out = child.wait_with_output().unwrap();
+                panic!("trackit {args:?} did not finish within {limit:?}: {}", String::from_utf8_lossy(&out.stderr));
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        child.wait_with_output().unwrap()
+    }
+
+    fn track_dir(&self) -> PathBuf {
+        let dir = self.path().join(".trackit/tracks");
+        std::fs::read_dir(&dir).unwrap().next().unwrap().unwrap().path()
+    }
+
+    fn track(&self) -> serde_json::Value {
+        let text = std::fs::read_to_string(self.track_dir().join("state.json")).unwrap();
+        serde_json::from_str::<serde_json::Value>(&text).unwrap()["state"].clone()
+    }
+
+    fn events(&self) -> Vec<serde_json::Value> {
+        std::fs::read_to_string(self.track_dir().join("events.jsonl"))
+            .unwrap_or_default()
+            .lines()
+            .filter_map(|l| serde_json::from_str(l).ok())
+            .collect()
+    }
+}
+
+const FAST: &str = "poll = { first_s = 1, growth = 1.5, max_s = 3, min_s = 0.5 }";
+
+/// sbatch submitted the job but its reply was lost ("Socket timed out"): trackit finds the job
+/// by its marker and adopts it; a blind retry would have made two jobs.
+#[test]
+fn a_lost_sbatch_reply_is_adopted_not_resubmitted() {
+    if !require_cluster() {
+        return;
+    }
+    let _c = cluster_shared();
+    let lab = Lab::new(FAST);
+    lab.script("job.sh", "echo ran once\nsleep 2");
+    let calls = lab.shims.path().join("sbatch.calls");
+    lab.shim(
+        "sbatch",
+        &format!(
+            "echo call >> '{}'\n/usr/bin/sbatch \"$@\" > /dev/null\necho 'sbatch: error: Batch job submission failed: Socket timed out on send/recv operation' >&2\nexit 1",
+            calls.display()
+        ),
+    );
+    let out = lab.run(&["sbatch", "job.sh"], Duration::from_secs(240));
+    assert_eq!(out.status.code(), Some(0), "{}{}", stdout(&out), stderr(&out));
+    let sbatch_calls = std::fs::read_to_string(&calls).unwrap().lines().count();
+    assert_eq!(sbatch_calls, 1, "sbatch ran once; the lost reply was not retried blindly");
+    let t = lab.track();
+    let job = t["attempts"][0]["job"]["id"].as_str().unwrap().to_string();
+    let marker = t["attempts"][0]["marker"].as_str().unwrap().to_string();
+    // Exactly one job on the cluster carries this attempt's marker.
+    let listed = Command::new("sacct")
+        .args(["-n", "-X", "-P", "--starttime=now-1hour", "-o", "JobIDRaw,Comment"])
+        .output()
+        .unwrap();
+    let with_marker: Vec<String> = String::from_utf8_lossy(&listed.stdout)
+        .lines()
+        .filter(|l| l.ends_with(&marker))
+        .map(|l| l.split('|').next().unwrap().to_string())
+        .collect();
+    if !with_marker.is_empty() {
+        assert_eq!(with_marker, [job.clone()]);
+    }
+    let submitted: Vec<_> = lab.events().into_iter().filter(|e| e["event"] == "submitted").collect();
+    assert_eq!(submitted.len(), 1);
+    assert_eq!(submitted[0]["data"]["adopted"], true, "{submitted:?}");
+    assert_eq!(t["outcome"], "succeeded");
+}
+
+/// A job that neither squeue nor sacct knows any more ends as VANISHED, clearly, instead of
+/// being waited on for ever.
+#[test]
+fn a_job_the_scheduler_forgot_ends_as_vanished() {
+    if !require_cluster() {
+        return;
+    }
+    let _c = cluster_shared();
+    let lab = Lab::new("poll = { first_s = 0.5, growth = 1, max_s = 1, min_s = 0.5, vanished_after_s = 3 }, max_attempts = 1");
+    lab.script("job.sh", "sleep 30");
+    // The scheduler answers, but knows nothing of any job.
+    lab.shim("squeue", "exit 0");
+    lab.shim("sacct", "exit 0");
+    lab.shim("scontrol", "echo 'slurm_load_jobs error: Invalid job id specified' >&2; exit 1");
+    let out = lab.run(&["sbatch", "job.sh"], Duration::from_secs(120));
+    let t = lab.track();
+    let _ = Command::new("scancel").arg(t["attempts"][0]["job"]["id"].as_str().unwrap()).status();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert_eq!(t["attempts"][0]["tasks"][0]["state"], "VANISHED", "{t:#}");
+    assert_eq!(t["outcome"], "failed");
+    assert_ne!(t["attempts"][0]["diagnosis"]["fixable"], true, "never a fix for a job we lost");
+}
+
+/// With a slow poll (the first look after 2 minutes), the job's exit file says it ended within
+/// seconds; the scheduler is then asked once and confirms.
+#[test]
+fn the_exit_file_brings_the_end_forward() {
+    if !require_cluster() {
+        return;
+    }
+    let _c = cluster_shared();
+    let lab = Lab::new("poll = { first_s = 120, growth = 1.5, max_s = 180, min_s = 1 }, max_attempts = 1");
+    lab.script("job.sh", "echo working\nsleep 3\nexit 4");
+    let start = Instant::now();
+    let out = lab.run(&["sbatch", "job.sh"], Duration::from_secs(110));
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(start.elapsed() < Duration::from_secs(110));
+    let t = lab.track();
+    assert_eq!(t["attempts"][0]["tasks"][0]["state"], "FAILED");
+    assert_eq!(t["attempts"][0]["tasks"][0]["exit"]["code"], 4);
+    let exited: Vec<_> = lab.events().into_iter().filter(|e| e["event"] == "exited").collect();
+    assert_eq!(exited.len(), 1, "the exit file was noticed");
+    assert_eq!(exited[0]["data"]["exit"][0], "4");
+    // The user's script ran unchanged (a copy), under a wrapper beside the state.
+    let wrapper = std::fs::read_to_string(lab.track_dir().join("attempt-1.wrapper.sh")).unwrap();
+    assert!(wrapper.contains("records this job's exit status"), "{wrapper}");
+    let log = std::fs::read_dir(lab.path())
+        .unwrap()
+        .flatten()
+        .find(|e| e.file_name().to_string_lossy().starts_with("job.sh-"))
+        .map(|e| std::fs::read_to_string(e.path()).unwrap())
+        .expect("the job's log, named after the script");
+    assert!(log.contains("working"), "{log}");
+}
+
+/// A local job started on another machine: resuming here says where it runs instead of
+/// declaring it failed.
+#[test]
+fn a_local_job_on_another_host_is_not_called_failed() {
+    let lab = Lab::new(FAST);
+    let out = lab.run(&["run", "sh", "-c", "echo ok"], Duration::from_secs(30));
+    assert_eq!(out.status.code(), Some(0));
+    // Rewrite the state as if the job were still running on another machine.
+    let path = lab.track_dir().join("state.json");
+    let mut v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    let s = &mut v["state"];
+    s["outcome"] = serde_json::Value::Null;
+    s["attempts"][0]["finished"] = false.into();
+    s["attempts"][0]["tasks"][0]["state"] = "RUNNING".into();
+    s["attempts"][0]["job"]["host"] = "elsewhere.example.org".into();
+    let id = s["id"].as_str().unwrap().to_string();
+    std::fs::write(&path, v.to_string()).unwrap();
+    let out = lab.run(&["resume", &id], Duration::from_secs(30));
+    assert_ne!(out.status.code(), Some(0));
+    assert!(stderr(&out).contains("elsewhere.example.org"), "{}", stderr(&out));
+    let t = lab.track();
+    assert!(t["outcome"].is_null(), "not declared failed: {t:#}");
+    assert!(wait_for(Duration::from_secs(1), || true));
+}
