@@ -193,6 +193,10 @@ pub struct DiagnoseArgs {
     /// A scheduler reason (job or step), repeatable
     #[arg(long, value_name = "REASON")]
     pub reason: Vec<String>,
+    /// Also show which rules matched (with their lines), which were vetoed and why, and how the
+    /// verdict was chosen
+    #[arg(long)]
+    pub explain: bool,
     /// Also show the edits the policy's fixer would make to this batch script for these logs
     /// (nothing is written or submitted)
     #[arg(long, value_name = "SCRIPT")]

@@ -86,6 +86,9 @@ pub struct Settings {
     pub max_attempts: u32,
     /// Kinds a relaunch may help with.
     pub fixable_kinds: Vec<String>,
+    /// How close (priority points) a different fixable kind must come to the best rule to make
+    /// the verdict `unknown` (contradictory evidence gets no relaunch).
+    pub contest_margin: i64,
     pub poll: PollSettings,
     pub limits: PolicyLimits,
     /// Site-wide caps for fixers.
@@ -125,6 +128,7 @@ impl Default for Settings {
                 .iter()
                 .map(|s| s.to_string())
                 .collect(),
+            contest_margin: crate::diagnose::DEFAULT_CONTEST_MARGIN,
             poll: PollSettings::default(),
             limits: PolicyLimits::default(),
             caps: Caps::default(),

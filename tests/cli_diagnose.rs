@@ -47,6 +47,76 @@ fn json_output_is_one_object_with_the_fields() {
 }
 
 #[test]
+fn explain_shows_matches_vetoes_and_the_choice() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = write(
+        dir.path(),
+        "build.out",
+        "INFO:    Starting build...\nINFO:    Creating SIF file...\nFATAL:   While performing build: while creating squashfs: create command failed: exit status 1: Write failed because No space left on device\nKilled\n",
+    );
+    let l = log.to_str().unwrap();
+    let out = trackit(&["diagnose", "--explain", l], dir.path());
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(text.starts_with("container: "), "{text}");
+    assert!(
+        text.contains("explain:\n  verdict: container_build_space decided: container with the highest priority (90)"),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "  decided   container_build_space (container, priority 90, fixable)\n      "
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("build.out:3: FATAL:   While performing build"),
+        "the deciding line is quoted: {text}"
+    );
+    assert!(
+        text.contains("  agrees    container_runtime (container, priority 85, fixable)"),
+        "{text}"
+    );
+    // The disk rule matched the same line but is vetoed by its `unless` (an image was being
+    // built), and the explanation says which pattern and where.
+    assert!(
+        text.contains("  vetoed    disk_full (disk_quota, priority 88, fixable)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("why: unless") && text.contains("matched"),
+        "{text}"
+    );
+    // The bare Killed matched too, and lost.
+    assert!(
+        text.contains("  outranked killed_by_sigkill (unknown, priority 45)"),
+        "{text}"
+    );
+
+    // JSON carries the same, beside the usual fields.
+    let out = trackit(&["diagnose", "--json", "--explain", l], dir.path());
+    let v: serde_json::Value = serde_json::from_str(stdout(&out).trim()).unwrap();
+    assert_eq!(v["kind"], "container");
+    assert_eq!(v["explain"]["rules"][0]["rule"], "container_build_space");
+    assert_eq!(v["explain"]["rules"][0]["outcome"], "decided");
+    let vetoed = v["explain"]["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["outcome"] == "vetoed")
+        .unwrap();
+    assert_eq!(vetoed["rule"], "disk_full");
+    assert!(
+        vetoed["note"].as_str().unwrap().contains("build.out:2"),
+        "{vetoed}"
+    );
+    // Without --explain, no explanation.
+    let out = trackit(&["diagnose", "--json", l], dir.path());
+    let v: serde_json::Value = serde_json::from_str(stdout(&out).trim()).unwrap();
+    assert!(v.get("explain").is_none());
+}
+
+#[test]
 fn scheduler_state_and_exit_code_combine_with_the_log() {
     let dir = tempfile::tempdir().unwrap();
     let empty = write(dir.path(), "empty.out", "");
@@ -199,17 +269,32 @@ fn policy_check_reports_ok_or_file_line() {
 
 #[test]
 fn policy_test_runs_the_corpus_and_reports_failures() {
+    // The split corpus: both folders, with a subtotal each.
     let corpus = data_dir().join("corpus");
-    let out = trackit(&["policy", "test", corpus.to_str().unwrap()], &corpus);
+    let out = trackit(
+        &["policy", "test", "--json", corpus.to_str().unwrap()],
+        &corpus,
+    );
+    let v: serde_json::Value = serde_json::from_str(stdout(&out).trim()).unwrap();
+    let dev = &v["splits"]["dev"];
+    let test = &v["splits"]["test"];
+    let count =
+        |s: &serde_json::Value| s["passed"].as_u64().unwrap() + s["failed"].as_u64().unwrap();
+    assert!(count(dev) >= 33 && count(test) >= 50, "{v}");
     assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}{}",
-        stdout(&out),
-        stderr(&out)
+        count(dev) + count(test),
+        v["cases"].as_array().unwrap().len() as u64
+    );
+    assert!(v["cases"][0]["file"]
+        .as_str()
+        .unwrap()
+        .starts_with("dev/logs/"));
+    let out = trackit(
+        &["policy", "test", corpus.join("test").to_str().unwrap()],
+        &corpus,
     );
     assert!(
-        stdout(&out).contains("33 passed, 0 failed"),
+        stdout(&out).contains(&format!("{} passed", test["passed"])),
         "{}",
         stdout(&out)
     );

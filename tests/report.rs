@@ -459,7 +459,7 @@ fn failed_three_times() -> ReportCtx {
     let host = Host::builtin();
     let diagnose = |log: &str| {
         let tail = read_tail(
-            &data_dir().join("corpus/logs").join(log),
+            &data_dir().join("corpus/dev/logs").join(log),
             TailOptions::default(),
         )
         .unwrap();

@@ -5,15 +5,19 @@
 --   return trackit.extend(base, { rules = { ... }, settings = { ... } })
 --
 -- Rules are data: `kind`, `patterns` (Rust regex syntax, matched line by line against the
--- cleaned log tail; named groups become captures), `unless` (patterns that veto the rule),
--- `states` (scheduler states), `exit_codes` (`N`, `N:S` or `:S`), `priority` (higher wins; ties go
--- to the earliest evidence, since causes come before their fallout), `summary` (with `{capture}`
--- placeholders), `fixable` and fixed `captures`.
+-- cleaned log tail; named groups become captures), `unless` (patterns that, matching any line,
+-- veto the rule), `unless_line` (patterns that cancel a match on the same line: negations,
+-- warnings), `requires` (context some line must show), `states` (scheduler states), `exit_codes`
+-- (`N`, `N:S` or `:S`), `reasons` (scheduler reasons), `priority` (higher wins; ties go to the
+-- earliest evidence, since causes come before their fallout), `last_match` (the last matching line
+-- decides), `summary` (with `{capture}` placeholders), `fixable` and fixed `captures`.
 --
--- Priorities, roughly: 100 the scheduler's own verdict; 85-105 a resource or infrastructure
+-- Priorities, roughly: 100 the scheduler's own verdict; 85-106 a resource or infrastructure
 -- message that names its cause; 60-80 a missing dependency or refused submission; 40-55 path
--- errors and native crashes; 20 an exception in the user's code; 5 anything that says "error".
--- A wrong fixable kind burns an attempt, so vague evidence gets a low priority or `unknown`.
+-- errors and native crashes; 20 an exception in the user's code; 5-8 anything that says "error"
+-- or only that a task died. A wrong fixable kind burns an attempt: a fixable kind needs positive
+-- evidence of its own, and when a different fixable kind comes within `settings.contest_margin`
+-- points of the best rule, the verdict is `unknown` (`trackit diagnose --explain` shows why).
 
 local report = require("trackit.report")
 
@@ -29,6 +33,9 @@ policy.settings = {
   log_window_kib = 256,
   max_attempts = 3,
   fixable_kinds = { "oom", "timeout", "missing_dep", "path_error", "container", "disk_quota", "preempted", "node_fail" },
+  -- A different fixable kind within this many priority points of the best rule makes the
+  -- evidence contradictory: the verdict is `unknown` and nothing is relaunched. 0: only ties.
+  contest_margin = 10,
   poll = { first_s = 15, growth = 1.5, max_s = 180, min_s = 5 },
   -- Fixers never raise a resource above these (per partition over site-wide), e.g.
   -- caps = { max_mem = "256G", max_time = "2-00:00:00" }, partitions = { gpu = { max_mem = "512G" } }.
@@ -44,6 +51,27 @@ policy.settings = {
 
 -- Fixers by kind: edits as data, validated, capped and applied by trackit (trackit/fixers.lua).
 policy.fixers = require("trackit.fixers")
+
+-- Lines that only warn or speculate are not evidence of a failure: a traceback's last exception
+-- wins over an earlier `UserWarning: ... No such file`, and "exit code 137 typically means out of
+-- memory" is advice, not a finding.
+local WARNING_LINE = {
+  [=[(?i)\b[A-Za-z]*Warning\b(:|\s+\()]=],            -- UserWarning: ..., RuntimeWarning: ..., Warning (...)
+  [=[^\s*(\[[^\]]*\]:?)*\s*(WARN(ING)?|W\d{4} \d)\b]=],   -- WARNING ..., glog's W0124 16:00:17
+  [=[(?i)\bwarnings\.warn\(]=],
+}
+local SPECULATION_LINE = {
+  [=[(?i)\b(may|might|maybe|probably|possibly|perhaps|typically|usually|likely|could be|hint|consider|try|suggest)\b]=],
+}
+-- Building, pulling or unpacking a container image: a "no space left" there is the image build's
+-- cache or temp directory, not the job's quota.
+local CONTAINER_BUILD = {
+  [=[(?i)\bwhile (performing build|creating SIF|creating squashfs|unpacking)]=],
+  [=[(?i)\b(creating|writing) (SIF|squashfs)\b|\bsquashfs\b.*\bfailed\b|Converting OCI blobs to SIF]=],
+  [=[\.wh\.\.wh\.\.opq]=],                                     -- OCI layer whiteouts being unpacked
+  [=[(?i)\b(singularity|apptainer) (build|pull)\b]=],
+  [=[(?i)\bdocker (build|pull)\b|\bfailed to (solve|build|pull)\b|\bCopying blob\b]=],
+}
 
 policy.rules = {
   ---------------------------------------------------------------- the scheduler's verdict
@@ -80,24 +108,52 @@ policy.rules = {
     kind = "none", priority = 95, states = { "COMPLETED" },
     summary = "the job completed successfully",
   },
+  -- The scheduler's reason for ending the job (sacct/scontrol Reason), when the tracker has it:
+  -- a CANCELLED job whose reason is preemption was preempted.
+  reason_preempted = {
+    kind = "preempted", priority = 100, reasons = { "preempt" },
+    summary = "the job was preempted (scheduler reason)",
+  },
+  reason_out_of_memory = {
+    kind = "oom", priority = 100, reasons = { "^OutOfMemory$", "^OOM" },
+    summary = "the scheduler ended the job for exceeding its memory (reason)",
+  },
+  reason_node_fail = {
+    kind = "node_fail", priority = 100, reasons = { "^Node_?Fail", "^NodeDown", "^BootFail", "^JobLaunchFailure$", "^Prolog" },
+    summary = "a node of the job failed (scheduler reason)",
+  },
+  reason_time_limit = {
+    kind = "timeout", priority = 100, reasons = { "^TimeLimit$" },
+    summary = "the job reached its time limit (scheduler reason)",
+  },
 
   ---------------------------------------------------------------- memory
   scheduler_oom_kill = {
+    -- An OOM kill named by the scheduler or the kernel. A field saying the OOM killer did *not*
+    -- fire, and SLURM's "exceeded ... memory limit at some point" warning (the step went on to
+    -- finish), are not kills.
     kind = "oom", priority = 90,
     patterns = {
-      [=[(?i)detected \d+ oom[-_ ]kill event]=],
+      [=[(?i)detected [1-9]\d* oom[-_ ]kill event]=],
       [=[(?i)killed by the cgroup out-of-memory handler]=],
       [=[(?i)exceeded (job|step) memory limit]=],
       [=[(?i)exceeded memory limit \((?P<mem_used_kb>\d+) > (?P<mem_limit_kb>\d+)\)]=],
       [=[(?i)task \d+: out of memory]=],
       [=[(?i)memory cgroup out of memory]=],
       [=[(?i)\bout of memory: kill(ed)? process]=],
+      [=[(?i)\bKilled process \d+ \(.*\) total-vm]=],
+      [=[(?i)\binvoked oom-killer\b]=],
       [=[(?i)\boom-kill(er)?:]=],
       [=[(?i)PBS: job killed: (p|v)?mem \d+\S* exceeded limit]=],
       [=[TERM_MEMLIMIT]=],
       [=[(?i)exceeded (the )?(hard )?memory limit]=],
       [=[(?i)memory usage exceeded (request_memory|the requested|its request)]=],
       [=[\bOOMKilled\b]=],
+    },
+    unless_line = {
+      [=[(?i)\boom[-_ ]?kill(ed|er)?"?\s*[:=]?\s*"?(false|no|none|0)\b]=],
+      [=[(?i)memory limit at some point]=],
+      [=[(?i)\bsoft limit\b]=],
     },
     summary = "the job ran out of memory: {line}",
   },
@@ -108,13 +164,15 @@ policy.rules = {
       [=[(?i)\b(torch\.)?(cuda\.)?OutOfMemoryError\b]=],
       [=[(?i)CUDA error: out of memory]=],
       [=[(?i)cuda\S*.*\berror: out of memory]=],
-      [=[cudaErrorMemoryAllocation]=],
+      [=[(?i)\bCuda failure '?out of memory]=],
+      [=[cudaErrorMemoryAllocation|CUDA_ERROR_OUT_OF_MEMORY]=],
       [=[CUBLAS_STATUS_ALLOC_FAILED|CUDNN_STATUS_ALLOC_FAILED]=],
       [=[(?i)\bHIP out of memory]=],
       [=[OOM when allocating tensor]=],
       [=[RESOURCE_EXHAUSTED: Out of memory]=],
       [=[(?i)out of memory on device]=],
     },
+    unless_line = WARNING_LINE,
     summary = "the GPU ran out of memory: {line}",
   },
   host_oom = {
@@ -123,36 +181,45 @@ policy.rules = {
       [=[(?:^|[^A-Za-z])_?(?:Array)?MemoryError\b]=],
       [=[(?i)Unable to allocate [\d.]+ [KMGT]i?B for an array]=],
       [=[java\.lang\.OutOfMemoryError]=],
+      [=[(?i)insufficient memory for the Java Runtime Environment]=],
+      [=[(?i)Could not reserve enough space for (\d+\w* )?object heap]=],
+      [=[(?i)Native memory allocation \(mmap\) failed]=],
       [=[(?i)cannot allocate vector of size]=],
       [=[(?i)DataLoader worker \(pid\(?s?\)? ?[\d, ]+\)? is killed by signal: Killed]=],
       [=[(?i)insufficient shared memory \(shm\)]=],
     },
+    unless_line = WARNING_LINE,
     summary = "the program ran out of memory: {line}",
   },
   native_alloc_failure = {
     kind = "oom", priority = 80,
     patterns = {
-      [=[std::bad_alloc]=],
+      [=[std::bad_alloc|St9bad_alloc]=],
       [=[(?i)\bcannot allocate memory\b]=],
       [=[(?i)\[Errno 12\]]=],
       [=[(?i)\bmemory allocation (of \d+ bytes )?failed]=],
     },
+    unless_line = WARNING_LINE,
     summary = "a memory allocation failed: {line}",
   },
   generic_out_of_memory = {
     kind = "oom", priority = 55,
     patterns = { [=[(?i)\bout of memory\b]=] },
+    unless_line = { WARNING_LINE[1], WARNING_LINE[2], WARNING_LINE[3], SPECULATION_LINE[1] },
     summary = "the job ran out of memory: {line}",
   },
   killed_by_sigkill = {
-    -- The shell prints a bare "Killed" when its child got SIGKILL; without a time limit or a
-    -- cancellation in the log, that is nearly always the kernel's OOM killer.
-    kind = "oom", priority = 45,
+    -- The shell prints a bare "Killed" when its child got SIGKILL. That alone does not say who
+    -- sent it (the OOM killer, an admin, the program itself): no fix without evidence.
+    kind = "unknown", priority = 45,
     patterns = {
       [=[^\s*Killed\s*$]=],
       [=[: line \d+: +\d+ Killed\b]=],
+      [=[(?i)exited on signal 9 \(Killed\)]=],
+      [=[(?i)\bSignal 9 \(SIGKILL\) received\b]=],
+      [=[(?i)\bWTERMSIG 9\b]=],
     },
-    summary = "the process was killed with SIGKILL and nothing else explains it: most likely out of memory",
+    summary = "the process was killed with SIGKILL and the log does not say why (not proof of running out of memory)",
   },
 
   ---------------------------------------------------------------- time
@@ -167,6 +234,7 @@ policy.rules = {
       [=[(?i)\bwall ?time\b.*\bexceeded\b]=],
       [=[(?i)job .* exceeded .*h_rt]=],
     },
+    unless_line = { [=[^\s*#(SBATCH|PBS)\b]=] },
     summary = "the job hit its time limit: {line}",
   },
 
@@ -186,16 +254,30 @@ policy.rules = {
     patterns = {
       [=[(?i)\bNCCL error\b]=],
       [=[nccl(System|Internal|UnhandledCuda|Invalid|Remote)Error]=],
-      [=[DistBackendError]=],
+      [=[DistBackendError|DistNetworkError|DistStoreError]=],
       [=[(?i)NCCL WARN .*(failed|error|timeout)]=],
-      [=[(?i)torch\.distributed\.\w*(Error|Timeout)]=],
       [=[Rendezvous(Timeout|Closed|Connection)Error]=],
       [=[(?i)\b(c10d|TCPStore)\b.*(timed out|timeout|connection (refused|reset))]=],
+      [=[(?i)client socket has timed out after \d+\w* while trying to connect to]=],
+      [=[(?i)server socket has failed to (bind|listen)]=],
       [=[(?i)\[enforce fail at .*gloo]=],
-      [=[MPI_ABORT was invoked]=],
       [=[(?i)ORTE has lost communication]=],
     },
-    summary = "a distributed (NCCL/MPI) failure: {line}",
+    summary = "a distributed (NCCL/torch.distributed/MPI) failure: {line}",
+  },
+  rank_failed = {
+    -- MPI and torch launchers report that a rank died; why it died is whatever else the log says.
+    kind = "unknown", priority = 8,
+    patterns = {
+      [=[MPI_ABORT was invoked]=],
+      [=[(?i)application called MPI_Abort]=],
+      [=[(?i)mpirun noticed that process rank \d+]=],
+      [=[(?i)one of MPI processes was aborted]=],
+      [=[ChildFailedError]=],
+      [=[(?i)Root Cause \(first observed failure\)]=],
+      [=[(?i)srun: error: \S+: tasks? [\d,-]+: Exited with exit code \d+]=],
+    },
+    summary = "a task or rank failed and the log shows no cause: {line}",
   },
 
   ---------------------------------------------------------------- missing dependencies
@@ -205,11 +287,13 @@ policy.rules = {
       [=[ModuleNotFoundError: No module named '(?P<module>[\w.]+)']=],
       [=[ImportError: No module named '?(?P<module>[\w.]+)'?]=],
     },
+    unless_line = WARNING_LINE,
     summary = "Python module {module} is not installed",
   },
   python_import_error = {
     kind = "missing_dep", priority = 60,
     patterns = { [=[ImportError: cannot import name '?(?P<name>\w+)'?(?: from '?(?P<module>[\w.]+)'?)?]=] },
+    unless_line = WARNING_LINE,
     summary = "an installed package has the wrong version: {line}",
   },
   shared_library_missing = {
@@ -219,17 +303,21 @@ policy.rules = {
       [=[(?P<library>[\w.+-]+\.so(?:\.[\w.]+)?): cannot open shared object file]=],
       [=[(?i)version `(?P<symbol_version>[\w.]+)' not found \(required by]=],
     },
+    unless_line = {
+      WARNING_LINE[1], WARNING_LINE[2], WARNING_LINE[3],
+      -- Open MPI skips a plugin whose library is absent and says so: "... (ignored)".
+      [=[\(ignored\)\s*$]=],
+    },
     summary = "shared library {library} is missing",
   },
   command_missing = {
     kind = "missing_dep", priority = 75,
     patterns = {
       [=[(?:^|: )(?P<command>[^\s:/'"]+): command not found]=],
-      [=[^(?:/bin/|/usr/bin/)?(?:ba|da)?sh: (?:line )?\d+: (?P<command>[^\s:]+): not found]=],
-      [=[execve\(\): (?P<command>[^:\s]+): No such file or directory]=],
+      [=[^(?:/bin/|/usr/bin/)?(?:ba|da)?sh: (?:line )?\d+: (?P<command>[^\s:/]+): not found]=],
+      [=[execve\(\): (?P<command>[^:\s/]+): No such file or directory]=],
       [=[No such file or directory: '(?P<command>[^'/]+)': '[^'/]+']=],
       [=[/usr/bin/env: '?(?P<command>[^':]+)'?: No such file or directory]=],
-      [=[(?i)executable file not found in \$PATH]=],
     },
     summary = "command {command} is not available",
   },
@@ -259,14 +347,24 @@ policy.rules = {
 
   ---------------------------------------------------------------- containers
   container_runtime = {
+    -- The runtime's own messages: Singularity/Apptainer ("FATAL:   ...", "ERROR  : ..."), OCI
+    -- runtimes, docker, enroot/pyxis, nvidia-container-cli. A program missing inside the image
+    -- or a user namespace the host refuses is the container's problem, not a missing dependency
+    -- or a path the job could fix.
     kind = "container", priority = 85,
     patterns = {
       [=[(?i)\b(singularity|apptainer)\b.*\b(fatal|error|failed)\b]=],
       [=[(?i)^\s*(FATAL|ERROR|ABORT)\s*:\s+.*\b(container|image|\.sif|singularity|apptainer|overlay|squashfs|bind mount)]=],
+      [=[^FATAL:\s{3}\S]=],
+      [=[^(ERROR|ABORT)\s{2,}:\s+\S]=],
       [=[/\.singularity\.d/]=],
       [=[(?i)could not open image (?P<image>[^:\s]+)]=],
       [=[(?i)failed to mount (the )?image]=],
       [=[(?i)container creation failed]=],
+      [=[(?i)\bfailed to create user namespace]=],
+      [=[(?i)\buser namespaces? (disabled|not supported|may not be enabled)]=],
+      [=[(?i)\bexecutable file not found in \$PATH]=],
+      [=[(?i)\bunable to start container process\b]=],
       [=[(?i)\bpyxis\b.*\b(error|failed)\b]=],
       [=[(?i)\benroot\b.*\b(error|failed)\b]=],
       [=[(?i)spank_pyxis]=],
@@ -278,6 +376,20 @@ policy.rules = {
       [=[(?i)failed to pull image "?(?P<image>[^"\s]+)]=],
       [=[ErrImagePull|ImagePullBackOff]=],
       [=[(?i)unable to find image '(?P<image>[^']+)']=],
+      [=[(?i)\b(failed|unable) to (find|locate|load) (the )?(requested )?image\b]=],
+      -- Charliecloud, runc's init, podman, and apptainer's image drivers and extraction.
+      [=[\bch-run(\[\d+\])?: (error|can't|cannot)\b]=],
+      [=[standard_init_linux\.go:\d+: exec user process caused]=],
+      [=[(?i)\bcould not get runtime\b]=],
+      [=[(?i)\bimage driver\b.*\b(failure|failed|error)\b]=],
+      [=[(?i)\bsquashfuse\w*\b.*\b(exited|failed|error)\b]=],
+      [=[(?i)\broot filesystem extraction failed\b]=],
+    },
+    -- A runtime's fatal line may quote a warning ("extract command failed: WARNING: ..."): only
+    -- lines that start as warnings are vetoed here.
+    unless_line = {
+      WARNING_LINE[2], WARNING_LINE[3],
+      [=[(?i)\bcontainer_[pg]_join\b]=],
     },
     summary = "the container runtime failed: {line}",
   },
@@ -288,6 +400,18 @@ policy.rules = {
       [=[toomanyrequests: You have reached your pull rate limit]=],
     },
     summary = "pulling the container image failed transiently: {line}",
+  },
+  container_build_space = {
+    -- No room while an image is built, pulled or unpacked: the image build's cache or temp
+    -- directory, not the job's quota (issue 14).
+    kind = "container", priority = 90,
+    patterns = {
+      [=[(?i)no space left on device]=],
+      [=[\[Errno 28\]|\bENOSPC\b]=],
+      [=[(?i)\bwrite failed\b]=],
+    },
+    requires = CONTAINER_BUILD,
+    summary = "building or unpacking the container image ran out of space: {line}",
   },
 
   ---------------------------------------------------------------- storage
@@ -304,6 +428,8 @@ policy.rules = {
       [=[(?i)\bquota exceeded\b]=],
       [=[(?i)not enough (free )?(disk )?space]=],
     },
+    unless = CONTAINER_BUILD,
+    unless_line = WARNING_LINE,
     summary = "the disk or quota is full: {line}",
   },
 
@@ -322,8 +448,28 @@ policy.rules = {
       [=[\[Errno (2|13|20|21)\] (?P<reason>[^:]+): '(?P<path>[^']+)'\s*$]=],
       [=[\[Errno (2|13|20|21)\] (?P<reason>[^:]+): '(?P<path>[^']+)']=],
       [=[(?i)FileNotFoundError: (?P<path>.+)]=],
+      [=[(?i)(NotADirectory|IsADirectory|Permission)Error: (?P<path>.+)]=],
     },
+    unless_line = WARNING_LINE,
     summary = "a file or directory is missing or not accessible: {path}",
+  },
+  program_file_error = {
+    -- A program's own message that it cannot open or find a file it needs (Fortran runtimes, C
+    -- and C++ tools, a scheduler's chdir into the working directory).
+    kind = "path_error", priority = 50,
+    patterns = {
+      [=[(?i)forrtl: severe \(\d+\): (file not found|permission to access file denied|cannot (open|stat))]=],
+      [=[(?i)\b(could not|couldn't|cannot|can't|unable to|failed to) (open|read|find|load|locate|access|stat)\b[^:]{0,40}\b(file|input|directory|dir|folder|path)\b]=],
+      [=[(?i)\bcan'?t chdir to\b]=],
+      [=[(?i)failed changing into working directory]=],
+      [=[(?i)\bcannot create (regular file )?[`'‘"]?[^:\s]+['’`"]?: (Permission denied|No such file or directory|Read-only file system)]=],
+    },
+    unless_line = {
+      WARNING_LINE[1], WARNING_LINE[2], WARNING_LINE[3],
+      [=[/slurm_script: (No such file|Permission denied)]=],
+      [=[(?i)shared (libraries|object)]=],
+    },
+    summary = "a file or directory the program needs is missing or not accessible: {line}",
   },
   shell_path_error = {
     kind = "path_error", priority = 45,
@@ -333,6 +479,11 @@ policy.rules = {
       [=[(?i)\bPermission denied\b]=],
       [=[(?i)\b(file|directory|path|folder) [`'"‘]?(?P<path>[^'"’`\s]+)['"’`]? (does not exist|not found)]=],
       [=[(?i)No such file or directory]=],
+    },
+    unless_line = {
+      WARNING_LINE[1], WARNING_LINE[2], WARNING_LINE[3],
+      [=[/slurm_script: (No such file|Permission denied)]=],
+      [=[(?i)cannot open shared object file]=],
     },
     summary = "a file or directory is missing or not accessible: {line}",
   },
@@ -345,6 +496,7 @@ policy.rules = {
       [=[(?i)Batch job submission failed: (?P<reason>.+)]=],
       [=[(srun|salloc): error: (Unable to allocate resources|Invalid|Requested node configuration)(?P<reason>.*)]=],
       [=[(?i)qsub: (ERROR|Job rejected|Unknown queue|Illegal attribute)(?P<reason>.*)]=],
+      [=[(?i)qsub: (?P<reason>.*\b(exceeds?|rejected|not allowed|cannot satisfy)\b.*)]=],
       [=[(?i)Job violates accounting/QOS policy]=],
     },
     summary = "the scheduler refused the job: {reason}",
@@ -359,8 +511,11 @@ policy.rules = {
       [=[(?i)\bjob (has been |was |is )?preempted\b]=],
       [=[(?i)\bpreempt(ed|ion)\b.*\b(requeu|signal|SIGUSR|SIGTERM)]=],
       [=[(?i)\b(SIGUSR1|SIGUSR2)\b.*\bpreempt]=],
+      [=[\bPREEMPTED\b]=],
+      [=[(?i)\breason[=: ]+preempt]=],
     },
     unless = { [=[(?i)\bnode fail]=] },
+    unless_line = { [=[(?i)\b(not|never|no|without|non)[- ]preempt]=] },
     summary = "the job was preempted: {line}",
   },
   node_failure = {
@@ -373,19 +528,67 @@ policy.rules = {
       [=[(?i)could not connect to MOM]=],
       [=[(?i)lost connection to (the )?node]=],
       [=[(?i)\bnode (?P<node>[\w.-]+) (is )?(not responding|down)\b]=],
-      [=[^Exec host:\s+(?P<node>[\w.-]+)]=],
     },
     summary = "a compute node failed: {line}",
+  },
+  node_setup_fault = {
+    -- The node could not start the job: slurmd cannot find or run the job's own batch script in
+    -- its spool directory, the job container or prolog fails. Nothing in the job is wrong, and
+    -- the same job runs on a healthy node.
+    kind = "node_fail", priority = 89,
+    patterns = {
+      [=[execve\(\): \S*/slurm_script: (No such file or directory|Permission denied)]=],
+      [=[(?i)\bcontainer_[pg]_join\b.*\bfailed\b]=],
+      [=[(?i)\bJob prolog failed\b|\bprolog error\b]=],
+      [=[(?i)Task launch for \S+ failed on node (?P<node>\S+)]=],
+      [=[(?i)\blaunch failed requeued held\b]=],
+    },
+    summary = "the node could not start the job: {line}",
+  },
+  node_software_fault = {
+    -- The node's own software install is broken or missing, which no module load in the job can
+    -- mend: a system program (slurmd, the system compiler, /usr/bin tools) that cannot load its
+    -- shared libraries, or the module system the job's exported environment points at (Lmod's
+    -- or Environment Modules' own command) absent from the node. Other nodes run the same job.
+    kind = "node_fail", priority = 89,
+    patterns = {
+      [=[(?:^|\s)(?P<program>(?:/usr(?:/local)?/(?:s?bin|libexec)|/s?bin)/\S+): error while loading shared libraries: (?P<library>[^:\s]+)]=],
+      [=[(?P<missing_path>\S*/lmod/libexec/lmod): No such file or directory]=],
+      [=[(?P<missing_path>\S*/modulecmd(?:\.tcl)?): No such file or directory]=],
+    },
+    unless_line = { [=[\(ignored\)\s*$]=] },
+    summary = "the node's own software is missing or broken: {line}",
+  },
+  shared_filesystem_fault = {
+    -- A network filesystem went away under the job on its node.
+    kind = "node_fail", priority = 70,
+    patterns = {
+      [=[(?i)\bStale (NFS )?file handle\b]=],
+      [=[(?i)\bTransport endpoint is not connected\b]=],
+    },
+    summary = "a shared filesystem failed on the node: {line}",
   },
   cancelled_by_someone = {
     kind = "cancelled", priority = 65,
     patterns = {
-      [=[\*\*\* (JOB|STEP) \S+ ON (?P<node>\S+) CANCELLED AT \S+ \*\*\*]=],
+      [=[\*\*\* JOB \S+ ON (?P<node>\S+) CANCELLED AT \S+ \*\*\*]=],
       [=[(?i)\bcancel+ed by (user|admin|root|\d+)\b]=],
       [=[(?i)Job deleted at request of (?P<by>\S+)]=],
       [=[^KeyboardInterrupt\s*$]=],
     },
     summary = "the job was cancelled: {line}",
+  },
+
+  step_cancelled = {
+    -- srun cancels a step whose task failed: then the task's failure is the story, not the
+    -- cancellation. A step cancelled with no failed task was cancelled (a closed session, say).
+    kind = "cancelled", priority = 40,
+    patterns = { [=[\*\*\* STEP \S+ ON (?P<node>\S+) CANCELLED AT \S+ \*\*\*]=] },
+    unless = {
+      [=[(?i)srun: error: \S+: tasks? [\d,-]+: (Exited with exit code [1-9]|Killed|Segmentation fault|Out Of Memory|Aborted|Bus error)]=],
+      [=[MPI_ABORT was invoked]=],
+    },
+    summary = "the job step was cancelled: {line}",
   },
 
   ---------------------------------------------------------------- native crashes
@@ -400,7 +603,6 @@ policy.rules = {
       [=[(?i)\bAborted\b.*\(core dumped\)]=],
       [=[(?i)\b(double free or corruption|free\(\): invalid|malloc\(\): |stack smashing detected|corrupted size vs)]=],
       [=[(?i)\bIllegal instruction\b|\bSIGILL\b|Floating point exception|\bSIGFPE\b]=],
-      [=[(?i)CUDA error: an illegal memory access]=],
       [=[Fatal Python error: (Segmentation fault|Aborted|Bus error)]=],
     },
     summary = "the program crashed: {line}",
@@ -411,11 +613,25 @@ policy.rules = {
   },
 
   ---------------------------------------------------------------- the user's own code
+  gpu_kernel_error = {
+    -- A GPU kernel that reads out of bounds or trips an assert is a bug in the program (or its
+    -- data), however it surfaces: a segfault-looking abort, or the NCCL watchdog reporting it.
+    kind = "user_code", priority = 106,
+    patterns = {
+      [=[(?i)\ban illegal memory access was encountered\b]=],
+      [=[(?i)\bdevice-side assert(ion)?s? triggered\b]=],
+      [=[cudaErrorIllegalAddress|CUDA_ERROR_ILLEGAL_ADDRESS|cudaErrorAssert|CUDA_ERROR_ASSERT]=],
+    },
+    summary = "a GPU kernel failed in the program: {line}",
+  },
   python_exception = {
-    kind = "user_code", priority = 20,
+    -- The traceback's last exception is the cause; earlier ones were handled or chained.
+    kind = "user_code", priority = 20, last_match = true,
     patterns = {
       [=[^\s*(?:[A-Za-z_]\w*\.)*(?P<exception>[A-Z]\w*(?:Error|Exception))(?::\s*(?P<message>.*)|$)]=],
       [=[^Traceback \(most recent call last\):]=],
+      -- A notebook's traceback header, often all that is left of it: `KeyError    Traceback (...)`.
+      [=[^(?P<exception>[A-Z]\w*(?:Error|Exception|Exit|Interrupt))\s{2,}Traceback \(most recent call last\)]=],
     },
     summary = "the program raised {exception}: {message}",
   },
@@ -427,7 +643,6 @@ policy.rules = {
       [=[^ERROR: LoadError:]=],
       [=[thread '\S+' panicked at]=],
       [=[terminate called after throwing an instance of '(?P<exception>[^']+)']=],
-      [=[(?i)CUDA error: device-side assert triggered]=],
     },
     summary = "the program failed: {line}",
   },
@@ -440,6 +655,10 @@ policy.rules = {
       [=[(?i)\bexit(ed)? (with )?(code|status) [1-9]\d*]=],
       [=[(?i)non-zero exit]=],
       [=[(?i)^\s*(ERROR|FATAL)\b]=],
+    },
+    unless_line = {
+      WARNING_LINE[1], WARNING_LINE[2], WARNING_LINE[3],
+      [=[(?i)memory limit at some point]=],
     },
     summary = "the job failed with no recognised cause: {line}",
   },

@@ -37,8 +37,12 @@ trackit = {}
 ---@field priority? integer higher wins; ties go to the earliest evidence
 ---@field patterns? string[] any of these matching a line
 ---@field unless? string[] any of these matching a line vetoes the rule
+---@field unless_line? string[] a line matching one of these is not evidence for the rule (a negation such as `OOMKilled: false`, a warning that only mentions the words)
+---@field requires? string[] one of these must match some line for the rule to hold (the context its matches mean something in)
+---@field last_match? boolean the rule's last matching line decides (captures, `{line}`, first evidence): a traceback's final exception
 ---@field states? trackit.JobState[] the scheduler state must be one of these
 ---@field exit_codes? string[] `N` (exit code), `N:S` (code and signal) or `:S` (signal)
+---@field reasons? string[] case-insensitive regexes; one must match one of the scheduler's reasons (e.g. `^preempt`)
 ---@field summary? string one line; `{capture}`, `{line}`, `{state}`, `{exit_code}` are filled in
 ---@field fixable? boolean overrides `settings.fixable_kinds` for this rule
 ---@field captures? table<string, string> fixed captures added when the rule wins
@@ -48,6 +52,7 @@ trackit = {}
 ---@field max_line? integer longer lines are cut (default 4096 bytes)
 ---@field max_attempts? integer attempts before the failure report (default 3)
 ---@field fixable_kinds? trackit.Kind[]
+---@field contest_margin? integer a different fixable kind within this many priority points of the winner makes the verdict `unknown` (default 10; 0 contests only ties)
 ---@field poll? trackit.PollSettings
 ---@field limits? trackit.Limits
 ---@field caps? trackit.Caps site-wide caps for fixers

@@ -1,7 +1,7 @@
 //! `trackit diagnose`: what went wrong, from logs plus the scheduler's state and exit code.
 
 use crate::cli::{usage, DiagnoseArgs, GlobalOpts};
-use crate::diagnose::{Diagnosis, Input};
+use crate::diagnose::{Diagnosis, Explanation, Input};
 use crate::edits::{FixCtx, FixPlan, JobSpec};
 use crate::job::{ExitStatus, JobState};
 use crate::logtail::read_tail;
@@ -40,7 +40,12 @@ pub fn run(global: &GlobalOpts, args: DiagnoseArgs) -> Result<ExitCode> {
         reasons: args.reason.clone(),
         job: None,
     };
-    let diagnosis = host.diagnose(&input)?;
+    let (diagnosis, explanation) = if args.explain {
+        let (d, e) = host.explain(&input)?;
+        (d, Some(e))
+    } else {
+        (host.diagnose(&input)?, None)
+    };
     let fix = match &args.fix {
         Some(script) => Some(plan_fix(&host, &diagnosis, script)?),
         None => None,
@@ -50,9 +55,15 @@ pub fn run(global: &GlobalOpts, args: DiagnoseArgs) -> Result<ExitCode> {
         if let (Some((spec, plan)), Some(obj)) = (&fix, out.as_object_mut()) {
             obj.insert("fix".into(), fix_json(spec, plan));
         }
+        if let (Some(e), Some(obj)) = (&explanation, out.as_object_mut()) {
+            obj.insert("explain".into(), serde_json::to_value(e)?);
+        }
         println!("{}", serde_json::to_string(&out)?);
     } else {
         print!("{}", render(&diagnosis, &input));
+        if let Some(e) = &explanation {
+            print!("{}", render_explanation(e));
+        }
         if let Some((spec, plan)) = &fix {
             print!("{}", render_fix(&diagnosis, spec, plan));
         }
@@ -168,5 +179,33 @@ pub fn render(d: &Diagnosis, input: &Input) -> String {
         "  fixable: {}{by}\n",
         if d.fixable { "yes" } else { "no" }
     ));
+    out
+}
+
+/// The `--explain` section: how the verdict was chosen, then each rule that had something to say.
+pub fn render_explanation(e: &Explanation) -> String {
+    let mut out = format!("explain:\n  verdict: {}\n", e.verdict);
+    if e.rules.is_empty() {
+        out.push_str("  no rule matched a line or the scheduler's state\n");
+    }
+    for t in &e.rules {
+        out.push_str(&format!(
+            "  {:<9} {} ({}, priority {}{})\n",
+            t.outcome,
+            t.rule,
+            t.kind,
+            t.priority,
+            if t.fixable { ", fixable" } else { "" }
+        ));
+        for l in &t.lines {
+            match (&l.file, l.line) {
+                (Some(f), Some(n)) => out.push_str(&format!("      {f}:{n}: {}\n", l.text)),
+                _ => out.push_str(&format!("      [{}] {}\n", l.source, l.text)),
+            }
+        }
+        if let Some(note) = &t.note {
+            out.push_str(&format!("      why: {note}\n"));
+        }
+    }
     out
 }

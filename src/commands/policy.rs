@@ -86,14 +86,23 @@ struct Case {
     /// Other kinds that also count as right.
     #[serde(default)]
     accept: Vec<String>,
+    /// The folder of a split corpus (`dev`, `test`) the case came from.
+    #[serde(skip)]
+    split: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
 struct CaseResult {
     file: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    split: Option<String>,
     expected: String,
+    /// Other kinds that count as right.
+    accepted: Vec<String>,
     got: String,
     pass: bool,
+    /// Whether `got` would trigger a fix (a wrong fixable kind is the costly mistake).
+    fixable: bool,
     summary: String,
 }
 
@@ -115,15 +124,49 @@ fn label_to_kind(label: &str) -> (String, Vec<String>) {
     )
 }
 
-fn load_cases(dir: &Path) -> Result<Vec<Case>> {
+/// The cases listed in `dir/cases.json` or `dir/labels.json`, if either exists.
+fn read_case_file(dir: &Path) -> Result<Option<Vec<Case>>> {
     for name in ["cases.json", "labels.json"] {
         let path = dir.join(name);
         if path.is_file() {
             let text = std::fs::read_to_string(&path)
                 .with_context(|| format!("cannot read {}", path.display()))?;
-            return serde_json::from_str(&text)
-                .with_context(|| format!("{} is not a list of cases", path.display()));
+            let cases = serde_json::from_str(&text)
+                .with_context(|| format!("{} is not a list of cases", path.display()))?;
+            return Ok(Some(cases));
         }
+    }
+    Ok(None)
+}
+
+fn load_cases(dir: &Path) -> Result<Vec<Case>> {
+    if let Some(cases) = read_case_file(dir)? {
+        return Ok(cases);
+    }
+    // A corpus split into folders that each list their own cases (`dev/`, `test/`): all of
+    // them, each case named by its folder.
+    let mut splits: Vec<PathBuf> = std::fs::read_dir(dir)
+        .with_context(|| format!("cannot read cases folder {}", dir.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            p.is_dir() && (p.join("cases.json").is_file() || p.join("labels.json").is_file())
+        })
+        .collect();
+    splits.sort();
+    if !splits.is_empty() {
+        let mut all = Vec::new();
+        for split in splits {
+            let name = split
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            for mut case in read_case_file(&split)?.unwrap_or_default() {
+                case.file = format!("{name}/{}", case.file);
+                case.split = Some(name.clone());
+                all.push(case);
+            }
+        }
+        return Ok(all);
     }
     // Otherwise the kind is the end of the file name: `058-container.log`, `x-missing_dep.log`.
     let mut cases = Vec::new();
@@ -155,6 +198,7 @@ fn load_cases(dir: &Path) -> Result<Vec<Case>> {
             state: None,
             exit_code: None,
             accept: vec![],
+            split: None,
         });
     }
     Ok(cases)
@@ -220,16 +264,40 @@ pub fn test(policy: Option<&Path>, dir: &Path, json: bool) -> Result<ExitCode> {
         let pass = d.kind == expected || accepted.contains(&d.kind);
         results.push(CaseResult {
             file: case.file.clone(),
+            split: case.split.clone(),
             expected,
+            accepted,
             got: d.kind,
             pass,
+            fixable: d.fixable,
             summary: d.summary,
         });
     }
     let passed = results.iter().filter(|r| r.pass).count();
     let failed = results.len() - passed;
+    // Per split of a split corpus: (name, passed, failed).
+    let mut splits: Vec<(String, usize, usize)> = Vec::new();
+    for r in &results {
+        let Some(name) = &r.split else { continue };
+        if splits.last().is_none_or(|(n, _, _)| n != name) {
+            splits.push((name.clone(), 0, 0));
+        }
+        let last = splits.last_mut().expect("just pushed");
+        if r.pass {
+            last.1 += 1;
+        } else {
+            last.2 += 1;
+        }
+    }
     if json {
-        let out = serde_json::json!({ "policy": host.name(), "passed": passed, "failed": failed, "cases": results });
+        let mut out = serde_json::json!({ "policy": host.name(), "passed": passed, "failed": failed, "cases": results });
+        if !splits.is_empty() {
+            out["splits"] = splits
+                .iter()
+                .map(|(n, p, f)| (n.clone(), serde_json::json!({ "passed": p, "failed": f })))
+                .collect::<serde_json::Map<_, _>>()
+                .into();
+        }
         println!("{out}");
     } else {
         let w = results
@@ -245,6 +313,9 @@ pub fn test(policy: Option<&Path>, dir: &Path, json: bool) -> Result<ExitCode> {
             if !r.pass {
                 println!("{:<w$}    {}", "", r.summary);
             }
+        }
+        for (name, p, f) in &splits {
+            println!("{name}: {p} passed, {f} failed");
         }
         println!("policy {}: {passed} passed, {failed} failed", host.name());
     }

@@ -11,7 +11,7 @@ pub mod policy;
 pub use error::PolicyError;
 pub use policy::{resolve, PolicySource};
 
-use crate::diagnose::{Diagnosis, Evidence, Input, RuleSet, RuleSpec};
+use crate::diagnose::{Diagnosis, Evidence, Explanation, Input, RuleSet, RuleSpec};
 use crate::job::JobInfo;
 use crate::settings::Settings;
 use limits::Budget;
@@ -288,6 +288,7 @@ impl Host {
         }
         specs.sort_by(|a, b| a.name.cmp(&b.name));
         RuleSet::compile(specs, self.settings.fixable_kinds.clone())
+            .map(|rules| rules.with_contest_margin(self.settings.contest_margin))
             .map_err(|e| err(e.to_string(), Some(e.rule.as_str())))
     }
 
@@ -356,6 +357,29 @@ impl Host {
     /// Rules, then the policy's `diagnose(ctx)` hook, which may override the result.
     pub fn diagnose(&self, input: &Input) -> Result<Diagnosis, PolicyError> {
         let result = self.rules.diagnose(input);
+        self.apply_hook(result, input)
+    }
+
+    /// Like [`Host::diagnose`], with how the rules reached their verdict and whether the
+    /// policy's `diagnose` hook changed it.
+    pub fn explain(&self, input: &Input) -> Result<(Diagnosis, Explanation), PolicyError> {
+        let (result, mut explanation) = self.rules.explain(input);
+        let rules_kind = result.kind.clone();
+        let d = self.apply_hook(result, input)?;
+        if d.kind != rules_kind {
+            explanation.verdict.push_str(&format!(
+                "; then the policy's diagnose hook changed {rules_kind} to {}{}",
+                d.kind,
+                d.rule
+                    .as_deref()
+                    .map(|r| format!(" (rule {r})"))
+                    .unwrap_or_default()
+            ));
+        }
+        Ok((d, explanation))
+    }
+
+    fn apply_hook(&self, result: Diagnosis, input: &Input) -> Result<Diagnosis, PolicyError> {
         let Some(hook) = self.hook("diagnose")? else {
             return Ok(result);
         };
