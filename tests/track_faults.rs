@@ -223,3 +223,34 @@ fn a_local_job_on_another_host_is_not_called_failed() {
     assert!(t["outcome"].is_null(), "not declared failed: {t:#}");
     assert!(wait_for(Duration::from_secs(1), || true));
 }
+
+/// An array whose task 2 alone runs out of memory: the relaunch takes only task 2, with more
+/// memory, and the tasks that succeeded are not run again.
+#[test]
+fn an_array_relaunches_only_its_failed_tasks() {
+    if !require_cluster() {
+        return;
+    }
+    let _c = cluster_shared();
+    let lab = Lab::new(FAST);
+    lab.script(
+        "sweep.sh",
+        "#SBATCH --array=0-3\n#SBATCH --mem=100M\necho task $SLURM_ARRAY_TASK_ID >> runs.txt\nif [ \"$SLURM_ARRAY_TASK_ID\" = 2 ]; then python3 -c \"x = bytearray(150*1024*1024)\"; fi",
+    );
+    let out = lab.run(&["sbatch", "sweep.sh"], Duration::from_secs(400));
+    assert_eq!(out.status.code(), Some(0), "{}{}", stdout(&out), stderr(&out));
+    let t = lab.track();
+    let a2 = &t["attempts"][1];
+    let edits: Vec<&str> = a2["edits"].as_array().unwrap().iter().filter_map(|e| e.as_str()).collect();
+    assert!(edits.iter().any(|e| e.starts_with("--mem 100M -> 200M")), "{edits:?}");
+    assert!(edits.iter().any(|e| e.starts_with("--array 0-3 -> 2")), "{edits:?}");
+    let tasks: Vec<&str> = a2["tasks"].as_array().unwrap().iter().map(|t| t["id"].as_str().unwrap()).collect();
+    assert_eq!(tasks.len(), 1, "{tasks:?}");
+    assert!(tasks[0].ends_with("_2"), "{tasks:?}");
+    // Tasks 0, 1 and 3 ran once; task 2 twice.
+    let runs = std::fs::read_to_string(lab.path().join("runs.txt")).unwrap();
+    let mut lines: Vec<&str> = runs.lines().collect();
+    lines.sort();
+    assert_eq!(lines, ["task 0", "task 1", "task 2", "task 2", "task 3"]);
+    assert_eq!(t["outcome"], "succeeded");
+}

@@ -10,7 +10,7 @@ pub mod diff;
 pub mod fix;
 pub mod options;
 pub mod paths;
-mod script;
+pub(crate) mod script;
 
 pub use fix::{caps_for, enforce, plan, reason_of, DroppedEdit, Fix, FixCtx, FixPlan, Kept};
 
@@ -183,7 +183,7 @@ pub struct AppliedEdit {
 }
 
 impl AppliedEdit {
-    fn new(
+    pub(crate) fn new(
         edit: &Edit,
         target: impl Into<String>,
         before: Option<String>,

@@ -25,7 +25,7 @@ use super::lease::{lock, own_lease, TrackLock};
 use super::model::{Attempt, BackendSpec, JobHandle, Launch, Outcome, Track};
 use super::pacer::Pacer;
 use super::publish::{Note, Publisher};
-use super::spec::{base_args, initial_spec, launch_args, script_edited, typed_options};
+use super::spec::{base_args, initial_spec, launch_args, only_failed_tasks, script_edited, typed_options};
 use super::store::TrackDir;
 use crate::diagnose::Diagnosis;
 use crate::edits::{make_dirs, AppliedEdit, JobSpec};
@@ -943,7 +943,14 @@ impl Engine {
             self.record(i, "error", Some(&msg), json!({}));
             return None;
         }
-        Some((plan.spec, plan.applied))
+        let (mut spec, mut applied) = (plan.spec, plan.applied);
+        // An array relaunches only its failed tasks; the others keep their results.
+        if let Some(a) = self.watched[i].track.current() {
+            if let Some(edit) = only_failed_tasks(&mut spec, a) {
+                applied.push(edit);
+            }
+        }
+        Some((spec, applied))
     }
 
     // ---------------------------------------------------------------------------------------

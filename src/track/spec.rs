@@ -86,3 +86,55 @@ pub fn script_edited(t: &Track, spec: &JobSpec) -> bool {
 pub fn typed_options(args: &[String], cwd: &std::path::Path) -> Vec<String> {
     args[..script_index(args, cwd).unwrap_or(args.len())].to_vec()
 }
+
+/// For an array whose tasks partly succeeded: restricts the relaunch to the failed tasks
+/// (`--array=0-99%4` becomes `--array=3,7%4`), and returns the edit that says so. None when
+/// the attempt is not an array, or no task succeeded (the whole array goes again).
+pub fn only_failed_tasks(
+    spec: &mut JobSpec,
+    a: &super::model::Attempt,
+) -> Option<crate::edits::AppliedEdit> {
+    let current = crate::edits::effective_option(spec, "array")?;
+    let JobSpec::Slurm {
+        script_text,
+        sbatch_args,
+        ..
+    } = spec
+    else {
+        return None;
+    };
+    let mut failed: Vec<u64> = Vec::new();
+    let mut succeeded = 0;
+    for t in &a.tasks {
+        let (_, Some(task)) = crate::slurm::split_array_id(&t.id) else {
+            return None;
+        };
+        let Ok(index) = task.parse::<u64>() else {
+            return None;
+        };
+        match t.state {
+            Some(s) if s.is_success() => succeeded += 1,
+            Some(s) if s.is_terminal() => failed.push(index),
+            _ => return None,
+        }
+    }
+    if failed.is_empty() || succeeded == 0 {
+        return None;
+    }
+    failed.sort_unstable();
+    let throttle = current.split_once('%').map(|(_, t)| format!("%{t}")).unwrap_or_default();
+    let value = format!(
+        "{}{throttle}",
+        failed.iter().map(u64::to_string).collect::<Vec<_>>().join(",")
+    );
+    let (target, before) =
+        crate::edits::script::set_option(script_text, sbatch_args, "array", &value);
+    let edit = crate::edits::Edit::SetOption {
+        name: "array".into(),
+        value: value.clone(),
+    };
+    Some(
+        crate::edits::AppliedEdit::new(&edit, target, before, Some(value))
+            .because(&format!("only the {} failed task(s); {succeeded} succeeded", failed.len())),
+    )
+}
