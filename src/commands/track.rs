@@ -116,6 +116,7 @@ fn new_track(
         cwd,
         launch,
         backend: Some(choice.backend.clone()),
+        step_of: None,
         policy,
         max_attempts,
         attempts: Vec::new(),

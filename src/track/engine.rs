@@ -43,6 +43,16 @@ pub use super::diagnosis::dry_run_plan;
 pub use super::lease::lease_alive;
 pub use super::summary::{attempt_rows, status_line};
 
+/// Whether a pipeline step may launch.
+enum Gate {
+    /// A predecessor has not started (or not on the same cluster): not yet.
+    Wait,
+    /// Now, after these jobs (empty: right away).
+    Go(Vec<String>),
+    /// Never: a predecessor failed or was cancelled.
+    Blocked(String),
+}
+
 /// How a tracker run ended, for the exit code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RunEnd {
@@ -148,6 +158,7 @@ impl Engine {
     pub async fn run(&mut self) -> Result<RunEnd> {
         self.recover_interrupted_launches().await?;
         self.launch_pending().await?;
+        self.advance_pipelines().await?;
         let mut interrupted = Box::pin(interrupt_signal());
         loop {
             if self.all_done() {
@@ -157,6 +168,7 @@ impl Engine {
             self.poll_due().await;
             self.watch_exits().await;
             self.conclude_ended().await?;
+            self.advance_pipelines().await?;
             self.publish_tick().await;
             self.tail_logs();
             self.draw();
@@ -252,6 +264,8 @@ impl Engine {
                 let t = &w.track;
                 w.recovery_due.is_none()
                     && !t.is_done()
+                    && !t.is_pipeline()
+                    && t.step_of.is_none()
                     && t.current().is_none_or(|a| a.finished)
             };
             if needs {
@@ -287,16 +301,28 @@ impl Engine {
             marker: a
                 .marker
                 .clone()
-                .unwrap_or_else(|| format!("trackit:{}:{}", t.id, a.n)),
+                .unwrap_or_else(|| format!("trackit:{}:{}", t.id.replace('/', ":"), a.n)),
             git_ref,
             typed_options: typed_options(&base_args(t), &t.cwd),
             edits: a.edits.clone(),
             wrap: w.exit_files,
+            depends_on: a.depends_on.clone(),
         }
     }
 
     /// Launches attempt n+1 with `spec` (None: the job as the user launched it).
     async fn launch(&mut self, i: usize, spec: Option<JobSpec>, applied: Vec<AppliedEdit>) -> Result<()> {
+        self.launch_after(i, spec, applied, Vec::new()).await
+    }
+
+    /// Launches attempt n+1, after the jobs `depends_on` (SLURM `--dependency=afterok:`).
+    async fn launch_after(
+        &mut self,
+        i: usize,
+        spec: Option<JobSpec>,
+        applied: Vec<AppliedEdit>,
+        depends_on: Vec<String>,
+    ) -> Result<()> {
         let (n, spec) = {
             let t = &self.watched[i].track;
             let spec = spec.or_else(|| initial_spec(t, &base_args(t)).ok());
@@ -324,7 +350,8 @@ impl Engine {
                 edits: edits.clone(),
                 applied,
                 spec: spec.clone(),
-                marker: Some(format!("trackit:{id}:{n}")),
+                marker: Some(format!("trackit:{}:{n}", id.replace('/', ":"))),
+                depends_on,
                 ..Default::default()
             });
         }
@@ -784,6 +811,10 @@ impl Engine {
 
     async fn conclude_ended(&mut self) -> Result<()> {
         for i in 0..self.watched.len() {
+            // A step whose earlier step failed never ran: withdrawn, not diagnosed.
+            if self.withdraw_if_orphaned(i).await {
+                continue;
+            }
             let ended = {
                 let t = &self.watched[i].track;
                 !t.is_done()
@@ -906,7 +937,7 @@ impl Engine {
         let (plan, kind) = {
             let w = &mut self.watched[i];
             let t = &w.track;
-            if t.attempts.len() as u32 >= t.max_attempts || !diagnosis.fixable {
+            if t.attempts_used() >= t.max_attempts || !diagnosis.fixable {
                 return None;
             }
             if matches!(t.launch, Launch::AttachPid { .. }) {
@@ -951,6 +982,167 @@ impl Engine {
             }
         }
         Some((spec, applied))
+    }
+
+    // ---------------------------------------------------------------------------------------
+    // Pipelines: steps wait for their predecessors; a pipeline ends with its steps
+
+    /// The watched step `name` of the same pipeline as track `i`.
+    fn step_index(&self, i: usize, name: &str) -> Option<usize> {
+        let pipeline = &self.watched[i].track.step_of.as_ref()?.pipeline;
+        self.watched.iter().position(|w| {
+            w.track
+                .step_of
+                .as_ref()
+                .is_some_and(|s| &s.pipeline == pipeline && s.name == name)
+        })
+    }
+
+    /// Whether step `i` can launch now, and after which jobs.
+    fn gate(&self, i: usize) -> Gate {
+        let t = &self.watched[i].track;
+        let Some(step) = &t.step_of else {
+            return Gate::Go(Vec::new());
+        };
+        let my_key = backend::launch_key(&t.backend_spec(), t);
+        let mut after = Vec::new();
+        for name in &step.after {
+            let Some(j) = self.step_index(i, name) else {
+                return Gate::Blocked(format!("its step {name} is not part of the pipeline"));
+            };
+            let pred = &self.watched[j].track;
+            match pred.outcome {
+                Some(Outcome::Succeeded) => continue,
+                Some(o) => {
+                    return Gate::Blocked(format!(
+                        "step {name} {}",
+                        match o {
+                            Outcome::Failed => "failed",
+                            _ => "was cancelled",
+                        }
+                    ))
+                }
+                None => {}
+            }
+            // Still running: the cluster can hold this step until it succeeds, when both run
+            // on the same SLURM; otherwise wait here.
+            let Some(a) = pred.current() else {
+                return Gate::Wait;
+            };
+            match (&a.job, a.finished) {
+                (Some(job @ JobHandle::Slurm { .. }), false)
+                    if BackendKey::of(job, pred) == my_key
+                        && matches!(my_key, BackendKey::Slurm(_)) =>
+                {
+                    after.push(job.id())
+                }
+                _ => return Gate::Wait,
+            }
+        }
+        Gate::Go(after)
+    }
+
+    /// Withdraws step `i`'s current attempt when a job it waits for failed: its job is
+    /// cancelled (SLURM would keep it pending for ever, or cancel it), and it will launch again
+    /// after the relaunched step, or end with the pipeline. True if it was withdrawn.
+    async fn withdraw_if_orphaned(&mut self, i: usize) -> bool {
+        let failed_dep = {
+            let t = &self.watched[i].track;
+            let Some(a) = t.current().filter(|a| !a.finished && !a.depends_on.is_empty()) else {
+                return false;
+            };
+            let Some(step) = &t.step_of else { return false };
+            step.after.iter().find_map(|name| {
+                let j = self.step_index(i, name)?;
+                self.watched[j].track.attempts.iter().find_map(|pa| {
+                    let id = pa.job.as_ref()?.id();
+                    let failed = pa.finished && !pa.state().is_some_and(|s| s.is_success());
+                    (failed && a.depends_on.contains(&id)).then(|| (name.clone(), id))
+                })
+            })
+        };
+        let Some((name, dep)) = failed_dep else {
+            return false;
+        };
+        let job = self.watched[i].track.current().and_then(|a| a.job.clone());
+        if let Some(job) = &job {
+            let key = BackendKey::of(job, &self.watched[i].track);
+            if let Ok(b) = self.backend(&key, i) {
+                if let Err(e) = b.cancel(job).await {
+                    tracing::warn!("cannot cancel {}: {e:#}", job.id());
+                }
+            }
+        }
+        let why = format!("step {name} failed (job {dep}), so this attempt could not run");
+        let n = {
+            let a = self.watched[i].track.current_mut().expect("an attempt");
+            a.finished = true;
+            a.withdrawn = Some(why.clone());
+            a.n
+        };
+        let job_id = job.map(|j| j.id()).unwrap_or_default();
+        let msg = format!("attempt {n}: withdrawn: {why}");
+        self.record(i, "withdrawn", Some(&msg), json!({"attempt": n, "job": job_id, "reason": why}));
+        true
+    }
+
+    /// Launches the steps whose predecessors allow it, ends the steps that can never run, and
+    /// ends each pipeline when all its steps have.
+    async fn advance_pipelines(&mut self) -> Result<()> {
+        for i in 0..self.watched.len() {
+            let ready = {
+                let w = &self.watched[i];
+                let t = &w.track;
+                t.step_of.is_some()
+                    && !t.is_done()
+                    && w.recovery_due.is_none()
+                    && t.current().is_none_or(|a| a.finished)
+            };
+            if !ready {
+                continue;
+            }
+            // A step concluded as a failure ended its track already; here only steps that have
+            // not run, or whose attempt was withdrawn.
+            match self.gate(i) {
+                Gate::Wait => {}
+                Gate::Go(after) => {
+                    let spec = self.watched[i].track.current().and_then(|a| a.spec.clone());
+                    self.launch_after(i, spec, Vec::new(), after).await?;
+                }
+                Gate::Blocked(why) => {
+                    self.watched[i].track.outcome = Some(Outcome::Cancelled);
+                    let msg = format!("not run: {why}");
+                    self.record(i, "finished", Some(&msg), json!({"outcome": "cancelled", "reason": why}));
+                }
+            }
+        }
+        for i in 0..self.watched.len() {
+            let t = &self.watched[i].track;
+            if !t.is_pipeline() || t.is_done() {
+                continue;
+            }
+            let steps: Vec<Option<Outcome>> = self
+                .watched
+                .iter()
+                .filter(|w| w.track.step_of.as_ref().is_some_and(|s| s.pipeline == t.id))
+                .map(|w| w.track.outcome)
+                .collect();
+            if steps.is_empty() || steps.iter().any(Option::is_none) {
+                continue;
+            }
+            let outcome = if steps.iter().all(|o| *o == Some(Outcome::Succeeded)) {
+                Outcome::Succeeded
+            } else if steps.contains(&Some(Outcome::Failed)) {
+                Outcome::Failed
+            } else {
+                Outcome::Cancelled
+            };
+            self.watched[i].track.outcome = Some(outcome);
+            let msg = format!("pipeline {}: {:?}", self.watched[i].track.experiment, outcome).to_lowercase();
+            self.record(i, "finished", Some(&msg), json!({"outcome": outcome}));
+            self.publish_now(i, false).await;
+        }
+        Ok(())
     }
 
     // ---------------------------------------------------------------------------------------

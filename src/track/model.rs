@@ -19,6 +19,27 @@ pub enum Launch {
     AttachSlurm { job_id: String },
     /// `trackit attach pid:N`: adopted; cannot be relaunched.
     AttachPid { pid: i32 },
+    /// `trackit pipeline FILE`: no job of its own; its steps are tracks under it (in
+    /// `steps/<name>/` of its folder), and it publishes for all of them.
+    Pipeline { file: PathBuf, steps: Vec<String> },
+}
+
+/// What a step track is to its pipeline.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StepOf {
+    /// The pipeline track's id.
+    pub pipeline: String,
+    pub name: String,
+    /// The steps that must succeed first.
+    #[serde(default)]
+    pub after: Vec<String>,
+}
+
+impl StepOf {
+    /// A step's track id: its folder under the pipeline's.
+    pub fn track_id(pipeline: &str, name: &str) -> String {
+        format!("{pipeline}/steps/{name}")
+    }
 }
 
 /// A cluster reached over ssh: the host as the user types it after `ssh` (an alias from
@@ -174,6 +195,13 @@ pub struct Attempt {
     /// Epoch s since when the scheduler has not known the job at all (squeue nor sacct).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub missing_since: Option<i64>,
+    /// The jobs this one waits for (`--dependency=afterok:`), a pipeline's earlier steps.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub depends_on: Vec<String>,
+    /// Why this attempt was withdrawn without a diagnosis (a step it depended on failed and
+    /// is relaunched): it does not count against `max_attempts`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub withdrawn: Option<String>,
     #[serde(default)]
     pub finished: bool,
 }
@@ -244,6 +272,9 @@ pub struct Track {
     /// derived from `launch`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub backend: Option<BackendSpec>,
+    /// Set when this track is a step of a pipeline.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub step_of: Option<StepOf>,
     #[serde(default)]
     pub policy: Option<PathBuf>,
     pub max_attempts: u32,
@@ -346,7 +377,9 @@ impl Track {
     pub fn backend_spec(&self) -> BackendSpec {
         match (&self.backend, &self.launch) {
             (Some(b), _) => b.clone(),
-            (None, Launch::Local { .. } | Launch::AttachPid { .. }) => BackendSpec::Local,
+            (None, Launch::Local { .. } | Launch::AttachPid { .. } | Launch::Pipeline { .. }) => {
+                BackendSpec::Local
+            }
             (None, Launch::Slurm { .. } | Launch::AttachSlurm { .. }) => {
                 BackendSpec::Slurm { remote: None }
             }
@@ -355,6 +388,16 @@ impl Track {
 
     pub fn current(&self) -> Option<&Attempt> {
         self.attempts.last()
+    }
+
+    /// Attempts that count against `max_attempts` (not the ones withdrawn because a step they
+    /// depended on was relaunched).
+    pub fn attempts_used(&self) -> u32 {
+        self.attempts.iter().filter(|a| a.withdrawn.is_none()).count() as u32
+    }
+
+    pub fn is_pipeline(&self) -> bool {
+        matches!(self.launch, Launch::Pipeline { .. })
     }
 
     pub fn current_mut(&mut self) -> Option<&mut Attempt> {

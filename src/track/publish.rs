@@ -709,6 +709,7 @@ pub fn report_ctx(track: &Track, policy: &mut GuardedPolicy, secrets: Secrets) -
         Launch::Local { command } => ("local", command.join(" ")),
         Launch::AttachSlurm { job_id } => ("slurm", format!("trackit attach {job_id}")),
         Launch::AttachPid { pid } => ("local", format!("trackit attach pid:{pid}")),
+        Launch::Pipeline { file, .. } => ("pipeline", format!("trackit pipeline {}", file.display())),
     };
     let mut ctx = ReportCtx::new(&track.experiment, &track.id)
         .with_status(status)

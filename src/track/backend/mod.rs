@@ -78,6 +78,9 @@ pub struct LaunchRequest {
     /// Wrap a batch script so the job's end is noticed from its exit file (the policy's
     /// `exit_files` setting).
     pub wrap: bool,
+    /// Jobs this one may start only after they succeed (a pipeline's earlier steps, on the
+    /// same cluster): sbatch's `--dependency=afterok:`.
+    pub depends_on: Vec<String>,
 }
 
 /// A job that was started.

@@ -111,6 +111,9 @@ impl SlurmBackend {
             found.iter().any(|f| f.name == long) || in_script.iter().any(|o| o.found.name == long)
         };
         let mut extra = Vec::new();
+        if !req.depends_on.is_empty() {
+            extra.push(format!("--dependency=afterok:{}", req.depends_on.join(":")));
+        }
         if !user_set("comment") {
             extra.push(format!("--comment={}", req.marker));
         }
