@@ -30,7 +30,8 @@ function trackit.extend(base, overrides)
   for key, value in pairs(overrides or {}) do
     if MERGED[key] and type(value) == "table" and type(out[key]) == "table" then
       for name, item in pairs(value) do
-        if item == false then
+        if item == false and key ~= "settings" then
+          -- `rule = false` drops an inherited rule (or fixer); a setting's false is a value.
           out[key][name] = nil
         elseif key == "settings" and type(item) == "table" and type(out[key][name]) == "table" and #item == 0 then
           for k, v in pairs(item) do out[key][name][k] = v end

@@ -619,3 +619,22 @@ impl GuardedPolicy {
         std::mem::take(&mut self.errors)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_false_setting_is_a_value_not_a_removal() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("p.lua");
+        std::fs::write(
+            &path,
+            "local base = require('trackit.default')\nreturn trackit.extend(base, { settings = { exit_files = false }, rules = { generic_error = false } })\n",
+        )
+        .unwrap();
+        let host = Host::load(&PolicySource::File(path)).unwrap();
+        assert!(!host.settings().exit_files);
+        assert!(Host::builtin().settings().exit_files);
+    }
+}

@@ -9,6 +9,7 @@ pub mod index;
 pub mod lease;
 pub mod model;
 pub mod pacer;
+pub mod pipeline;
 pub mod publish;
 pub mod spec;
 pub mod store;
