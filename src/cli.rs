@@ -121,6 +121,12 @@ pub enum Command {
         #[arg(required = true, allow_hyphen_values = true, num_args = 1.., value_name = "CMD")]
         command: Vec<String>,
     },
+    /// Run a pipeline (or a sweep) as one track: FILE.lua returns { steps = { { name =,
+    /// sbatch = {...} | run = {...}, after = {...}, results =, metrics = }, ... } }
+    Pipeline {
+        /// The pipeline file (Lua: a loop makes a sweep)
+        file: PathBuf,
+    },
     /// Adopt a job that is already running: a SLURM job id, or pid:N
     Attach {
         /// 4812331 or pid:12345

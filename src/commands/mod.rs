@@ -5,6 +5,7 @@ mod config;
 mod diagnose;
 mod dispatch;
 pub(crate) mod init;
+pub(crate) mod pipeline;
 mod policy;
 pub mod track;
 
@@ -41,6 +42,7 @@ pub fn dispatch(cli: Cli) -> Result<ExitCode> {
         Command::Sbatch { args } => track::sbatch(&global, args, global.detach),
         Command::Run { command } => track::run(&global, command, global.detach),
         Command::Launch { args } => track::launch(&global, args, global.detach),
+        Command::Pipeline { file } => pipeline::run(&global, &file, global.detach),
         Command::Attach { target } => track::attach(&global, &target, global.detach),
         Command::Status { track: t } => track::status(&global, t.as_deref(), global.json),
         Command::List => track::list(&global, global.json),

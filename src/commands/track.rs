@@ -17,12 +17,12 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 /// Where tracks live: the repository root, else the working directory.
-fn track_root(cwd: &Path) -> PathBuf {
+pub(crate) fn track_root(cwd: &Path) -> PathBuf {
     crate::git::find_repo_root(cwd).unwrap_or_else(|| cwd.to_path_buf())
 }
 
 /// Keeps `.trackit/tracks` out of the user's `git status` without touching their .gitignore.
-fn exclude_from_git(root: &Path) {
+pub(crate) fn exclude_from_git(root: &Path) {
     let exclude = root.join(".git").join("info").join("exclude");
     if !root.join(".git").is_dir() {
         return;
@@ -52,7 +52,7 @@ enum Chooser {
 }
 
 /// The cluster over ssh, from `--host`/`--remote-dir` or the policy's `remote_host`/`remote_dir`.
-fn remote_of(global: &GlobalOpts, settings: &crate::settings::Settings, root: &Path) -> Option<Remote> {
+pub(crate) fn remote_of(global: &GlobalOpts, settings: &crate::settings::Settings, root: &Path) -> Option<Remote> {
     let host = global.host.clone().or_else(|| settings.remote_host.clone())?;
     let dir = global
         .remote_dir
@@ -135,7 +135,7 @@ fn new_track(
     Ok((track, choice))
 }
 
-fn runtime() -> Result<tokio::runtime::Runtime> {
+pub(crate) fn runtime() -> Result<tokio::runtime::Runtime> {
     Ok(tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -366,7 +366,7 @@ fn start(global: &GlobalOpts, mut track: Track, detach: bool, choice: Option<&Ch
 
 /// Watches tracks in the foreground until they finish (exit 0 if all succeeded, 1 otherwise),
 /// or until interrupted (130; the jobs keep running; `trackit resume` continues).
-fn watch(global: &GlobalOpts, tracks: Vec<Track>) -> Result<ExitCode> {
+pub(crate) fn watch(global: &GlobalOpts, tracks: Vec<Track>) -> Result<ExitCode> {
     let mode = Mode::choose(global.json, global.quiet);
     let rt = runtime()?;
     let outcome = rt.block_on(async {
@@ -544,7 +544,7 @@ fn published_lines(t: &Track) -> String {
 }
 
 /// `--detach`: hand the track to a background `trackit resume` and print its id.
-fn detach_tracker(global: &GlobalOpts, track: &Track) -> Result<ExitCode> {
+pub(crate) fn detach_tracker(global: &GlobalOpts, track: &Track) -> Result<ExitCode> {
     let dir = TrackDir::new(&track.root, &track.id);
     let log = std::fs::File::create(dir.dir.join("tracker.log"))?;
     let exe = std::env::current_exe()?;
@@ -581,7 +581,7 @@ fn detach_tracker(global: &GlobalOpts, track: &Track) -> Result<ExitCode> {
 }
 
 /// The index entry of a track.
-fn entry_of(t: &Track) -> Entry {
+pub(crate) fn entry_of(t: &Track) -> Entry {
     Entry {
         id: t.id.clone(),
         root: t.root.clone(),
@@ -866,7 +866,10 @@ pub fn resume(global: &GlobalOpts, queries: &[String], force: bool) -> Result<Ex
                 }
             }
         }
+        // A pipeline goes on with all its steps (finished ones too: later steps wait on them).
+        let steps = super::pipeline::load_steps(&t)?;
         tracks.push(t);
+        tracks.extend(steps);
     }
     if tracks.is_empty() {
         return Ok(ExitCode::SUCCESS);
@@ -1160,24 +1163,31 @@ fn remote_logs(t: &Track, remote: &Remote, path: &Path, follow: bool) -> Result<
 /// `trackit cancel TRACK`: cancels the job and ends the track.
 pub fn cancel(query: &str) -> Result<ExitCode> {
     let root = root_here()?;
-    let mut t = find_track(&root, query)?;
+    let t = find_track(&root, query)?;
     if t.is_done() {
         println!("{} already finished ({})", t.id, t.status_word());
         return Ok(ExitCode::SUCCESS);
     }
+    let watched = t.lease.as_ref().is_some_and(lease_alive);
+    let mut all = super::pipeline::load_steps(&t)?;
+    all.push(t);
     let rt = runtime()?;
-    rt.block_on(crate::track::engine::cancel_job(&t))?;
-    // The watching tracker (if any) sees the CANCELLED state; without one, end the track here.
-    if !t.lease.as_ref().is_some_and(lease_alive) {
-        t.outcome = Some(Outcome::Cancelled);
-        if let Some(a) = t.current_mut() {
-            a.finished = true;
+    for mut t in all.into_iter().filter(|t| !t.is_done()) {
+        rt.block_on(crate::track::engine::cancel_job(&t))?;
+        // The watching tracker (if any) sees the CANCELLED state; without one, end the track here.
+        if !watched {
+            t.outcome = Some(Outcome::Cancelled);
+            if let Some(a) = t.current_mut() {
+                a.finished = true;
+            }
+            let dir = TrackDir::new(&t.root, &t.id);
+            dir.save(&t)?;
+            let _ = dir.append_event("cancelled", serde_json::json!({}));
         }
-        let dir = TrackDir::new(&t.root, &t.id);
-        dir.save(&t)?;
-        let _ = dir.append_event("cancelled", serde_json::json!({}));
+        if t.step_of.is_none() {
+            println!("cancelled {}", t.id);
+        }
     }
-    println!("cancelled {}", t.id);
     Ok(ExitCode::SUCCESS)
 }
 

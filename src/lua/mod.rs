@@ -6,6 +6,7 @@ pub mod error;
 mod hooks_fix;
 mod hooks_report;
 pub mod limits;
+pub mod pipeline;
 pub mod policy;
 
 pub use error::PolicyError;
@@ -417,7 +418,7 @@ fn with_suggestion(message: &str) -> String {
 }
 
 /// Looks up `require`d modules: the embedded library first, then Lua files beside the policy.
-fn install_searcher(lua: &Lua, policy_dir: Option<PathBuf>) -> mlua::Result<()> {
+pub(crate) fn install_searcher(lua: &Lua, policy_dir: Option<PathBuf>) -> mlua::Result<()> {
     lua.set_app_data(LoadedSources(std::sync::Mutex::new(Vec::new())));
     let package: Table = lua.globals().get("package")?;
     let searchers: Table = package.get("searchers")?;
