@@ -15,6 +15,7 @@ mod launch_cli;
 mod local_proc;
 mod log_follow;
 mod lua_types;
+mod pipeline_cli;
 mod policy;
 mod publish_e2e;
 mod quickstart;
