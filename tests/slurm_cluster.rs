@@ -607,8 +607,8 @@ mod fake {
         f.set(
             "sacct.out",
             &format!(
-                "4242|4242|FAILED|1:0|00:00:05|UNLIMITED|256M|00:00:00|1|vm|None|2020-01-01T10:00:00|2020-01-01T10:00:01|2020-01-01T10:00:06||/old|old\n\
-                 4243|4243|COMPLETED|0:0|00:00:05|01:00:00|8G|00:00:04|4|vm|None|{}|{}|{}||/new|train\n",
+                "4242|4242|FAILED|1:0|00:00:05|UNLIMITED|256M|00:00:00|1|vm|None|2020-01-01T10:00:00|2020-01-01T10:00:01|2020-01-01T10:00:06||/old|billing=1,cpu=1,mem=256M,node=1|old\n\
+                 4243|4243|COMPLETED|0:0|00:00:05|01:00:00|8G|00:00:04|4|vm|None|{}|{}|{}||/new|billing=4,cpu=4,mem=8G,node=1|train\n",
                 local(t + 1),
                 local(t + 2),
                 local(t + 7)
