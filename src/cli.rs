@@ -65,6 +65,10 @@ pub struct GlobalOpts {
     /// A metric to report (repeatable; default: the policy's, else what the results hold)
     #[arg(long = "metric", value_name = "NAME")]
     pub metric: Vec<String>,
+    /// Compare with this run: a git ref whose experiment doc has trackit's results, or #N (a
+    /// pull request) (default: the previous results PR of the experiment)
+    #[arg(long, value_name = "REF")]
+    pub baseline: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]

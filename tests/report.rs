@@ -208,6 +208,8 @@ return {
                 final_epoch: None,
                 best: None,
                 points: 0,
+                first: None,
+                trend: None,
             })
             .collect(),
         missing: vec![],

@@ -84,6 +84,7 @@ fn new_track(global: &GlobalOpts, launch: Launch, name_from: &[String]) -> Resul
             doc: doc_abs,
             results: global.results.clone(),
             metrics: global.metric.clone(),
+            baseline: global.baseline.clone(),
         },
         published: Default::default(),
     })

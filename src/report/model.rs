@@ -472,6 +472,17 @@ impl ReportCtx {
         })
     }
 
+    /// The hidden record of this track's results, once it has metrics.
+    pub fn record(&self) -> Option<super::record::Record> {
+        let m = self.metrics.as_ref().filter(|m| !m.metrics.is_empty())?;
+        Some(super::record::Record::from_metrics(
+            &self.track_id,
+            &self.experiment,
+            self.code.as_ref().map(|c| c.commit.as_str()),
+            m,
+        ))
+    }
+
     /// The metric names, in column order: the ones asked for, else those the results hold.
     pub fn metric_columns(&self) -> Vec<String> {
         if !self.metrics_wanted.is_empty() {

@@ -275,6 +275,20 @@ pub fn ensure_pr_marker(body: String, track_id: &str) -> String {
     }
 }
 
+/// Makes sure a PR body with results carries the hidden record a later run compares with.
+pub fn ensure_record(body: String, ctx: &ReportCtx) -> String {
+    match ctx.record() {
+        Some(r)
+            if !super::record::parse_records(&body)
+                .iter()
+                .any(|x| x.track == r.track) =>
+        {
+            format!("{}\n{}\n", body.trim_end(), r.to_comment())
+        }
+        _ => body,
+    }
+}
+
 /// Makes sure a commit message carries the `Trackit-Track:` trailer and ends with a newline.
 pub fn ensure_trailer(message: String, track_id: &str) -> String {
     let trailer = track_trailer(track_id);
