@@ -381,7 +381,7 @@ pub fn trend_of(series: &Series, goal: Option<Goal>) -> Option<String> {
         Goal::Min => (x - lo) / range,
         Goal::Max => (hi - x) / range,
     };
-    let recent = v[(v.len() * 2) / 3];
+    let recent = v[(v.len() - 1) * 2 / 3];
     let gained_lately = from_best(recent) - from_best(last);
     Some(
         if from_best(last) <= 0.02 && gained_lately > 0.05 {

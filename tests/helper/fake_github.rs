@@ -213,7 +213,14 @@ impl FakeGithub {
     /// Comment bodies on an issue/PR, oldest first.
     /// A pull request made before the test (an earlier run's results PR): `state` is `open` or
     /// `closed`, created `age` ago. Returns its number.
-    pub fn seed_pr(&self, head: &str, state: &str, title: &str, body: &str, age: chrono::Duration) -> u64 {
+    pub fn seed_pr(
+        &self,
+        head: &str,
+        state: &str,
+        title: &str,
+        body: &str,
+        age: chrono::Duration,
+    ) -> u64 {
         let mut s = self.lock();
         let id = s.id();
         let number = s.next_number;
