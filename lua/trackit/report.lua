@@ -275,6 +275,8 @@ function M.format_table(ctx)
   if code ~= "" then parts[#parts + 1] = code end
   local hp = M.hyperparams_details(ctx)
   if hp ~= "" then parts[#parts + 1] = hp end
+  local src = M.sources_details(ctx)
+  if src ~= "" then parts[#parts + 1] = src end
   return table.concat(parts, "\n\n")
 end
 
