@@ -246,9 +246,13 @@ pub fn fallback_pr(ctx: &ReportCtx) -> PrText {
         ctx.status,
         fallback_table(ctx)
     );
+    let body = match ctx.discussion.as_deref() {
+        Some(d) if !d.trim().is_empty() => format!("{body}\n\n## Discussion\n\n{}\n", d.trim()),
+        _ => body,
+    };
     PrText {
         title: ctx.secrets.scrub(&format!("Results: {}", ctx.experiment)),
-        body: ctx.secrets.scrub(&body),
+        body: ctx.secrets.scrub(&ensure_record(body, ctx)),
     }
 }
 
