@@ -339,6 +339,9 @@ fn slurm_job_results_reach_the_pushed_doc_and_the_pr() {
     let pulls = repo.gh.pulls();
     assert_eq!(pulls.len(), 1, "{pulls:?}");
     assert!(pulls[0].5.contains("0.4321"), "{}", pulls[0].5);
+    // The node from the scheduler, and the commit the job ran from.
+    assert!(pulls[0].5.contains("Ran on node `vm`."), "{}", pulls[0].5);
+    assert!(pulls[0].5.contains("Ran from commit ["), "{}", pulls[0].5);
     // --json: the final report carries the PR link and the metrics.
     let report: serde_json::Value = all
         .lines()

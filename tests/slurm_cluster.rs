@@ -200,6 +200,16 @@ async fn exit_3_is_failed_3_0() {
     .await;
     assert_eq!(acct.job.state, Some(JobState::Failed));
     assert_eq!(acct.job.exit.unwrap().to_string(), "3:0");
+    // What was allocated, from sacct's AllocTRES and squeue's tres-alloc alike.
+    let tres = acct.job.alloc_tres.clone().expect("AllocTRES");
+    assert!(tres.contains("cpu=") && tres.contains("node=1"), "{tres}");
+    assert!(
+        info[0]
+            .alloc_tres
+            .as_deref()
+            .is_some_and(|t| t.contains("cpu=")),
+        "{info:#?}"
+    );
     timed("exit 3", t);
 }
 
