@@ -196,6 +196,11 @@ impl Publisher {
 
     /// Looks for the run to compare with, once (again later only while GitHub is down).
     async fn resolve_baseline(&mut self, track: &mut Track, notes: &mut Vec<Note>) {
+        if !track.published.git && track.publish_opts.baseline.is_none() {
+            // `--no-git` (or no repository): nothing to look in.
+            track.published.baseline_checked = true;
+            return;
+        }
         let client = if self.github_enabled(track) {
             self.client(track).ok()
         } else {
