@@ -18,7 +18,11 @@ fn make_log(size: usize) -> Vec<u8> {
         step += 1;
         let epoch = step / 2000;
         let line = if step % 2000 == 0 {
-            format!("\nepoch {epoch}: val_loss={:.4} val_acc={:.4}\n", 1.0 / (1.0 + epoch as f64), 0.5 + epoch as f64 / 200.0)
+            format!(
+                "\nepoch {epoch}: val_loss={:.4} val_acc={:.4}\n",
+                1.0 / (1.0 + epoch as f64),
+                0.5 + epoch as f64 / 200.0
+            )
         } else {
             format!(
                 "\rEpoch {epoch}: {:>3}%|{:<10}| {}/2000 [00:{:02}<00:00, 91.3it/s, loss={:.4}, lr=0.0003]",
@@ -66,14 +70,19 @@ fn main() {
         let t = Instant::now();
         let r = g.log_metrics(&log);
         times.push(t.elapsed());
-        assert_eq!(r.series.iter().map(|s| s.points.len()).sum::<usize>(), points);
+        assert_eq!(
+            r.series.iter().map(|s| s.points.len()).sum::<usize>(),
+            points
+        );
     }
     assert!(g.take_errors().is_empty());
     let hooked = median(times);
     let _ = std::fs::remove_dir_all(&dir);
 
     let mib = log.len() as f64 / (1 << 20) as f64;
-    println!("| log | lines (`\\r` and `\\n`) | points | default parser | `parse_metrics` hook (Lua) |");
+    println!(
+        "| log | lines (`\\r` and `\\n`) | points | default parser | `parse_metrics` hook (Lua) |"
+    );
     println!("|---|---|---|---|---|");
     println!(
         "| {mib:.0} MiB synthetic tqdm log | {lines} | {points} | {:.2} s ({:.0} MiB/s) | {:.2} s ({:.1} µs/line) |",

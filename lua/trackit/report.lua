@@ -360,7 +360,17 @@ function M.hyperparams_details(ctx)
   if #names > 0 then
     lines[#lines + 1] = row({ "name", "value" })
     lines[#lines + 1] = rule(2)
-    for _, k in ipairs(names) do lines[#lines + 1] = row({ M.code_cell(k), M.cell(hp.values[k]) }) end
+    -- A PR body is at most 65536 characters: a huge config is cut, and says so.
+    local shown = math.min(#names, 150)
+    for i = 1, shown do
+      local k = names[i]
+      local v = tostring(hp.values[k])
+      if #v > 200 then v = v:sub(1, 200) .. "…" end
+      lines[#lines + 1] = row({ M.code_cell(k), M.cell(v) })
+    end
+    if shown < #names then
+      lines[#lines + 1] = row({ string.format("… and %d more", #names - shown), DASH })
+    end
     lines[#lines + 1] = ""
   end
   local src = {}
