@@ -745,7 +745,16 @@ fn rerun_compares_with_the_earlier_run_and_log_metrics_are_read() {
     assert!(first.contains("0 files read, 0 passed over"), "{first}");
     let first_commit = git(&repo.work, &["rev-parse", &branch]).trim().to_string();
     std::thread::sleep(Duration::from_millis(1100)); // track ids are per second
-    run(&["--no-pr", "run", "python3", "fit.py", "2"]);
+    let printed = run(&["--no-pr", "run", "python3", "fit.py", "2"]);
+    // The final report says where the numbers came from and what they were compared with.
+    assert!(
+        printed.contains("From the job's log: val_acc, val_loss"),
+        "{printed}"
+    );
+    assert!(
+        printed.contains(&format!("Compared with {branch}")),
+        "{printed}"
+    );
     let doc = git(
         &repo.work,
         &["show", &format!("{branch}:docs/experiments/fit.md")],

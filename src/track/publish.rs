@@ -937,6 +937,38 @@ pub fn report_ctx(track: &Track, policy: &mut GuardedPolicy, secrets: Secrets) -
     ctx
 }
 
+/// For the final report: the result files read, those passed over (and why), the metrics
+/// taken from the log and the baseline. Empty before results are collected.
+pub fn sources_lines(track: &Track) -> String {
+    let Some(r) = &track.published.results else {
+        return String::new();
+    };
+    let rel = |p: &Path| {
+        p.strip_prefix(&track.cwd)
+            .unwrap_or(p)
+            .display()
+            .to_string()
+    };
+    let mut out = String::new();
+    if !r.files.is_empty() {
+        let names: Vec<String> = r.files.iter().map(|p| rel(p)).collect();
+        out.push_str(&format!("\nRead: {}\n", names.join(", ")));
+    }
+    if !r.from_log.is_empty() {
+        out.push_str(&format!("From the job's log: {}\n", r.from_log.join(", ")));
+    }
+    for s in &r.skipped {
+        out.push_str(&format!("Not read: {} ({})\n", rel(&s.path), s.reason));
+    }
+    for l in &r.links {
+        out.push_str(&format!("W&B: {l}\n"));
+    }
+    if let Some(b) = &track.published.baseline {
+        out.push_str(&format!("Compared with {}\n", b.label.replace('`', "")));
+    }
+    out
+}
+
 /// The last [`crate::results::MAX_LOG_BYTES`] of a log, or None when it cannot be read.
 fn read_tail(path: &Path) -> Option<Vec<u8>> {
     use std::io::{Read, Seek, SeekFrom};
