@@ -80,6 +80,10 @@ pub struct GlobalOpts {
     /// relative to the home directory)
     #[arg(long, value_name = "DIR", requires = "host")]
     pub remote_dir: Option<String>,
+    /// Compare with this run: a git ref whose experiment doc has trackit's results, or #N (a
+    /// pull request) (default: the previous results PR of the experiment)
+    #[arg(long, value_name = "REF")]
+    pub baseline: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]

@@ -786,6 +786,21 @@ impl Client {
         Ok(prs.into_iter().find(|pr| pr.head.ref_name == branch))
     }
 
+    /// The newest pull requests of this repository, open or not (one page of `per_page`),
+    /// newest first: where a run looks for the previous results PR of its experiment.
+    pub async fn recent_prs(&self, per_page: u32) -> Result<Vec<PullRequest>> {
+        self.get_json(
+            &self.repo_path("/pulls"),
+            &[
+                ("state", "all".to_string()),
+                ("sort", "created".to_string()),
+                ("direction", "desc".to_string()),
+                ("per_page", per_page.clamp(1, 100).to_string()),
+            ],
+        )
+        .await
+    }
+
     pub async fn create_pr(&self, new: &NewPr<'_>) -> Result<PullRequest> {
         let body = serde_json::to_value(new).map_err(|e| GithubError::Config(e.to_string()))?;
         self.send_json(Method::POST, &self.repo_path("/pulls"), &body)

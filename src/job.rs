@@ -185,6 +185,9 @@ pub struct JobInfo {
     pub cpus: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub node_list: Option<String>,
+    /// What the scheduler allocated, as its TRES string (`cpu=4,mem=32G,node=1,gres/gpu:a100=2`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alloc_tres: Option<String>,
     /// The scheduler's reason text (pending reason, or the failure reason).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
@@ -198,6 +201,33 @@ pub struct JobInfo {
     pub stdout_path: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stderr_path: Option<String>,
+}
+
+/// The GPUs in a TRES string, for people: `gres/gpu:a100=2` → `2 × a100`, `gres/gpu=1` →
+/// `1 GPU`; None without GPUs.
+pub fn gpus_from_tres(tres: &str) -> Option<String> {
+    let mut count: Option<u64> = None;
+    let mut types: Vec<(String, u64)> = Vec::new();
+    for kv in tres.split(',') {
+        let Some((key, value)) = kv.trim().split_once('=') else {
+            continue;
+        };
+        let Ok(n) = value.trim().parse::<u64>() else {
+            continue;
+        };
+        match key.strip_prefix("gres/gpu") {
+            Some("") => count = Some(n),
+            Some(t) if t.starts_with(':') => types.push((t[1..].to_string(), n)),
+            _ => {}
+        }
+    }
+    if !types.is_empty() {
+        let parts: Vec<String> = types.iter().map(|(t, n)| format!("{n} × {t}")).collect();
+        return Some(parts.join(", "));
+    }
+    count
+        .filter(|n| *n > 0)
+        .map(|n| format!("{n} GPU{}", if n == 1 { "" } else { "s" }))
 }
 
 /// Parses sizes the way SLURM and users write them: `100M`, `8G`, `1.5T`, `512K`, `2048`

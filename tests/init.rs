@@ -213,3 +213,59 @@ fn the_policy_examples_work_when_switched_on() {
         "| metric | final | best |\n| --- | --- | --- |\n| val_loss | 0.4123 | 0.4 |"
     );
 }
+
+/// The doc template carries the markers trackit fills; what `init` writes is never a result.
+#[test]
+fn template_markers_are_filled_and_init_files_are_not_results() {
+    let repo = git_repo();
+    let start = std::time::SystemTime::now() - std::time::Duration::from_secs(5);
+    init_json(repo.path());
+    let template =
+        std::fs::read_to_string(repo.path().join("docs/experiments/TEMPLATE.md")).unwrap();
+    std::fs::write(repo.path().join("docs/experiments/bert.md"), &template).unwrap();
+    let host = Host::builtin();
+    let mut ctx = trackit::report::ReportCtx::new("bert", "20261129-1200-bert")
+        .with_status(trackit::report::TrackStatus::Completed)
+        .with_job(trackit::report::JobRow::pending("77", 1));
+    ctx.discussion = Some("Loss fell.".into());
+    let table = host.format_table(&ctx).unwrap();
+    trackit::report::write_doc(
+        repo.path(),
+        Path::new("docs/experiments/bert.md"),
+        &ctx,
+        &table,
+    )
+    .unwrap();
+    let doc = std::fs::read_to_string(repo.path().join("docs/experiments/bert.md")).unwrap();
+    // The template's own pairs were claimed, where the template put them: no new headings.
+    assert_eq!(doc.matches("## Results").count(), 1, "{doc}");
+    assert_eq!(doc.matches("## Discussion").count(), 1, "{doc}");
+    assert!(
+        doc.contains(
+            "## Results\n\n<!-- trackit:results:start track=20261129-1200-bert -->\n| job |"
+        ),
+        "{doc}"
+    );
+    assert!(doc.contains("## Discussion\n\n<!-- trackit:discussion:start track=20261129-1200-bert -->\nLoss fell.\n<!-- trackit:discussion:end track=20261129-1200-bert -->\n\nYour reading:"), "{doc}");
+    assert!(!doc.contains("_trackit fills this in"), "{doc}");
+
+    // Results discovery in the set-up repository: `.luarc.json` and `.trackit/` are not read.
+    let d =
+        trackit::results::discover_sources(None, repo.path(), start, Default::default()).unwrap();
+    assert!(d.files.is_empty(), "{:?}", d.files);
+    let skipped: Vec<String> = d
+        .skipped
+        .iter()
+        .map(|s| {
+            format!(
+                "{}: {}",
+                s.path.strip_prefix(repo.path()).unwrap().display(),
+                s.reason
+            )
+        })
+        .collect();
+    assert_eq!(
+        skipped,
+        [".luarc.json: hidden file (`trackit init` writes it for the editor)"]
+    );
+}

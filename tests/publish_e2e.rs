@@ -254,12 +254,26 @@ fn local_job_results_reach_the_pushed_doc_and_the_pr() {
     );
     assert_eq!(title, "Results: train");
     assert!(body.contains("0.01954") && body.contains("0.998"), "{body}");
-    assert!(body.contains("- [x] table filled"), "{body}");
-    // The plot shows in the PR too, through its URL on the results branch.
     assert!(
-        body.contains("/raw/results/") && body.contains(".svg)"),
+        body.contains("- [x] Results tables updated with actual metrics"),
         "{body}"
     );
+    // One plot per metric shows in the PR too, linked by the commit that holds it (a branch
+    // name would die with the branch), and that commit is on the remote with the SVG.
+    assert!(!body.contains("/raw/results/"), "{body}");
+    let plot_links: Vec<&str> = body
+        .lines()
+        .filter(|l| l.starts_with("![") && l.ends_with(".svg)"))
+        .collect();
+    assert_eq!(plot_links.len(), 2, "{body}");
+    for link in &plot_links {
+        let url = &link[link.find("](").unwrap() + 2..link.len() - 1];
+        let rest = &url[url.find("/raw/").unwrap() + 5..];
+        let (sha, path) = rest.split_once('/').unwrap();
+        assert_eq!(sha.len(), 40, "{url}");
+        let svg = repo.remote_git(&["show", &format!("{sha}:{path}")]);
+        assert!(svg.starts_with("<svg") || svg.starts_with("<?xml"), "{url}");
+    }
     let comments = repo.gh.comments(*number);
     let status: Vec<_> = comments
         .iter()
@@ -329,6 +343,9 @@ fn slurm_job_results_reach_the_pushed_doc_and_the_pr() {
     let pulls = repo.gh.pulls();
     assert_eq!(pulls.len(), 1, "{pulls:?}");
     assert!(pulls[0].5.contains("0.4321"), "{}", pulls[0].5);
+    // The node from the scheduler, and the commit the job ran from.
+    assert!(pulls[0].5.contains("Ran on node `vm`."), "{}", pulls[0].5);
+    assert!(pulls[0].5.contains("Ran from commit ["), "{}", pulls[0].5);
     // --json: the final report carries the PR link and the metrics.
     let report: serde_json::Value = all
         .lines()
@@ -559,4 +576,239 @@ fn grep_tree(dir: &Path, hits: &mut Vec<String>) {
             }
         }
     }
+}
+
+/// A results PR of an earlier run of the experiment becomes the baseline: the new PR has the
+/// comparison with its Δ column, the commit it ran from (with the uncommitted edit named), the
+/// Discussion and the seed's test plan, all ticked.
+#[test]
+fn previous_results_pr_is_the_baseline() {
+    let repo = Repo::new();
+    let earlier = trackit::report::Record {
+        track: "20261101-090000-train".into(),
+        experiment: "train".into(),
+        commit: Some("0123456789abcdef0123456789abcdef01234567".into()),
+        metrics: vec![
+            trackit::report::record::RecordMetric {
+                name: "eval_loss".into(),
+                final_value: Some(0.03),
+                best: Some(0.03),
+                goal: Some(trackit::results::Goal::Min),
+            },
+            trackit::report::record::RecordMetric {
+                name: "eval_accuracy".into(),
+                final_value: Some(0.999),
+                best: Some(0.999),
+                goal: Some(trackit::results::Goal::Max),
+            },
+        ],
+    };
+    let old = repo.gh.seed_pr(
+        "results/train-2026-11-01",
+        "closed",
+        "Results: train",
+        &format!(
+            "<!-- trackit:pr track=20261101-090000-train -->\nold results\n{}\n",
+            earlier.to_comment()
+        ),
+        chrono::Duration::days(28),
+    );
+    // Another experiment's newer PR is not a baseline.
+    repo.gh.seed_pr(
+        "results/train-big-2026-11-20",
+        "open",
+        "Results: train-big",
+        &trackit::report::Record {
+            track: "x".into(),
+            experiment: "train-big".into(),
+            commit: None,
+            metrics: earlier.metrics.clone(),
+        }
+        .to_comment(),
+        chrono::Duration::days(9),
+    );
+    // An edit that is not committed: the PR must name it.
+    write(&repo.work, "README.md", "# lab\nedited, not committed\n");
+    let head = git(&repo.work, &["rev-parse", "HEAD"]).trim().to_string();
+    let out = repo.run_within(
+        &[
+            "--metric",
+            "eval_loss",
+            "--metric",
+            "eval_accuracy",
+            "run",
+            "python3",
+            "train.py",
+            "2",
+        ],
+        Duration::from_secs(90),
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    let pulls = repo.gh.pulls();
+    let ours = pulls
+        .iter()
+        .find(|p| p.0 != old && p.2 == today_branch("train"))
+        .expect("our PR");
+    let body = &ours.5;
+    assert!(body.contains(&format!("Baseline: [PR #{old}](")), "{body}");
+    assert!(
+        body.contains("(track `20261101-090000-train`, commit `0123456`)."),
+        "{body}"
+    );
+    assert!(
+        body.contains("| eval_loss | 0.01954 | 0.03 | -0.01046 (-34.9%) better |"),
+        "{body}"
+    );
+    assert!(
+        body.contains("| eval_accuracy | 0.998 | 0.999 | -0.0009531 (-0.1%) worse |"),
+        "{body}"
+    );
+    assert!(
+        body.contains(&format!("Ran from commit [`{}`](", &head[..7])),
+        "{body}"
+    );
+    assert!(
+        body.contains(&format!("/commit/{head}) on `main`.")),
+        "{body}"
+    );
+    assert!(body.contains("**Uncommitted changes.**"), "{body}");
+    assert!(body.contains(" README.md | 1 +\n"), "{body}");
+    assert!(body.contains("1 file changed, 1 insertion(+)."), "{body}");
+    assert!(body.contains("Against the baseline (PR #"), "{body}");
+    assert!(
+        body.contains("- [x] Job ") && body.contains(" completes successfully"),
+        "{body}"
+    );
+    assert!(
+        body.contains("- [x] Discussion section filled in"),
+        "{body}"
+    );
+    assert!(body.contains("- read `trainer_state.json`"), "{body}");
+    // The doc has the same comparison and the discussion under its heading.
+    let doc = repo.remote_git(&[
+        "show",
+        &format!("{}:docs/experiments/train.md", today_branch("train")),
+    ]);
+    assert!(doc.contains("| eval_loss | 0.01954 | 0.03 |"), "{doc}");
+    assert!(
+        doc.contains("## Discussion\n\n<!-- trackit:discussion:start track="),
+        "{doc}"
+    );
+    assert!(
+        doc.contains("The best eval_loss was 0.01954 at epoch 3, step 192"),
+        "{doc}"
+    );
+    // The listing asked GitHub for the newest PRs first, as the API documents it.
+    let listed = repo.gh.requests().into_iter().any(|r| {
+        r.method == "GET"
+            && r.path().ends_with("/pulls")
+            && r.url.contains("sort=created")
+            && r.url.contains("direction=desc")
+            && r.url.contains("state=all")
+    });
+    assert!(listed);
+    repo.gh.assert_no_violations();
+}
+
+/// Without GitHub: a rerun the same day compares with the earlier run on the same results
+/// branch; `--baseline REF` names another one; metrics that only the log has are read.
+#[test]
+fn rerun_compares_with_the_earlier_run_and_log_metrics_are_read() {
+    let repo = Repo::new();
+    write(
+        &repo.work,
+        "fit.py",
+        "import sys\nlr = float(sys.argv[1])\nfor e in range(3):\n    print(f'epoch {e}: val_loss={1.0 / (1 + e * lr):.4f} val_acc={0.5 + e * lr / 10:.4f}', flush=True)\n",
+    );
+    git(&repo.work, &["add", "fit.py"]);
+    git(&repo.work, &["commit", "-q", "-m", "fit"]);
+    let run = |args: &[&str]| {
+        let out = repo.run_within(args, Duration::from_secs(90));
+        assert!(out.status.success(), "{}", text(&out));
+        text(&out)
+    };
+    run(&["--no-pr", "run", "python3", "fit.py", "1"]);
+    let branch = today_branch("fit");
+    let first = git(
+        &repo.work,
+        &["show", &format!("{branch}:docs/experiments/fit.md")],
+    );
+    // The job only printed its metrics: they come from its log, and the doc says so.
+    assert!(
+        first.contains("| val_acc | best val_acc | val_loss | best val_loss |"),
+        "{first}"
+    );
+    assert!(
+        first.contains(" | 0.7 | 0.7 (epoch 2) | 0.3333 | 0.3333 (epoch 2) |"),
+        "{first}"
+    );
+    assert!(
+        first.contains("- from the job's log (no file had them): val_acc, val_loss"),
+        "{first}"
+    );
+    assert!(first.contains("0 files read, 0 passed over"), "{first}");
+    let first_commit = git(&repo.work, &["rev-parse", &branch]).trim().to_string();
+    std::thread::sleep(Duration::from_millis(1100)); // track ids are per second
+    let printed = run(&["--no-pr", "run", "python3", "fit.py", "2"]);
+    // The final report says where the numbers came from and what they were compared with.
+    assert!(
+        printed.contains("From the job's log: val_acc, val_loss"),
+        "{printed}"
+    );
+    assert!(
+        printed.contains(&format!("Compared with {branch}")),
+        "{printed}"
+    );
+    let doc = git(
+        &repo.work,
+        &["show", &format!("{branch}:docs/experiments/fit.md")],
+    );
+    // Two sections, the second compared with the first: val_loss 0.3333 → 0.2.
+    assert_eq!(
+        doc.matches("<!-- trackit:results:start track=").count(),
+        2,
+        "{doc}"
+    );
+    assert!(
+        doc.contains(&format!("Baseline: `{branch}` (track `")),
+        "{doc}"
+    );
+    assert!(
+        doc.contains("| val_loss | 0.2 | 0.3333 | -0.1333 (-40%) better |"),
+        "{doc}"
+    );
+    // --baseline REF: the first run's results commit.
+    std::thread::sleep(Duration::from_millis(1100));
+    run(&[
+        "--no-pr",
+        "--baseline",
+        &first_commit,
+        "run",
+        "python3",
+        "fit.py",
+        "4",
+    ]);
+    let doc = git(
+        &repo.work,
+        &["show", &format!("{branch}:docs/experiments/fit.md")],
+    );
+    assert!(
+        doc.contains(&format!("Baseline: `{first_commit}`")),
+        "{doc}"
+    );
+    assert!(
+        doc.contains("| val_loss | 0.1111 | 0.3333 | -0.2222 (-66.7%) better |"),
+        "{doc}"
+    );
+    // A ref that does not exist: a note, and the track still succeeds.
+    let out = run(&[
+        "--no-pr",
+        "--baseline",
+        "no-such-ref",
+        "run",
+        "python3",
+        "fit.py",
+        "1",
+    ]);
+    assert!(out.contains("--baseline no-such-ref"), "{out}");
 }

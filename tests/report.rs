@@ -89,7 +89,7 @@ fn pending_running_then_filled_table_from_hf_trainer_outputs() {
     let table = host.format_table(&hf_running()).unwrap();
     assert_eq!(
         table,
-        format!("{HF_HEADER}| 4812331 | RUNNING | RUNNING | RUNNING | RUNNING | RUNNING | RUNNING | RUNNING | 00:12:34 | 3.1G |")
+        format!("{HF_HEADER}| 4812331 | RUNNING | RUNNING | RUNNING | RUNNING | RUNNING | RUNNING | RUNNING | 00:12:34 | 3.1G |\n\nRan on node `gpu-07`.")
     );
 
     // Filled: 0.019542083144187927 → 0.01954, 0.998046875 → 0.998, 0.22797345307966074 → 0.228;
@@ -101,12 +101,12 @@ fn pending_running_then_filled_table_from_hf_trainer_outputs() {
         format!("{HF_HEADER}| 4812331 | COMPLETED | 0.01954 | 0.01954 (epoch 3, step 192) | 0.998 | 0.998 (epoch 3, step 192) | 0.228 | — | 00:12:34 | 3.1G |")
     );
     assert!(!table.contains("0.0195420"), "{table}");
-    // The efficiency line (with its right-sizing hints) follows the table.
+    // The efficiency line (with its right-sizing hints) follows the table, then the node.
     assert_eq!(
         rest,
         "- job 4812331: time 00:12:34 of 04:00:00 (5.2%), memory 3.1G of 32G (9.7%), CPU 23% of 4 CPUs; \
          used 00:12:34 of 04:00:00: --time=00:30:00 would do; used 3.1G of 32G: --mem=8G would do; \
-         0.9 of 4 CPUs busy on average: --cpus-per-task=2 would do"
+         0.9 of 4 CPUs busy on average: --cpus-per-task=2 would do\n\nRan on node `gpu-07`."
     );
 }
 
@@ -208,6 +208,8 @@ return {
                 final_epoch: None,
                 best: None,
                 points: 0,
+                first: None,
+                trend: None,
             })
             .collect(),
         missing: vec![],
@@ -624,27 +626,40 @@ fn pr_body_sections_and_test_plan_follow_the_track() {
         "- `eval_loss`\n- `eval_accuracy`\n- `train_loss`"
     );
     assert!(section(&pending.body, "Results").contains("| 4812331 | PENDING | PENDING |"));
-    assert!(section(&pending.body, "Test plan").contains(
-        "- [x] job submitted\n- [ ] job finished\n- [ ] results collected\n- [ ] table filled"
-    ));
-    assert_eq!(checks(&pending.body), [true, false, false, false]);
+    // The test plan in a results PR's words.
+    assert_eq!(
+        section(&pending.body, "Test plan").trim(),
+        "- [ ] Job 4812331 completes successfully\n- [ ] Results tables updated with actual metrics\n- [ ] Discussion section filled in"
+    );
+    assert_eq!(checks(&pending.body), [false, false, false]);
+    assert_eq!(
+        section(&pending.body, "Discussion").trim(),
+        "_trackit fills this in when job 4812331 has finished._"
+    );
 
     let running = host.render_pr(&hf_running()).unwrap();
     assert!(section(&running.body, "Status")
         .contains("**RUNNING**: running (job 4812331, attempt 1 of 3)"));
-    assert_eq!(checks(&running.body), [true, false, false, false]);
+    assert_eq!(checks(&running.body), [false, false, false]);
 
     let done = host.render_pr(&hf_completed()).unwrap();
     assert!(section(&done.body, "Status").contains("**COMPLETED**"));
     assert!(section(&done.body, "Results")
         .contains("| 4812331 | COMPLETED | 0.01954 | 0.01954 (epoch 3, step 192) |"));
     assert!(section(&done.body, "Results").contains("- job 4812331: time 00:12:34 of 04:00:00"));
-    assert_eq!(checks(&done.body), [true, true, true, true]);
+    // Not discussed yet (no `discussion` in the context): the box stays open.
+    assert_eq!(checks(&done.body), [true, true, false]);
+    let mut discussed = hf_completed();
+    discussed.discussion = Some(host.discussion(&discussed).unwrap());
+    assert_eq!(
+        checks(&host.render_pr(&discussed).unwrap().body),
+        [true, true, true]
+    );
 
     let failed = host.render_pr(&failed_three_times()).unwrap();
     assert!(section(&failed.body, "Status").contains("**FAILED**"));
     assert!(section(&failed.body, "Results").contains("| 3 | 103 | TIMEOUT |"));
-    assert_eq!(checks(&failed.body), [true, true, false, false]);
+    assert_eq!(checks(&failed.body), [false, false, false]);
 
     // A relaunched, then completed track lists its attempts.
     let mut relaunched = hf_completed();
@@ -858,4 +873,337 @@ fn tokens_never_reach_rendered_text() {
         texts[4]
     );
     assert_eq!(trackit::report::scrub("a s3cr3t b", &["s3cr3t"]), "a *** b");
+}
+
+// --- the PR as a research record ------------------------------------------------------------
+
+fn git(dir: &Path, args: &[&str]) -> String {
+    let out = std::process::Command::new("git")
+        .args(args)
+        .current_dir(dir)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// A completed track with everything a research record holds, from real data: the HF
+/// metrics, a real dirty git tree, the Hydra run's hyperparameters, an earlier run as the
+/// baseline, GPUs from a TRES string.
+fn research_ctx(repo: &Path) -> ReportCtx {
+    git(repo, &["init", "-q", "-b", "main"]);
+    git(repo, &["config", "user.name", "Ada"]);
+    git(repo, &["config", "user.email", "ada@example.org"]);
+    write(repo, "train.py", "lr = 3e-4\nprint('train')\n");
+    write(repo, "README.md", "# lab\n");
+    git(repo, &["add", "."]);
+    git(repo, &["commit", "-q", "-m", "base"]);
+    write(
+        repo,
+        "train.py",
+        "lr = 1e-3\nprint('train')\nprint('more')\n",
+    );
+    write(repo, "notes.txt", "scratch\n");
+    write(repo, ".trackit/tracks/x/state.json", "{}");
+    let head = git(repo, &["rev-parse", "HEAD"]).trim().to_string();
+    let code = trackit::track::baseline::code_version(repo).unwrap();
+    assert_eq!(code.commit, head);
+
+    let found = trackit::results::discover_sources(
+        None,
+        &data_dir().join("results/tiny_sgd"),
+        std::time::SystemTime::UNIX_EPOCH,
+        Default::default(),
+    )
+    .unwrap();
+    let hp = trackit::results::collect_sources(&found.files).hyperparams;
+    let metrics = hf_metrics();
+    let baseline = trackit::report::Baseline {
+        label: "PR #3".into(),
+        url: Some("https://github.com/lab/bert/pull/3".into()),
+        record: trackit::report::parse_records(
+            &trackit::report::Record {
+                track: "20261120-0900-bert".into(),
+                experiment: "bert-tiny-sst2".into(),
+                commit: Some("0123456789abcdef".into()),
+                metrics: vec![
+                    trackit::report::record::RecordMetric {
+                        name: "eval_loss".into(),
+                        final_value: Some(0.03),
+                        best: Some(0.03),
+                        goal: Some(trackit::results::Goal::Min),
+                    },
+                    trackit::report::record::RecordMetric {
+                        name: "eval_accuracy".into(),
+                        final_value: Some(0.999),
+                        best: Some(0.999),
+                        goal: Some(trackit::results::Goal::Max),
+                    },
+                ],
+            }
+            .to_comment(),
+        )
+        .remove(0),
+    };
+    let mut ctx = hf_completed();
+    ctx.comparison = trackit::report::compare(&metrics, &baseline.record);
+    ctx.baseline = Some(baseline);
+    ctx.code = Some(trackit::report::CodeVersion {
+        commit_url: Some(format!("https://github.com/lab/bert/commit/{head}")),
+        ..code
+    });
+    ctx.hyperparams = Some(hp);
+    ctx.jobs[0].gpus =
+        trackit::job::gpus_from_tres("billing=8,cpu=8,gres/gpu=2,gres/gpu:a100=2,mem=64G,node=1");
+    ctx.plots = vec![PlotRef {
+        path: "docs/experiments/bert-tiny-sst2-T/eval_loss.svg".into(),
+        title: Some("eval_loss".into()),
+        url: Some("https://github.com/lab/bert/raw/4b825dc642cb6eb9a060e54bf8d69288fbee4904/docs/experiments/bert-tiny-sst2-T/eval_loss.svg".into()),
+    }];
+    ctx.sources = Some(trackit::report::SourcesReport {
+        read: vec![
+            "out/trainer_state.json".into(),
+            "out/all_results.json".into(),
+        ],
+        skipped: vec![trackit::report::SkippedFile {
+            path: ".luarc.json".into(),
+            reason: "hidden file (`trackit init` writes it for the editor)".into(),
+        }],
+        from_log: vec![],
+        links: vec!["https://wandb.ai/lab/bert/runs/ab12cd34".into()],
+        errors: vec![],
+    });
+    ctx
+}
+
+#[test]
+fn pr_body_is_a_research_record() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = dir.path();
+    let host = Host::builtin();
+    let mut ctx = research_ctx(repo);
+    ctx.discussion = Some(host.discussion(&ctx).unwrap());
+    let body = host.render_pr(&ctx).unwrap().body;
+    eprintln!("{body}");
+    let summary = section(&body, "Summary");
+    let head = git(repo, &["rev-parse", "HEAD"]).trim().to_string();
+    assert!(
+        summary.contains(&format!(
+            "Ran from commit [`{}`](https://github.com/lab/bert/commit/{head}) on `main`.",
+            &head[..7]
+        )),
+        "{summary}"
+    );
+    assert!(summary.contains("**Uncommitted changes.**"), "{summary}");
+    assert!(
+        summary.contains("1 file changed, 2 insertions(+), 1 deletion(-), 1 untracked file"),
+        "{summary}"
+    );
+    assert!(summary.contains(" train.py | 3 ++-"), "{summary}");
+    assert!(summary.contains(" ?? notes.txt"), "{summary}");
+    assert!(!summary.contains(".trackit"), "{summary}");
+    assert!(
+        summary.contains("Ran on node `gpu-07`, 2 × a100."),
+        "{summary}"
+    );
+
+    let results = section(&body, "Results");
+    assert!(results.contains("Baseline: [PR #3](https://github.com/lab/bert/pull/3) (track `20261120-0900-bert`, commit `0123456`)."), "{results}");
+    assert!(
+        results.contains("| metric | this run | baseline | Δ |"),
+        "{results}"
+    );
+    assert!(
+        results.contains("| eval_loss | 0.01954 | 0.03 | -0.01046 (-34.9%) better |"),
+        "{results}"
+    );
+    assert!(
+        results.contains("| eval_accuracy | 0.998 | 0.999 | -0.0009531 (-0.1%) worse |"),
+        "{results}"
+    );
+    assert!(
+        results.contains("| train_loss | 0.228 | — | — |"),
+        "{results}"
+    );
+    assert!(results.contains("![eval_loss](https://github.com/lab/bert/raw/4b825dc642cb6eb9a060e54bf8d69288fbee4904/"), "{results}");
+    assert!(
+        !results.contains("/raw/results/"),
+        "plots are linked by commit, not branch: {results}"
+    );
+
+    let hp = section(&body, "Hyperparameters");
+    assert!(hp.contains("| `optim.lr` | 0.3 |"), "{hp}");
+    assert!(
+        hp.contains("Overrides: `optim.lr=0.3` `+note=tiny run`"),
+        "{hp}"
+    );
+    assert!(hp.contains(".hydra/config.yaml`"), "{hp}");
+
+    let sources = section(&body, "Sources");
+    assert!(
+        sources.contains("Run page: https://wandb.ai/lab/bert/runs/ab12cd34"),
+        "{sources}"
+    );
+    assert!(sources.contains("2 files read, 1 passed over"), "{sources}");
+    assert!(
+        sources.contains("- not read `.luarc.json`: hidden file"),
+        "{sources}"
+    );
+
+    let discussion = section(&body, "Discussion").trim().to_string();
+    assert_eq!(
+        discussion,
+        "The best eval_loss was 0.01954 at epoch 3, step 192 (0.2289 at the start, 3 points). \
+         It was still improving when training stopped: a longer run may help. \
+         Against the baseline (PR #3), eval_loss is better: 0.03 → 0.01954 (-34.9%). \
+         It succeeded on the first attempt; next time: used 00:12:34 of 04:00:00: --time=00:30:00 would do."
+    );
+    // The hidden record a later run compares with.
+    let records = trackit::report::parse_records(&body);
+    assert_eq!(records.len(), 1);
+    assert_eq!(records[0].track, HF_TRACK);
+    assert_eq!(records[0].commit.as_deref(), Some(head.as_str()));
+    assert_eq!(
+        records[0].metric("eval_loss").unwrap().final_value,
+        Some(0.019542083144187927)
+    );
+
+    // The doc: the same record in the results section; the Discussion under the user's own
+    // heading, after their text, which stays as it was.
+    write(repo, "docs/bert-tiny-sst2.md", USER_DOC);
+    let table = host.format_table(&ctx).unwrap();
+    write_doc(repo, Path::new("docs/bert-tiny-sst2.md"), &ctx, &table).unwrap();
+    let doc = std::fs::read_to_string(repo.join("docs/bert-tiny-sst2.md")).unwrap();
+    eprintln!("{doc}");
+    let section_text = read_section(&doc, HF_TRACK).unwrap();
+    assert!(
+        section_text.contains("<!-- trackit:record {\"track\":\"20261128-1200-bert\""),
+        "{section_text}"
+    );
+    assert!(
+        section_text.contains("| eval_loss | 0.01954 | 0.03 |"),
+        "{section_text}"
+    );
+    assert!(
+        section_text.contains("<details><summary>Hyperparameters ("),
+        "{section_text}"
+    );
+    let after_heading = &doc[doc.find("## Discussion\n").unwrap()..];
+    assert!(after_heading.starts_with(
+        "## Discussion\n\nThe model converges by epoch 2. Keep this text!\n\n<!-- trackit:discussion:start track=20261128-1200-bert -->\nThe best eval_loss was 0.01954"
+    ), "{after_heading}");
+    assert!(
+        doc.ends_with("<!-- trackit:discussion:end track=20261128-1200-bert -->\n"),
+        "{doc}"
+    );
+    // Rewritten in place, never twice.
+    write_doc(repo, Path::new("docs/bert-tiny-sst2.md"), &ctx, &table).unwrap();
+    assert_eq!(
+        std::fs::read_to_string(repo.join("docs/bert-tiny-sst2.md")).unwrap(),
+        doc
+    );
+
+    // A doc without a Discussion heading gets one; a new doc has the markers.
+    let out = trackit::report::doc::replace_discussion("# X\n\nnotes\n", "t1", "Words.").unwrap();
+    assert_eq!(out, "# X\n\nnotes\n\n## Discussion\n\n<!-- trackit:discussion:start track=t1 -->\nWords.\n<!-- trackit:discussion:end track=t1 -->\n");
+    let fresh = trackit::report::doc::new_doc(&ctx);
+    assert!(fresh.contains("## Discussion\n\n<!-- trackit:discussion:start track=20261128-1200-bert -->\n<!-- trackit:discussion:end track=20261128-1200-bert -->\n"), "{fresh}");
+}
+
+#[test]
+fn discussion_hook_and_default_sentences() {
+    let dir = tempfile::tempdir().unwrap();
+    // A policy's own discussion; a broken one falls back to the built-in sentences.
+    let policy = write(
+        dir.path(),
+        "p.lua",
+        "local base = require('trackit.default')\nreturn trackit.extend(base, {\n  discussion = function(ctx) return 'Lab note: ' .. ctx.status end,\n})\n",
+    );
+    let host = Host::load(&PolicySource::File(policy)).unwrap();
+    assert_eq!(
+        host.discussion(&hf_completed()).unwrap(),
+        "Lab note: COMPLETED"
+    );
+    let broken = write(
+        dir.path(),
+        "b.lua",
+        "local base = require('trackit.default')\nreturn trackit.extend(base, {\n  discussion = function(ctx) return ctx.nope.x end,\n})\n",
+    );
+    let mut g = GuardedPolicy::load(&PolicySource::File(broken));
+    let text = g.discussion(&hf_completed());
+    assert!(text.starts_with("The best eval_loss was 0.01954"), "{text}");
+    assert_eq!(g.take_errors()[0].hook, "discussion");
+
+    // Failed and relaunched tracks.
+    let host = Host::builtin();
+    let failed = host.discussion(&failed_three_times()).unwrap();
+    assert!(
+        failed.starts_with("The job failed after 3 attempts; the last diagnosis was `timeout`: "),
+        "{failed}"
+    );
+    let mut relaunched = hf_completed();
+    relaunched.jobs[0].attempt = 2;
+    relaunched.attempts = failed_three_times().attempts[..2].to_vec();
+    let text = host.discussion(&relaunched).unwrap();
+    assert!(
+        text.contains("It succeeded on attempt 2 of 3, after oom"),
+        "{text}"
+    );
+}
+
+#[test]
+fn parse_metrics_hook_reads_a_lab_log_format() {
+    let dir = tempfile::tempdir().unwrap();
+    let policy = write(
+        dir.path(),
+        "p.lua",
+        r#"local base = require("trackit.default")
+return trackit.extend(base, {
+  -- Our trainer prints `[it 120] ppl 35.2 | bleu 12.5`; everything else the default way.
+  parse_metrics = function(line)
+    local it, ppl, bleu = line:match("^%[it (%d+)%] ppl ([%d.]+) | bleu ([%d.]+)")
+    if it then return { step = tonumber(it), ppl = tonumber(ppl), bleu = tonumber(bleu) } end
+    return trackit.metrics.parse_line(line)
+  end,
+})
+"#,
+    );
+    let log =
+        b"[it 100] ppl 40.5 | bleu 10.0\nepoch 1: val_loss=0.5\n[it 120] ppl 35.2 | bleu 12.5\n";
+    let mut g = GuardedPolicy::load(&PolicySource::File(policy));
+    let r = g.log_metrics(log);
+    let ppl: Vec<_> = r
+        .series("ppl")
+        .unwrap()
+        .points
+        .iter()
+        .map(|p| (p.step, p.value))
+        .collect();
+    assert_eq!(ppl, [(Some(100), 40.5), (Some(120), 35.2)]);
+    assert_eq!(r.series("val_loss").unwrap().points[0].epoch, Some(1.0));
+    assert!(g.take_errors().is_empty());
+
+    // A hook that returns text where numbers belong is refused; the default reading is used.
+    let bad = write(
+        dir.path(),
+        "bad.lua",
+        "return { parse_metrics = function(line) return { loss = 'low' } end }\n",
+    );
+    let mut g = GuardedPolicy::load(&PolicySource::File(bad));
+    let r = g.log_metrics(log);
+    assert_eq!(r.series("val_loss").unwrap().points.len(), 1);
+    assert!(r.series("ppl").is_none());
+    let errors = g.take_errors();
+    assert_eq!(errors[0].hook, "parse_metrics");
+    assert!(
+        errors[0].to_string().contains("invalid value"),
+        "{}",
+        errors[0]
+    );
 }

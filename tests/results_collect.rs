@@ -553,3 +553,313 @@ fn discovery_is_bounded_and_keeps_the_newest() {
         .unwrap()
         .is_empty());
 }
+
+// --- metrics from wherever jobs write them -------------------------------------------------
+
+use trackit::results::{
+    collect_log, collect_sources, discover_sources, parse_line, DiscoverLimits, SourceKind,
+};
+
+fn series_values(r: &Results, name: &str) -> Vec<(Option<u64>, Option<f64>, f64)> {
+    r.series(name)
+        .unwrap_or_else(|| {
+            panic!(
+                "no series {name}: {:?}",
+                r.series.iter().map(|s| &s.name).collect::<Vec<_>>()
+            )
+        })
+        .points
+        .iter()
+        .map(|p| (p.step, p.epoch, p.value))
+        .collect()
+}
+
+#[test]
+fn job_logs_give_metrics_with_their_epoch() {
+    // Keras 3 (`verbose=1`): `Epoch 3/4` on its own line, then `\r`/backspace redraws; the
+    // last redraw of each epoch (with the validation metrics) is the epoch's point.
+    let (r, _) = collect_log(&std::fs::read(data("keras_fit.log")).unwrap(), parse_line);
+    assert_eq!(
+        series_values(&r, "val_loss"),
+        [
+            (None, Some(1.0), 0.6601),
+            (None, Some(2.0), 0.5213),
+            (None, Some(3.0), 0.4185),
+            (None, Some(4.0), 0.3199)
+        ]
+    );
+    assert_eq!(series_values(&r, "accuracy")[3], (None, Some(4.0), 0.9401));
+    let names: Vec<&str> = r.series.iter().map(|s| s.name.as_str()).collect();
+    assert_eq!(names, ["accuracy", "loss", "val_accuracy", "val_loss"]);
+
+    // tqdm postfix (`Epoch 2: 100%|...| 8/8 [..., loss=0.3290, lr=0.3]`) and
+    // `epoch 2: val_loss=0.3720 val_acc=0.9531` lines.
+    let (r, _) = collect_log(&std::fs::read(data("tiny_sgd.log")).unwrap(), parse_line);
+    assert_eq!(
+        series_values(&r, "loss"),
+        [
+            (None, Some(0.0), 0.4782),
+            (None, Some(1.0), 0.3788),
+            (None, Some(2.0), 0.329)
+        ]
+    );
+    assert_eq!(series_values(&r, "val_loss")[2], (None, Some(2.0), 0.372));
+    assert_eq!(series_values(&r, "val_acc").len(), 3);
+
+    // Hugging Face Trainer's dict lines, values as quoted strings, placed by their epoch.
+    let (r, _) = collect_log(&std::fs::read(data("hf_trainer.log")).unwrap(), parse_line);
+    assert_eq!(
+        series_values(&r, "eval_loss"),
+        [
+            (None, Some(1.0), 0.2289),
+            (None, Some(2.0), 0.03688),
+            (None, Some(3.0), 0.01954)
+        ]
+    );
+    assert_eq!(series_values(&r, "loss").len(), 9);
+    assert_eq!(series_values(&r, "loss")[0], (None, Some(0.3125), 0.6912));
+
+    // Lightning's rich bar carries only `v_num` here (bookkeeping): nothing from it, and none
+    // of its banner lines (`Trainable params: 577`, `LOCAL_RANK: 0`) is a metric.
+    let (r, lines) = collect_log(
+        &std::fs::read(data("lightning_regress.log")).unwrap(),
+        parse_line,
+    );
+    assert!(r.series.is_empty(), "{:?}", r.series);
+    assert!(lines > 20);
+    // Its shape with metrics, and the step when a line has one.
+    let m = parse_line("Epoch 5/5  ━━━━━━━━━━━━━━━━━ 40/40 0:00:00 • 0:00:00 205.91it/s v_num: 0.000 train/mse_step: 0.031 val/mse: 0.0285").unwrap();
+    assert_eq!(m.epoch, Some(5.0));
+    assert_eq!(
+        m.values,
+        [
+            ("train/mse_step".to_string(), 0.031),
+            ("val/mse".to_string(), 0.0285)
+        ]
+    );
+    let m = parse_line(
+        "Epoch 3: 100%|██████████| 40/40 [00:00<00:00, 150.00it/s, v_num=0, train/mse_step=0.0312]",
+    )
+    .unwrap();
+    assert_eq!((m.epoch, m.values.len()), (Some(3.0), 1));
+    let m = parse_line("[step 1200] loss=0.25 | grad_norm=1.5").unwrap();
+    assert_eq!((m.step, m.values.len()), (Some(1200), 2));
+}
+
+#[test]
+fn tensorboard_scalars_simple_and_tensor() {
+    // tensorboardX writes `simple_value`; its `epoch` scalar gives the other points an epoch.
+    let d = discover_sources(
+        None,
+        &data("tensorboard/tbx"),
+        SystemTime::UNIX_EPOCH,
+        DiscoverLimits::default(),
+    )
+    .unwrap();
+    assert_eq!(d.files.len(), 1);
+    assert_eq!(d.files[0].kind, SourceKind::TfEvents);
+    let c = collect_sources(&d.files);
+    assert!(c.results.errors.is_empty(), "{:?}", c.results.errors);
+    assert_eq!(
+        series_values(&c.results, "train/loss"),
+        [
+            (Some(0), Some(0.0), 1.0),
+            (Some(10), Some(0.0), 0.5),
+            (Some(20), Some(1.0), 0.3333333432674408),
+            (Some(30), Some(1.0), 0.25),
+            (Some(40), Some(2.0), 0.20000000298023224)
+        ]
+    );
+    assert!(c.results.series("epoch").is_none());
+    // tensorboard's own writer: tensor scalars (float32 `float_val`, float64 `double_val`).
+    let d = discover_sources(
+        None,
+        &data("tensorboard/tbtensor"),
+        SystemTime::UNIX_EPOCH,
+        DiscoverLimits::default(),
+    )
+    .unwrap();
+    assert_eq!(d.files.len(), 2);
+    let c = collect_sources(&d.files);
+    assert_eq!(
+        series_values(&c.results, "eval/loss"),
+        [
+            (Some(0), None, 0.8999999761581421),
+            (Some(1), None, 0.699999988079071),
+            (Some(2), None, 0.5)
+        ]
+    );
+    assert_eq!(
+        series_values(&c.results, "eval/accuracy")[0].2,
+        std::f32::consts::FRAC_PI_4 as f64
+    );
+    assert_eq!(
+        series_values(&c.results, "lr"),
+        [(Some(0), None, 0.25), (Some(100), None, 0.5)]
+    );
+
+    // A flipped byte fails the CRC check, named by its offset; a cut file ends quietly.
+    let bytes = std::fs::read(&d.files[0].path).unwrap();
+    let mut bad = bytes.clone();
+    let last = bad.len() - 10;
+    bad[last] ^= 0x40;
+    let err = trackit::results::tfevents::read_events(&bad).unwrap_err();
+    assert!(err.message.contains("CRC"), "{err:?}");
+    assert!(err.offset > 0);
+    let cut = trackit::results::tfevents::read_events(&bytes[..bytes.len() - 7]).unwrap();
+    assert!(cut.truncated);
+    assert_eq!(
+        cut.records + 1,
+        trackit::results::tfevents::read_events(&bytes)
+            .unwrap()
+            .records
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let fake = dir.path().join("events.out.tfevents.1.host");
+    std::fs::write(&fake, b"this is not a tfrecord file at all").unwrap();
+    let c = collect_sources(&[trackit::results::Found {
+        path: fake,
+        kind: SourceKind::TfEvents,
+    }]);
+    assert!(
+        c.results.errors[0].contains("byte 0: record length fails its CRC check"),
+        "{:?}",
+        c.results.errors
+    );
+}
+
+#[test]
+fn wandb_mlflow_and_hydra_from_one_real_run() {
+    let root = data("tiny_sgd");
+    let d = discover_sources(
+        None,
+        &root,
+        SystemTime::UNIX_EPOCH,
+        DiscoverLimits::default(),
+    )
+    .unwrap();
+    let kinds: Vec<SourceKind> = d.files.iter().map(|f| f.kind).collect();
+    for k in [
+        SourceKind::MlflowMetric,
+        SourceKind::MlflowParam,
+        SourceKind::HydraConfig,
+        SourceKind::HydraOverrides,
+        SourceKind::WandbLog,
+    ] {
+        assert!(kinds.contains(&k), "{k:?} not found in {kinds:?}");
+    }
+    // Hydra's own hydra.yaml, MLflow's meta.yaml and tags, W&B's console copy: not sources.
+    assert!(d.files.iter().all(|f| !f.path.ends_with("hydra.yaml")
+        && !f.path.ends_with("meta.yaml")
+        && !f.path.ends_with("output.log")));
+    let c = collect_sources(&d.files);
+    assert!(c.results.errors.is_empty(), "{:?}", c.results.errors);
+    // W&B's offline transaction log: history by step, with `epoch` from the same row.
+    let val = series_values(&c.results, "val/loss");
+    assert_eq!(val.len(), 3);
+    assert_eq!((val[2].0, val[2].1), (Some(24), Some(2.0)));
+    assert!((val[2].2 - 0.37195064743577).abs() < 1e-12);
+    assert_eq!(c.results.finals["val/acc"], 0.953125);
+    // MLflow and W&B logged train/loss at the same steps: one point per step.
+    assert_eq!(series_values(&c.results, "train/loss").len(), 24);
+    assert_eq!(
+        series_values(&c.results, "val_acc"),
+        [
+            (Some(0), None, 0.953125),
+            (Some(1), None, 0.953125),
+            (Some(2), None, 0.953125)
+        ]
+    );
+    // Hyperparameters: Hydra's resolved config and overrides, MLflow params, W&B config.
+    let hp = &c.hyperparams;
+    assert_eq!(hp.values["optim.lr"], "0.3");
+    assert_eq!(hp.values["optim.betas"], "[0.9, 0.999]");
+    assert_eq!(hp.values["data.n"], "576");
+    assert_eq!(hp.values["model.layers.0.name"], "linear");
+    assert_eq!(hp.values["batch_size"], "64");
+    assert_eq!(hp.overrides, ["optim.lr=0.3", "+note=tiny run"]);
+    assert!(hp.sources.iter().any(|p| p.ends_with(".hydra/config.yaml")));
+    assert_eq!(
+        c.links,
+        ["offline W&B run: `wandb sync wandb/offline-run-20261129_213308-tvo4scd2`"]
+    );
+
+    // An online run's files: the summary, the config and the URL W&B printed.
+    let dir = tempfile::tempdir().unwrap();
+    let run = dir.path().join("wandb/run-20261129_120000-ab12cd34");
+    std::fs::create_dir_all(run.join("files")).unwrap();
+    std::fs::write(run.join("files/wandb-summary.json"), r#"{"val/loss": 0.25, "_runtime": 12.5, "_step": 99, "media": {"_type": "image-file", "size": 3}, "eval": {"f1": 0.8}}"#).unwrap();
+    std::fs::write(run.join("files/config.yaml"), "_wandb:\n  value:\n    cli_version: 0.31.0\nlr:\n  value: 0.001\nmodel:\n  desc: null\n  value:\n    depth: 4\n").unwrap();
+    std::fs::write(
+        run.join("files/output.log"),
+        "wandb: 🚀 View run sgd at: https://wandb.ai/lab/tiny-sgd/runs/ab12cd34\n",
+    )
+    .unwrap();
+    let d = discover_sources(
+        None,
+        dir.path(),
+        SystemTime::UNIX_EPOCH,
+        DiscoverLimits::default(),
+    )
+    .unwrap();
+    let c = collect_sources(&d.files);
+    assert_eq!(c.results.finals["val/loss"], 0.25);
+    assert_eq!(c.results.finals["eval.f1"], 0.8);
+    assert!(
+        !c.results.finals.contains_key("_runtime") && !c.results.finals.contains_key("media.size")
+    );
+    assert_eq!(c.hyperparams.values["lr"], "0.001");
+    assert_eq!(c.hyperparams.values["model.depth"], "4");
+    assert!(!c
+        .hyperparams
+        .values
+        .keys()
+        .any(|k| k.contains("cli_version")));
+    assert_eq!(c.links, ["https://wandb.ai/lab/tiny-sgd/runs/ab12cd34"]);
+}
+
+#[test]
+fn hidden_and_config_files_are_named_not_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let start = SystemTime::now() - Duration::from_secs(3600);
+    let new = start + Duration::from_secs(60);
+    touch(&root.join(".luarc.json"), new);
+    touch(&root.join(".trackit/tracks/x/state.json"), new);
+    touch(&root.join("out/config.json"), new);
+    touch(&root.join("out/metrics.json"), new);
+    touch(
+        &root.join("old/metrics.json"),
+        start - Duration::from_secs(60),
+    );
+    std::fs::write(root.join("mlflow.db"), "x").unwrap();
+    std::fs::create_dir_all(root.join("lightning_logs/version_0")).unwrap();
+    std::fs::write(
+        root.join("lightning_logs/version_0/hparams.yaml"),
+        "lr: 0.02\nhidden_dim: 64\n",
+    )
+    .unwrap();
+    let d = discover_sources(None, root, start, DiscoverLimits::default()).unwrap();
+    let rel = |p: &Path| p.strip_prefix(root).unwrap().to_string_lossy().into_owned();
+    let files: Vec<String> = d.files.iter().map(|f| rel(&f.path)).collect();
+    assert_eq!(
+        files,
+        ["lightning_logs/version_0/hparams.yaml", "out/metrics.json"]
+    );
+    let skipped: Vec<(String, String)> = d
+        .skipped
+        .iter()
+        .map(|s| (rel(&s.path), s.reason.clone()))
+        .collect();
+    assert_eq!(
+        skipped,
+        [
+            (".luarc.json".to_string(), "hidden file (`trackit init` writes it for the editor)".to_string()),
+            ("mlflow.db".to_string(), "MLflow's database store is not read (log to a file store, or name the results with --results)".to_string()),
+            ("old/metrics.json".to_string(), "written before the job started".to_string()),
+            ("out/config.json".to_string(), "configuration, not results".to_string()),
+        ]
+    );
+    let c = collect_sources(&d.files);
+    assert_eq!(c.hyperparams.values["hidden_dim"], "64");
+}

@@ -191,6 +191,16 @@ async fn exit_3_is_failed_3_0() {
     .await;
     assert_eq!(acct.job.state, Some(JobState::Failed));
     assert_eq!(acct.job.exit.unwrap().to_string(), "3:0");
+    // What was allocated, from sacct's AllocTRES and squeue's tres-alloc alike.
+    let tres = acct.job.alloc_tres.clone().expect("AllocTRES");
+    assert!(tres.contains("cpu=") && tres.contains("node=1"), "{tres}");
+    assert!(
+        info[0]
+            .alloc_tres
+            .as_deref()
+            .is_some_and(|t| t.contains("cpu=")),
+        "{info:#?}"
+    );
     timed("exit 3", t);
 }
 
@@ -597,8 +607,8 @@ mod fake {
         f.set(
             "sacct.out",
             &format!(
-                "4242|4242|FAILED|1:0|00:00:05|UNLIMITED|256M|00:00:00|1|vm|None|2020-01-01T10:00:00|2020-01-01T10:00:01|2020-01-01T10:00:06||/old|old\n\
-                 4243|4243|COMPLETED|0:0|00:00:05|01:00:00|8G|00:00:04|4|vm|None|{}|{}|{}||/new|train\n",
+                "4242|4242|FAILED|1:0|00:00:05|UNLIMITED|256M|00:00:00|1|vm|None|2020-01-01T10:00:00|2020-01-01T10:00:01|2020-01-01T10:00:06||/old|billing=1,cpu=1,mem=256M,node=1|old\n\
+                 4243|4243|COMPLETED|0:0|00:00:05|01:00:00|8G|00:00:04|4|vm|None|{}|{}|{}||/new|billing=4,cpu=4,mem=8G,node=1|train\n",
                 local(t + 1),
                 local(t + 2),
                 local(t + 7)

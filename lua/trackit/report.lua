@@ -265,25 +265,241 @@ function M.format_table(ctx)
     end
     local eff = M.efficiency_lines(ctx)
     if eff ~= "" then parts[#parts + 1] = eff end
+    local cmp = M.comparison_table(ctx)
+    if cmp ~= "" then parts[#parts + 1] = cmp end
     if ctx.status == "CANCELLED" and #(ctx.attempts or {}) > 0 then
       parts[#parts + 1] = M.attempts_table(ctx)
     end
   end
+  local code = M.code_line(ctx)
+  if code ~= "" then parts[#parts + 1] = code end
+  local hp = M.hyperparams_details(ctx)
+  if hp ~= "" then parts[#parts + 1] = hp end
+  local src = M.sources_details(ctx)
+  if src ~= "" then parts[#parts + 1] = src end
   return table.concat(parts, "\n\n")
 end
 
---- The test plan: what has happened so far, as ticked boxes.
+--- A signed number: `+0.01`, `-0.5`.
+local function signed(v)
+  local s = M.format_number(v)
+  if v > 0 then return "+" .. s end
+  return s
+end
+
+--- The comparison with the baseline: one row per metric with this run's value, the
+--- baseline's and the change (Δ, and in percent). "" without a baseline.
+function M.comparison_table(ctx)
+  local b = ctx.baseline
+  if not b then return "" end
+  local label = b.url and string.format("[%s](%s)", b.label, b.url) or b.label
+  local head = "Baseline: " .. label
+  if b.record and b.record.track and b.record.track ~= "" then head = head .. string.format(" (track `%s`", b.record.track) end
+  if b.record and b.record.commit then head = head .. string.format(", commit `%s`", b.record.commit:sub(1, 7)) end
+  if b.record and b.record.track and b.record.track ~= "" then head = head .. ")" end
+  head = head .. "."
+  if #(ctx.comparison or {}) == 0 then return head end
+  local lines = { head, "", row({ "metric", "this run", "baseline", "Δ" }), rule(4) }
+  for _, c in ipairs(ctx.comparison) do
+    local delta = DASH
+    if c.delta then
+      delta = signed(c.delta)
+      if c.delta_pct then delta = delta .. string.format(" (%s%%)", signed(tonumber(string.format("%.1f", c.delta_pct)))) end
+      if c.better == true then delta = delta .. " better" elseif c.better == false then delta = delta .. " worse" end
+    end
+    lines[#lines + 1] = row({ M.cell(c.name), M.format_number(c.value), M.format_number(c.baseline), delta })
+  end
+  return table.concat(lines, "\n")
+end
+
+--- The commit the job ran from, the node and GPUs, and a note when the tree was dirty.
+function M.code_line(ctx)
+  local out = {}
+  local c = ctx.code
+  if c then
+    local sha = "`" .. c.commit:sub(1, 7) .. "`"
+    if c.commit_url then sha = string.format("[%s](%s)", sha, c.commit_url) end
+    local line = "Ran from commit " .. sha
+    if c.branch then line = line .. " on `" .. c.branch .. "`" end
+    out[#out + 1] = line .. "."
+    if c.dirty then
+      local note = "The working tree had uncommitted changes when the job started; they are in no commit"
+        .. " (the results branch starts from the commit above)"
+      if c.summary and c.summary ~= "" then note = note .. ": " .. c.summary end
+      out[#out + 1] = "**Uncommitted changes.** " .. note .. "."
+      if c.changes and #c.changes > 0 then
+        out[#out + 1] = "```\n" .. table.concat(c.changes, "\n") .. "\n```"
+      end
+    end
+  end
+  local job = ctx.jobs and ctx.jobs[#ctx.jobs]
+  if job and (job.node or job.gpus) then
+    local where = {}
+    if job.node then where[#where + 1] = "node `" .. job.node .. "`" end
+    if job.gpus then where[#where + 1] = job.gpus end
+    out[#out + 1] = "Ran on " .. table.concat(where, ", ") .. "."
+  end
+  return table.concat(out, "\n\n")
+end
+
+--- The hyperparameters as a table in a collapsed block; "" when none were found.
+function M.hyperparams_details(ctx)
+  local hp = ctx.hyperparams
+  if not hp then return "" end
+  local names = {}
+  for k in pairs(hp.values or {}) do names[#names + 1] = k end
+  table.sort(names)
+  if #names == 0 and #(hp.overrides or {}) == 0 then return "" end
+  local lines = { string.format("<details><summary>Hyperparameters (%d)</summary>", #names), "" }
+  if #(hp.overrides or {}) > 0 then
+    local o = {}
+    for _, x in ipairs(hp.overrides) do o[#o + 1] = M.code_cell(x) end
+    lines[#lines + 1] = "Overrides: " .. table.concat(o, " ")
+    lines[#lines + 1] = ""
+  end
+  if #names > 0 then
+    lines[#lines + 1] = row({ "name", "value" })
+    lines[#lines + 1] = rule(2)
+    -- A PR body is at most 65536 characters: a huge config is cut, and says so.
+    local shown = math.min(#names, 150)
+    for i = 1, shown do
+      local k = names[i]
+      local v = tostring(hp.values[k])
+      if #v > 200 then v = v:sub(1, 200) .. "…" end
+      lines[#lines + 1] = row({ M.code_cell(k), M.cell(v) })
+    end
+    if shown < #names then
+      lines[#lines + 1] = row({ string.format("… and %d more", #names - shown), DASH })
+    end
+    lines[#lines + 1] = ""
+  end
+  local src = {}
+  for _, p in ipairs(hp.sources or {}) do src[#src + 1] = "`" .. p .. "`" end
+  if #src > 0 then
+    lines[#lines + 1] = "From " .. table.concat(src, ", ") .. "."
+    lines[#lines + 1] = ""
+  end
+  lines[#lines + 1] = "</details>"
+  return table.concat(lines, "\n")
+end
+
+--- Which files the results came from and which were passed over (and why).
+function M.sources_details(ctx)
+  local s = ctx.sources
+  if not s then return "" end
+  local read, skipped = s.read or {}, s.skipped or {}
+  local lines = {}
+  for _, l in ipairs(s.links or {}) do
+    if l:match("^https?://") then lines[#lines + 1] = "Run page: " .. l else lines[#lines + 1] = l:gsub("^%l", string.upper) end
+  end
+  if #lines > 0 then lines[#lines + 1] = "" end
+  lines[#lines + 1] = string.format("<details><summary>%d file%s read, %d passed over</summary>", #read, #read == 1 and "" or "s", #skipped)
+  lines[#lines + 1] = ""
+  for _, p in ipairs(read) do lines[#lines + 1] = "- read `" .. p .. "`" end
+  for _, k in ipairs(skipped) do lines[#lines + 1] = "- not read `" .. k.path .. "`: " .. k.reason end
+  if #(s.from_log or {}) > 0 then
+    lines[#lines + 1] = "- from the job's log (no file had them): " .. table.concat(s.from_log, ", ")
+  end
+  for _, e in ipairs(s.errors or {}) do lines[#lines + 1] = "- could not read " .. e end
+  lines[#lines + 1] = ""
+  lines[#lines + 1] = "</details>"
+  return table.concat(lines, "\n")
+end
+
+local function primary_metric(ctx)
+  local report = ctx.metrics
+  if not report then return nil end
+  for _, name in ipairs(M.metric_columns(ctx)) do
+    local m = find_metric(report, name)
+    if m and (m.best or m["final"]) then return m end
+  end
+  return nil
+end
+
+local TREND = {
+  improving = "It was still improving when training stopped: a longer run may help.",
+  plateaued = "It had levelled off by the end.",
+  worse_after_best = "It got worse after its best: the run may overfit; keep the best checkpoint, or stop earlier.",
+  flat = "It did not move during training.",
+}
+
+--- The Discussion: two or three sentences from the data (the best value and the trend of the
+--- first metric, the comparison with the baseline, a right-sizing hint, the attempts).
+function M.discussion(ctx)
+  local job = ctx.jobs and ctx.jobs[#ctx.jobs]
+  local job_id = job and job.job_id or "?"
+  local attempts = #(ctx.attempts or {})
+  if attempts == 0 then attempts = 1 end
+  if ctx.status == "PENDING" or ctx.status == "RUNNING" then
+    return string.format("_trackit fills this in when job %s has finished._", job_id)
+  end
+  if ctx.status == "FAILED" then
+    local last = ctx.attempts and ctx.attempts[#ctx.attempts]
+    local why = ""
+    if last and last.diagnosis then why = string.format("; the last diagnosis was `%s`: %s", last.diagnosis.kind, last.diagnosis.summary) end
+    return string.format("The job failed after %d attempt%s%s. The attempts table shows the evidence and the fixes tried.", attempts, attempts == 1 and "" or "s", why)
+  end
+  if ctx.status == "CANCELLED" then
+    return string.format("The track was cancelled after %d attempt%s; there are no final results.", attempts, attempts == 1 and "" or "s")
+  end
+  local out = {}
+  local m = primary_metric(ctx)
+  if m then
+    if m.best then
+      local at = M.format_at(m.best.step, m.best.epoch)
+      local s = string.format("The best %s was %s%s", m.name, M.format_number(m.best.value), at ~= "" and (" at " .. at) or "")
+      if m["final"] and m["final"] ~= m.best.value then
+        s = s .. string.format("; it ended at %s", M.format_number(m["final"]))
+      end
+      if m.first and m.points and m.points > 1 then
+        s = s .. string.format(" (%s at the start, %d points)", M.format_number(m.first), m.points)
+      end
+      out[#out + 1] = s .. "."
+    elseif m["final"] then
+      out[#out + 1] = string.format("%s ended at %s.", m.name, M.format_number(m["final"]))
+    end
+    if m.trend and TREND[m.trend] then out[#out + 1] = TREND[m.trend] end
+  else
+    out[#out + 1] = "No metrics were found in the job's files or log."
+  end
+  for _, c in ipairs(ctx.comparison or {}) do
+    if m and c.name == m.name and c.delta and ctx.baseline then
+      local how = c.better == true and "better" or (c.better == false and "worse" or "different")
+      local pct = c.delta_pct and string.format(" (%s%%)", signed(tonumber(string.format("%.1f", c.delta_pct)))) or ""
+      out[#out + 1] = string.format("Against the baseline (%s), %s is %s: %s → %s%s.", ctx.baseline.label, c.name, how,
+        M.format_number(c.baseline), M.format_number(c.value), pct)
+    end
+  end
+  local tail = {}
+  if attempts == 1 then
+    tail[#tail + 1] = "It succeeded on the first attempt"
+  else
+    local first = ctx.attempts[1]
+    local kind = first and first.diagnosis and first.diagnosis.kind or "a failure"
+    tail[#tail + 1] = string.format("It succeeded on attempt %d of %d, after %s", attempts, ctx.max_attempts or 3, kind)
+  end
+  local hint = job and job.efficiency and job.efficiency.hints and job.efficiency.hints[1]
+  if hint then tail[#tail + 1] = "next time: " .. hint end
+  out[#out + 1] = table.concat(tail, "; ") .. "."
+  return table.concat(out, " ")
+end
+
+--- The test plan, in the words of a results PR: the job, the tables, the discussion.
 function M.test_plan(ctx)
-  local submitted = ctx.jobs and #ctx.jobs > 0 and ctx.jobs[1].job_id ~= ""
-  local finished = ctx.status == "COMPLETED" or ctx.status == "FAILED" or ctx.status == "CANCELLED"
-  local collected = ctx.metrics ~= nil
-  local filled = collected and ctx.status == "COMPLETED"
+  local job = ctx.jobs and ctx.jobs[#ctx.jobs]
+  local job_id = (job and job.job_id ~= "") and job.job_id or "?"
+  local completed = ctx.status == "COMPLETED"
+  local filled = false
+  for _, m in ipairs(ctx.metrics and ctx.metrics.metrics or {}) do
+    if m["final"] ~= nil then filled = true end
+  end
+  local final = completed or ctx.status == "FAILED" or ctx.status == "CANCELLED"
+  local discussed = final and ctx.discussion ~= nil and ctx.discussion ~= ""
   local function box(done, text) return (done and "- [x] " or "- [ ] ") .. text end
   return table.concat({
-    box(submitted, "job submitted"),
-    box(finished, "job finished"),
-    box(collected, "results collected"),
-    box(filled, "table filled"),
+    box(completed, string.format("Job %s completes successfully", job_id)),
+    box(completed and filled, "Results tables updated with actual metrics"),
+    box(discussed, "Discussion section filled in"),
   }, "\n")
 end
 
@@ -295,8 +511,10 @@ local STATUS_TEXT = {
   CANCELLED = "cancelled",
 }
 
---- The pull request: title `Results: <experiment>`; body with Summary, Status, Metrics to
---- collect, Results, Attempts and Test plan, and a hidden marker trackit recognises.
+--- The pull request: title `Results: <experiment>`; body with Summary (command, commit,
+--- node), Status, Metrics to collect, Results (with the baseline comparison and one plot per
+--- metric), Hyperparameters, Sources, Attempts, Discussion and Test plan, and a hidden marker
+--- trackit recognises.
 function M.render_pr(ctx)
   local b = {}
   local function add(s) b[#b + 1] = s end
@@ -306,6 +524,8 @@ function M.render_pr(ctx)
   if ctx.backend then summary = summary .. ", run on " .. ctx.backend end
   add(summary .. ".")
   if ctx.command then add("\n```\n" .. ctx.command .. "\n```") end
+  local code = M.code_line(ctx)
+  if code ~= "" then add("\n" .. code) end
   if ctx.links and ctx.links.doc then add("\nExperiment doc: `" .. ctx.links.doc .. "`.") end
   add("\n## Status\n")
   local job = ctx.jobs and ctx.jobs[#ctx.jobs]
@@ -330,13 +550,27 @@ function M.render_pr(ctx)
   end
   local eff = M.efficiency_lines(ctx)
   if eff ~= "" then add("\n" .. eff) end
+  local cmp = M.comparison_table(ctx)
+  if cmp ~= "" then add("\n" .. cmp) end
   for _, p in ipairs(ctx.plots or {}) do
     if p.url then add(string.format("\n![%s](%s)", p.title or (ctx.experiment .. " results"), p.url)) end
+  end
+  local hp = M.hyperparams_details(ctx)
+  if hp ~= "" then
+    add("\n## Hyperparameters\n")
+    add(hp)
+  end
+  local src = M.sources_details(ctx)
+  if src ~= "" then
+    add("\n## Sources\n")
+    add(src)
   end
   if #(ctx.attempts or {}) > 0 and ctx.status ~= "FAILED" then
     add("\n## Attempts\n")
     add(M.attempts_table(ctx))
   end
+  add("\n## Discussion\n")
+  add(ctx.discussion and ctx.discussion ~= "" and ctx.discussion or M.discussion(ctx))
   add("\n## Test plan\n")
   add(M.test_plan(ctx))
   add("\n---\n<sub>Generated by trackit. The text above is rewritten as the job advances; comment below.</sub>")

@@ -28,6 +28,8 @@ trackit = {}
 ---@field render_pr? fun(ctx: trackit.ReportCtx): trackit.PrText|string the pull request's title and body (or the body alone)
 ---@field find_doc? fun(ctx: trackit.FindDocCtx): string|nil repository-relative path of the experiment doc; nil: trackit searches docs/
 ---@field commit_message? fun(ctx: trackit.CommitCtx): string commit message for the results branch
+---@field parse_metrics? fun(line: string): table<string, number>|nil metrics in one log line: `{ loss = 0.31, val_acc = 0.912, epoch = 3 }` (`step` and `epoch` place the values); nil: none. Default: `trackit.metrics.parse_line`
+---@field discussion? fun(ctx: trackit.ReportCtx): string the Discussion section (markdown) of the PR and the doc; default: `require("trackit.report").discussion`
 
 --- A diagnosis rule, declared as data. Patterns use Rust regex syntax (`(?i)` for case
 --- insensitivity, `(?P<name>...)` for captures) and are matched line by line against the cleaned
@@ -128,6 +130,7 @@ trackit = {}
 ---@field cpu_time_s? integer
 ---@field cpus? integer
 ---@field node_list? string
+---@field alloc_tres? string what the scheduler allocated: `cpu=4,mem=32G,node=1,gres/gpu:a100=2`
 ---@field reason? string
 
 ---@class trackit.DiagnoseCtx
@@ -247,6 +250,8 @@ trackit = {}
 ---@field final_epoch? number
 ---@field best? trackit.Best
 ---@field points integer points in the series (0: a final scalar only)
+---@field first? number the series' first value
+---@field trend? "improving"|"plateaued"|"worse_after_best"|"flat"|"rising"|"falling" with 3 points or more
 
 ---@class trackit.MetricsReport
 ---@field metrics trackit.MetricSummary[]
@@ -263,6 +268,7 @@ trackit = {}
 ---@field max_rss_bytes? integer
 ---@field req_mem_bytes? integer
 ---@field node? string
+---@field gpus? string `2 × a100`, `1 GPU`, from the scheduler's TRES
 ---@field efficiency? trackit.Efficiency once the job has ended
 ---@field metrics? trackit.MetricsReport this job's; absent: the newest row shows `ctx.metrics`
 
@@ -309,9 +315,60 @@ trackit = {}
 ---@field max_attempts integer
 ---@field plots trackit.PlotRef[]
 ---@field links trackit.Links
+---@field code? trackit.CodeVersion the commit the job ran from
+---@field hyperparams? trackit.Hyperparams
+---@field sources? trackit.SourcesReport files read and passed over
+---@field baseline? trackit.Baseline the run compared with
+---@field comparison? trackit.Comparison[] this run against the baseline, per metric
+---@field discussion? string the Discussion, once written (the `discussion` hook's text)
 ---@field started_at? string RFC 3339
 ---@field updated_at? string RFC 3339
 ---@field finished_at? string RFC 3339
+
+---@class trackit.CodeVersion
+---@field commit string
+---@field branch? string
+---@field commit_url? string
+---@field dirty boolean uncommitted changes or untracked files when the job started
+---@field changes? string[] `git diff --stat`-like lines, then ` ?? path` for untracked files
+---@field summary? string `1 file changed, 2 insertions(+), 1 untracked file`
+
+---@class trackit.Hyperparams
+---@field values table<string, string> flattened names (`optim.lr`) -> value as written
+---@field overrides? string[] Hydra's command-line overrides
+---@field sources string[] files read
+
+---@class trackit.SourcesReport
+---@field read string[] files read, relative to the job's directory
+---@field skipped {path: string, reason: string}[] files passed over, and why
+---@field from_log? string[] metrics read from the job's log
+---@field links? string[] W&B run pages, or how to upload an offline run
+---@field errors? string[] files that could not be read
+
+---@class trackit.RecordMetric
+---@field name string
+---@field final? number
+---@field best? number
+---@field goal? "min"|"max"
+
+---@class trackit.Record
+---@field track string
+---@field experiment string
+---@field commit? string
+---@field metrics trackit.RecordMetric[]
+
+---@class trackit.Baseline
+---@field label string `PR #12`, a git ref
+---@field url? string
+---@field record trackit.Record
+
+---@class trackit.Comparison
+---@field name string
+---@field value? number this run's final value
+---@field baseline? number
+---@field delta? number value - baseline
+---@field delta_pct? number delta relative to |baseline|, percent
+---@field better? boolean the change goes the metric's good way
 
 --- What `commit_message` sees: the report, plus what the commit holds.
 ---@class trackit.CommitCtx: trackit.ReportCtx
@@ -337,7 +394,12 @@ trackit = {}
 ---@field attempts_table fun(ctx: trackit.ReportCtx): string one row per attempt
 ---@field failure_report fun(ctx: trackit.ReportCtx): string
 ---@field efficiency_lines fun(ctx: trackit.ReportCtx): string
----@field test_plan fun(ctx: trackit.ReportCtx): string ticked checkboxes
+---@field test_plan fun(ctx: trackit.ReportCtx): string ticked checkboxes: the job, the tables, the discussion
+---@field discussion fun(ctx: trackit.ReportCtx): string two or three sentences from the data
+---@field comparison_table fun(ctx: trackit.ReportCtx): string the baseline and the Δ table; "" without a baseline
+---@field code_line fun(ctx: trackit.ReportCtx): string the commit, uncommitted changes, node and GPUs
+---@field hyperparams_details fun(ctx: trackit.ReportCtx): string a collapsed table; "" without hyperparameters
+---@field sources_details fun(ctx: trackit.ReportCtx): string files read and passed over
 ---@field metric_columns fun(ctx: trackit.ReportCtx): string[]
 ---@field row_metrics fun(ctx: trackit.ReportCtx, i: integer): trackit.MetricsReport|nil
 ---@field format_number fun(v: number): string 4 significant digits; integers as integers
@@ -457,6 +519,15 @@ function trackit.units.parse_duration(text) end
 ---@param seconds number
 ---@return string
 function trackit.units.format_duration(seconds) end
+
+---@class trackit.metrics
+trackit.metrics = {}
+
+--- trackit's own reading of one log line: `key=value`, `key: value`, tqdm postfixes, Keras,
+--- Lightning and Hugging Face lines; `step`/`epoch` when the line says.
+---@param line string
+---@return table<string, number>|nil
+function trackit.metrics.parse_line(line) end
 
 ---@class trackit.slurm
 trackit.slurm = {}

@@ -129,6 +129,7 @@ fn new_track(
             doc: doc_abs,
             results: global.results.clone(),
             metrics: global.metric.clone(),
+            baseline: global.baseline.clone(),
         },
         published: Default::default(),
     };
@@ -419,6 +420,8 @@ fn print_final(global: &GlobalOpts, t: &Track) {
             "metrics": t.published.results.as_ref().and_then(|r| r.metrics.clone()),
             "efficiency": t.published.results.as_ref().and_then(|r| r.efficiency.clone()),
             "result_files": t.published.results.as_ref().map(|r| r.files.clone()).unwrap_or_default(),
+            "skipped_files": t.published.results.as_ref().map(|r| r.skipped.clone()).unwrap_or_default(),
+            "baseline": t.published.baseline.as_ref().map(|b| &b.label),
             "github_error": t.published.github_error,
             "github_pending": t.published.queue.len(),
         });
@@ -522,6 +525,7 @@ fn published_lines(t: &Track) -> String {
         if let Some(e) = &r.efficiency {
             out.push_str(&format!("\nEfficiency: {e}\n"));
         }
+        out.push_str(&crate::track::publish::sources_lines(t));
         for e in &r.errors {
             out.push_str(&format!("\nResults: {e}\n"));
         }

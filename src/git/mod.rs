@@ -2,6 +2,7 @@
 //! checkout is never touched), commits of result files, and a push that rebases instead of
 //! forcing. Plain Rust over git2; the Lua layer wraps these.
 
+mod code;
 mod credentials;
 mod error;
 mod push;
@@ -10,6 +11,7 @@ mod results_branch;
 mod secret;
 mod url;
 
+pub use code::{tree_state, TreeState};
 pub use credentials::{CredentialChain, CredentialMethod};
 pub use error::{GitError, Result};
 pub use push::PushOutcome;

@@ -8,7 +8,8 @@
 
 use super::{GuardedPolicy, Host, PolicyError};
 use crate::report::text::{
-    ensure_pr_marker, ensure_trailer, fallback_commit_message, fallback_pr, fallback_table,
+    ensure_pr_marker, ensure_record, ensure_trailer, fallback_commit_message, fallback_pr,
+    fallback_table,
 };
 use crate::report::{FindDocCtx, PrText, ReportCtx};
 use mlua::{Function, Table};
@@ -77,7 +78,9 @@ impl Host {
             .unwrap_or_else(|| format!("Results: {}", ctx.experiment));
         Ok(PrText {
             title: ctx.secrets.scrub(&title),
-            body: ctx.secrets.scrub(&ensure_pr_marker(body, &ctx.track_id)),
+            body: ctx
+                .secrets
+                .scrub(&ensure_record(ensure_pr_marker(body, &ctx.track_id), ctx)),
         })
     }
 

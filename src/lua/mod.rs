@@ -5,6 +5,7 @@ pub mod api;
 pub mod error;
 mod hooks_fix;
 mod hooks_report;
+mod hooks_results;
 pub mod limits;
 pub mod pipeline;
 pub mod policy;
@@ -34,6 +35,8 @@ pub const POLICY_KEYS: &[&str] = &[
     "render_pr",
     "find_doc",
     "commit_message",
+    "parse_metrics",
+    "discussion",
 ];
 
 /// A loaded policy.

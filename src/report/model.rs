@@ -4,10 +4,11 @@
 //!
 //! Build it with [`ReportCtx::new`] and the `with_*` methods, or fill the public fields.
 
+use super::record::{Baseline, CodeVersion, Comparison};
 use super::scrub::Secrets;
 use crate::diagnose::{Diagnosis, Evidence};
 use crate::job::{format_duration, JobInfo, JobState};
-use crate::results::{efficiency, Efficiency, MetricsReport};
+use crate::results::{efficiency, Efficiency, Hyperparams, MetricsReport};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -72,6 +73,9 @@ pub struct JobRow {
     pub req_mem_bytes: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub node: Option<String>,
+    /// The GPUs the scheduler allocated (`2 × a100`, `1 GPU`), from its TRES.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gpus: Option<String>,
     /// Resource use, once the job has ended.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub efficiency: Option<Efficiency>,
@@ -92,6 +96,7 @@ impl Default for JobRow {
             max_rss_bytes: None,
             req_mem_bytes: None,
             node: None,
+            gpus: None,
             efficiency: None,
             metrics: None,
         }
@@ -121,6 +126,10 @@ impl JobRow {
             max_rss_bytes: info.max_rss_bytes,
             req_mem_bytes: info.req_mem_bytes,
             node: info.node_list.clone(),
+            gpus: info
+                .alloc_tres
+                .as_deref()
+                .and_then(crate::job::gpus_from_tres),
             efficiency: state.is_terminal().then(|| efficiency(info)),
             metrics: None,
         }
@@ -250,6 +259,32 @@ pub struct Links {
     pub run_url: Option<String>,
 }
 
+/// Which files the results came from, and which were passed over.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct SourcesReport {
+    /// Files read, relative to the job's working directory.
+    #[serde(default)]
+    pub read: Vec<String>,
+    /// Files passed over: (path, why).
+    #[serde(default)]
+    pub skipped: Vec<SkippedFile>,
+    /// Metrics read from the job's log because no file had them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub from_log: Vec<String>,
+    /// Experiment-tracker pages (W&B runs), or how to upload an offline run.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub links: Vec<String>,
+    /// Files that could not be read (`path: why`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct SkippedFile {
+    pub path: String,
+    pub reason: String,
+}
+
 /// Everything a report is rendered from (module docs).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ReportCtx {
@@ -281,6 +316,24 @@ pub struct ReportCtx {
     pub plots: Vec<PlotRef>,
     #[serde(default)]
     pub links: Links,
+    /// The commit the job ran from, and uncommitted changes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code: Option<CodeVersion>,
+    /// The run's hyperparameters (Hydra, Lightning, W&B, MLflow).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hyperparams: Option<Hyperparams>,
+    /// What the result files were, and which were passed over.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sources: Option<SourcesReport>,
+    /// The run compared with: the previous results PR of the experiment, or `--baseline`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub baseline: Option<Baseline>,
+    /// This run's metrics against the baseline's, once both are known.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub comparison: Vec<Comparison>,
+    /// The Discussion section (the policy's `discussion(ctx)`), once written.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub discussion: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub started_at: Option<DateTime<Utc>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -417,6 +470,17 @@ impl ReportCtx {
                 .then_some(self.metrics.as_ref())
                 .flatten()
         })
+    }
+
+    /// The hidden record of this track's results, once it has metrics.
+    pub fn record(&self) -> Option<super::record::Record> {
+        let m = self.metrics.as_ref().filter(|m| !m.metrics.is_empty())?;
+        Some(super::record::Record::from_metrics(
+            &self.track_id,
+            &self.experiment,
+            self.code.as_ref().map(|c| c.commit.as_str()),
+            m,
+        ))
     }
 
     /// The metric names, in column order: the ones asked for, else those the results hold.

@@ -246,9 +246,13 @@ pub fn fallback_pr(ctx: &ReportCtx) -> PrText {
         ctx.status,
         fallback_table(ctx)
     );
+    let body = match ctx.discussion.as_deref() {
+        Some(d) if !d.trim().is_empty() => format!("{body}\n\n## Discussion\n\n{}\n", d.trim()),
+        _ => body,
+    };
     PrText {
         title: ctx.secrets.scrub(&format!("Results: {}", ctx.experiment)),
-        body: ctx.secrets.scrub(&body),
+        body: ctx.secrets.scrub(&ensure_record(body, ctx)),
     }
 }
 
@@ -272,6 +276,20 @@ pub fn ensure_pr_marker(body: String, track_id: &str) -> String {
         body
     } else {
         format!("{}\n{body}", pr_marker(track_id))
+    }
+}
+
+/// Makes sure a PR body with results carries the hidden record a later run compares with.
+pub fn ensure_record(body: String, ctx: &ReportCtx) -> String {
+    match ctx.record() {
+        Some(r)
+            if !super::record::parse_records(&body)
+                .iter()
+                .any(|x| x.track == r.track) =>
+        {
+            format!("{}\n{}\n", body.trim_end(), r.to_comment())
+        }
+        _ => body,
     }
 }
 

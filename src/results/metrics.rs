@@ -60,6 +60,14 @@ pub struct MetricSummary {
     pub best: Option<Best>,
     /// Points in the series (0: a final scalar only).
     pub points: usize,
+    /// The series' first finite value.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first: Option<f64>,
+    /// How the series went, with 3 points or more: `improving` (still getting better at the
+    /// end), `plateaued` (best at the end, little change lately), `worse_after_best` (the best
+    /// came earlier and the end is clearly worse), `flat`; without a goal `rising`/`falling`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trend: Option<String>,
 }
 
 /// The summaries, in the order asked (or the default order), and the names not found.
@@ -337,9 +345,54 @@ pub fn summarize(
                 _ => None,
             },
             points: series.map_or(0, |s| s.points.len()),
+            first: series.and_then(|s| s.points.iter().map(|p| p.value).find(|v| v.is_finite())),
+            trend: series.and_then(|s| trend_of(s, goal)),
         });
     }
     Ok(report)
+}
+
+/// How a series went (see [`MetricSummary::trend`]).
+pub fn trend_of(series: &Series, goal: Option<Goal>) -> Option<String> {
+    let v: Vec<f64> = series
+        .points
+        .iter()
+        .map(|p| p.value)
+        .filter(|v| v.is_finite())
+        .collect();
+    if v.len() < 3 {
+        return None;
+    }
+    let (lo, hi) = v
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), x| {
+            (l.min(*x), h.max(*x))
+        });
+    let range = hi - lo;
+    if range <= f64::EPSILON * hi.abs().max(1.0) {
+        return Some("flat".into());
+    }
+    let (first, last) = (v[0], v[v.len() - 1]);
+    let Some(goal) = goal else {
+        return Some(if last >= first { "rising" } else { "falling" }.into());
+    };
+    // Distance from the best value, as a share of the range (0 = at the best).
+    let from_best = |x: f64| match goal {
+        Goal::Min => (x - lo) / range,
+        Goal::Max => (hi - x) / range,
+    };
+    let recent = v[(v.len() - 1) * 2 / 3];
+    let gained_lately = from_best(recent) - from_best(last);
+    Some(
+        if from_best(last) <= 0.02 && gained_lately > 0.05 {
+            "improving"
+        } else if from_best(last) <= 0.1 {
+            "plateaued"
+        } else {
+            "worse_after_best"
+        }
+        .into(),
+    )
 }
 
 /// The best finite value of a series (the earliest on ties).

@@ -2,9 +2,13 @@
 //! points plus final scalars), summarise the metrics (final and best), rate the job's resource
 //! use, and draw the series as an SVG chart. Plain Rust; the Lua policy only formats the table.
 //!
-//! - [`discover`]: which files to read (a spec, or result-like files written since the job began).
+//! - [`discover`] / [`discover_sources`]: which files to read (a spec, or files written since
+//!   the job began), and which were passed over and why.
 //! - [`collect`] / [`collect_file`]: JSON, JSON lines, CSV (sparse logger CSVs too), Hugging Face
 //!   `trainer_state.json` and `*_results.json`, into [`Results`].
+//! - [`collect_sources`]: every kind found (TensorBoard events, W&B runs, MLflow, Hydra and
+//!   Lightning hyperparameters) into one [`Collected`].
+//! - [`parse_line`] / [`collect_log`]: metrics that the job only printed.
 //! - [`summarize`]: final value and best value (with its step/epoch) per metric.
 //! - [`efficiency`]: elapsed vs time limit, MaxRSS vs requested memory, CPU efficiency, hints.
 //! - [`plot_svg`]: a deterministic SVG line chart of some series.
@@ -12,18 +16,31 @@
 mod collect;
 mod discover;
 mod efficiency;
+mod logparse;
 mod metrics;
 mod plot;
+mod proto;
+mod sources;
+pub mod tfevents;
+pub mod trackers;
+pub mod yaml;
 pub mod unzip;
 
 pub use collect::{collect, collect_file, detect_format, CollectError, Format};
-pub use discover::{discover, discover_with, DiscoverLimits};
+pub use discover::{
+    discover, discover_sources, discover_with, DiscoverLimits, Discovery, Found, Skipped,
+    SourceKind,
+};
 pub use efficiency::{efficiency, human_mem, Efficiency};
+pub use logparse::{collect_log, metric_like, parse_line, LineMetrics, MAX_LOG_BYTES};
 pub use metrics::{
     default_metrics, find_metric, goal_for, normalize_name, parse_goals, summarize, Best, Goal,
     MetricSummary, MetricsReport,
 };
 pub use plot::plot_svg;
+pub use sources::{
+    collect_sources, line_metrics_from_map, log_metrics, merge_log_metrics, Collected, Hyperparams,
+};
 
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -78,7 +95,8 @@ impl Results {
     }
 
     /// Adds a point; a point at the same step and epoch as an existing one replaces it
-    /// (a checkpoint's copy of a log, or a repeated final evaluation).
+    /// (a checkpoint's copy of a log, or a repeated final evaluation), and so does one at the
+    /// same step when either lacks the epoch.
     pub fn add_point(&mut self, name: &str, point: Point) {
         let i = match self.series.binary_search_by(|s| s.name.as_str().cmp(name)) {
             Ok(i) => i,
@@ -94,11 +112,15 @@ impl Results {
             }
         };
         let points = &mut self.series[i].points;
-        if let Some(p) = points
-            .iter_mut()
-            .find(|p| p.step == point.step && same_epoch(p.epoch, point.epoch))
-        {
+        // The same step is the same point even when only one source knew its epoch (MLflow
+        // and W&B logging one run).
+        if let Some(p) = points.iter_mut().find(|p| {
+            p.step == point.step
+                && (same_epoch(p.epoch, point.epoch)
+                    || (p.step.is_some() && (p.epoch.is_none() || point.epoch.is_none())))
+        }) {
             p.value = point.value;
+            p.epoch = p.epoch.or(point.epoch);
             return;
         }
         let at = points.partition_point(|p| point_order(p, &point) != std::cmp::Ordering::Greater);

@@ -17,8 +17,9 @@ pub mod sbatch_options;
 pub use backoff::{retry_transient, Backoff};
 pub use parse::{
     expand_array_id, expand_output_pattern, first_node, format_slurm_time, parse_sacct,
-    parse_scontrol_job, parse_scontrol_line, parse_scontrol_partition, parse_slurm_time,
-    parse_squeue, split_array_id, JobDetails, PartitionInfo, PatternContext, SacctRow, SqueueRow,
+    parse_sacct_with, parse_scontrol_job, parse_scontrol_line, parse_scontrol_partition,
+    parse_slurm_time, parse_squeue, split_array_id, JobDetails, PartitionInfo, PatternContext,
+    SacctRow, SqueueRow,
 };
 
 use crate::job::{JobInfo, JobState};

@@ -56,6 +56,7 @@ pub const SACCT_FIELDS: &[&str] = &[
     "End",
     "MaxRSS",
     "WorkDir",
+    "AllocTRES",
     "JobName",
 ];
 
@@ -215,6 +216,7 @@ pub fn parse_squeue(out: &str) -> (Vec<SqueueRow>, Vec<String>) {
                 cpu_time_s: None,
                 cpus: f[9].trim().parse().ok(),
                 node_list: node_list.clone(),
+                alloc_tres: value(f[8]),
                 reason: value(f[3]),
                 submit_time: value(f[11]),
                 start_time: if started { value(f[12]) } else { None },
@@ -259,6 +261,9 @@ pub struct SacctRow {
     pub end_time: Option<String>,
     pub max_rss_bytes: Option<u64>,
     pub work_dir: Option<String>,
+    /// What was allocated (`billing=1,cpu=1,mem=200M,node=1`, with `gres/gpu...` on GPU nodes).
+    #[serde(default)]
+    pub alloc_tres: Option<String>,
     pub name: Option<String>,
 }
 
@@ -276,6 +281,7 @@ impl SacctRow {
             cpu_time_s: self.cpu_time_s,
             cpus: self.cpus,
             node_list: self.node_list.clone(),
+            alloc_tres: self.alloc_tres.clone(),
             reason: self.reason.clone(),
             submit_time: self.submit_time.clone(),
             start_time: self.start_time.clone(),
@@ -287,7 +293,37 @@ impl SacctRow {
 }
 
 pub fn parse_sacct(out: &str) -> (Vec<SacctRow>, Vec<String>) {
-    let n = SACCT_FIELDS.len();
+    parse_sacct_with(out, SACCT_FIELDS)
+}
+
+/// [`parse_sacct`] for output asked with another `--format` list (`fields`, JobName last):
+/// fields are found by name, and those not asked are None.
+pub fn parse_sacct_with(out: &str, fields: &[&str]) -> (Vec<SacctRow>, Vec<String>) {
+    let n = fields.len();
+    let at = |name: &str| fields.iter().position(|f| *f == name);
+    let idx: Vec<Option<usize>> = [
+        "JobID",
+        "JobIDRaw",
+        "State",
+        "ExitCode",
+        "Elapsed",
+        "Timelimit",
+        "ReqMem",
+        "TotalCPU",
+        "AllocCPUS",
+        "NodeList",
+        "Reason",
+        "Submit",
+        "Start",
+        "End",
+        "MaxRSS",
+        "WorkDir",
+        "JobName",
+        "AllocTRES",
+    ]
+    .iter()
+    .map(|name| at(name))
+    .collect();
     let mut rows = Vec::new();
     let mut bad = Vec::new();
     for line in out.lines().filter(|l| !l.trim().is_empty()) {
@@ -298,9 +334,10 @@ pub fn parse_sacct(out: &str) -> (Vec<SacctRow>, Vec<String>) {
             }
             continue;
         }
-        let (job_part, step) = match f[0].split_once('.') {
+        let get = |i: usize| idx[i].map(|k| f[k]).unwrap_or("");
+        let (job_part, step) = match get(0).split_once('.') {
             Some((j, s)) => (j, Some(s.to_string())),
-            None => (f[0], None),
+            None => (get(0), None),
         };
         let ids = expand_array_id(job_part);
         let expanded = ids.len() > 1 || ids[0] != job_part;
@@ -309,27 +346,28 @@ pub fn parse_sacct(out: &str) -> (Vec<SacctRow>, Vec<String>) {
                 raw_id: if expanded {
                     id.clone()
                 } else {
-                    f[1].to_string()
+                    get(1).to_string()
                 },
                 job_id: id,
                 step: step.clone(),
-                state: parse_state(f[2]),
-                state_text: f[2].to_string(),
-                exit: f[3].parse().ok(),
-                elapsed_s: parse_duration(f[4]),
-                timelimit_s: parse_duration(f[5]),
-                req_mem_bytes: parse_mem(f[6]),
-                cpu_time_s: parse_duration(f[7]),
-                cpus: f[8].trim().parse().ok(),
-                node_list: value(f[9]).filter(|n| n != "None assigned"),
-                reason: value(f[10]),
-                submit_time: value(f[11]),
-                submit_epoch: parse_slurm_time(f[11]),
-                start_time: value(f[12]),
-                end_time: value(f[13]),
-                max_rss_bytes: parse_mem(f[14]),
-                work_dir: value(f[15]),
-                name: value(f[16]),
+                state: parse_state(get(2)),
+                state_text: get(2).to_string(),
+                exit: get(3).parse().ok(),
+                elapsed_s: parse_duration(get(4)),
+                timelimit_s: parse_duration(get(5)),
+                req_mem_bytes: parse_mem(get(6)),
+                cpu_time_s: parse_duration(get(7)),
+                cpus: get(8).trim().parse().ok(),
+                node_list: value(get(9)).filter(|n| n != "None assigned"),
+                reason: value(get(10)),
+                submit_time: value(get(11)),
+                submit_epoch: parse_slurm_time(get(11)),
+                start_time: value(get(12)),
+                end_time: value(get(13)),
+                max_rss_bytes: parse_mem(get(14)),
+                work_dir: value(get(15)),
+                alloc_tres: value(get(17)),
+                name: value(get(16)),
             });
         }
     }
@@ -569,6 +607,7 @@ impl JobDetails {
             cpu_time_s: None,
             cpus: self.cpus,
             node_list: self.node_list.clone(),
+            alloc_tres: self.raw.get("AllocTRES").or(self.raw.get("TRES")).cloned(),
             reason: self.reason.clone(),
             submit_time: self.submit_time.clone(),
             start_time: self.start_time.clone(),

@@ -3,6 +3,7 @@
 pub mod backend;
 pub mod choose;
 pub mod diagnosis;
+pub mod baseline;
 pub mod display;
 pub mod engine;
 pub mod index;

@@ -306,6 +306,10 @@ pub struct PublishOptions {
     pub doc: Option<PathBuf>,
     pub results: Option<String>,
     pub metrics: Vec<String>,
+    /// `--baseline REF`: a git ref or `#N` (a pull request) to compare with, instead of the
+    /// previous results PR of the experiment.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub baseline: Option<String>,
 }
 
 /// One GitHub side effect waiting to be delivered (GitHub was unreachable).
@@ -328,9 +332,26 @@ pub struct ResultsSummary {
     pub metrics: Option<crate::results::MetricsReport>,
     /// The efficiency line of the deciding job.
     pub efficiency: Option<String>,
-    /// The SVG chart, relative to the repository (or the track dir).
+    /// The SVG chart, relative to the repository (or the track dir). Older tracks; new ones
+    /// have one plot per metric in `plots`.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub plot: Option<PathBuf>,
+    /// One SVG per metric: (metric, path relative to the repository or the track dir).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub plots: Vec<(String, PathBuf)>,
     pub errors: Vec<String>,
+    /// The run's hyperparameters.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hyperparams: Option<crate::results::Hyperparams>,
+    /// Files passed over, with the reason.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub skipped: Vec<crate::results::Skipped>,
+    /// Metrics read from the job's log because no file had them.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub from_log: Vec<String>,
+    /// W&B run pages, or how to upload an offline run.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub links: Vec<String>,
 }
 
 /// Every publishing step, recorded as it happens so a resume neither repeats nor loses one.
@@ -370,6 +391,20 @@ pub struct Published {
     /// Epoch s when the current attempt was launched (results written since then count).
     pub launched_at: Option<i64>,
     pub results: Option<ResultsSummary>,
+    /// The commit the job ran from and the working tree's uncommitted changes, recorded when
+    /// the track was first published (just after the launch).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub code: Option<crate::report::CodeVersion>,
+    /// The run compared with, once looked for (`baseline_checked`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub baseline: Option<crate::report::Baseline>,
+    pub baseline_checked: bool,
+    /// Why no baseline was found, or why the one asked for could not be read.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub baseline_note: Option<String>,
+    /// The results commit that first held the plots: their links use it, not the branch.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub plot_commit: Option<String>,
 }
 
 impl Track {

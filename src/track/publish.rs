@@ -158,10 +158,19 @@ impl Publisher {
             track.published.results = Some(summary);
             save(dir, track);
         }
-        let ctx = self.report_ctx(track, policy);
+        if !track.published.baseline_checked {
+            self.resolve_baseline(track, &mut notes).await;
+            save(dir, track);
+        }
+        let mut ctx = self.report_ctx(track, policy);
         let table = policy.format_table(&ctx);
         if track.published.git {
+            let plot_commit = track.published.plot_commit.clone();
             self.commit_and_push(track, dir, policy, &ctx, &table, &mut notes);
+            if track.published.plot_commit != plot_commit {
+                // The plots' links name the commit just made.
+                ctx = self.report_ctx(track, policy);
+            }
         } else {
             let doc = PathBuf::from("report.md");
             if let Err(e) = report::write_doc(&dir.dir, &doc, &ctx, &table) {
@@ -183,6 +192,42 @@ impl Publisher {
             let _ = dir.append_event(event, json!({ "message": msg }));
         }
         notes
+    }
+
+    /// Looks for the run to compare with, once (again later only while GitHub is down).
+    async fn resolve_baseline(&mut self, track: &mut Track, notes: &mut Vec<Note>) {
+        if !track.published.git && track.publish_opts.baseline.is_none() {
+            // `--no-git` (or no repository): nothing to look in.
+            track.published.baseline_checked = true;
+            return;
+        }
+        let client = if self.github_enabled(track) {
+            self.client(track).ok()
+        } else {
+            None
+        };
+        match super::baseline::find_baseline(track, client.as_ref()).await {
+            super::baseline::Lookup::Found(b) => {
+                notes.push(("baseline", format!("compared with {}", b.label)));
+                track.published.baseline = Some(b);
+                track.published.baseline_checked = true;
+            }
+            super::baseline::Lookup::NotFound(why) => {
+                if track.publish_opts.baseline.is_some() {
+                    notes.push(("baseline", self.scrub(&why)));
+                }
+                track.published.baseline_note = Some(self.scrub(&why));
+                track.published.baseline_checked = true;
+            }
+            super::baseline::Lookup::Retry(why) => {
+                // GitHub is down: try again at the next publish, but not forever.
+                if track.outcome.is_some() {
+                    track.published.baseline_note =
+                        Some(self.scrub(&format!("GitHub unreachable: {why}")));
+                    track.published.baseline_checked = true;
+                }
+            }
+        }
     }
 
     fn github_enabled(&self, track: &Track) -> bool {
@@ -251,6 +296,10 @@ impl Publisher {
         p.remote = remote.map(|r| r.name);
         p.branch = Some(branch.clone());
         p.git = true;
+        // The commit the job runs from (the engine may have recorded it before the launch).
+        if p.code.is_none() {
+            p.code = super::baseline::code_version(&repo_root);
+        }
         // `--doc` is a path in the user's tree: the same path inside the results worktree.
         let explicit = track.publish_opts.doc.as_ref().map(|d| {
             let abs = if d.is_absolute() {
@@ -338,6 +387,24 @@ impl Publisher {
                 files.push((plot, bytes));
             }
         }
+        // One plot per metric, drawn into the track dir when the results were collected.
+        let plots: Vec<PathBuf> = track
+            .published
+            .results
+            .as_ref()
+            .map(|r| r.plots.iter().map(|(_, p)| p.clone()).collect())
+            .unwrap_or_default();
+        let mut with_plots = false;
+        for plot in &plots {
+            let local = dir
+                .dir
+                .join("plots")
+                .join(plot.file_name().unwrap_or_default());
+            if let Ok(bytes) = std::fs::read(local) {
+                files.push((plot.clone(), bytes));
+                with_plots = true;
+            }
+        }
         // An edited job script goes on the results branch at its own path, so the fix shows as
         // a reviewable diff against the user's branch.
         if let Some(crate::edits::JobSpec::Slurm {
@@ -361,6 +428,9 @@ impl Publisher {
         match rb.commit_files(&files, &message) {
             Ok(Some(oid)) => {
                 track.published.commit = Some(oid.to_string());
+                if with_plots && track.published.plot_commit.is_none() {
+                    track.published.plot_commit = Some(oid.to_string());
+                }
                 save(dir, track);
                 let _ = dir.append_event(
                     "committed",
@@ -370,6 +440,9 @@ impl Publisher {
             Ok(None) => {
                 if track.published.commit.is_none() {
                     track.published.commit = rb.head().ok().map(|o| o.to_string());
+                }
+                if with_plots && track.published.plot_commit.is_none() {
+                    track.published.plot_commit = rb.head().ok().map(|o| o.to_string());
                 }
             }
             Err(e) => {
@@ -601,7 +674,8 @@ impl Publisher {
         Ok(())
     }
 
-    /// Result files, metrics, the efficiency line and a plot, for a track that succeeded.
+    /// Result files (of every kind), the job's printed metrics, hyperparameters, metrics, the
+    /// efficiency line and one plot per metric, for a track that succeeded.
     fn collect_results(&self, track: &Track, policy: &mut GuardedPolicy) -> ResultsSummary {
         let settings = policy.host().settings().clone();
         let mut summary = ResultsSummary::default();
@@ -626,55 +700,54 @@ impl Publisher {
             .current()
             .and_then(|a| a.results_dir.clone())
             .unwrap_or_else(|| track.cwd.clone());
-        let files = match crate::results::discover(spec.as_deref(), &results_dir, since) {
-            Ok(f) => f,
-            Err(e) => {
-                summary.errors.push(format!("{e:#}"));
-                Vec::new()
+        let limits = crate::results::DiscoverLimits::default();
+        let found =
+            match crate::results::discover_sources(spec.as_deref(), &results_dir, since, limits) {
+                Ok(d) => d,
+                Err(e) => {
+                    summary.errors.push(format!("{e:#}"));
+                    Default::default()
+                }
+            };
+        let mut collected = crate::results::collect_sources(&found.files);
+        // What the job printed: for metrics no file has.
+        // (a remote job's log is read from the copy fetched here)
+        let log = track
+            .current()
+            .and_then(|a| crate::track::diagnosis::readable_logs(a).first().cloned());
+        if let Some(raw) = log.as_deref().and_then(read_tail) {
+            let from_log = policy.log_metrics(&raw);
+            summary.from_log = crate::results::merge_log_metrics(&mut collected.results, from_log);
+            if collected.links.is_empty() {
+                let text = String::from_utf8_lossy(&raw);
+                if let Some(url) = crate::results::trackers::wandb_run_url(&text) {
+                    collected.links.push(url);
+                }
             }
-        };
-        let results = crate::results::collect(&files);
+        }
+        let results = &collected.results;
         summary.errors.extend(results.errors.iter().cloned());
         summary.files = results.files.clone();
+        summary.skipped = found.skipped;
+        summary.links = collected.links.clone();
+        summary.hyperparams = Some(collected.hyperparams.clone()).filter(|h| !h.is_empty());
         let wanted = if track.publish_opts.metrics.is_empty() {
             settings.metrics.clone()
         } else {
             track.publish_opts.metrics.clone()
         };
-        if !files.is_empty() {
-            match crate::results::summarize(&results, &wanted, &settings.metric_goals) {
+        let has_numbers = !results.series.is_empty() || !results.finals.is_empty();
+        if has_numbers {
+            match crate::results::summarize(results, &wanted, &settings.metric_goals) {
                 Ok(report) => {
-                    let series: Vec<crate::results::Series> = report
-                        .metrics
-                        .iter()
-                        .filter_map(|m| results.series(&m.name))
-                        .filter(|s| s.points.len() >= 2)
-                        .cloned()
-                        .collect();
-                    if !series.is_empty() {
-                        let svg = crate::results::plot_svg(
-                            &series,
-                            &format!("{} results", track.experiment),
-                        );
-                        let dir = TrackDir::new(&track.root, &track.id);
-                        if std::fs::create_dir_all(&dir.dir)
-                            .and_then(|_| std::fs::write(dir.dir.join("plot.svg"), svg))
-                            .is_ok()
-                        {
-                            summary.plot = Some(if track.published.git {
-                                plot_path(track.published.doc.as_deref(), &track.id)
-                            } else {
-                                PathBuf::from("plot.svg")
-                            });
-                        }
-                    }
+                    summary.plots = self.draw_plots(track, results, &report);
                     summary.metrics = Some(report);
                 }
                 Err(e) => summary.errors.push(format!("{e:#}")),
             }
         } else if summary.errors.is_empty() {
             summary.errors.push(format!(
-                "no result files found in {} (use --results PATH)",
+                "no results found in {} or the job's log (use --results PATH)",
                 results_dir.display()
             ));
         }
@@ -684,6 +757,47 @@ impl Publisher {
             .map(|t| crate::results::efficiency(t).line)
             .filter(|l| !l.is_empty());
         summary
+    }
+
+    /// One SVG per reported metric with two points or more, drawn into `<track dir>/plots/`;
+    /// returns (metric, where it goes: beside the doc on the results branch, or the track dir).
+    fn draw_plots(
+        &self,
+        track: &Track,
+        results: &crate::results::Results,
+        report: &crate::results::MetricsReport,
+    ) -> Vec<(String, PathBuf)> {
+        let dir = TrackDir::new(&track.root, &track.id).dir.join("plots");
+        let mut out = Vec::new();
+        for m in &report.metrics {
+            let Some(series) = results.series(&m.name).filter(|s| s.points.len() >= 2) else {
+                continue;
+            };
+            let file = format!("{}.svg", plot_slug(&m.name));
+            if out
+                .iter()
+                .any(|(_, p): &(String, PathBuf)| p.ends_with(&file))
+            {
+                continue;
+            }
+            let svg = crate::results::plot_svg(
+                std::slice::from_ref(series),
+                &format!("{}: {}", track.experiment, m.name),
+            );
+            if std::fs::create_dir_all(&dir)
+                .and_then(|_| std::fs::write(dir.join(&file), svg))
+                .is_err()
+            {
+                continue;
+            }
+            let path = if track.published.git {
+                plot_dir(track.published.doc.as_deref(), &track.id).join(&file)
+            } else {
+                PathBuf::from("plots").join(&file)
+            };
+            out.push((m.name.clone(), path));
+        }
+        out
     }
 
     /// Everything the report hooks render from.
@@ -738,7 +852,66 @@ pub fn report_ctx(track: &Track, policy: &mut GuardedPolicy, secrets: Secrets) -
         ctx.jobs.push(row);
         ctx.attempts.push(report_attempt(track, i));
     }
+    // `https://github.com/o/r`, once the PR exists.
+    let repo_url = track
+        .published
+        .pr_url
+        .as_deref()
+        .and_then(|pr| pr.rsplit_once("/pull/"))
+        .map(|(repo, _)| repo.to_string());
+    ctx.code = track.published.code.clone().map(|mut c| {
+        c.commit_url = repo_url
+            .as_ref()
+            .map(|r| format!("{r}/commit/{}", c.commit));
+        c
+    });
+    ctx.baseline = track.published.baseline.clone();
     if let Some(r) = &track.published.results {
+        let rel = |p: &Path| {
+            p.strip_prefix(&track.cwd)
+                .unwrap_or(p)
+                .to_string_lossy()
+                .into_owned()
+        };
+        ctx.hyperparams = r.hyperparams.clone().map(|mut h| {
+            h.sources = h.sources.iter().map(|p| PathBuf::from(rel(p))).collect();
+            h
+        });
+        ctx.sources = Some(report::SourcesReport {
+            read: r.files.iter().map(|p| rel(p)).collect(),
+            skipped: r
+                .skipped
+                .iter()
+                .map(|s| report::SkippedFile {
+                    path: rel(&s.path),
+                    reason: s.reason.clone(),
+                })
+                .collect(),
+            from_log: r.from_log.clone(),
+            links: r.links.clone(),
+            errors: r
+                .errors
+                .iter()
+                .map(|e| e.replace(&format!("{}/", track.cwd.display()), ""))
+                .collect(),
+        });
+        if let (Some(m), Some(b)) = (&r.metrics, &ctx.baseline) {
+            ctx.comparison = report::compare(m, &b.record);
+        }
+        // Each metric's plot, linked by the commit that holds it: a branch dies with the PR.
+        for (metric, path) in &r.plots {
+            let url = match (&repo_url, &track.published.plot_commit) {
+                (Some(repo), Some(sha)) => {
+                    Some(format!("{repo}/raw/{sha}/{}", path.to_string_lossy()))
+                }
+                _ => None,
+            };
+            ctx.plots.push(PlotRef {
+                path: path.to_string_lossy().into_owned(),
+                title: Some(metric.clone()),
+                url,
+            });
+        }
         ctx.metrics = r.metrics.clone();
         if let Some(plot) = &r.plot {
             // The PR body needs an absolute URL: the SVG as committed on the results branch.
@@ -770,7 +943,84 @@ pub fn report_ctx(track: &Track, policy: &mut GuardedPolicy, secrets: Secrets) -
     ctx.started_at = chrono::DateTime::parse_from_rfc3339(&track.created_at)
         .ok()
         .map(|d| d.with_timezone(&chrono::Utc));
+    ctx.discussion = Some(policy.discussion(&ctx)).filter(|d| !d.is_empty());
     ctx
+}
+
+/// For the final report: the result files read, those passed over (and why), the metrics
+/// taken from the log and the baseline. Empty before results are collected.
+pub fn sources_lines(track: &Track) -> String {
+    let Some(r) = &track.published.results else {
+        return String::new();
+    };
+    let rel = |p: &Path| {
+        p.strip_prefix(&track.cwd)
+            .unwrap_or(p)
+            .display()
+            .to_string()
+    };
+    let mut out = String::new();
+    if !r.files.is_empty() {
+        let names: Vec<String> = r.files.iter().map(|p| rel(p)).collect();
+        out.push_str(&format!("\nRead: {}\n", names.join(", ")));
+    }
+    if !r.from_log.is_empty() {
+        out.push_str(&format!("From the job's log: {}\n", r.from_log.join(", ")));
+    }
+    for s in &r.skipped {
+        out.push_str(&format!("Not read: {} ({})\n", rel(&s.path), s.reason));
+    }
+    for l in &r.links {
+        out.push_str(&format!("W&B: {l}\n"));
+    }
+    if let Some(b) = &track.published.baseline {
+        out.push_str(&format!("Compared with {}\n", b.label.replace('`', "")));
+    }
+    out
+}
+
+/// The last [`crate::results::MAX_LOG_BYTES`] of a log, or None when it cannot be read.
+fn read_tail(path: &Path) -> Option<Vec<u8>> {
+    use std::io::{Read, Seek, SeekFrom};
+    let mut f = std::fs::File::open(path).ok()?;
+    let len = f.metadata().ok()?.len();
+    let max = crate::results::MAX_LOG_BYTES as u64;
+    if len > max {
+        f.seek(SeekFrom::Start(len - max)).ok()?;
+    }
+    let mut buf = Vec::new();
+    f.read_to_end(&mut buf).ok()?;
+    Some(buf)
+}
+
+/// A metric name as a file name: `val/mse` → `val-mse`.
+fn plot_slug(name: &str) -> String {
+    let s: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '_' || c == '.' {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    let s = s.trim_matches(['-', '.']).to_string();
+    if s.is_empty() {
+        "metric".into()
+    } else {
+        s
+    }
+}
+
+/// `docs/experiments/x.md` → `docs/experiments/x-<track>/` (the track's plots).
+fn plot_dir(doc: Option<&Path>, track_id: &str) -> PathBuf {
+    let doc = doc.unwrap_or(Path::new("docs/experiments/results.md"));
+    let stem = doc
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "results".into());
+    doc.with_file_name(format!("{stem}-{track_id}"))
 }
 
 /// Attempt `i` for the failure report; its edits are the ones applied before the next one.
@@ -813,16 +1063,6 @@ fn state_key(track: &Track) -> String {
         a.and_then(|a| a.state()),
         a.is_some_and(|a| a.finished),
     )
-}
-
-/// `docs/experiments/x.md` → `docs/experiments/x-<track>.svg`.
-fn plot_path(doc: Option<&Path>, track_id: &str) -> PathBuf {
-    let doc = doc.unwrap_or(Path::new("docs/experiments/results.md"));
-    let stem = doc
-        .file_stem()
-        .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "results".into());
-    doc.with_file_name(format!("{stem}-{track_id}.svg"))
 }
 
 fn remote_url(root: &Path, name: &str) -> Option<String> {

@@ -211,6 +211,37 @@ impl FakeGithub {
     }
 
     /// Comment bodies on an issue/PR, oldest first.
+    /// A pull request made before the test (an earlier run's results PR): `state` is `open` or
+    /// `closed`, created `age` ago. Returns its number.
+    pub fn seed_pr(
+        &self,
+        head: &str,
+        state: &str,
+        title: &str,
+        body: &str,
+        age: chrono::Duration,
+    ) -> u64 {
+        let mut s = self.lock();
+        let id = s.id();
+        let number = s.next_number;
+        s.next_number += 1;
+        let at = now() - age;
+        s.prs.push(PrState {
+            id,
+            number,
+            state: state.to_string(),
+            title: title.to_string(),
+            body: body.to_string(),
+            head: head.to_string(),
+            base: "main".to_string(),
+            draft: false,
+            labels: Vec::new(),
+            created_at: at,
+            updated_at: at,
+        });
+        number
+    }
+
     pub fn comments(&self, issue: u64) -> Vec<(u64, String)> {
         self.lock()
             .comments
@@ -1016,11 +1047,25 @@ fn route(
         ("GET", "/repos/{owner}/{repo}/pulls") => {
             let wanted_state = query_get(query, "state").unwrap_or("open");
             let head = query_get(query, "head");
-            let items: Vec<Value> = state
+            let mut prs: Vec<&PrState> = state
                 .prs
                 .iter()
                 .filter(|p| wanted_state == "all" || p.state == wanted_state)
                 .filter(|p| head.is_none_or(|h| h == format!("{OWNER}:{}", p.head)))
+                .collect();
+            // GitHub's order, as documented: by `sort` (default `created`); `direction`
+            // defaults to `desc` for `created`, else `asc`.
+            let sort = query_get(query, "sort").unwrap_or("created");
+            match sort {
+                "updated" => prs.sort_by_key(|p| (p.updated_at, p.number)),
+                _ => prs.sort_by_key(|p| (p.created_at, p.number)),
+            }
+            let default_direction = if sort == "created" { "desc" } else { "asc" };
+            if query_get(query, "direction").unwrap_or(default_direction) == "desc" {
+                prs.reverse();
+            }
+            let items: Vec<Value> = prs
+                .into_iter()
                 .map(|p| pr_json(state, p, "pull-request-simple-items"))
                 .collect();
             paginate(state, path, query, items, |items| Value::Array(items))

@@ -5,6 +5,7 @@ mod core;
 mod fs;
 mod json;
 mod log;
+mod metrics;
 mod re;
 pub(crate) mod slurm;
 mod units;
@@ -22,6 +23,7 @@ pub fn register_all(lua: &Lua, budget: Budget, policy_name: &str) -> mlua::Resul
     slurm::register(lua, &trackit, budget.clone())?;
     fs::register(lua, &trackit, budget)?;
     units::register(lua, &trackit)?;
+    metrics::register(lua, &trackit)?;
     lua.globals().set("trackit", trackit.clone())?;
     let loaded: Table = lua.globals().get::<Table>("package")?.get("loaded")?;
     loaded.set("trackit", trackit.clone())?;

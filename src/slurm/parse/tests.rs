@@ -5,6 +5,27 @@ use super::*;
 const SQUEUE: &str = include_str!("../../../tests/fixtures/slurm/captured/squeue.txt");
 const SACCT_X: &str = include_str!("../../../tests/fixtures/slurm/captured/sacct-allocations.txt");
 const SACCT_STEPS: &str = include_str!("../../../tests/fixtures/slurm/captured/sacct-steps.txt");
+const SACCT_TRES: &str = include_str!("../../../tests/fixtures/slurm/captured/sacct-tres.txt");
+/// The `--format` list the older captures were made with (before AllocTRES was asked).
+const CAPTURED_FIELDS: &[&str] = &[
+    "JobID",
+    "JobIDRaw",
+    "State",
+    "ExitCode",
+    "Elapsed",
+    "Timelimit",
+    "ReqMem",
+    "TotalCPU",
+    "AllocCPUS",
+    "NodeList",
+    "Reason",
+    "Submit",
+    "Start",
+    "End",
+    "MaxRSS",
+    "WorkDir",
+    "JobName",
+];
 const SCONTROL_CANCELLED: &str =
     include_str!("../../../tests/fixtures/slurm/captured/scontrol-job-cancelled.txt");
 const SCONTROL_ARRAY: &str =
@@ -95,7 +116,7 @@ fn squeue_compressed_array_rows_are_expanded_and_odd_lines_skipped() {
 
 #[test]
 fn sacct_rows_from_a_real_cluster() {
-    let (rows, bad) = parse_sacct(SACCT_X);
+    let (rows, bad) = parse_sacct_with(SACCT_X, CAPTURED_FIELDS);
     assert!(bad.is_empty(), "{bad:?}");
     let get = |id: &str| rows.iter().find(|r| r.job_id == id).unwrap();
     let cancelled = get("8");
@@ -120,7 +141,7 @@ fn sacct_rows_from_a_real_cluster() {
 
 #[test]
 fn sacct_steps_carry_oom_and_maxrss() {
-    let (rows, bad) = parse_sacct(SACCT_STEPS);
+    let (rows, bad) = parse_sacct_with(SACCT_STEPS, CAPTURED_FIELDS);
     assert!(bad.is_empty());
     let oom_batch = rows
         .iter()
@@ -257,11 +278,43 @@ fn sacct_half_written_job_line_right_after_the_end() {
     // ReqMem `16?` while the batch step already says RUNNING.
     let out = "27|27|PENDING|0:0|00:00:00|UNLIMITED|16?|00:00:00|1|vm|None|2026-11-28T19:17:30|Unknown|Unknown||/tmp/exp|oom\n\
                27.batch|27.batch|RUNNING|0:0|00:00:00|||00:00:00|1|vm||2026-11-28T19:17:30|2026-11-28T19:17:30|Unknown|||batch\n";
-    let (rows, bad) = parse_sacct(out);
+    let (rows, bad) = parse_sacct_with(out, CAPTURED_FIELDS);
     assert!(bad.is_empty());
     assert_eq!(rows[0].state, Some(JobState::Pending));
     assert_eq!(rows[0].req_mem_bytes, None);
     assert_eq!(rows[0].start_time, None);
     assert_eq!(rows[1].step.as_deref(), Some("batch"));
     assert_eq!(rows[1].max_rss_bytes, None);
+}
+
+#[test]
+fn sacct_alloc_tres_with_the_current_format() {
+    let (rows, bad) = parse_sacct(SACCT_TRES);
+    assert!(bad.is_empty(), "{bad:?}");
+    assert_eq!(rows.len(), 2);
+    assert_eq!(
+        rows[0].alloc_tres.as_deref(),
+        Some("billing=1,cpu=1,mem=200M,node=1")
+    );
+    assert_eq!(rows[0].name.as_deref(), Some("wrap"));
+    assert_eq!(rows[0].node_list.as_deref(), Some("vm"));
+    assert_eq!(rows[1].step.as_deref(), Some("batch"));
+    assert_eq!(
+        rows[0].to_job_info().alloc_tres.as_deref(),
+        Some("billing=1,cpu=1,mem=200M,node=1")
+    );
+    // No GPU on this cluster; the shapes SLURM documents for GPU nodes:
+    assert_eq!(
+        crate::job::gpus_from_tres("billing=1,cpu=1,mem=200M,node=1"),
+        None
+    );
+    assert_eq!(
+        crate::job::gpus_from_tres("billing=8,cpu=8,gres/gpu=2,gres/gpu:a100=2,mem=64G,node=1")
+            .as_deref(),
+        Some("2 × a100")
+    );
+    assert_eq!(
+        crate::job::gpus_from_tres("cpu=4,mem=32G,node=1,billing=4,gres/gpu=1").as_deref(),
+        Some("1 GPU")
+    );
 }
