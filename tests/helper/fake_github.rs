@@ -20,6 +20,10 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use chrono::{DateTime, SubsecRound, Utc};
 use serde_json::{json, Value};
 
+#[path = "fake_actions.rs"]
+mod actions;
+pub use actions::Dispatched;
+
 /// The token every request must carry (`Authorization: Bearer …`).
 pub const TEST_TOKEN: &str = "ghp_FAKEsecret0123456789TOKENabcdef";
 pub const OWNER: &str = "octo";
@@ -163,12 +167,18 @@ impl FakeGithub {
     }
 
     pub fn violations(&self) -> Vec<String> {
-        self.lock().violations.clone()
+        let state = self.lock();
+        let mut v = state.violations.clone();
+        v.extend(Self::actions_violations(&state));
+        v
     }
 
     /// Returns the violations and forgets them (for tests that provoke one on purpose).
     pub fn take_violations(&self) -> Vec<String> {
-        std::mem::take(&mut self.lock().violations)
+        let mut state = self.lock();
+        let mut v = std::mem::take(&mut state.violations);
+        v.extend(Self::take_actions_violations(&mut state));
+        v
     }
 
     pub fn assert_no_violations(&self) {
@@ -256,6 +266,7 @@ impl FakeGithub {
 
 impl Drop for FakeGithub {
     fn drop(&mut self) {
+        self.stop_runs();
         self.server.unblock();
         if let Some(thread) = self.thread.take() {
             let _ = thread.join();
@@ -327,6 +338,8 @@ struct State {
     outage: Option<u16>,
     log: Vec<LoggedRequest>,
     violations: Vec<String>,
+    /// Contents, dispatch, runner, artifacts and the storage host (fake_actions.rs).
+    actions: actions::Actions,
 }
 
 impl State {
@@ -347,6 +360,7 @@ impl State {
             outage: None,
             log: Vec::new(),
             violations: Vec::new(),
+            actions: actions::Actions::new(),
         }
     }
 
@@ -507,6 +521,18 @@ impl Spec {
             }
             let mut params = HashMap::new();
             let mut literals = 0;
+            // `contents/{path}` takes the rest of the path, slashes and all (x-multi-segment).
+            let segments: Vec<&str> = if template.ends_with("/contents/{path}") && segments.len() > parts.len() {
+                let mut s = segments[..parts.len() - 1].to_vec();
+                let rest = segments[parts.len() - 1..].join("/");
+                s.push(Box::leak(rest.into_boxed_str()));
+                s
+            } else {
+                segments.clone()
+            };
+            if parts.len() != segments.len() {
+                continue;
+            }
             let matched = parts.iter().zip(&segments).all(|(part, seg)| {
                 if part.starts_with('{') && part.ends_with('}') {
                     let name = &part[1..part.len() - 1];
@@ -872,29 +898,6 @@ fn handle(
         .map(|(k, v)| (k.into_owned(), v.into_owned()))
         .collect();
 
-    // The signed log location stands for GitHub's blob host: no API rules, and no token.
-    if let Some(job) = path.strip_prefix("/_blobs/job-logs/") {
-        if authorization.is_some() {
-            state.violations.push(format!(
-                "{method} {path}: the token was sent to the log blob host"
-            ));
-        }
-        let log = job
-            .parse::<u64>()
-            .ok()
-            .and_then(|id| state.runs.iter().flat_map(|r| &r.jobs).find(|j| j.id == id))
-            .map(|j| j.log.clone());
-        return match log {
-            Some(text) => Answer {
-                status: 200,
-                headers: Vec::new(),
-                json: None,
-                text: Some(text),
-            },
-            None => Answer::error(404, "Not Found"),
-        };
-    }
-
     let prefix = state.spec.prefix();
     let Some(api_path) = path.strip_prefix(prefix).filter(|p| p.starts_with('/')) else {
         state
@@ -953,6 +956,7 @@ fn handle(
         .spec
         .check_response(&template, method, answer.status, json.as_ref());
     state.violations.extend(problems);
+    let answer = actions::deliver(state, path, answer);
     let reset = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .unwrap_or_default()
@@ -1011,6 +1015,9 @@ fn route(
         if template.starts_with("/repos/") {
             return Answer::error(404, "Not Found");
         }
+    }
+    if let Some(answer) = actions::route(state, method, template, params, query, &body, path) {
+        return answer;
     }
     match (method, template) {
         ("GET", "/repos/{owner}/{repo}/pulls") => {
@@ -1230,17 +1237,6 @@ fn route(
                 move |items| json!({"total_count": total, "jobs": items}),
             )
         }
-        ("GET", "/repos/{owner}/{repo}/actions/jobs/{job_id}/logs") => {
-            let id = num(params, "job_id");
-            if !state.runs.iter().flat_map(|r| &r.jobs).any(|j| j.id == id) {
-                return Answer::error(404, "Not Found");
-            }
-            let location = format!(
-                "{}/_blobs/job-logs/{id}?sig=signed-{id}&expires=60",
-                state.origin
-            );
-            Answer::empty(302).header("Location", location)
-        }
         ("GET", "/repos/{owner}/{repo}/actions/runs/{run_id}/logs") => {
             Answer::empty(302).header("Location", format!("{}/_blobs/run-logs.zip", state.origin))
         }
@@ -1416,7 +1412,8 @@ fn observe_run(state: &mut State, id: u64) -> Value {
         run.polls += 1;
     }
     let run = state.runs.iter().find(|r| r.id == id).expect("run exists");
-    let (status, conclusion) = state.run_status(run);
+    let (status, conclusion) =
+        actions::live_status(state, id).unwrap_or_else(|| state.run_status(run));
     let mut json = state.spec.example("workflow-run");
     let api = format!(
         "{}/repos/{OWNER}/{REPO}/actions/runs/{}",
@@ -1428,6 +1425,10 @@ fn observe_run(state: &mut State, id: u64) -> Value {
     json["head_branch"] = json!(run.branch);
     json["event"] = json!(run.event);
     json["display_title"] = json!(run.workflow);
+    if let Some((title, sha)) = actions::run_title(state, id) {
+        json["display_title"] = json!(title);
+        json["head_sha"] = json!(sha);
+    }
     json["status"] = json!(status);
     json["conclusion"] = json!(conclusion);
     json["workflow_id"] = json!(run.workflow_id);
