@@ -9,6 +9,9 @@ use std::path::PathBuf;
 /// The job as the user launched it, as a spec the fixers can edit.
 pub fn initial_spec(t: &Track, args: &[String]) -> Result<JobSpec> {
     match &t.launch {
+        Launch::Dispatch { workflow, .. } => {
+            anyhow::bail!("a dispatch of {workflow} with your own inputs has no script to edit")
+        }
         Launch::Local { .. } | Launch::AttachPid { .. } => Ok(JobSpec::Local {
             command: args.to_vec(),
             env: Vec::new(),
@@ -53,6 +56,7 @@ pub fn base_args(t: &Track) -> Vec<String> {
     match &t.launch {
         Launch::Slurm { sbatch_args } => sbatch_args.clone(),
         Launch::Local { command } => command.clone(),
+        Launch::Dispatch { inputs, .. } => inputs.iter().map(|(k, v)| format!("{k}={v}")).collect(),
         Launch::AttachSlurm { .. } | Launch::AttachPid { .. } => t
             .current()
             .map(|a| a.launch_args.clone())
