@@ -6,7 +6,7 @@
 //! the cluster), diagnoses a failure from the logs, and publishes the results.
 
 use crate::cli::GlobalOpts;
-use crate::github::{workflow_file, Client, Config, GithubError};
+use crate::github::{workflow_file, Client, GithubError};
 use anyhow::{Context, Result};
 use std::collections::BTreeMap;
 use std::process::ExitCode;
@@ -31,13 +31,8 @@ pub fn run(
     let cwd = std::env::current_dir()?;
     let facts = crate::git::repo_facts(&cwd)
         .context("trackit dispatch runs in a clone of the GitHub repository")?;
-    let origin = facts
-        .remotes
-        .iter()
-        .find(|r| r.name == "origin")
-        .map(|r| r.url.clone());
-    let config = Config::from_process_env(origin.as_deref())
-        .context("cannot work out the GitHub repository and token")?;
+    let config = crate::track::choose::github_config(&facts.root)
+        .map_err(|e| anyhow::anyhow!("cannot work out the GitHub repository and token: {e}"))?;
     let repo = format!("{}/{}", config.repo.owner, config.repo.name);
     let git_ref = git_ref
         .map(str::to_string)

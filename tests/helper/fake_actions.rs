@@ -34,6 +34,8 @@ pub(super) struct Actions {
     queued_for: Duration,
     live: HashMap<u64, Arc<fake_runner::LiveRun>>,
     dispatched: Vec<Dispatched>,
+    /// The runner machine's own environment (e.g. `SCRATCH`), beyond PATH and HOME.
+    machine_env: BTreeMap<String, String>,
 }
 
 impl Actions {
@@ -46,6 +48,7 @@ impl Actions {
             queued_for: Duration::from_millis(300),
             live: HashMap::new(),
             dispatched: Vec::new(),
+            machine_env: BTreeMap::new(),
         }
     }
 }
@@ -71,6 +74,14 @@ impl FakeGithub {
     /// (answered 502, as a gateway that timed out after the work was done).
     pub fn lose_reply_to(&self, suffix: &str) {
         self.lock().actions.lose_reply.push(suffix.to_string());
+    }
+
+    /// A variable of the runner machine's environment (as `SCRATCH` is set on Sherlock).
+    pub fn set_runner_env(&self, key: &str, value: &str) {
+        self.lock()
+            .actions
+            .machine_env
+            .insert(key.to_string(), value.to_string());
     }
 
     /// How long a dispatched run stays queued before the runner picks it up.
@@ -436,6 +447,7 @@ fn dispatch(state: &mut State, params: &HashMap<String, String>, body: &Value) -
             .path()
             .to_path_buf(),
         queued_for: state.actions.queued_for,
+        machine_env: state.actions.machine_env.clone(),
     });
     state.actions.live.insert(run_id, live);
     state.actions.dispatched.push(Dispatched {

@@ -22,6 +22,7 @@ use serde_json::{json, Value};
 
 #[path = "fake_actions.rs"]
 mod actions;
+#[allow(unused_imports)]
 pub use actions::Dispatched;
 
 /// The token every request must carry (`Authorization: Bearer …`).
@@ -516,9 +517,6 @@ impl Spec {
         let mut best: Option<(usize, String, HashMap<String, String>)> = None;
         for template in self.converted["paths"].as_object()?.keys() {
             let parts: Vec<&str> = template.trim_matches('/').split('/').collect();
-            if parts.len() != segments.len() {
-                continue;
-            }
             let mut params = HashMap::new();
             let mut literals = 0;
             // `contents/{path}` takes the rest of the path, slashes and all (x-multi-segment).

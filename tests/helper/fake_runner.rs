@@ -116,6 +116,8 @@ pub struct RunOrder {
     pub work_root: PathBuf,
     /// How long the run stays queued before a runner picks it up.
     pub queued_for: Duration,
+    /// The runner machine's environment beyond PATH, HOME, LANG, USER.
+    pub machine_env: BTreeMap<String, String>,
 }
 
 pub fn start(order: RunOrder) -> Arc<LiveRun> {
@@ -150,7 +152,16 @@ pub fn start(order: RunOrder) -> Arc<LiveRun> {
     });
     let handle = {
         let run = Arc::clone(&run);
-        std::thread::spawn(move || execute(&run, order))
+        std::thread::spawn(move || {
+            // A runner that breaks must not leave the run in progress for ever.
+            let done = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| execute(&run, order)));
+            if let Err(e) = done {
+                let mut s = run.state();
+                s.problems.push(format!("the fake runner panicked: {e:?}"));
+                s.status = "completed";
+                s.conclusion = Some("failure".into());
+            }
+        })
     };
     *run.thread.lock().unwrap() = Some(handle);
     run
@@ -158,7 +169,8 @@ pub fn start(order: RunOrder) -> Arc<LiveRun> {
 
 /// `2026-11-28T10:00:00.1234567Z`: GitHub's log timestamp.
 pub fn stamp() -> String {
-    Utc::now().format("%Y-%m-%dT%H:%M:%S%.7fZ").to_string()
+    let nanos = Utc::now().format("%Y-%m-%dT%H:%M:%S%.9f").to_string();
+    format!("{}Z", &nanos[..nanos.len() - 2])
 }
 
 fn execute(run: &LiveRun, order: RunOrder) {
@@ -420,6 +432,7 @@ fn run_step(
         .env("GITHUB_SHA", &order.commit)
         .env("GITHUB_REF_NAME", &order.ref_name)
         .env("RUNNER_TEMP", temp)
+        .envs(&order.machine_env)
         .envs(&step_env);
     let mut child = match cmd.spawn() {
         Ok(c) => c,

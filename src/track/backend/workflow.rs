@@ -26,7 +26,7 @@ use super::{Backend, BackendKey, BoxFuture, JobUpdate, LaunchError, LaunchReques
 use super::{PollError, PollItem, PollReport, RecoverRequest, ResultsRequest};
 use crate::edits::JobSpec;
 use crate::github::workflow_file::{self, DispatchSpec};
-use crate::github::{Client, Config, GithubError, WorkflowRun};
+use crate::github::{Client, GithubError, WorkflowRun};
 use crate::job::{ExitStatus, JobInfo, JobState, CLOCK_SKEW_S};
 use crate::track::model::{BackendSpec, JobHandle, Launch, Remote, Track};
 use anyhow::{anyhow, Context};
@@ -86,15 +86,8 @@ struct Plan {
 impl WorkflowBackend {
     /// The GitHub repository of the track's origin, with the token bound to its host.
     pub fn for_track(track: &Track) -> anyhow::Result<WorkflowBackend> {
-        let facts = crate::git::repo_facts(&track.root)
-            .with_context(|| format!("{} is not a git repository", track.root.display()))?;
-        let origin = facts
-            .remotes
-            .iter()
-            .find(|r| r.name == "origin")
-            .map(|r| r.url.clone());
-        let config = Config::from_process_env(origin.as_deref())
-            .context("cannot work out the GitHub repository and token")?;
+        let config = crate::track::choose::github_config(&track.root)
+            .map_err(|e| anyhow!("cannot work out the GitHub repository and token: {e}"))?;
         let remote = match track.backend_spec() {
             BackendSpec::Workflow { remote, .. } | BackendSpec::Slurm { remote } => remote,
             BackendSpec::Local => None,
