@@ -52,7 +52,7 @@ trackit = {}
 ---@field limits? trackit.Limits
 ---@field caps? trackit.Caps site-wide caps for fixers
 ---@field partitions? table<string, trackit.Caps> per-partition caps
----@field dispatch_workflow? string the cluster's dispatch workflow: `trackit sbatch` dispatches it instead of calling sbatch when the repo has it and a token resolves
+---@field dispatch_workflow? string the cluster's dispatch workflow (none by default: off): `trackit sbatch` dispatches it instead of calling sbatch when the repo has it under .github/workflows/ and a token resolves, sending only the inputs it declares (`script`, `wandb_run`, `args`)
 ---@field metrics? string[] metrics to collect
 ---@field metric_goals? table<string, "min"|"max">
 ---@field results? string result files: a file, folder or glob
