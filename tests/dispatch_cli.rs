@@ -708,3 +708,85 @@ fn trackit_dispatch_is_a_track_on_the_same_engine() {
     let summary = &state["published"]["results"];
     assert!(summary.to_string().contains("0.01954"), "{summary}");
 }
+
+/// The fake refuses what GitHub refuses, so a lenient double cannot hide a bug: undeclared or
+/// missing required inputs, an unknown ref, a workflow not on the default branch, files that
+/// are not there; and the storage host refuses the token.
+#[test]
+fn the_fake_refuses_what_github_refuses() {
+    use trackit::github::{Client, Config, GithubError};
+    let lab = Lab::new(
+        FakeGithub::start(),
+        &[("lab-submit.yml", SCRIPT_ONLY)],
+        &[("job.sh", "#!/bin/bash\necho hello\n")],
+    );
+    // A workflow only on another branch.
+    git(&lab.work, &["checkout", "-q", "-b", "side"]);
+    write(&lab.work, ".github/workflows/side.yml", SCRIPT_ONLY);
+    git(&lab.work, &["add", "."]);
+    git(&lab.work, &["commit", "-q", "-m", "side"]);
+    git(&lab.work, &["push", "-q", "origin", "side"]);
+    let client = Client::new(Config::from_env_map(&lab.gh.env(), None).unwrap()).unwrap();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let dispatch = |workflow: &str, git_ref: &str, inputs: &[(&str, &str)]| {
+        let map: serde_json::Map<String, Value> = inputs
+            .iter()
+            .map(|(k, v)| (k.to_string(), Value::String(v.to_string())))
+            .collect();
+        rt.block_on(client.dispatch_once(workflow, git_ref, &map))
+    };
+    let refused = |r: Result<Option<u64>, GithubError>| match r {
+        Err(GithubError::Api { status, message, .. }) => (status, message),
+        other => panic!("not refused: {other:?}"),
+    };
+    let (status, message) = refused(dispatch("lab-submit.yml", "main", &[("script", "job.sh"), ("wandb_run", "x")]));
+    assert_eq!(status, 422);
+    assert!(message.contains("Unexpected inputs provided"), "{message}");
+    let (status, message) = refused(dispatch("lab-submit.yml", "main", &[]));
+    assert_eq!(status, 422);
+    assert!(message.contains("Required input 'script' not provided"), "{message}");
+    let (status, message) = refused(dispatch("lab-submit.yml", "nope", &[("script", "job.sh")]));
+    assert_eq!(status, 422);
+    assert!(message.contains("No ref found for: nope"), "{message}");
+    let (status, _) = refused(dispatch("side.yml", "side", &[("script", "job.sh")]));
+    assert_eq!(status, 404, "not on the default branch: GitHub does not know it");
+    assert!(lab.gh.dispatched().is_empty());
+
+    let read = |path: &str, git_ref: &str| rt.block_on(client.file_at_ref(path, git_ref));
+    assert_eq!(read(".github/workflows/lab-submit.yml", "main").unwrap(), SCRIPT_ONLY);
+    assert_eq!(read(".github/workflows/side.yml", "side").unwrap(), SCRIPT_ONLY);
+    assert_eq!(read(".github/workflows/side.yml", "main").unwrap_err().status(), Some(404));
+    assert_eq!(read("job.sh", "nope").unwrap_err().status(), Some(404));
+
+    // The storage host: a signed URL without the token works, with the token it is refused.
+    let http = reqwest::Client::new();
+    let get = |url: &str, token: Option<&str>| {
+        rt.block_on(async {
+            let mut r = http
+                .get(url)
+                .header("Accept", "application/vnd.github+json")
+                .header("X-GitHub-Api-Version", "2022-11-28")
+                .header("User-Agent", "trackit/test");
+            if let Some(t) = token {
+                r = r.bearer_auth(t);
+            }
+            let resp = r.send().await.unwrap();
+            (resp.status().as_u16(), resp.text().await.unwrap())
+        })
+    };
+    let (status, body) = get(
+        &format!("{}/repos/{OWNER}/{REPO}/contents/job.sh?ref=main", lab.gh.api_url()),
+        Some(TEST_TOKEN),
+    );
+    assert_eq!(status, 200, "{body}");
+    let contents: Value = serde_json::from_str(&body).unwrap();
+    let url = contents["download_url"].as_str().unwrap().to_string();
+    assert!(url.starts_with(&lab.gh.blob_origin()), "{url}");
+    assert_eq!(get(&url, None), (200, "#!/bin/bash\necho hello\n".to_string()));
+    assert_eq!(get(&url, Some(TEST_TOKEN)).0, 403);
+    let violations = lab.gh.take_violations();
+    assert!(
+        violations.len() == 1 && violations[0].contains("token was sent to the storage host"),
+        "{violations:?}"
+    );
+}

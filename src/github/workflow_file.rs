@@ -354,6 +354,29 @@ jobs:
     }
 
     #[test]
+    fn typed_inputs_are_checked_and_titles_rendered() {
+        let y = "run-name: \"trackit ${{ inputs.wandb_run }} on ${{ inputs.part }}\"\non:\n  workflow_dispatch:\n    inputs:\n      script:\n        required: true\n      part:\n        type: choice\n        default: normal\n        options:\n        - normal\n        - gpu\n      dry:\n        type: boolean\n        options: [ignored]\n      wandb_run:\n        default: ''\n";
+        let s = parse(y);
+        assert_eq!(s.inputs[1].options, ["normal", "gpu"]);
+        let given = |pairs: &[(&str, &str)]| -> std::collections::BTreeMap<String, String> {
+            pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        };
+        assert!(s.check_inputs("w.yml", "main", &given(&[("script", "a.sh")])).is_ok());
+        let e = s.check_inputs("w.yml", "main", &given(&[("script", "a.sh"), ("mem", "1G")])).unwrap_err();
+        assert!(e.contains("does not declare the input(s) mem (it declares: script, part, dry, wandb_run)"), "{e}");
+        let e = s.check_inputs("w.yml", "main", &given(&[("part", "gpu")])).unwrap_err();
+        assert!(e.contains("requires the input(s) script"), "{e}");
+        let e = s.check_inputs("w.yml", "main", &given(&[("script", "a"), ("part", "bigmem")])).unwrap_err();
+        assert!(e.contains("one of normal, gpu"), "{e}");
+        let e = s.check_inputs("w.yml", "main", &given(&[("script", "a"), ("dry", "yes")])).unwrap_err();
+        assert!(e.contains("boolean"), "{e}");
+        let inputs: serde_json::Map<String, serde_json::Value> =
+            [("wandb_run".to_string(), serde_json::json!("t-a1"))].into_iter().collect();
+        assert_eq!(s.run_title(&inputs).as_deref(), Some("trackit t-a1 on normal"));
+        assert_eq!(parse("run-name: ${{ github.actor }}\non: workflow_dispatch\n").run_title(&inputs), None);
+    }
+
+    #[test]
     fn trigger_shapes() {
         assert!(parse("on: workflow_dispatch\njobs: {}\n").dispatchable);
         assert!(parse("on: [push, workflow_dispatch]\n").dispatchable);
