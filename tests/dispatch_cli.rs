@@ -149,7 +149,7 @@ impl Lab {
             .stderr(Stdio::piped())
             .spawn()
             .unwrap();
-        wait_output(child, Duration::from_secs(240))
+        wait_output(child, Duration::from_secs(600))
     }
 
     fn track_dir(&self) -> PathBuf {
@@ -540,7 +540,7 @@ fn trackit_cancel_cancels_a_dispatched_run_and_its_job() {
     // Wait until the runner's sbatch has submitted the job and it runs.
     let mut job = String::new();
     assert!(
-        wait_for(Duration::from_secs(120), || {
+        wait_for(Duration::from_secs(600), || {
             let Some(d) = lab.gh.dispatched().first().cloned() else {
                 return false;
             };
@@ -563,7 +563,7 @@ fn trackit_cancel_cancels_a_dispatched_run_and_its_job() {
     let run = lab.gh.dispatched()[0].run_id;
     assert!(lab.gh.requests().iter().any(|r| r.method == "POST"
         && r.path().ends_with(&format!("/actions/runs/{run}/cancel"))));
-    let out = wait_output(tracker, Duration::from_secs(120));
+    let out = wait_output(tracker, Duration::from_secs(300));
     let r = report(&out);
     assert_eq!(r["outcome"], "cancelled", "{r}");
     assert_eq!(

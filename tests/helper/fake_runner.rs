@@ -25,7 +25,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 /// A step that runs longer than this is killed and fails (tests must not hang).
-const STEP_LIMIT: Duration = Duration::from_secs(300);
+const STEP_LIMIT: Duration = Duration::from_secs(900);
 
 #[derive(Debug, Clone)]
 pub struct LiveStep {
