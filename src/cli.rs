@@ -170,10 +170,11 @@ pub enum Command {
     /// Check or test a policy
     #[command(subcommand)]
     Policy(PolicyCommand),
-    /// Dispatch a GitHub Actions workflow (e.g. sherlock-dispatch.yml), watch its run, and
-    /// diagnose a failure from the failed jobs' logs
+    /// Dispatch a GitHub Actions workflow (e.g. sherlock-dispatch.yml) with your inputs and
+    /// track it like a job: its run, the SLURM job it submits, a diagnosis from the logs, the
+    /// results from its artifacts. The inputs are checked against the workflow file first
     Dispatch {
-        /// Workflow file name or id
+        /// Workflow file name under .github/workflows/
         workflow: String,
         /// A workflow input, KEY=VALUE (repeatable)
         #[arg(short = 'f', long = "field", value_name = "KEY=VALUE")]

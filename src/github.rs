@@ -929,29 +929,6 @@ impl Client {
 
     // --- Actions -----------------------------------------------------------------------------
 
-    /// Triggers a `workflow_dispatch` run. GitHub.com may answer with the new run's id; GHES
-    /// answers 204 without one (then use [`Client::find_dispatched_run`]).
-    pub async fn dispatch_workflow(
-        &self,
-        workflow_id: &str,
-        git_ref: &str,
-        inputs: &serde_json::Map<String, Value>,
-    ) -> Result<Option<u64>> {
-        let mut body = json!({ "ref": git_ref });
-        if !inputs.is_empty() {
-            body["inputs"] = Value::Object(inputs.clone());
-        }
-        let path = self.repo_path(&format!("/actions/workflows/{workflow_id}/dispatches"));
-        let reply = self
-            .send(Method::POST, self.url(&path, &[])?, Some(&body))
-            .await?;
-        if reply.status == StatusCode::OK && !reply.body.is_empty() {
-            let details: Value = reply.json(&path)?;
-            return Ok(details.get("workflow_run_id").and_then(Value::as_u64));
-        }
-        Ok(None)
-    }
-
     /// Runs of a workflow, newest first. `event` and `created` (GitHub search syntax, e.g.
     /// `>=2026-01-01T00:00:00Z`) filter on the server.
     pub async fn list_workflow_runs(
@@ -977,41 +954,6 @@ impl Client {
             |mut page| page.get_mut("workflow_runs").map(Value::take),
         )
         .await
-    }
-
-    /// Dispatches `workflow_id` on `git_ref` and returns the id of the run it created: the id
-    /// github.com returns, else the new run found by listing runs created after the dispatch
-    /// (GHES returns no id). `Ok(None)` when no such run appeared within `wait`.
-    pub async fn dispatch_and_find_run(
-        &self,
-        workflow_id: &str,
-        git_ref: &str,
-        inputs: &serde_json::Map<String, Value>,
-        wait: Duration,
-    ) -> Result<Option<u64>> {
-        // Runs that exist before the dispatch are not ours (5 s for clock skew).
-        let before = Utc::now() - chrono::Duration::seconds(5);
-        let known: HashSet<u64> = self
-            .list_workflow_runs(workflow_id, Some("workflow_dispatch"), None, None)
-            .await
-            .map(|runs| runs.iter().map(|r| r.id).collect())
-            .unwrap_or_default();
-        if let Some(id) = self.dispatch_workflow(workflow_id, git_ref, inputs).await? {
-            return Ok(Some(id));
-        }
-        let started = Instant::now();
-        loop {
-            if let Some(run) = self
-                .find_dispatched_run(workflow_id, git_ref, before, &known)
-                .await?
-            {
-                return Ok(Some(run.id));
-            }
-            if started.elapsed() > wait {
-                return Ok(None);
-            }
-            tokio::time::sleep(Duration::from_secs(2)).await;
-        }
     }
 
     /// The `workflow_dispatch` run on `branch` created at or after `since` (pass the time taken

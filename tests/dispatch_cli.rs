@@ -1,379 +1,793 @@
-//! `trackit dispatch` against the OpenAPI-checked fake GitHub.
+//! The dispatch workflow end to end: `trackit sbatch` through the policy's workflow and
+//! `trackit dispatch`, in a real git repository with a real bare remote, against the strict
+//! fake GitHub (contents read from that remote, dispatches checked against the inputs the
+//! workflow file declares, logs and artifacts by 302 from a storage host that must see no
+//! token) whose runner executes the workflow's steps with bash against the real SLURM cluster.
+//! The workflows are exactly the reference YAML of docs/sherlock.md.
 
-use crate::helper::fake_github::{FakeGithub, RunPlan};
-use crate::helper::{stderr, stdout, trackit_bin, write};
-use std::process::Command;
+use crate::helper::fake_github::{FakeGithub, OWNER, REPO, TEST_TOKEN};
+use crate::helper::{cluster_shared, data_dir, require_cluster, stderr, stdout, trackit_bin, wait_for, write};
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::Duration;
 
-fn dispatch(fake: &FakeGithub, dir: &std::path::Path, args: &[&str]) -> std::process::Output {
-    write(
-        dir,
-        "fast.lua",
-        "local base = require('trackit.default')\nreturn trackit.extend(base, { settings = { poll = { first_s = 0.2, growth = 1, max_s = 0.5, min_s = 0.1 } } })\n",
-    );
-    let mut c = Command::new(trackit_bin());
-    crate::helper::isolate(&mut c, crate::helper::shared_home());
-    c.arg("--policy")
-        .arg(dir.join("fast.lua"))
-        .arg("dispatch")
+/// The YAML block of docs/sherlock.md whose first line is `# .github/workflows/<name>`.
+fn reference_workflow(name: &str) -> String {
+    let doc = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/sherlock.md"))
+        .expect("docs/sherlock.md");
+    let header = format!("# .github/workflows/{name}\n");
+    let mut blocks = doc.split("```yaml\n").skip(1);
+    blocks
+        .find(|b| b.starts_with(&header))
+        .and_then(|b| b.split("\n```").next())
+        .map(|b| format!("{b}\n"))
+        .unwrap_or_else(|| panic!("docs/sherlock.md has no ```yaml block starting with {header:?}"))
+}
+
+const SUBMIT_WAIT: &str = "sherlock-dispatch.yml";
+const SUBMIT_ONLY: &str = "sherlock-submit.yml";
+
+/// A workflow that declares only `script` (no `args`, no `wandb_run`): submit only.
+const SCRIPT_ONLY: &str = r#"name: lab-submit
+on:
+  workflow_dispatch:
+    inputs:
+      script:
+        required: true
+jobs:
+  submit:
+    runs-on: [self-hosted]
+    steps:
+      - uses: actions/checkout@v4
+      - run: sbatch "${{ inputs.script }}"
+"#;
+
+fn git(dir: &Path, args: &[&str]) -> String {
+    let out = Command::new("git")
         .args(args)
-        .current_dir(dir);
-    c.env_remove("GITHUB_TOKEN").env_remove("GH_HOST");
-    for (k, v) in fake.env() {
-        c.env(k, v);
-    }
-    c.output().unwrap()
-}
-
-#[test]
-fn dispatch_finds_the_run_and_reports_success() {
-    let fake = FakeGithub::start();
-    fake.set_run_pace(1, 2);
-    let dir = tempfile::tempdir().unwrap();
-    let out = dispatch(
-        &fake,
-        dir.path(),
-        &[
-            "sherlock-dispatch.yml",
-            "-f",
-            "script=job.sh",
-            "-f",
-            "wandb_run=r1",
-            "--ref",
-            "main",
-        ],
-    );
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}{}",
-        stdout(&out),
-        stderr(&out)
-    );
-    assert!(stderr(&out).contains("succeeded"), "{}", stderr(&out));
-    let dispatched = fake
-        .requests()
-        .into_iter()
-        .find(|r| r.path().ends_with("/dispatches"))
-        .expect("a dispatch request");
-    let body: serde_json::Value = serde_json::from_str(&dispatched.body).unwrap();
-    assert_eq!(body["inputs"]["script"], "job.sh");
-    assert_eq!(body["ref"], "main");
-    assert!(fake.take_violations().is_empty());
-}
-
-#[test]
-fn dispatch_failure_downloads_logs_and_diagnoses_them() {
-    let fake = FakeGithub::start_ghes();
-    fake.plan_next_run(RunPlan {
-        conclusion: "failure".into(),
-        jobs: vec![
-            ("setup".into(), "success".into(), "setup ok\n".into()),
-            ("submit".into(), "failure".into(), "2026-11-28T10:00:00Z sbatch: error: Batch job submission failed: Invalid partition name specified\n".into()),
-        ],
-    });
-    let dir = tempfile::tempdir().unwrap();
-    let out = dispatch(&fake, dir.path(), &["--help"]);
-    assert_eq!(out.status.code(), Some(0));
-    let mut c = Command::new(trackit_bin());
-    crate::helper::isolate(&mut c, crate::helper::shared_home());
-    c.arg("--json")
-        .arg("--policy")
-        .arg(dir.path().join("fast.lua"))
-        .args([
-            "dispatch",
-            "sherlock-dispatch.yml",
-            "-f",
-            "script=job.sh",
-            "--ref",
-            "main",
-        ]);
-    c.current_dir(dir.path()).env_remove("GITHUB_TOKEN");
-    for (k, v) in fake.env() {
-        c.env(k, v);
-    }
-    let out = c.output().unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(1),
-        "{}{}",
-        stdout(&out),
-        stderr(&out)
-    );
-    let report: serde_json::Value =
-        serde_json::from_str(stdout(&out).lines().last().unwrap()).unwrap();
-    assert_eq!(report["conclusion"], "failure");
-    assert_eq!(report["diagnosis"]["kind"], "submit_error");
-    assert_eq!(
-        report["logs"].as_array().unwrap().len(),
-        1,
-        "only the failed job's log"
-    );
-    let paths: Vec<String> = fake
-        .requests()
-        .iter()
-        .map(|r| r.path().to_string())
-        .collect();
-    // Every API call under /api/v3; only the logs' redirect target (storage) is elsewhere.
+        .current_dir(dir)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .output()
+        .expect("git runs");
     assert!(
-        paths
-            .iter()
-            .filter(|p| !p.starts_with("/api/v3/"))
-            .all(|p| p.contains("log")),
-        "{paths:?}"
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
     );
-    assert!(fake.take_violations().is_empty());
+    String::from_utf8(out.stdout).unwrap()
 }
 
-/// A repository with the dispatch workflow, and an `sbatch` that must not be called.
-fn dispatch_repo() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    let p = dir.path();
-    write(
-        p,
-        ".github/workflows/sherlock-dispatch.yml",
-        "on: workflow_dispatch\n",
-    );
-    write(
-        p,
-        "job.sh",
-        "#!/bin/bash\n#SBATCH --mem=4G\npython3 train.py\n",
-    );
-    write(
-        p,
-        "fast.lua",
-        "local base = require('trackit.default')\nreturn trackit.extend(base, { settings = { poll = { first_s = 0.2, growth = 1, max_s = 0.5, min_s = 0.1 } } })\n",
-    );
-    let shim = write(
-        p,
-        "shims/sbatch",
-        &format!("#!/bin/sh\ntouch {}/SBATCH_CALLED\nexit 1\n", p.display()),
-    );
-    std::fs::set_permissions(&shim, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
-    let git = |args: &[&str]| {
-        assert!(
-            Command::new("git")
-                .args(args)
-                .current_dir(p)
-                .output()
-                .unwrap()
-                .status
-                .success(),
-            "git {args:?}"
+/// A lab repository on `main` pushed to a bare `origin`, the fake GitHub serving that remote
+/// (its runner executes dispatched runs), and a fast policy outside the repository.
+struct Lab {
+    _dir: tempfile::TempDir,
+    root: PathBuf,
+    work: PathBuf,
+    remote: PathBuf,
+    gh: FakeGithub,
+}
+
+impl Lab {
+    /// `workflows`: (file name, YAML) under .github/workflows; `files`: (path, text).
+    fn new(gh: FakeGithub, workflows: &[(&str, &str)], files: &[(&str, &str)]) -> Lab {
+        // Under /tmp: SLURM jobs run on this machine and write here.
+        let dir = tempfile::Builder::new()
+            .prefix("trackit-dispatch-")
+            .tempdir_in("/tmp")
+            .unwrap();
+        let root = dir.path().canonicalize().unwrap();
+        let remote = root.join("remote.git");
+        let work = root.join("work");
+        git(&root, &["init", "-q", "--bare", "-b", "main", "remote.git"]);
+        git(&root, &["init", "-q", "-b", "main", "work"]);
+        git(&work, &["config", "user.name", "Ada Lovelace"]);
+        git(&work, &["config", "user.email", "ada@example.org"]);
+        git(&work, &["config", "credential.helper", ""]);
+        for (name, yaml) in workflows {
+            write(&work, &format!(".github/workflows/{name}"), yaml);
+        }
+        for (path, text) in files {
+            write(&work, path, text);
+        }
+        write(&work, "README.md", "# lab\n");
+        git(&work, &["add", "."]);
+        git(&work, &["commit", "-q", "-m", "base"]);
+        let url = format!("file://{}", remote.display());
+        git(&work, &["remote", "add", "origin", &url]);
+        git(&work, &["push", "-q", "origin", "main"]);
+        gh.serve_repo(&remote);
+        gh.set_queue_delay(Duration::from_millis(300));
+        let scratch = root.join("scratch");
+        std::fs::create_dir_all(&scratch).unwrap();
+        gh.set_runner_env("SCRATCH", scratch.to_str().unwrap());
+        let lab = Lab {
+            _dir: dir,
+            root,
+            work,
+            remote,
+            gh,
+        };
+        lab.policy(None);
+        lab
+    }
+
+    /// The policy: the defaults, fast polling, and `dispatch_workflow` when given.
+    fn policy(&self, dispatch_workflow: Option<&str>) {
+        let dispatch = dispatch_workflow
+            .map(|w| format!("dispatch_workflow = {w:?},"))
+            .unwrap_or_default();
+        write(
+            &self.root,
+            "fast.lua",
+            &format!(
+                "local base = require('trackit.default')\nreturn trackit.extend(base, {{ settings = {{ {dispatch} poll = {{ first_s = 0.5, growth = 1.5, max_s = 2, min_s = 0.2 }} }} }})\n"
+            ),
         );
-    };
-    git(&["init", "-q", "-b", "main"]);
-    git(&["config", "user.name", "Test User"]);
-    git(&["config", "user.email", "test@example.org"]);
-    git(&["add", "."]);
-    git(&["commit", "-qm", "init"]);
-    dir
-}
-
-fn sbatch_via_dispatch(
-    fake: &FakeGithub,
-    dir: &std::path::Path,
-    extra: &[&str],
-) -> std::process::Output {
-    let path = format!(
-        "{}:{}",
-        dir.join("shims").display(),
-        std::env::var("PATH").unwrap()
-    );
-    let mut c = Command::new(trackit_bin());
-    crate::helper::isolate(&mut c, crate::helper::shared_home());
-    c.arg("--policy")
-        .arg(dir.join("fast.lua"))
-        .args(["--no-pr", "--json"])
-        .args(extra)
-        .args(["sbatch", "job.sh"]);
-    c.current_dir(dir)
-        .env("PATH", path)
-        .env_remove("GITHUB_TOKEN")
-        .env_remove("GH_HOST");
-    for (k, v) in fake.env() {
-        c.env(k, v);
     }
-    c.output().unwrap()
+
+    fn cmd(&self, args: &[&str]) -> Command {
+        let mut c = Command::new(trackit_bin());
+        crate::helper::isolate(&mut c, crate::helper::shared_home());
+        c.arg("--policy").arg(self.root.join("fast.lua"));
+        c.args(args)
+            .current_dir(&self.work)
+            .env("NO_COLOR", "1")
+            .env_remove("RUST_LOG")
+            .env_remove("GITHUB_TOKEN")
+            .env_remove("GH_HOST")
+            .env("GH_TOKEN", TEST_TOKEN)
+            .env("GITHUB_API_URL", self.gh.api_url())
+            .env("GITHUB_REPOSITORY", format!("{OWNER}/{REPO}"));
+        c
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        let child = self
+            .cmd(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        wait_output(child, Duration::from_secs(600))
+    }
+
+    fn track_dir(&self) -> PathBuf {
+        let tracks = self.work.join(".trackit/tracks");
+        let mut dirs: Vec<PathBuf> = std::fs::read_dir(&tracks)
+            .unwrap_or_else(|e| panic!("{}: {e}", tracks.display()))
+            .map(|e| e.unwrap().path())
+            .collect();
+        assert_eq!(dirs.len(), 1, "{dirs:?}");
+        dirs.pop().unwrap()
+    }
+
+    fn state(&self) -> Value {
+        let text = std::fs::read_to_string(self.track_dir().join("state.json")).unwrap();
+        serde_json::from_str::<Value>(&text).unwrap()["state"].clone()
+    }
+
+    fn events(&self) -> Vec<Value> {
+        std::fs::read_to_string(self.track_dir().join("events.jsonl"))
+            .unwrap_or_default()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
+    }
+
+    fn dispatch_posts(&self) -> usize {
+        self.gh
+            .requests()
+            .iter()
+            .filter(|r| r.method == "POST" && r.path().ends_with("/dispatches"))
+            .count()
+    }
+
+    fn remote_file(&self, rev: &str, path: &str) -> String {
+        git(
+            &self.root,
+            &["--git-dir", self.remote.to_str().unwrap(), "show", &format!("{rev}:{path}")],
+        )
+    }
 }
 
-#[test]
-fn sbatch_dispatches_the_policys_workflow_when_the_repo_has_it() {
-    let fake = FakeGithub::start();
-    fake.set_run_pace(1, 1);
-    let dir = dispatch_repo();
-    let out = sbatch_via_dispatch(&fake, dir.path(), &[]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}{}",
-        stdout(&out),
-        stderr(&out)
-    );
-    assert!(
-        !dir.path().join("SBATCH_CALLED").exists(),
-        "sbatch must not run: the runner submits"
-    );
-    let dispatched: Vec<_> = fake
-        .requests()
-        .into_iter()
-        .filter(|r| r.path().ends_with("/dispatches"))
-        .collect();
-    assert_eq!(dispatched.len(), 1);
-    let body: serde_json::Value = serde_json::from_str(&dispatched[0].body).unwrap();
-    assert_eq!(body["inputs"]["script"], "job.sh");
-    assert!(
-        body["inputs"]["wandb_run"]
-            .as_str()
-            .unwrap()
-            .ends_with("-job-a1"),
-        "{body}"
-    );
-    assert_eq!(body["ref"], "main");
-    let report: serde_json::Value =
-        serde_json::from_str(stdout(&out).lines().last().unwrap()).unwrap();
-    assert_eq!(report["outcome"], "succeeded");
-    assert!(fake.take_violations().is_empty());
+fn wait_output(mut child: std::process::Child, limit: Duration) -> Output {
+    let started = std::time::Instant::now();
+    loop {
+        if child.try_wait().unwrap().is_some() {
+            return child.wait_with_output().unwrap();
+        }
+        if started.elapsed() > limit {
+            let _ = child.kill();
+            let out = child.wait_with_output().unwrap();
+            panic!(
+                "trackit did not finish within {limit:?}:\n{}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
 }
 
-#[test]
-fn a_failed_dispatched_run_is_diagnosed_from_its_logs() {
-    let fake = FakeGithub::start();
-    fake.plan_next_run(RunPlan {
-        conclusion: "failure".into(),
-        jobs: vec![(
-            "submit".into(),
-            "failure".into(),
-            "2026-11-28T10:00:00Z Submitted batch job 991\n2026-11-28T10:05:00Z slurmstepd: error: *** JOB 991 ON sh03-01n01 CANCELLED AT 2026-11-28T10:05:00 DUE TO TIME LIMIT ***\n".into(),
-        )],
+fn report(out: &Output) -> Value {
+    let text = stdout(out);
+    text.lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .find(|v| v["event"] == "report")
+        .unwrap_or_else(|| panic!("no report in:\n{text}\n{}", stderr(out)))
+}
+
+/// `sacct`'s field for a job (ReqMem, State, ...).
+fn sacct(job: &str, field: &str) -> String {
+    let out = Command::new("sacct")
+        .args(["-j", job, "-X", "-n", "-P", "-o", field])
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+/// Asserts that `sacct` reports `want` for a job's field: the accounting database catches up
+/// with a finished job within seconds, so ask again for a while before failing.
+fn assert_sacct(job: &str, field: &str, want: &str) {
+    let mut last = String::new();
+    let ok = wait_for(Duration::from_secs(30), || {
+        last = sacct(job, field);
+        last == want
     });
-    let dir = dispatch_repo();
-    let out = sbatch_via_dispatch(&fake, dir.path(), &["--max-attempts", "1"]);
-    assert_eq!(
-        out.status.code(),
-        Some(1),
-        "{}{}",
-        stdout(&out),
-        stderr(&out)
-    );
-    assert!(!dir.path().join("SBATCH_CALLED").exists());
-    let report: serde_json::Value =
-        serde_json::from_str(stdout(&out).lines().last().unwrap()).unwrap();
-    assert_eq!(report["outcome"], "failed");
-    assert_eq!(
-        report["attempts"][0]["diagnosis"]["kind"], "timeout",
-        "{report}"
-    );
-    assert!(fake.take_violations().is_empty());
+    assert!(ok, "sacct says {field} of job {job} is {last:?}, not {want:?}");
+}
+
+/// The SLURM job id of an attempt's job (after the hand-off from the run).
+fn slurm_job(attempt: &Value) -> String {
+    assert_eq!(attempt["job"]["type"], "slurm", "{attempt}");
+    attempt["job"]["id"].as_str().unwrap().to_string()
+}
+
+/// A tiny job: it says hello and writes `results/all_results.json` (a real trainer's output).
+fn hello_job(extra: &str) -> String {
+    format!(
+        "#!/bin/bash\n#SBATCH --job-name=hello\n#SBATCH --mem=50M\n#SBATCH --time=00:05:00\n#SBATCH --output=slurm-%j.out\n{extra}echo hello from $SLURM_JOB_ID with ${{SLURM_MEM_PER_NODE}}M\nmkdir -p results\ncp data/all_results.json results/all_results.json\n"
+    )
+}
+
+fn data_files() -> (String, String) {
+    let text = std::fs::read_to_string(data_dir().join("results/hf_trainer.all_results.json")).unwrap();
+    ("data/all_results.json".to_string(), text)
 }
 
 #[test]
-fn without_the_workflow_file_sbatch_is_used() {
-    let fake = FakeGithub::start();
-    let dir = dispatch_repo();
-    std::fs::remove_file(dir.path().join(".github/workflows/sherlock-dispatch.yml")).unwrap();
-    let out = sbatch_via_dispatch(&fake, dir.path(), &["--max-attempts", "1"]);
-    assert!(
-        dir.path().join("SBATCH_CALLED").exists(),
-        "{}",
-        stderr(&out)
+fn the_default_policy_never_dispatches() {
+    if !require_cluster() {
+        return;
+    }
+    let _c = cluster_shared();
+    let (data_path, data) = data_files();
+    let lab = Lab::new(
+        FakeGithub::start(),
+        &[(SUBMIT_WAIT, &reference_workflow(SUBMIT_WAIT))],
+        &[("job.sh", &hello_job("")), (&data_path, &data)],
     );
-    assert!(fake
-        .requests()
-        .iter()
-        .all(|r| !r.path().ends_with("/dispatches")));
+    let out = lab.run(&["--no-pr", "--json", "sbatch", "job.sh"]);
+    assert_eq!(out.status.code(), Some(0), "{}{}", stdout(&out), stderr(&out));
+    assert_eq!(lab.dispatch_posts(), 0, "the built-in default names no dispatch workflow");
+    assert!(lab.gh.dispatched().is_empty());
+    let state = lab.state();
+    assert_eq!(state["backend"]["type"], "slurm", "{state}");
+    assert_eq!(state["attempts"][0]["job"]["run_id"], Value::Null);
+}
+
+#[test]
+fn a_dispatch_sends_only_the_inputs_the_workflow_declares() {
+    if !require_cluster() {
+        return;
+    }
+    let _c = cluster_shared();
+    // GitHub Enterprise Server: the dispatch returns no run id, the run is found by listing.
+    let lab = Lab::new(
+        FakeGithub::start_ghes(),
+        &[("lab-submit.yml", SCRIPT_ONLY)],
+        &[("job.sh", "#!/bin/bash\n#SBATCH --mem=50M\n#SBATCH --output=slurm-%j.out\necho hello\n")],
+    );
+    lab.policy(Some("lab-submit.yml"));
+    let out = lab.run(&["--no-pr", "--json", "sbatch", "job.sh"]);
+    assert_eq!(out.status.code(), Some(0), "{}{}", stdout(&out), stderr(&out));
+    let dispatched = lab.gh.dispatched();
+    assert_eq!(dispatched.len(), 1, "{}{}", stdout(&out), stderr(&out));
+    assert_eq!(
+        dispatched[0].inputs.keys().collect::<Vec<_>>(),
+        ["script"],
+        "wandb_run and args are not declared, so not sent (GitHub would answer 422)"
+    );
+    assert_eq!(dispatched[0].inputs["script"], "job.sh");
+    assert_eq!(dispatched[0].git_ref, "main");
+    let body: Value = serde_json::from_str(
+        &lab.gh
+            .requests()
+            .iter()
+            .find(|r| r.path().ends_with("/dispatches"))
+            .unwrap()
+            .body,
+    )
+    .unwrap();
+    assert_eq!(body["inputs"].as_object().unwrap().len(), 1, "{body}");
+    assert!(body.get("return_run_details").is_none(), "GHES has no return_run_details: {body}");
+    // The contents were read at the ref before dispatching.
+    assert!(lab.gh.requests().iter().any(|r| r.url.contains(
+        "/contents/.github/workflows/lab-submit.yml?ref=main"
+    )));
+    assert_eq!(report(&out)["outcome"], "succeeded");
+}
+
+#[test]
+fn typed_sbatch_options_travel_in_the_args_input() {
+    if !require_cluster() {
+        return;
+    }
+    let _c = cluster_shared();
+    let (data_path, data) = data_files();
+    let lab = Lab::new(
+        FakeGithub::start(),
+        &[(SUBMIT_ONLY, &reference_workflow(SUBMIT_ONLY))],
+        &[("job.sh", &hello_job("")), (&data_path, &data)],
+    );
+    lab.policy(Some(SUBMIT_ONLY));
+    let out = lab.run(&["--no-pr", "--json", "sbatch", "--mem=500M", "job.sh"]);
+    assert_eq!(out.status.code(), Some(0), "{}{}", stdout(&out), stderr(&out));
+    let dispatched = lab.gh.dispatched();
+    assert_eq!(dispatched.len(), 1);
+    assert_eq!(dispatched[0].inputs["args"], "--mem=500M");
+    let state = lab.state();
+    let job = slurm_job(&state["attempts"][0]);
+    assert_sacct(&job, "ReqMem", "500M");
+    // The run is titled by its track and attempt, and trackit recognised it by that title.
+    let track = state["id"].as_str().unwrap();
+    assert_eq!(dispatched[0].inputs["wandb_run"], format!("{track}-a1"));
+    assert_eq!(dispatched[0].title, format!("trackit {track}-a1"));
+}
+
+#[test]
+fn without_an_args_input_typed_options_fall_back_to_sbatch_and_say_why() {
+    if !require_cluster() {
+        return;
+    }
+    let _c = cluster_shared();
+    let lab = Lab::new(
+        FakeGithub::start(),
+        &[("lab-submit.yml", SCRIPT_ONLY)],
+        &[("job.sh", "#!/bin/bash\n#SBATCH --output=slurm-%j.out\necho hello\n")],
+    );
+    lab.policy(Some("lab-submit.yml"));
+    let out = lab.run(&["--no-pr", "sbatch", "--mem=500M", "job.sh"]);
+    let text = format!("{}{}", stdout(&out), stderr(&out));
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(
+        text.contains("not dispatching: lab-submit.yml declares no `args` input, so --mem=500M would be dropped; submitting with sbatch instead"),
+        "{text}"
+    );
+    assert_eq!(lab.dispatch_posts(), 0);
+    let job = slurm_job(&lab.state()["attempts"][0]);
+    assert_sacct(&job, "ReqMem", "500M");
+}
+
+#[test]
+fn submit_wait_collect_the_runs_conclusion_is_the_jobs_and_the_artifact_fills_the_pr() {
+    if !require_cluster() {
+        return;
+    }
+    let _c = cluster_shared();
+    let (data_path, data) = data_files();
+    let lab = Lab::new(
+        FakeGithub::start(),
+        &[(SUBMIT_WAIT, &reference_workflow(SUBMIT_WAIT))],
+        &[("job.sh", &hello_job("sleep 2\n")), (&data_path, &data)],
+    );
+    lab.policy(Some(SUBMIT_WAIT));
+    let out = lab.run(&["--json", "sbatch", "job.sh"]);
+    assert_eq!(out.status.code(), Some(0), "{}{}", stdout(&out), stderr(&out));
+    let run = lab.gh.dispatched()[0].run_id;
+    assert_eq!(
+        lab.gh.run_status(run),
+        Some(("completed".into(), Some("success".into())))
+    );
+    let state = lab.state();
+    let job = slurm_job(&state["attempts"][0]);
+    assert_sacct(&job, "State", "COMPLETED");
+    // The results came from the run's artifact, downloaded from the storage host without the token.
+    let results = state["attempts"][0]["results_dir"].as_str().expect("results fetched");
+    assert!(
+        Path::new(results).join("results/all_results.json").is_file(),
+        "{results}"
+    );
+    let blobs = lab.gh.blob_requests();
+    assert!(blobs.iter().any(|r| r.path().starts_with("/artifacts/")), "{blobs:?}");
+    assert!(blobs.iter().all(|r| !r.authorized));
+    let pulls = lab.gh.pulls();
+    assert_eq!(pulls.len(), 1);
+    assert!(pulls[0].5.contains("0.01954"), "{}", pulls[0].5);
+
+    // A job that fails: the run fails with it (sbatch --wait exits with the job's code).
+    let lab2 = Lab::new(
+        FakeGithub::start(),
+        &[(SUBMIT_WAIT, &reference_workflow(SUBMIT_WAIT))],
+        &[("job.sh", "#!/bin/bash\n#SBATCH --mem=50M\n#SBATCH --output=slurm-%j.out\necho 'Traceback (most recent call last):'\necho 'ValueError: loss is NaN at step 12'\nexit 3\n")],
+    );
+    lab2.policy(Some(SUBMIT_WAIT));
+    let out = lab2.run(&["--no-pr", "--json", "sbatch", "job.sh"]);
+    assert_eq!(out.status.code(), Some(1), "{}{}", stdout(&out), stderr(&out));
+    let run = lab2.gh.dispatched()[0].run_id;
+    assert_eq!(
+        lab2.gh.run_status(run),
+        Some(("completed".into(), Some("failure".into())))
+    );
+    let r = report(&out);
+    assert_eq!(r["outcome"], "failed");
+    assert_sacct(&slurm_job(&r["attempts"][0]), "State", "FAILED");
+}
+
+#[test]
+fn submit_only_the_track_follows_the_job_to_its_real_end() {
+    if !require_cluster() {
+        return;
+    }
+    let _c = cluster_shared();
+    // The run succeeds at once; the job fails 4 s later. Reporting the run's success as the
+    // job's would be the bug.
+    let lab = Lab::new(
+        FakeGithub::start(),
+        &[(SUBMIT_ONLY, &reference_workflow(SUBMIT_ONLY))],
+        &[(
+            "job.sh",
+            "#!/bin/bash\n#SBATCH --mem=50M\n#SBATCH --output=slurm-%j.out\nsleep 4\necho 'ValueError: loss is NaN at step 12'\ndate +%s > ended_at\nexit 1\n",
+        )],
+    );
+    lab.policy(Some(SUBMIT_ONLY));
+    let out = lab.run(&["--no-pr", "--json", "sbatch", "job.sh"]);
+    assert_eq!(out.status.code(), Some(1), "{}{}", stdout(&out), stderr(&out));
+    let run = lab.gh.dispatched()[0].run_id;
+    assert_eq!(
+        lab.gh.run_status(run),
+        Some(("completed".into(), Some("success".into())))
+    );
+    let r = report(&out);
+    assert_eq!(r["outcome"], "failed", "{r}");
+    let job = slurm_job(&r["attempts"][0]);
+    assert_sacct(&job, "State", "FAILED");
+    assert_eq!(r["attempts"][0]["job"]["run_id"], run);
+    let events = lab.events();
+    let kinds: Vec<&str> = events.iter().map(|e| e["event"].as_str().unwrap()).collect();
+    assert!(kinds.contains(&"handoff"), "{kinds:?}");
+    assert!(
+        !events.iter().any(|e| e["data"]["state"] == "COMPLETED"),
+        "no COMPLETED was ever recorded: {events:?}"
+    );
+    // The job ran from a copy under $SCRATCH, and the track ended after it did.
+    let ended_at: i64 = std::fs::read_to_string(lab.root.join(format!("scratch/trackit-runs/{run}/ended_at")))
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    let finished = events.iter().find(|e| e["event"] == "finished").unwrap();
+    let finished_at = chrono::DateTime::parse_from_rfc3339(finished["at"].as_str().unwrap())
+        .unwrap()
+        .timestamp();
+    assert!(finished_at >= ended_at, "finished {finished_at}, job ended {ended_at}");
+}
+
+#[test]
+fn a_failure_is_diagnosed_and_the_relaunch_runs_the_edited_script_from_the_results_branch() {
+    if !require_cluster() {
+        return;
+    }
+    let _c = cluster_shared();
+    let job = "#!/bin/bash\n#SBATCH --job-name=oomy\n#SBATCH --mem=100M\n#SBATCH --time=00:05:00\n#SBATCH --output=slurm-%j.out\n\
+               python3 -c 'b = bytearray(160 * 1024 * 1024)\nfor i in range(0, len(b), 4096): b[i] = 1\nprint(\"held\", len(b))'\n";
+    let lab = Lab::new(
+        FakeGithub::start(),
+        &[(SUBMIT_WAIT, &reference_workflow(SUBMIT_WAIT))],
+        &[("job.sh", job)],
+    );
+    lab.policy(Some(SUBMIT_WAIT));
+    let out = lab.run(&["--no-pr", "--json", "sbatch", "job.sh"]);
+    let text = format!("{}{}", stdout(&out), stderr(&out));
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    let r = report(&out);
+    assert_eq!(r["attempts"][0]["diagnosis"]["kind"], "oom", "{r}");
+    let dispatched = lab.gh.dispatched();
+    assert_eq!(dispatched.len(), 2, "{text}");
+    let first_run = dispatched[0].run_id;
+    assert_eq!(
+        lab.gh.run_status(first_run),
+        Some(("completed".into(), Some("failure".into()))),
+        "the run failed with its job"
+    );
+    assert_eq!(dispatched[0].git_ref, "main");
+    // The fix was committed on the results branch, pushed, and dispatched from there.
+    let branch = &dispatched[1].git_ref;
+    assert!(branch.starts_with("results/"), "{branch}");
+    let pushed = lab.remote_file(branch, "job.sh");
+    assert!(pushed.contains("#SBATCH --mem=200M"), "{pushed}");
+    assert!(lab.remote_file("main", "job.sh").contains("--mem=100M"), "main is untouched");
+    assert_eq!(dispatched[1].commit, git(&lab.root, &["--git-dir", lab.remote.to_str().unwrap(), "rev-parse", branch]).trim());
+    // The runner ran the edited script: the second job asked for 200M.
+    let second = slurm_job(&r["attempts"][1]);
+    assert_sacct(&second, "ReqMem", "200M");
+    assert_sacct(&slurm_job(&r["attempts"][0]), "State", "OUT_OF_MEMORY");
+    // The run's job logs were downloaded for the diagnosis (302 to the storage host, no token).
+    let logs = r["attempts"][0]["fetched_logs"].as_array().expect("fetched logs");
+    assert!(!logs.is_empty());
+    assert!(lab.gh.blob_requests().iter().any(|b| b.path().starts_with("/job-logs/")));
+}
+
+#[test]
+fn trackit_cancel_cancels_a_dispatched_run_and_its_job() {
+    if !require_cluster() {
+        return;
+    }
+    let _c = cluster_shared();
+    let lab = Lab::new(
+        FakeGithub::start(),
+        &[(SUBMIT_WAIT, &reference_workflow(SUBMIT_WAIT))],
+        &[("job.sh", "#!/bin/bash\n#SBATCH --mem=50M\n#SBATCH --output=slurm-%j.out\necho started\nsleep 300\n")],
+    );
+    lab.policy(Some(SUBMIT_WAIT));
+    let tracker = lab
+        .cmd(&["--no-pr", "--json", "sbatch", "job.sh"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Wait until the runner's sbatch has submitted the job and it runs.
+    let mut job = String::new();
+    assert!(
+        wait_for(Duration::from_secs(600), || {
+            let Some(d) = lab.gh.dispatched().first().cloned() else {
+                return false;
+            };
+            let log = lab.gh.run_log(d.run_id);
+            let Some(id) = log.lines().find_map(|l| {
+                let id = l.split("Submitted batch job ").nth(1)?.trim();
+                (!id.is_empty() && id.chars().all(|c| c.is_ascii_digit())).then(|| id.to_string())
+            }) else {
+                return false;
+            };
+            job = id;
+            sacct(&job, "State") == "RUNNING"
+        }),
+        "the job never ran: {}",
+        lab.gh.dispatched().first().map(|d| lab.gh.run_log(d.run_id)).unwrap_or_default()
+    );
+    let track = lab.state()["id"].as_str().unwrap().to_string();
+    let out = lab.run(&["cancel", &track]);
+    assert_eq!(out.status.code(), Some(0), "{}{}", stdout(&out), stderr(&out));
+    let run = lab.gh.dispatched()[0].run_id;
+    assert!(lab.gh.requests().iter().any(|r| r.method == "POST"
+        && r.path().ends_with(&format!("/actions/runs/{run}/cancel"))));
+    let out = wait_output(tracker, Duration::from_secs(300));
+    let r = report(&out);
+    assert_eq!(r["outcome"], "cancelled", "{r}");
+    assert_eq!(
+        lab.gh.run_status(run),
+        Some(("completed".into(), Some("cancelled".into())))
+    );
+    assert!(
+        wait_for(Duration::from_secs(30), || sacct(&job, "State").starts_with("CANCELLED")),
+        "the workflow's trap cancelled job {job}: {}",
+        sacct(&job, "State")
+    );
 }
 
 #[test]
 fn a_tracker_killed_mid_dispatch_adopts_the_run_on_resume() {
-    let fake = FakeGithub::start();
-    fake.set_run_pace(40, 40); // the run stays queued, then in progress, for a while
-    let dir = dispatch_repo();
-    let path = format!(
-        "{}:{}",
-        dir.path().join("shims").display(),
-        std::env::var("PATH").unwrap()
+    if !require_cluster() {
+        return;
+    }
+    let _c = cluster_shared();
+    let lab = Lab::new(
+        FakeGithub::start_ghes(),
+        &[(SUBMIT_ONLY, &reference_workflow(SUBMIT_ONLY))],
+        &[("job.sh", "#!/bin/bash\n#SBATCH --mem=50M\n#SBATCH --output=slurm-%j.out\necho hello\n")],
     );
-    let cmd = |args: &[&str]| {
-        let mut c = Command::new(trackit_bin());
-        crate::helper::isolate(&mut c, crate::helper::shared_home());
-        c.arg("--policy")
-            .arg(dir.path().join("fast.lua"))
-            .arg("--no-pr")
-            .args(args);
-        c.current_dir(dir.path())
-            .env("PATH", &path)
-            .env_remove("GITHUB_TOKEN")
-            .env_remove("GH_HOST");
-        for (k, v) in fake.env() {
-            c.env(k, v);
-        }
-        c
-    };
-    let mut tracker = cmd(&["sbatch", "job.sh"])
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
+    lab.policy(Some(SUBMIT_ONLY));
+    lab.gh.set_queue_delay(Duration::from_secs(8));
+    let mut tracker = lab
+        .cmd(&["--no-pr", "sbatch", "job.sh"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let tracks = dir.path().join(".trackit/tracks");
-    let state_path = || {
+    let tracks = lab.work.join(".trackit/tracks");
+    let state_has_run = || {
         std::fs::read_dir(&tracks)
-            .ok()?
-            .next()?
             .ok()
-            .map(|e| e.path().join("state.json"))
+            .and_then(|mut d| d.next())
+            .and_then(|e| std::fs::read_to_string(e.ok()?.path().join("state.json")).ok())
+            .is_some_and(|s| s.contains("\"run_id\""))
     };
-    assert!(crate::helper::wait_for(
-        std::time::Duration::from_secs(20),
-        || {
-            state_path()
-                .and_then(|p| std::fs::read_to_string(p).ok())
-                .is_some_and(|s| s.contains("\"workflow\""))
-        }
-    ));
+    assert!(wait_for(Duration::from_secs(60), state_has_run));
     unsafe {
         libc::kill(tracker.id() as i32, libc::SIGKILL);
     }
     let _ = tracker.wait();
-    // Rewrite the state as it was between the dispatch and the record.
-    let p = state_path().unwrap();
-    let mut state: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&p).unwrap()).unwrap();
-    let run_id = state["state"]["attempts"][0]["job"]["run_id"]
-        .as_u64()
-        .unwrap();
-    state["state"]["attempts"][0]["job"] = serde_json::Value::Null;
+    // Rewrite the state as it was between the dispatch and its record.
+    let path = lab.track_dir().join("state.json");
+    let mut state: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    let run_id = state["state"]["attempts"][0]["job"]["run_id"].as_u64().unwrap();
+    state["state"]["attempts"][0]["job"] = Value::Null;
     state["state"]["attempts"][0]["launching_since"] = (chrono::Utc::now().timestamp() - 20).into();
-    std::fs::write(&p, state.to_string()).unwrap();
-    fake.set_run_pace(0, 0);
-    let id = p
-        .parent()
-        .unwrap()
-        .file_name()
-        .unwrap()
-        .to_str()
-        .unwrap()
-        .to_string();
-    let out = cmd(&["resume", &id]).output().unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}{}",
-        stdout(&out),
+    state["state"]["lease"] = Value::Null;
+    std::fs::write(&path, state.to_string()).unwrap();
+    let id = lab.state()["id"].as_str().unwrap().to_string();
+    let out = lab.run(&["--json", "resume", &id]);
+    assert_eq!(out.status.code(), Some(0), "{}{}", stdout(&out), stderr(&out));
+    assert_eq!(lab.dispatch_posts(), 1, "resume adopted the run instead of dispatching again");
+    let events = lab.events();
+    assert!(
+        events
+            .iter()
+            .any(|e| e["event"] == "recovered_launch" && e["data"]["run"] == run_id),
+        "{events:?}"
+    );
+}
+
+#[test]
+fn a_dispatch_whose_reply_is_lost_is_not_dispatched_twice() {
+    if !require_cluster() {
+        return;
+    }
+    let _c = cluster_shared();
+    let lab = Lab::new(
+        FakeGithub::start(),
+        &[(SUBMIT_ONLY, &reference_workflow(SUBMIT_ONLY))],
+        &[("job.sh", "#!/bin/bash\n#SBATCH --mem=50M\n#SBATCH --output=slurm-%j.out\necho hello\n")],
+    );
+    lab.policy(Some(SUBMIT_ONLY));
+    // GitHub makes the run, then the reply is lost (502): the client's retries must not
+    // dispatch again without looking.
+    lab.gh.lose_reply_to("/dispatches");
+    let out = lab.run(&["--no-pr", "--json", "sbatch", "job.sh"]);
+    assert_eq!(out.status.code(), Some(0), "{}{}", stdout(&out), stderr(&out));
+    assert_eq!(lab.dispatch_posts(), 1, "one POST: the run it made was found");
+    assert_eq!(lab.gh.dispatched().len(), 1);
+    assert_eq!(report(&out)["outcome"], "succeeded");
+}
+
+#[test]
+fn trackit_dispatch_is_a_track_on_the_same_engine() {
+    if !require_cluster() {
+        return;
+    }
+    let _c = cluster_shared();
+    let (data_path, data) = data_files();
+    let lab = Lab::new(
+        FakeGithub::start(),
+        &[(SUBMIT_WAIT, &reference_workflow(SUBMIT_WAIT))],
+        &[("job.sh", &hello_job("")), (&data_path, &data)],
+    );
+    // An input the workflow does not declare: a clear error, and nothing is dispatched.
+    let out = lab.run(&["dispatch", SUBMIT_WAIT, "-f", "script=job.sh", "-f", "partition=gpu"]);
+    assert_eq!(out.status.code(), Some(2), "{}{}", stdout(&out), stderr(&out));
+    assert!(
+        stderr(&out).contains("does not declare the input(s) partition (it declares: script, args, wandb_run)"),
+        "{}",
         stderr(&out)
     );
-    let dispatches = fake
-        .requests()
-        .iter()
-        .filter(|r| r.path().ends_with("/dispatches"))
-        .count();
-    assert_eq!(
-        dispatches, 1,
-        "resume adopted the run instead of dispatching again"
+    // A required input left out.
+    let out = lab.run(&["dispatch", SUBMIT_WAIT, "-f", "args=--mem=60M"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("requires the input(s) script"), "{}", stderr(&out));
+    assert_eq!(lab.dispatch_posts(), 0);
+    assert!(!lab.work.join(".trackit/tracks").exists() || std::fs::read_dir(lab.work.join(".trackit/tracks")).unwrap().next().is_none());
+
+    let out = lab.run(&[
+        "--no-pr",
+        "--json",
+        "dispatch",
+        SUBMIT_WAIT,
+        "-f",
+        "script=job.sh",
+        "-f",
+        "args=--mem=60M",
+        "--ref",
+        "main",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}{}", stdout(&out), stderr(&out));
+    let dispatched = lab.gh.dispatched();
+    assert_eq!(dispatched.len(), 1);
+    assert_eq!(dispatched[0].inputs["args"], "--mem=60M");
+    assert_eq!(dispatched[0].inputs["wandb_run"], "", "not given: the default");
+    let r = report(&out);
+    assert_eq!(r["outcome"], "succeeded", "{r}");
+    // The engine's track: the workflow backend, the job followed, the artifact fetched.
+    let state = lab.state();
+    assert_eq!(state["backend"]["type"], "workflow");
+    assert_eq!(state["launch"]["type"], "dispatch");
+    let job = slurm_job(&state["attempts"][0]);
+    assert_sacct(&job, "ReqMem", "60M");
+    assert!(state["attempts"][0]["results_dir"].is_string(), "{state}");
+    let summary = &state["published"]["results"];
+    assert!(summary.to_string().contains("0.01954"), "{summary}");
+}
+
+/// The fake refuses what GitHub refuses, so a lenient double cannot hide a bug: undeclared or
+/// missing required inputs, an unknown ref, a workflow not on the default branch, files that
+/// are not there; and the storage host refuses the token.
+#[test]
+fn the_fake_refuses_what_github_refuses() {
+    use trackit::github::{Client, Config, GithubError};
+    let lab = Lab::new(
+        FakeGithub::start(),
+        &[("lab-submit.yml", SCRIPT_ONLY)],
+        &[("job.sh", "#!/bin/bash\necho hello\n")],
     );
-    let events = std::fs::read_to_string(p.parent().unwrap().join("events.jsonl")).unwrap();
+    // A workflow only on another branch.
+    git(&lab.work, &["checkout", "-q", "-b", "side"]);
+    write(&lab.work, ".github/workflows/side.yml", SCRIPT_ONLY);
+    git(&lab.work, &["add", "."]);
+    git(&lab.work, &["commit", "-q", "-m", "side"]);
+    git(&lab.work, &["push", "-q", "origin", "side"]);
+    let client = Client::new(Config::from_env_map(&lab.gh.env(), None).unwrap()).unwrap();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let dispatch = |workflow: &str, git_ref: &str, inputs: &[(&str, &str)]| {
+        let map: serde_json::Map<String, Value> = inputs
+            .iter()
+            .map(|(k, v)| (k.to_string(), Value::String(v.to_string())))
+            .collect();
+        rt.block_on(client.dispatch_once(workflow, git_ref, &map))
+    };
+    let refused = |r: Result<Option<u64>, GithubError>| match r {
+        Err(GithubError::Api { status, message, .. }) => (status, message),
+        other => panic!("not refused: {other:?}"),
+    };
+    let (status, message) = refused(dispatch("lab-submit.yml", "main", &[("script", "job.sh"), ("wandb_run", "x")]));
+    assert_eq!(status, 422);
+    assert!(message.contains("Unexpected inputs provided"), "{message}");
+    let (status, message) = refused(dispatch("lab-submit.yml", "main", &[]));
+    assert_eq!(status, 422);
+    assert!(message.contains("Required input 'script' not provided"), "{message}");
+    let (status, message) = refused(dispatch("lab-submit.yml", "nope", &[("script", "job.sh")]));
+    assert_eq!(status, 422);
+    assert!(message.contains("No ref found for: nope"), "{message}");
+    let (status, _) = refused(dispatch("side.yml", "side", &[("script", "job.sh")]));
+    assert_eq!(status, 404, "not on the default branch: GitHub does not know it");
+    assert!(lab.gh.dispatched().is_empty());
+
+    let read = |path: &str, git_ref: &str| rt.block_on(client.file_at_ref(path, git_ref));
+    assert_eq!(read(".github/workflows/lab-submit.yml", "main").unwrap(), SCRIPT_ONLY);
+    assert_eq!(read(".github/workflows/side.yml", "side").unwrap(), SCRIPT_ONLY);
+    assert_eq!(read(".github/workflows/side.yml", "main").unwrap_err().status(), Some(404));
+    assert_eq!(read("job.sh", "nope").unwrap_err().status(), Some(404));
+
+    // The storage host: a signed URL without the token works, with the token it is refused.
+    let http = reqwest::Client::new();
+    let get = |url: &str, token: Option<&str>| {
+        rt.block_on(async {
+            let mut r = http
+                .get(url)
+                .header("Accept", "application/vnd.github+json")
+                .header("X-GitHub-Api-Version", "2022-11-28")
+                .header("User-Agent", "trackit/test");
+            if let Some(t) = token {
+                r = r.bearer_auth(t);
+            }
+            let resp = r.send().await.unwrap();
+            (resp.status().as_u16(), resp.text().await.unwrap())
+        })
+    };
+    let (status, body) = get(
+        &format!("{}/repos/{OWNER}/{REPO}/contents/job.sh?ref=main", lab.gh.api_url()),
+        Some(TEST_TOKEN),
+    );
+    assert_eq!(status, 200, "{body}");
+    let contents: Value = serde_json::from_str(&body).unwrap();
+    let url = contents["download_url"].as_str().unwrap().to_string();
+    assert!(url.starts_with(&lab.gh.blob_origin()), "{url}");
+    assert_eq!(get(&url, None), (200, "#!/bin/bash\necho hello\n".to_string()));
+    assert_eq!(get(&url, Some(TEST_TOKEN)).0, 403);
+    let violations = lab.gh.take_violations();
     assert!(
-        events.contains("recovered_launch") && events.contains(&format!("\"run\":{run_id}")),
-        "{events}"
+        violations.len() == 1 && violations[0].contains("token was sent to the storage host"),
+        "{violations:?}"
     );
-    assert!(fake.take_violations().is_empty());
 }

@@ -59,7 +59,7 @@ trackit = {}
 ---@field limits? trackit.Limits
 ---@field caps? trackit.Caps site-wide caps for fixers
 ---@field partitions? table<string, trackit.Caps> per-partition caps
----@field dispatch_workflow? string the cluster's dispatch workflow (off unless set): `trackit sbatch` and `trackit launch` dispatch it instead of calling sbatch when the repo has it and a token resolves
+---@field dispatch_workflow? string the cluster's dispatch workflow (none by default: off): `trackit sbatch` dispatches it instead of calling sbatch when the repo has it under .github/workflows/ and a token resolves, sending only the inputs it declares (`script`, `wandb_run`, `args`)
 ---@field exit_files? boolean wrap batch scripts so the job writes its exit status beside the track's state: its end is noticed within seconds (default true)
 ---@field remote_host? string the cluster's login host as typed after `ssh` (an alias works): `trackit launch` submits there when there is no SLURM here; `--host` overrides it
 ---@field remote_dir? string the repository's checkout on `remote_host` (default: the same path relative to the home directory); `--remote-dir` overrides it

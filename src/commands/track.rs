@@ -194,6 +194,43 @@ pub fn launch(global: &GlobalOpts, args: Vec<String>, detach: bool) -> Result<Ex
     start(global, track, detach, Some(&choice))
 }
 
+/// `trackit dispatch WORKFLOW -f KEY=VALUE... --ref REF` (inputs already checked): a track
+/// whose backend is the workflow, with the user's inputs. It has no script to edit, so it has
+/// one attempt.
+pub fn dispatch(
+    global: &GlobalOpts,
+    workflow: &str,
+    inputs: std::collections::BTreeMap<String, String>,
+    git_ref: String,
+) -> Result<ExitCode> {
+    let cwd = std::env::current_dir()?;
+    let settings = crate::lua::GuardedPolicy::load(&crate::lua::resolve(global.policy.as_deref(), &cwd))
+        .host()
+        .settings()
+        .clone();
+    let remote = remote_of(global, &settings, &track_root(&cwd));
+    let stem = workflow
+        .trim_end_matches(".yml")
+        .trim_end_matches(".yaml")
+        .to_string();
+    let (mut track, _) = new_track(
+        global,
+        Launch::Dispatch {
+            workflow: workflow.to_string(),
+            inputs,
+            git_ref: Some(git_ref),
+        },
+        &[stem],
+        Chooser::Fixed(BackendSpec::Workflow {
+            workflow: workflow.to_string(),
+            remote,
+        }),
+    )?;
+    track.cwd = track.root.clone();
+    track.max_attempts = 1;
+    start(global, track, global.detach, None)
+}
+
 /// `trackit run CMD [ARGS...]`
 pub fn run(global: &GlobalOpts, command: Vec<String>, detach: bool) -> Result<ExitCode> {
     let (track, _) = new_track(
@@ -723,6 +760,13 @@ fn dry_run_launch(global: &GlobalOpts, t: &Track) -> Result<ExitCode> {
     let (what, args) = match &t.launch {
         Launch::Slurm { sbatch_args } => ("sbatch", sbatch_args.clone()),
         Launch::Local { command } => ("run", command.clone()),
+        Launch::Dispatch { workflow, inputs, git_ref } => (
+            "dispatch",
+            std::iter::once(workflow.clone())
+                .chain(inputs.iter().flat_map(|(k, v)| ["-f".to_string(), format!("{k}={v}")]))
+                .chain(git_ref.iter().flat_map(|r| ["--ref".to_string(), r.clone()]))
+                .collect(),
+        ),
         _ => (
             "watch",
             t.current()
@@ -744,6 +788,7 @@ fn dry_run_launch(global: &GlobalOpts, t: &Track) -> Result<ExitCode> {
     } else {
         let shown = match what {
             "sbatch" => format!("sbatch {}", args.join(" ")),
+            "dispatch" => format!("trackit dispatch {}", args.join(" ")),
             _ => args.join(" "),
         };
         let place = match &backend {
@@ -759,7 +804,11 @@ fn dry_run_launch(global: &GlobalOpts, t: &Track) -> Result<ExitCode> {
         };
         println!(
             "dry run: would {} `{shown}` {place}",
-            if what == "run" { "run" } else { "submit" },
+            match what {
+                "run" => "run",
+                "dispatch" => "dispatch",
+                _ => "submit",
+            },
         );
         println!(
             "  experiment {}, policy {policy}, up to {} attempt(s); nothing was submitted",

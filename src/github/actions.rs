@@ -38,6 +38,11 @@ impl Client {
                 })?;
                 Ok(String::from_utf8_lossy(&bytes).into_owned())
             }
+            // Files over 1 MB come without their content.
+            (Some(_), Some("none")) => Err(GithubError::Decode {
+                path: api_path,
+                message: format!("{path} at {git_ref} is too large to read through the API"),
+            }),
             (Some(text), _) => Ok(text),
             (None, _) => Err(GithubError::Decode {
                 path: api_path,
@@ -47,7 +52,9 @@ impl Client {
     }
 
     /// One dispatch POST, never retried: a lost reply may still have created a run, so the
-    /// caller looks for it before dispatching again.
+    /// caller looks for it before dispatching again. GitHub.com returns the new run's id
+    /// (`return_run_details`); GitHub Enterprise Server (an API under `/api/v3`) has no such
+    /// option and answers 204: `Ok(None)`, find the run by listing.
     pub async fn dispatch_once(
         &self,
         workflow_id: &str,
@@ -57,6 +64,9 @@ impl Client {
         let mut body = json!({ "ref": git_ref });
         if !inputs.is_empty() {
             body["inputs"] = Value::Object(inputs.clone());
+        }
+        if !self.config.api_base.trim_end_matches('/').ends_with("/api/v3") {
+            body["return_run_details"] = Value::Bool(true);
         }
         let path = self.repo_path(&format!("/actions/workflows/{workflow_id}/dispatches"));
         let url = self.url(&path, &[])?;

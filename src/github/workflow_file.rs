@@ -14,6 +14,10 @@ pub struct DeclaredInput {
     pub has_default: bool,
     /// `string`, `choice`, `boolean`, ... (None when not given: a string).
     pub kind: Option<String>,
+    /// The allowed values of a `choice` input.
+    pub options: Vec<String>,
+    /// The default, when one is given (a plain scalar).
+    pub default: Option<String>,
 }
 
 /// What the file says about manual dispatch.
@@ -29,6 +33,114 @@ pub struct DispatchSpec {
 impl DispatchSpec {
     pub fn declares(&self, name: &str) -> bool {
         self.inputs.iter().any(|i| i.name == name)
+    }
+
+    /// Checks inputs the user typed (`trackit dispatch -f KEY=VALUE`) as GitHub will, so a
+    /// mistake gets a clear message instead of a 422: every input declared, every required
+    /// one given, a choice among its options, a boolean `true` or `false`.
+    pub fn check_inputs(
+        &self,
+        workflow: &str,
+        git_ref: &str,
+        given: &std::collections::BTreeMap<String, String>,
+    ) -> Result<(), String> {
+        if !self.dispatchable {
+            return Err(format!("{workflow} at {git_ref} has no workflow_dispatch trigger"));
+        }
+        let declared: Vec<&str> = self.inputs.iter().map(|i| i.name.as_str()).collect();
+        let unknown: Vec<&str> = given
+            .keys()
+            .map(String::as_str)
+            .filter(|k| !declared.contains(k))
+            .collect();
+        if !unknown.is_empty() {
+            let known = if declared.is_empty() {
+                "it declares no inputs".to_string()
+            } else {
+                format!("it declares: {}", declared.join(", "))
+            };
+            return Err(format!(
+                "{workflow} at {git_ref} does not declare the input(s) {} ({known}); GitHub would refuse the dispatch",
+                unknown.join(", ")
+            ));
+        }
+        let missing: Vec<&str> = self
+            .inputs
+            .iter()
+            .filter(|i| i.required && !i.has_default && !given.contains_key(&i.name))
+            .map(|i| i.name.as_str())
+            .collect();
+        if !missing.is_empty() {
+            return Err(format!(
+                "{workflow} at {git_ref} requires the input(s) {}: add -f {}=...",
+                missing.join(", "),
+                missing[0]
+            ));
+        }
+        for input in &self.inputs {
+            let Some(value) = given.get(&input.name) else {
+                continue;
+            };
+            match input.kind.as_deref() {
+                Some("choice") if !input.options.is_empty() && !input.options.contains(value) => {
+                    return Err(format!(
+                        "input {} of {workflow} must be one of {} (not {value:?})",
+                        input.name,
+                        input.options.join(", ")
+                    ))
+                }
+                Some("boolean") if value != "true" && value != "false" => {
+                    return Err(format!(
+                        "input {} of {workflow} is a boolean: true or false (not {value:?})",
+                        input.name
+                    ))
+                }
+                Some("number") if value.parse::<f64>().is_err() => {
+                    return Err(format!(
+                        "input {} of {workflow} is a number (not {value:?})",
+                        input.name
+                    ))
+                }
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
+    /// The title GitHub gives a run dispatched with `inputs`: `run-name` with its
+    /// `${{ inputs.X }}` filled in (defaults for the inputs not sent). None without a
+    /// `run-name`, or when it uses anything else (`github.actor`, functions).
+    pub fn run_title(&self, inputs: &serde_json::Map<String, serde_json::Value>) -> Option<String> {
+        let template = self.run_name.as_deref()?;
+        let mut out = String::new();
+        let mut rest = template;
+        while let Some(start) = rest.find("${{") {
+            out.push_str(&rest[..start]);
+            let after = &rest[start + 3..];
+            let end = after.find("}}")?;
+            let expr = after[..end].trim();
+            let name = expr
+                .strip_prefix("inputs.")
+                .or_else(|| expr.strip_prefix("github.event.inputs."))?;
+            if !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
+                return None;
+            }
+            let value = match inputs.get(name) {
+                Some(serde_json::Value::String(s)) => s.clone(),
+                Some(v) => v.to_string(),
+                None => self
+                    .inputs
+                    .iter()
+                    .find(|i| i.name == name)?
+                    .default
+                    .clone()
+                    .unwrap_or_default(),
+            };
+            out.push_str(&value);
+            rest = &after[end + 2..];
+        }
+        out.push_str(rest);
+        Some(out)
     }
 }
 
@@ -160,13 +272,38 @@ pub fn parse(yaml: &str) -> DispatchSpec {
                         required: false,
                         has_default: false,
                         kind: None,
+                        options: Vec::new(),
+                        default: None,
                     };
                     let attr_end = block_end(&lines, n);
-                    for (attr, v, _) in children(&lines, n + 1, attr_end) {
+                    for (attr, v, a) in children(&lines, n + 1, attr_end) {
                         match attr {
                             "required" => input.required = unquote(v) == "true",
-                            "default" => input.has_default = true,
+                            "default" => {
+                                input.has_default = true;
+                                input.default = Some(unquote(v).to_string());
+                            }
                             "type" => input.kind = Some(unquote(v).to_string()),
+                            "options" if !v.is_empty() => {
+                                let list = v.trim_start_matches('[').trim_end_matches(']');
+                                input.options = list
+                                    .split(',')
+                                    .map(|o| unquote(o).to_string())
+                                    .filter(|o| !o.is_empty())
+                                    .collect();
+                            }
+                            "options" => {
+                                // A block list, indented or (as YAML allows) not.
+                                let at = lines[a].indent;
+                                let items = lines[a + 1..attr_end].iter().take_while(|l| {
+                                    l.indent > at || (l.indent == at && l.text.starts_with("- "))
+                                });
+                                for line in items {
+                                    if let Some(item) = line.text.strip_prefix("- ") {
+                                        input.options.push(unquote(item).to_string());
+                                    }
+                                }
+                            }
                             _ => {}
                         }
                     }
@@ -214,6 +351,29 @@ jobs:
         assert!(s.inputs[0].required && !s.inputs[1].required && s.inputs[1].has_default);
         assert_eq!(s.inputs[0].kind.as_deref(), Some("string"));
         assert_eq!(s.run_name.as_deref(), Some("trackit ${{ inputs.wandb_run }}"));
+    }
+
+    #[test]
+    fn typed_inputs_are_checked_and_titles_rendered() {
+        let y = "run-name: \"trackit ${{ inputs.wandb_run }} on ${{ inputs.part }}\"\non:\n  workflow_dispatch:\n    inputs:\n      script:\n        required: true\n      part:\n        type: choice\n        default: normal\n        options:\n        - normal\n        - gpu\n      dry:\n        type: boolean\n        options: [ignored]\n      wandb_run:\n        default: ''\n";
+        let s = parse(y);
+        assert_eq!(s.inputs[1].options, ["normal", "gpu"]);
+        let given = |pairs: &[(&str, &str)]| -> std::collections::BTreeMap<String, String> {
+            pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        };
+        assert!(s.check_inputs("w.yml", "main", &given(&[("script", "a.sh")])).is_ok());
+        let e = s.check_inputs("w.yml", "main", &given(&[("script", "a.sh"), ("mem", "1G")])).unwrap_err();
+        assert!(e.contains("does not declare the input(s) mem (it declares: script, part, dry, wandb_run)"), "{e}");
+        let e = s.check_inputs("w.yml", "main", &given(&[("part", "gpu")])).unwrap_err();
+        assert!(e.contains("requires the input(s) script"), "{e}");
+        let e = s.check_inputs("w.yml", "main", &given(&[("script", "a"), ("part", "bigmem")])).unwrap_err();
+        assert!(e.contains("one of normal, gpu"), "{e}");
+        let e = s.check_inputs("w.yml", "main", &given(&[("script", "a"), ("dry", "yes")])).unwrap_err();
+        assert!(e.contains("boolean"), "{e}");
+        let inputs: serde_json::Map<String, serde_json::Value> =
+            [("wandb_run".to_string(), serde_json::json!("t-a1"))].into_iter().collect();
+        assert_eq!(s.run_title(&inputs).as_deref(), Some("trackit t-a1 on normal"));
+        assert_eq!(parse("run-name: ${{ github.actor }}\non: workflow_dispatch\n").run_title(&inputs), None);
     }
 
     #[test]

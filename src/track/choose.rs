@@ -124,6 +124,16 @@ pub fn dispatch_usable(settings: &Settings, root: &Path) -> Result<String, Strin
     if !root.join(".github/workflows").join(&workflow).is_file() {
         return Err(format!("the repository has no .github/workflows/{workflow}"));
     }
+    let config = github_config(root)?;
+    if config.token.is_none() {
+        return Err("no GitHub token for the origin's host".into());
+    }
+    Ok(workflow)
+}
+
+/// The GitHub repository (and token) of the repository at `root`: `GITHUB_REPOSITORY` and the
+/// API from the environment when set, else its origin (as the publisher resolves them).
+pub fn github_config(root: &Path) -> Result<crate::github::Config, String> {
     let facts = crate::git::repo_facts(root).map_err(|e| format!("not a git repository: {e}"))?;
     let origin = facts
         .remotes
@@ -131,12 +141,11 @@ pub fn dispatch_usable(settings: &Settings, root: &Path) -> Result<String, Strin
         .find(|r| r.name == "origin")
         .map(|r| r.url.clone())
         .ok_or("the repository has no origin")?;
-    let config = crate::github::Config::from_process_env(Some(&origin))
-        .map_err(|e| format!("no GitHub repository for the origin: {e}"))?;
-    if config.token.is_none() {
-        return Err("no GitHub token for the origin's host".into());
-    }
-    Ok(workflow)
+    // An origin that names no GitHub repository (a path, a file:// URL) leaves the choice to
+    // the environment.
+    let url = Some(origin).filter(|u| crate::github::parse_remote_url(u).is_some());
+    crate::github::Config::from_process_env(url.as_deref())
+        .map_err(|e| format!("no GitHub repository for the origin: {e}"))
 }
 
 /// The repository's checkout on the cluster when none is given: the same path relative to the

@@ -25,7 +25,7 @@ use super::lease::{lock, own_lease, TrackLock};
 use super::model::{Attempt, BackendSpec, JobHandle, Launch, Outcome, Track};
 use super::pacer::Pacer;
 use super::publish::{Note, Publisher};
-use super::spec::{base_args, initial_spec, launch_args, only_failed_tasks, script_edited, typed_options};
+use super::spec::{base_args, initial_spec, launch_args, only_failed_tasks, typed_options};
 use super::store::TrackDir;
 use crate::diagnose::Diagnosis;
 use crate::edits::{make_dirs, AppliedEdit, JobSpec};
@@ -279,15 +279,9 @@ impl Engine {
     fn launch_request(&self, i: usize, a: &Attempt) -> LaunchRequest {
         let w = &self.watched[i];
         let t = &w.track;
-        let git_ref = match t.backend_spec() {
-            BackendSpec::Workflow { .. } => {
-                let edited = a.spec.as_ref().is_some_and(|s| script_edited(t, s));
-                match (edited, &t.published.branch) {
-                    (true, Some(branch)) => Some(branch.clone()),
-                    _ => crate::git::repo_facts(&t.root).ok().and_then(|f| f.branch),
-                }
-            }
-            _ => None,
+        let (git_ref, results_branch) = match t.backend_spec() {
+            BackendSpec::Workflow { .. } => backend::workflow::refs_of(t),
+            _ => (None, None),
         };
         LaunchRequest {
             backend: t.backend_spec(),
@@ -303,6 +297,8 @@ impl Engine {
                 .clone()
                 .unwrap_or_else(|| format!("trackit:{}:{}", t.id.replace('/', ":"), a.n)),
             git_ref,
+            results_branch,
+            launch: t.launch.clone(),
             typed_options: typed_options(&base_args(t), &t.cwd),
             edits: a.edits.clone(),
             wrap: w.exit_files,
@@ -334,12 +330,6 @@ impl Engine {
             .unwrap_or_else(|| base_args(&self.watched[i].track));
         let edits: Vec<String> = applied.iter().map(|a| a.display.clone()).collect();
         let backend_spec = self.watched[i].track.backend_spec();
-        // A dispatch of an edited script needs it on a branch the runner can check out.
-        if matches!(backend_spec, BackendSpec::Workflow { .. })
-            && spec.as_ref().is_some_and(|s| script_edited(&self.watched[i].track, s))
-        {
-            self.publish_now(i, false).await;
-        }
         {
             let w = &mut self.watched[i];
             let id = w.track.id.clone();
@@ -913,7 +903,7 @@ impl Engine {
             since: t.published.launched_at,
             spec: t.publish_opts.results.clone().or(settings_results),
         };
-        let key = BackendKey::of(&job, t);
+        let key = backend::results_key(&job, t);
         let fetched = match self.backend(&key, i) {
             Ok(b) => b.fetch_results(&job, &req).await,
             Err(e) => Err(e),

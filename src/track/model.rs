@@ -19,6 +19,15 @@ pub enum Launch {
     AttachSlurm { job_id: String },
     /// `trackit attach pid:N`: adopted; cannot be relaunched.
     AttachPid { pid: i32 },
+    /// `trackit dispatch WORKFLOW -f KEY=VALUE... [--ref REF]`: the workflow with the user's
+    /// own inputs, sent as typed (checked against the inputs the file declares). Nothing to
+    /// edit, so a failure is diagnosed but not relaunched.
+    Dispatch {
+        workflow: String,
+        inputs: std::collections::BTreeMap<String, String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        git_ref: Option<String>,
+    },
     /// `trackit pipeline FILE`: no job of its own; its steps are tracks under it (in
     /// `steps/<name>/` of its folder), and it publishes for all of them.
     Pipeline { file: PathBuf, steps: Vec<String> },
@@ -418,6 +427,10 @@ impl Track {
             (None, Launch::Slurm { .. } | Launch::AttachSlurm { .. }) => {
                 BackendSpec::Slurm { remote: None }
             }
+            (None, Launch::Dispatch { workflow, .. }) => BackendSpec::Workflow {
+                workflow: workflow.clone(),
+                remote: None,
+            },
         }
     }
 

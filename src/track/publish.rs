@@ -824,6 +824,13 @@ pub fn report_ctx(track: &Track, policy: &mut GuardedPolicy, secrets: Secrets) -
         Launch::AttachSlurm { job_id } => ("slurm", format!("trackit attach {job_id}")),
         Launch::AttachPid { pid } => ("local", format!("trackit attach pid:{pid}")),
         Launch::Pipeline { file, .. } => ("pipeline", format!("trackit pipeline {}", file.display())),
+        Launch::Dispatch { workflow, inputs, .. } => (
+            "workflow",
+            format!(
+                "trackit dispatch {workflow}{}",
+                inputs.iter().map(|(k, v)| format!(" -f {k}={v}")).collect::<String>()
+            ),
+        ),
     };
     let mut ctx = ReportCtx::new(&track.experiment, &track.id)
         .with_status(status)

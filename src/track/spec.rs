@@ -10,6 +10,9 @@ use std::path::PathBuf;
 pub fn initial_spec(t: &Track, args: &[String]) -> Result<JobSpec> {
     match &t.launch {
         Launch::Pipeline { .. } => anyhow::bail!("a pipeline has no job of its own"),
+        Launch::Dispatch { workflow, .. } => {
+            anyhow::bail!("a dispatch of {workflow} with your own inputs has no script to edit")
+        }
         Launch::Local { .. } | Launch::AttachPid { .. } => Ok(JobSpec::Local {
             command: args.to_vec(),
             env: Vec::new(),
@@ -55,6 +58,7 @@ pub fn base_args(t: &Track) -> Vec<String> {
         Launch::Slurm { sbatch_args } => sbatch_args.clone(),
         Launch::Local { command } => command.clone(),
         Launch::Pipeline { .. } => Vec::new(),
+        Launch::Dispatch { inputs, .. } => inputs.iter().map(|(k, v)| format!("{k}={v}")).collect(),
         Launch::AttachSlurm { .. } | Launch::AttachPid { .. } => t
             .current()
             .map(|a| a.launch_args.clone())

@@ -20,6 +20,11 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use chrono::{DateTime, SubsecRound, Utc};
 use serde_json::{json, Value};
 
+#[path = "fake_actions.rs"]
+mod actions;
+#[allow(unused_imports)]
+pub use actions::Dispatched;
+
 /// The token every request must carry (`Authorization: Bearer …`).
 pub const TEST_TOKEN: &str = "ghp_FAKEsecret0123456789TOKENabcdef";
 pub const OWNER: &str = "octo";
@@ -163,12 +168,18 @@ impl FakeGithub {
     }
 
     pub fn violations(&self) -> Vec<String> {
-        self.lock().violations.clone()
+        let state = self.lock();
+        let mut v = state.violations.clone();
+        v.extend(Self::actions_violations(&state));
+        v
     }
 
     /// Returns the violations and forgets them (for tests that provoke one on purpose).
     pub fn take_violations(&self) -> Vec<String> {
-        std::mem::take(&mut self.lock().violations)
+        let mut state = self.lock();
+        let mut v = std::mem::take(&mut state.violations);
+        v.extend(Self::take_actions_violations(&mut state));
+        v
     }
 
     pub fn assert_no_violations(&self) {
@@ -287,6 +298,7 @@ impl FakeGithub {
 
 impl Drop for FakeGithub {
     fn drop(&mut self) {
+        self.stop_runs();
         self.server.unblock();
         if let Some(thread) = self.thread.take() {
             let _ = thread.join();
@@ -358,6 +370,8 @@ struct State {
     outage: Option<u16>,
     log: Vec<LoggedRequest>,
     violations: Vec<String>,
+    /// Contents, dispatch, runner, artifacts and the storage host (fake_actions.rs).
+    actions: actions::Actions,
 }
 
 impl State {
@@ -378,6 +392,7 @@ impl State {
             outage: None,
             log: Vec::new(),
             violations: Vec::new(),
+            actions: actions::Actions::new(),
         }
     }
 
@@ -533,11 +548,20 @@ impl Spec {
         let mut best: Option<(usize, String, HashMap<String, String>)> = None;
         for template in self.converted["paths"].as_object()?.keys() {
             let parts: Vec<&str> = template.trim_matches('/').split('/').collect();
+            let mut params = HashMap::new();
+            let mut literals = 0;
+            // `contents/{path}` takes the rest of the path, slashes and all (x-multi-segment).
+            let segments: Vec<&str> = if template.ends_with("/contents/{path}") && segments.len() > parts.len() {
+                let mut s = segments[..parts.len() - 1].to_vec();
+                let rest = segments[parts.len() - 1..].join("/");
+                s.push(Box::leak(rest.into_boxed_str()));
+                s
+            } else {
+                segments.clone()
+            };
             if parts.len() != segments.len() {
                 continue;
             }
-            let mut params = HashMap::new();
-            let mut literals = 0;
             let matched = parts.iter().zip(&segments).all(|(part, seg)| {
                 if part.starts_with('{') && part.ends_with('}') {
                     let name = &part[1..part.len() - 1];
@@ -707,6 +731,13 @@ impl Spec {
             return Vec::new();
         };
         let op_key = format!("{method} {template}");
+        // GitHub refuses a dispatch with 422 (undeclared or missing inputs, unknown ref) or 404
+        // (no such workflow on the default branch), which the description leaves out
+        // (tests/data/github/README.md).
+        let dispatches = "POST /repos/{owner}/{repo}/actions/workflows/{workflow_id}/dispatches";
+        if op_key == dispatches && matches!(status, 404 | 422) {
+            return Vec::new();
+        }
         let Some(response) = op["responses"]
             .get(status.to_string())
             .map(|r| self.deref(r).clone())
@@ -903,29 +934,6 @@ fn handle(
         .map(|(k, v)| (k.into_owned(), v.into_owned()))
         .collect();
 
-    // The signed log location stands for GitHub's blob host: no API rules, and no token.
-    if let Some(job) = path.strip_prefix("/_blobs/job-logs/") {
-        if authorization.is_some() {
-            state.violations.push(format!(
-                "{method} {path}: the token was sent to the log blob host"
-            ));
-        }
-        let log = job
-            .parse::<u64>()
-            .ok()
-            .and_then(|id| state.runs.iter().flat_map(|r| &r.jobs).find(|j| j.id == id))
-            .map(|j| j.log.clone());
-        return match log {
-            Some(text) => Answer {
-                status: 200,
-                headers: Vec::new(),
-                json: None,
-                text: Some(text),
-            },
-            None => Answer::error(404, "Not Found"),
-        };
-    }
-
     let prefix = state.spec.prefix();
     let Some(api_path) = path.strip_prefix(prefix).filter(|p| p.starts_with('/')) else {
         state
@@ -984,6 +992,7 @@ fn handle(
         .spec
         .check_response(&template, method, answer.status, json.as_ref());
     state.violations.extend(problems);
+    let answer = actions::deliver(state, path, answer);
     let reset = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .unwrap_or_default()
@@ -1042,6 +1051,9 @@ fn route(
         if template.starts_with("/repos/") {
             return Answer::error(404, "Not Found");
         }
+    }
+    if let Some(answer) = actions::route(state, method, template, params, query, &body, path) {
+        return answer;
     }
     match (method, template) {
         ("GET", "/repos/{owner}/{repo}/pulls") => {
@@ -1275,17 +1287,6 @@ fn route(
                 move |items| json!({"total_count": total, "jobs": items}),
             )
         }
-        ("GET", "/repos/{owner}/{repo}/actions/jobs/{job_id}/logs") => {
-            let id = num(params, "job_id");
-            if !state.runs.iter().flat_map(|r| &r.jobs).any(|j| j.id == id) {
-                return Answer::error(404, "Not Found");
-            }
-            let location = format!(
-                "{}/_blobs/job-logs/{id}?sig=signed-{id}&expires=60",
-                state.origin
-            );
-            Answer::empty(302).header("Location", location)
-        }
         ("GET", "/repos/{owner}/{repo}/actions/runs/{run_id}/logs") => {
             Answer::empty(302).header("Location", format!("{}/_blobs/run-logs.zip", state.origin))
         }
@@ -1461,7 +1462,8 @@ fn observe_run(state: &mut State, id: u64) -> Value {
         run.polls += 1;
     }
     let run = state.runs.iter().find(|r| r.id == id).expect("run exists");
-    let (status, conclusion) = state.run_status(run);
+    let (status, conclusion) =
+        actions::live_status(state, id).unwrap_or_else(|| state.run_status(run));
     let mut json = state.spec.example("workflow-run");
     let api = format!(
         "{}/repos/{OWNER}/{REPO}/actions/runs/{}",
@@ -1473,6 +1475,10 @@ fn observe_run(state: &mut State, id: u64) -> Value {
     json["head_branch"] = json!(run.branch);
     json["event"] = json!(run.event);
     json["display_title"] = json!(run.workflow);
+    if let Some((title, sha)) = actions::run_title(state, id) {
+        json["display_title"] = json!(title);
+        json["head_sha"] = json!(sha);
+    }
     json["status"] = json!(status);
     json["conclusion"] = json!(conclusion);
     json["workflow_id"] = json!(run.workflow_id);

@@ -68,9 +68,14 @@ pub struct LaunchRequest {
     pub args: Vec<String>,
     /// `trackit:<track>:<attempt>`: carried by the submission so it can be found again.
     pub marker: String,
-    /// For a dispatch: the ref the runner checks out (the results branch when the script was
-    /// edited).
+    /// For a dispatch: the user's branch (or the ref `trackit dispatch --ref` named).
     pub git_ref: Option<String>,
+    /// For a dispatch: the track's results branch, where a script that GitHub does not have
+    /// at `git_ref` (edited by a fix, or changed locally) is committed and pushed, and which
+    /// the run then checks out. None without git.
+    pub results_branch: Option<String>,
+    /// How the track launches (a `trackit dispatch` carries its own inputs).
+    pub launch: super::model::Launch,
     /// The sbatch options the user typed on the command line, and the relaunch edits as
     /// options (a dispatch must carry both, or not dispatch).
     pub typed_options: Vec<String>,
@@ -273,6 +278,17 @@ fn remote_of_track(track: &Track, host: &str) -> Option<Remote> {
         }) if r.host == host => Some(r.clone()),
         _ => None,
     })
+}
+
+/// The backend that brings a job's results here: a SLURM job a workflow run submitted has its
+/// results in the run's artifacts.
+pub fn results_key(handle: &JobHandle, track: &Track) -> BackendKey {
+    match (handle, track.backend_spec()) {
+        (JobHandle::Slurm { run_id: Some(_), .. }, BackendSpec::Workflow { .. }) => {
+            BackendKey::Workflow(track.root.to_string_lossy().into_owned())
+        }
+        _ => BackendKey::of(handle, track),
+    }
 }
 
 /// The key of the backend that launches new attempts of `spec`.
