@@ -138,11 +138,17 @@ end
 function M.results_table(ctx)
   local cols = M.metric_columns(ctx)
   local jobs = ctx.jobs or {}
-  local with_attempt = false
+  local with_attempt, with_name = false, false
   for _, j in ipairs(jobs) do
     if (j.attempt or 1) > 1 then with_attempt = true end
+    if j.name then with_name = true end
   end
-  local head = { "job" }
+  local head = {}
+  if with_name then
+    local first = jobs[1].name or ""
+    head[1] = first:match("^task ") and "task" or "step"
+  end
+  head[#head + 1] = "job"
   if with_attempt then head[#head + 1] = "attempt" end
   head[#head + 1] = "state"
   for _, c in ipairs(cols) do
@@ -152,6 +158,15 @@ function M.results_table(ctx)
   head[#head + 1] = "elapsed"
   head[#head + 1] = "memory"
   local lines = { row(head), rule(#head) }
+  if ctx.task_counts and #ctx.task_counts > 0 then
+    -- A large array: counts by state above the rows of the tasks that did not complete.
+    local parts, total = {}, 0
+    for _, c in ipairs(ctx.task_counts) do
+      parts[#parts + 1] = string.format("%d %s", c[2], c[1])
+      total = total + c[2]
+    end
+    table.insert(lines, 1, string.format("%d tasks: %s. The table lists the tasks that did not complete.\n", total, table.concat(parts, ", ")))
+  end
   if #jobs == 0 then
     local cells = { "—" }
     if with_attempt then cells[#cells + 1] = "—" end
@@ -162,7 +177,9 @@ function M.results_table(ctx)
     lines[#lines + 1] = row(cells)
   end
   for i, j in ipairs(jobs) do
-    local cells = { M.cell(j.job_id) }
+    local cells = {}
+    if with_name then cells[1] = M.cell(j.name or "") end
+    cells[#cells + 1] = M.cell(j.job_id)
     if with_attempt then cells[#cells + 1] = tostring(j.attempt or 1) end
     cells[#cells + 1] = j.state
     local report = M.row_metrics(ctx, i)
@@ -425,7 +442,45 @@ local TREND = {
 
 --- The Discussion: two or three sentences from the data (the best value and the trend of the
 --- first metric, the comparison with the baseline, a right-sizing hint, the attempts).
+--- A pipeline's (or an array's) Discussion: how many rows ended how, which needed more than
+--- one attempt, and the best value of the first metric across rows.
+local function rows_discussion(ctx)
+  local jobs = ctx.jobs or {}
+  local kind = (jobs[1] and jobs[1].name or ""):match("^task ") and "task" or "step"
+  if ctx.status == "PENDING" or ctx.status == "RUNNING" then
+    return string.format("_trackit fills this in when every %s has finished._", kind)
+  end
+  local by_state, retried = {}, {}
+  for _, j in ipairs(jobs) do
+    by_state[j.state] = (by_state[j.state] or 0) + 1
+    if (j.attempt or 1) > 1 then retried[#retried + 1] = string.format("%s (%d attempts)", j.name or j.job_id, j.attempt) end
+  end
+  local parts = {}
+  for state, n in pairs(by_state) do parts[#parts + 1] = string.format("%d %s", n, state) end
+  table.sort(parts)
+  local out = { string.format("%d %ss: %s.", #jobs, kind, table.concat(parts, ", ")) }
+  if #retried > 0 then out[#out + 1] = "Relaunched: " .. table.concat(retried, ", ") .. "." end
+  local cols = M.metric_columns(ctx)
+  local name = cols[1]
+  if name then
+    local best, best_row
+    for i, j in ipairs(jobs) do
+      local report = M.row_metrics(ctx, i)
+      local m = report and find_metric(report, name)
+      if m and m["final"] then
+        local better = best == nil or (m.goal == "max" and m["final"] > best) or (m.goal ~= "max" and m["final"] < best)
+        if better then best, best_row = m["final"], j.name or j.job_id end
+      end
+    end
+    if best then out[#out + 1] = string.format("The best %s was %s, from %s.", name, M.format_number(best), best_row) end
+  end
+  return table.concat(out, " ")
+end
+
 function M.discussion(ctx)
+  for _, j in ipairs(ctx.jobs or {}) do
+    if j.name then return rows_discussion(ctx) end
+  end
   local job = ctx.jobs and ctx.jobs[#ctx.jobs]
   local job_id = job and job.job_id or "?"
   local attempts = #(ctx.attempts or {})

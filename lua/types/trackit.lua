@@ -259,6 +259,7 @@ trackit = {}
 
 --- One row of the results table: one job.
 ---@class trackit.JobRow
+---@field name? string what the row is when the table has several: a pipeline step's name, or `task N` of an array
 ---@field job_id string
 ---@field attempt integer 1-based
 ---@field state trackit.JobState
@@ -278,6 +279,7 @@ trackit = {}
 ---@field evidence string[] `file:line: text`
 
 ---@class trackit.Attempt
+---@field step? string the pipeline step it belongs to
 ---@field number integer 1-based
 ---@field job_id string
 ---@field state? trackit.JobState
@@ -309,6 +311,7 @@ trackit = {}
 ---@field backend? string `slurm`, `local`, ...
 ---@field command? string the command that was run
 ---@field jobs trackit.JobRow[] rows of the results table, oldest first
+---@field task_counts? [string, integer][] a large array's tasks by state, when `jobs` lists only those that did not complete
 ---@field metrics_wanted string[] "Metrics to collect"; empty: whatever the results hold
 ---@field metrics? trackit.MetricsReport the results, once collected
 ---@field attempts trackit.Attempt[]

@@ -117,6 +117,7 @@ fn new_track(
         launch,
         backend: Some(choice.backend.clone()),
         step_of: None,
+        steps: Vec::new(),
         policy,
         max_attempts,
         attempts: Vec::new(),

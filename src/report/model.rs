@@ -52,9 +52,13 @@ impl std::fmt::Display for TrackStatus {
     }
 }
 
-/// One row of the results table: one job.
+/// One row of the results table: one job (a pipeline's step, an array's task).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct JobRow {
+    /// What the row is, when the table has more than one thing: a pipeline step's name, or
+    /// `task N` of an array.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
     pub job_id: String,
     /// 1-based attempt this job is.
     pub attempt: u32,
@@ -87,6 +91,7 @@ pub struct JobRow {
 impl Default for JobRow {
     fn default() -> Self {
         JobRow {
+            name: None,
             job_id: String::new(),
             attempt: 1,
             state: JobState::Pending,
@@ -117,6 +122,7 @@ impl JobRow {
     pub fn from_job(info: &JobInfo, attempt: u32) -> JobRow {
         let state = info.state.unwrap_or(JobState::Pending);
         JobRow {
+            name: None,
             job_id: info.id.clone(),
             attempt,
             state,
@@ -169,6 +175,9 @@ pub fn evidence_line(e: &Evidence) -> String {
 /// One attempt of the track, for the failure report and the PR's attempts table.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Attempt {
+    /// The pipeline step it belongs to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub step: Option<String>,
     /// 1-based.
     pub number: u32,
     pub job_id: String,
@@ -188,6 +197,7 @@ pub struct Attempt {
 impl Attempt {
     pub fn new(number: u32, job_id: impl Into<String>) -> Attempt {
         Attempt {
+            step: None,
             number,
             job_id: job_id.into(),
             state: None,
@@ -201,6 +211,7 @@ impl Attempt {
     /// An ended attempt: the backend's facts and the diagnosis.
     pub fn ended(number: u32, info: &JobInfo, diagnosis: Option<&Diagnosis>) -> Attempt {
         Attempt {
+            step: None,
             number,
             job_id: info.id.clone(),
             state: info.state,
@@ -300,6 +311,10 @@ pub struct ReportCtx {
     /// Rows of the results table, oldest first.
     #[serde(default)]
     pub jobs: Vec<JobRow>,
+    /// A large array's tasks by state (`COMPLETED` 497, `FAILED` 3), when the table shows only
+    /// the tasks that did not complete.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub task_counts: Vec<(String, usize)>,
     /// The metrics asked for ("Metrics to collect"); empty: whatever the results hold.
     #[serde(default)]
     pub metrics_wanted: Vec<String>,

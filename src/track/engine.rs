@@ -191,6 +191,7 @@ impl Engine {
             }
         }
         for i in 0..self.watched.len() {
+            self.attach_steps(i);
             let w = &mut self.watched[i];
             let notes = self
                 .publisher
@@ -1138,8 +1139,24 @@ impl Engine {
     // ---------------------------------------------------------------------------------------
     // Step 4: publishing
 
+    /// A pipeline publishes its steps' rows: it gets a fresh copy of them first.
+    fn attach_steps(&mut self, i: usize) {
+        if !self.watched[i].track.is_pipeline() {
+            return;
+        }
+        let id = self.watched[i].track.id.clone();
+        let steps: Vec<Track> = self
+            .watched
+            .iter()
+            .filter(|w| w.track.step_of.as_ref().is_some_and(|s| s.pipeline == id))
+            .map(|w| w.track.clone())
+            .collect();
+        self.watched[i].track.steps = steps;
+    }
+
     /// Publishes track `i` now: at launch (`launched`), relaunch and the end.
     async fn publish_now(&mut self, i: usize, launched: bool) {
+        self.attach_steps(i);
         let w = &mut self.watched[i];
         let notes = if launched {
             self.publisher.on_launch(&mut w.track, &w.dir, &mut w.policy).await
@@ -1153,6 +1170,7 @@ impl Engine {
     /// A state change, or queued GitHub updates that are due.
     async fn publish_tick(&mut self) {
         for i in 0..self.watched.len() {
+            self.attach_steps(i);
             let w = &mut self.watched[i];
             let notes = self.publisher.tick(&mut w.track, &w.dir, &mut w.policy).await;
             record_policy_errors(w);

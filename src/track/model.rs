@@ -284,6 +284,10 @@ pub struct Track {
     /// Set when this track is a step of a pipeline.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub step_of: Option<StepOf>,
+    /// A pipeline's step tracks, attached by whoever reads them (the engine while it watches,
+    /// `status`): never stored here, each step has its own state file.
+    #[serde(skip)]
+    pub steps: Vec<Track>,
     #[serde(default)]
     pub policy: Option<PathBuf>,
     pub max_attempts: u32,

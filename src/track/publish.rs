@@ -147,7 +147,11 @@ impl Publisher {
             self.prepare(track, dir, policy, &mut notes);
             save(dir, track);
         }
-        if track.outcome == Some(Outcome::Succeeded) && track.published.results.is_none() {
+        // A pipeline's results are its steps' (each collected its own).
+        if track.outcome == Some(Outcome::Succeeded)
+            && track.published.results.is_none()
+            && !track.is_pipeline()
+        {
             let summary = self.collect_results(track, policy);
             if !summary.errors.is_empty() {
                 notes.push((
@@ -813,6 +817,19 @@ pub fn report_ctx(track: &Track, policy: &mut GuardedPolicy, secrets: Secrets) -
         Some(Outcome::Succeeded) => TrackStatus::Completed,
         Some(Outcome::Failed) => TrackStatus::Failed,
         Some(Outcome::Cancelled) => TrackStatus::Cancelled,
+        // A pipeline runs while any step does.
+        None if !track.steps.is_empty() => {
+            let running = track.steps.iter().any(|s| {
+                s.current()
+                    .and_then(|a| a.state())
+                    .is_some_and(|st| st != JobState::Pending)
+            });
+            if running {
+                TrackStatus::Running
+            } else {
+                TrackStatus::Pending
+            }
+        }
         None => match track.current().and_then(|a| a.state()) {
             Some(JobState::Pending) | None => TrackStatus::Pending,
             Some(_) => TrackStatus::Running,
@@ -843,21 +860,28 @@ pub fn report_ctx(track: &Track, policy: &mut GuardedPolicy, secrets: Secrets) -
     } else {
         track.publish_opts.metrics.clone()
     };
-    for (i, a) in track.attempts.iter().enumerate() {
-        let Some(job) = &a.job else {
-            ctx.attempts.push(report_attempt(track, i));
-            continue;
-        };
-        let row = match a.deciding_task() {
-            Some(t) => {
-                let mut r = JobRow::from_job(t, a.n);
-                r.job_id = job.id();
-                r
+    if !track.steps.is_empty() {
+        step_rows(track, &mut ctx);
+    } else {
+        for (i, a) in track.attempts.iter().enumerate() {
+            if a.withdrawn.is_some() {
+                continue;
             }
-            None => JobRow::pending(job.id(), a.n),
-        };
-        ctx.jobs.push(row);
-        ctx.attempts.push(report_attempt(track, i));
+            ctx.attempts.push(report_attempt(track, i));
+            let Some(job) = &a.job else {
+                continue;
+            };
+            let row = match a.deciding_task() {
+                Some(t) => {
+                    let mut r = JobRow::from_job(t, a.n);
+                    r.job_id = job.id();
+                    r
+                }
+                None => JobRow::pending(job.id(), a.n),
+            };
+            ctx.jobs.push(row);
+        }
+        task_rows(track, &mut ctx);
     }
     // `https://github.com/o/r`, once the PR exists.
     let repo_url = track
@@ -1030,6 +1054,93 @@ fn plot_dir(doc: Option<&Path>, track_id: &str) -> PathBuf {
     doc.with_file_name(format!("{stem}-{track_id}"))
 }
 
+/// A pipeline's table: one row per step (its newest job, its own metrics), and every step's
+/// attempts for the failure report.
+fn step_rows(track: &Track, ctx: &mut ReportCtx) {
+    for step in &track.steps {
+        let name = step
+            .step_of
+            .as_ref()
+            .map(|s| s.name.clone())
+            .unwrap_or_else(|| step.experiment.clone());
+        let mut row = match step.current().filter(|a| a.withdrawn.is_none()) {
+            Some(a) => {
+                let id = a.job.as_ref().map(JobHandle::id).unwrap_or_else(|| "—".into());
+                let mut r = match a.deciding_task() {
+                    Some(t) => JobRow::from_job(t, a.n),
+                    None => JobRow::pending(id.clone(), a.n),
+                };
+                r.job_id = id;
+                r
+            }
+            None => JobRow::pending("—", 1),
+        };
+        if step.outcome == Some(Outcome::Cancelled) && step.current().is_none() {
+            row.state = JobState::Cancelled;
+        }
+        row.name = Some(name.clone());
+        row.attempt = step.attempts_used().max(1);
+        row.metrics = step
+            .published
+            .results
+            .as_ref()
+            .and_then(|r| r.metrics.clone());
+        ctx.jobs.push(row);
+        for (k, a) in step.attempts.iter().enumerate() {
+            if a.withdrawn.is_none() {
+                let mut at = report_attempt(step, k);
+                at.step = Some(name.clone());
+                ctx.attempts.push(at);
+            }
+        }
+    }
+}
+
+/// Most array tasks the table lists one by one; beyond, counts by state and the tasks that
+/// did not complete.
+const MAX_TASK_ROWS: usize = 20;
+
+/// An array's table: one row per task, from the newest attempt that ran it (a relaunch of
+/// the failed tasks keeps the others' rows).
+fn task_rows(track: &Track, ctx: &mut ReportCtx) {
+    let mut tasks: std::collections::BTreeMap<u64, (u32, crate::job::JobInfo)> =
+        std::collections::BTreeMap::new();
+    for a in track.attempts.iter().filter(|a| a.withdrawn.is_none()) {
+        for t in &a.tasks {
+            if let (_, Some(index)) = crate::slurm::split_array_id(&t.id) {
+                if let Ok(index) = index.parse::<u64>() {
+                    tasks.insert(index, (a.n, t.clone()));
+                }
+            }
+        }
+    }
+    if tasks.len() < 2 {
+        return;
+    }
+    let mut counts: std::collections::BTreeMap<String, usize> = std::collections::BTreeMap::new();
+    for (_, t) in tasks.values() {
+        let word = t.state.map(|s| s.to_string()).unwrap_or_else(|| "PENDING".into());
+        *counts.entry(word).or_default() += 1;
+    }
+    let many = tasks.len() > MAX_TASK_ROWS;
+    let last_metrics = ctx.jobs.last().and_then(|j| j.metrics.clone());
+    ctx.jobs.clear();
+    for (index, (n, t)) in &tasks {
+        if many && t.state.is_some_and(|s| s.is_success()) {
+            continue;
+        }
+        let mut r = JobRow::from_job(t, *n);
+        r.name = Some(format!("task {index}"));
+        ctx.jobs.push(r);
+    }
+    if let Some(last) = ctx.jobs.last_mut() {
+        last.metrics = last.metrics.take().or(last_metrics);
+    }
+    if many {
+        ctx.task_counts = counts.into_iter().collect();
+    }
+}
+
 /// Attempt `i` for the failure report; its edits are the ones applied before the next one.
 fn report_attempt(track: &Track, i: usize) -> report::Attempt {
     let a = &track.attempts[i];
@@ -1060,8 +1171,10 @@ fn report_attempt(track: &Track, i: usize) -> report::Attempt {
 /// What a publish describes; a change of it triggers one.
 fn state_key(track: &Track) -> String {
     let a = track.current();
+    // A pipeline changes when any of its steps does.
+    let steps: String = track.steps.iter().map(state_key).collect::<Vec<_>>().join(";");
     format!(
-        "{:?}|{}|{}|{:?}|{}",
+        "{:?}|{}|{}|{:?}|{}|{steps}",
         track.outcome,
         a.map(|a| a.n).unwrap_or(0),
         a.and_then(|a| a.job.as_ref())
