@@ -710,6 +710,35 @@ fn trackit_dispatch_is_a_track_on_the_same_engine() {
     assert!(summary.to_string().contains("0.01954"), "{summary}");
 }
 
+/// `[github] api_url` in the user's config stands in for GITHUB_API_URL: `trackit dispatch`
+/// finds the fake through the config alone.
+#[test]
+fn github_settings_come_from_the_config() {
+    if !require_cluster() {
+        return;
+    }
+    let _c = cluster_shared();
+    let (data_path, data) = data_files();
+    let lab = Lab::new(
+        FakeGithub::start(),
+        &[(SUBMIT_WAIT, &reference_workflow(SUBMIT_WAIT))],
+        &[("job.sh", &hello_job("")), (&data_path, &data)],
+    );
+    let home = tempfile::tempdir().unwrap();
+    write(
+        home.path(),
+        ".xdg/config/trackit/config.toml",
+        &format!("[github]\napi_url = \"{}\"\n", lab.gh.api_url()),
+    );
+    let mut c = lab.cmd(&["--no-pr", "dispatch", SUBMIT_WAIT, "-f", "script=job.sh", "--ref", "main"]);
+    crate::helper::isolate(&mut c, home.path());
+    c.env_remove("GITHUB_API_URL");
+    let out = c.output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}{}", stdout(&out), stderr(&out));
+    assert_eq!(lab.dispatch_posts(), 1, "the dispatch went to the configured API");
+    assert!(lab.gh.take_violations().is_empty());
+}
+
 /// The fake refuses what GitHub refuses, so a lenient double cannot hide a bug: undeclared or
 /// missing required inputs, an unknown ref, a workflow not on the default branch, files that
 /// are not there; and the storage host refuses the token.
