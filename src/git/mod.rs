@@ -2,15 +2,11 @@
 //! checkout is never touched), commits of result files, and a push that rebases instead of
 //! forcing. Plain Rust over git2; the Lua layer wraps these.
 
-mod credentials;
 mod error;
 mod push;
 mod repo;
 mod results_branch;
-mod secret;
-mod url;
 
-pub use credentials::{CredentialChain, CredentialMethod};
 pub use error::{GitError, Result};
 pub use push::PushOutcome;
 pub use repo::{
@@ -18,5 +14,4 @@ pub use repo::{
     RemoteInfo, RepoFacts,
 };
 pub use results_branch::{results_branch_name, ResultsBranch, WORKTREES_DIR};
-pub use secret::Secret;
-pub use url::{parse_remote_url, redact_url, RemoteRepo};
+pub use crate::auth::{parse_remote_url, redact_url, RemoteRepo, Secret};

@@ -31,7 +31,8 @@ pub type Note = (&'static str, String);
 
 pub struct Publisher {
     secrets: Secrets,
-    git_token: Option<crate::git::Secret>,
+    /// Tokens bound to their hosts: the push offers one only to the host it belongs to.
+    credentials: crate::auth::Credentials,
     /// Back-off base in seconds (short so a recovered GitHub is noticed soon).
     backoff_base_s: i64,
 }
@@ -50,17 +51,13 @@ impl Publisher {
     pub fn new() -> Publisher {
         Publisher {
             secrets: Secrets::from_env(),
-            git_token: crate::git::Secret::from_env(),
+            credentials: crate::auth::Credentials::from_process_env(),
             backoff_base_s: 1,
         }
     }
 
     fn scrub(&self, text: &str) -> String {
-        let t = self.secrets.scrub(&report::scrub(text, &[] as &[&str]));
-        match &self.git_token {
-            Some(s) => s.scrub(&t),
-            None => t,
-        }
+        self.secrets.scrub(&report::scrub(text, &[] as &[&str]))
     }
 
     /// A new attempt was launched (the first, or a relaunch): publish at once.
@@ -386,7 +383,7 @@ impl Publisher {
         if track.published.retry_at.is_some_and(|at| now_s() < at) {
             return;
         }
-        match rb.push(&remote, self.git_token.as_ref()) {
+        match rb.push(&remote, &self.credentials) {
             Ok(out) => {
                 track.published.pushed = Some(out.head.to_string());
                 track.published.commit = Some(out.head.to_string());
@@ -461,9 +458,9 @@ impl Publisher {
             .filter(|u| crate::github::parse_remote_url(u).is_some());
         let config = Config::from_process_env(url.as_deref())?;
         if config.token.is_none() {
-            return Err(GithubError::Config(
-                "no GitHub token (set GH_TOKEN or GITHUB_TOKEN, or log in with gh)".into(),
-            ));
+            return Err(GithubError::Config(config.token_missing.clone().unwrap_or_else(|| {
+                "no GitHub token (set GH_TOKEN or GITHUB_TOKEN, or log in with gh)".into()
+            })));
         }
         let retry = RetryPolicy {
             max_attempts: 2,

@@ -42,6 +42,9 @@ pub enum Fault {
     RetryAfter { status: u16, secs: u64 },
     /// 403 with `x-ratelimit-remaining: 0` and a reset `secs` from now.
     PrimaryRateLimit { secs: u64 },
+    /// The request is carried out (a comment is created), but the reply is lost: the client
+    /// sees `status` (502, say) and cannot know the outcome.
+    LostReply(u16),
 }
 
 /// One request as the server saw it; the Authorization header is left out.
@@ -156,6 +159,22 @@ impl FakeGithub {
 
     pub fn end_outage(&self) {
         self.lock().outage = None;
+    }
+
+    /// `Link` headers point at `origin` from now on.
+    pub fn set_link_origin(&self, origin: &str) {
+        self.lock().link_origin = Some(origin.to_string());
+    }
+
+    /// Responses to `method` on the path template `template` (as in the description, e.g.
+    /// `/repos/{owner}/{repo}/pulls/{pull_number}`) leave out `fields` (in the object, or in
+    /// each object of a list).
+    pub fn omit_fields(&self, method: &str, template: &str, fields: &[&str]) {
+        self.lock().omissions.push((
+            method.to_string(),
+            template.to_string(),
+            fields.iter().map(|f| f.to_string()).collect(),
+        ));
     }
 
     pub fn requests(&self) -> Vec<LoggedRequest> {
@@ -327,6 +346,11 @@ struct State {
     outage: Option<u16>,
     log: Vec<LoggedRequest>,
     violations: Vec<String>,
+    /// `Link` headers name this origin instead of the fake's own (a hostile or broken server).
+    link_origin: Option<String>,
+    /// (method, path template, fields): responses to matching requests lack these fields, as
+    /// older GitHub Enterprise versions' do. Not checked against the description.
+    omissions: Vec<(String, String, Vec<String>)>,
 }
 
 impl State {
@@ -347,6 +371,8 @@ impl State {
             outage: None,
             log: Vec::new(),
             violations: Vec::new(),
+            link_origin: None,
+            omissions: Vec::new(),
         }
     }
 
@@ -943,16 +969,33 @@ fn handle(
     if let Some(status) = state.outage {
         return Answer::error(status, "Server Error");
     }
+    let mut lost_reply = None;
     if let Some(fault) = state.faults.pop_front() {
-        return fault_answer(fault);
+        match fault {
+            Fault::LostReply(status) => lost_reply = Some(status),
+            other => return fault_answer(other),
+        }
     }
 
-    let answer = route(state, method, &template, &path_params, &query, body, path);
-    let json = answer.json.clone();
-    let problems = state
-        .spec
-        .check_response(&template, method, answer.status, json.as_ref());
-    state.violations.extend(problems);
+    let mut answer = route(state, method, &template, &path_params, &query, body, path);
+    if let Some(status) = lost_reply {
+        return Answer::error(status, "Bad Gateway");
+    }
+    let omitted: Vec<String> = state
+        .omissions
+        .iter()
+        .filter(|(m, t, _)| m == method && *t == template)
+        .flat_map(|(_, _, f)| f.clone())
+        .collect();
+    if omitted.is_empty() {
+        let json = answer.json.clone();
+        let problems = state
+            .spec
+            .check_response(&template, method, answer.status, json.as_ref());
+        state.violations.extend(problems);
+    } else if let Some(json) = answer.json.as_mut() {
+        omit(json, &omitted);
+    }
     let reset = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .unwrap_or_default()
@@ -964,8 +1007,28 @@ fn handle(
         .header("x-ratelimit-reset", reset.to_string())
 }
 
+/// Removes `fields` from an object, from each object of a list, and from the lists GitHub
+/// wraps (`workflow_runs`, `jobs`).
+fn omit(json: &mut Value, fields: &[String]) {
+    match json {
+        Value::Array(items) => items.iter_mut().for_each(|i| omit(i, fields)),
+        Value::Object(map) => {
+            for f in fields {
+                map.remove(f);
+            }
+            for key in ["workflow_runs", "jobs"] {
+                if let Some(list) = map.get_mut(key) {
+                    omit(list, fields);
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
 fn fault_answer(fault: Fault) -> Answer {
     match fault {
+        Fault::LostReply(status) => Answer::error(status, "Bad Gateway"),
         Fault::Status(status) => Answer::error(status, "Server Error"),
         Fault::RetryAfter { status, secs } => {
             Answer::error(status, "You have exceeded a secondary rate limit.")
@@ -1289,7 +1352,8 @@ fn paginate(
         let encoded = url::form_urlencoded::Serializer::new(String::new())
             .extend_pairs(pairs)
             .finish();
-        format!("<{}{}?{}>", state.origin, path, encoded)
+        let origin = state.link_origin.as_deref().unwrap_or(&state.origin);
+        format!("<{origin}{path}?{encoded}>")
     };
     let mut links = Vec::new();
     if page < last {
