@@ -6,6 +6,7 @@ pub mod error;
 mod hooks_fix;
 mod hooks_report;
 pub mod limits;
+pub mod pattern;
 pub mod policy;
 
 pub use error::PolicyError;
@@ -118,7 +119,7 @@ impl Host {
         };
         host.check_keys()?;
         host.settings = host.decode_settings()?;
-        limits::apply_limits(&host.lua, &host.budget, host.settings.limits.clamped())
+        limits::apply_limits(&host.lua, &host.budget, host.settings.limits)
             .map_err(|e| PolicyError::from_lua(&host.name, "settings", &e))?;
         host.rules = host.compile_rules()?;
         Ok(host)
@@ -209,7 +210,15 @@ impl Host {
         for key in settings.extra.keys() {
             tracing::debug!(policy = %self.name, "settings.{key} is not a trackit setting; kept for the policy's own use");
         }
-        Ok(settings)
+        if let Err((key, why)) = settings.poll.check() {
+            return Err(PolicyError::new(&self.name, "settings", why)
+                .with_location(self.locate(key).or_else(|| self.locate("poll"))));
+        }
+        let held = settings.clone().with_ceilings();
+        if held != settings {
+            tracing::warn!(policy = %self.name, "settings above trackit's hard ceilings were lowered (limits, max_attempts, log_window_kib, max_line)");
+        }
+        Ok(held)
     }
 
     fn compile_rules(&self) -> Result<RuleSet, PolicyError> {

@@ -1,7 +1,7 @@
 //! `trackit.fs`: read-only file access for policies (no writes: edits are returned as data).
 
 use super::super::limits::Budget;
-use super::uncharged;
+use super::charged;
 use mlua::{Lua, Table, Value};
 use std::io::Read;
 
@@ -22,13 +22,13 @@ pub fn register(lua: &Lua, t: &Table, budget: Budget) -> mlua::Result<()> {
     ns.set(
         "read",
         lua.create_function(move |lua, path: String| {
-            let read = uncharged(&budget, || -> std::io::Result<Vec<u8>> {
+            let read = charged(&budget, || -> std::io::Result<Vec<u8>> {
                 let mut buf = Vec::new();
                 std::fs::File::open(&path)?
                     .take(MAX_READ)
                     .read_to_end(&mut buf)?;
                 Ok(buf)
-            });
+            })?;
             match read {
                 Ok(bytes) => Ok((Value::String(lua.create_string(bytes)?), Value::Nil)),
                 Err(e) => Ok((

@@ -1,7 +1,7 @@
 //! `trackit.log`: write to trackit's log, and read the cleaned tail of a log file.
 
 use super::super::limits::Budget;
-use super::{to_lua_options, uncharged};
+use super::{to_lua_options, charged};
 use crate::logtail::{read_tail, TailOptions, DEFAULT_MAX_LINE};
 use mlua::{Lua, LuaSerdeExt, Table, Value};
 
@@ -36,7 +36,7 @@ pub fn register(lua: &Lua, t: &Table, budget: Budget, policy_name: &str) -> mlua
                     .clamp(1, 16 << 20),
                 max_line: DEFAULT_MAX_LINE,
             };
-            match uncharged(&budget, || read_tail(std::path::Path::new(&path), opts)) {
+            match charged(&budget, || read_tail(std::path::Path::new(&path), opts))? {
                 Ok(tail) => {
                     let out = lua.create_table()?;
                     out.set("lines", lua.to_value_with(&tail.lines, to_lua_options())?)?;
