@@ -300,7 +300,11 @@ fn jitter_fraction() -> f64 {
 // ---------------------------------------------------------------------------------------------
 // Data
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+// Responses are parsed for what trackit uses: every other field may be missing (older GHES
+// versions, proxies), so a response without one never stops later updates.
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct BranchRef {
     #[serde(rename = "ref")]
     pub ref_name: String,
@@ -312,14 +316,20 @@ pub struct BranchRef {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PullRequest {
+    #[serde(default)]
     pub id: u64,
     pub number: u64,
+    #[serde(default)]
     pub state: String,
+    #[serde(default)]
     pub title: String,
     #[serde(default)]
     pub body: Option<String>,
+    #[serde(default)]
     pub html_url: String,
+    #[serde(default)]
     pub head: BranchRef,
+    #[serde(default)]
     pub base: BranchRef,
     #[serde(default)]
     pub draft: Option<bool>,
@@ -333,8 +343,11 @@ pub struct IssueComment {
     pub id: u64,
     #[serde(default)]
     pub body: Option<String>,
+    #[serde(default)]
     pub html_url: String,
+    #[serde(default)]
     pub created_at: DateTime<Utc>,
+    #[serde(default)]
     pub updated_at: DateTime<Utc>,
 }
 
@@ -350,16 +363,22 @@ pub struct WorkflowRun {
     pub name: Option<String>,
     #[serde(default)]
     pub head_branch: Option<String>,
+    #[serde(default)]
     pub head_sha: String,
+    #[serde(default)]
     pub event: String,
     #[serde(default)]
     pub status: Option<String>,
     #[serde(default)]
     pub conclusion: Option<String>,
+    #[serde(default)]
     pub workflow_id: u64,
+    #[serde(default)]
     pub run_number: u64,
+    #[serde(default)]
     pub html_url: String,
     pub created_at: DateTime<Utc>,
+    #[serde(default)]
     pub updated_at: DateTime<Utc>,
 }
 
@@ -372,8 +391,11 @@ impl WorkflowRun {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Job {
     pub id: u64,
+    #[serde(default)]
     pub run_id: u64,
+    #[serde(default)]
     pub name: String,
+    #[serde(default)]
     pub status: String,
     #[serde(default)]
     pub conclusion: Option<String>,
@@ -540,6 +562,20 @@ impl Client {
     /// Sends one request with retries and rate-limit waits. Returns 2xx and 3xx replies; turns
     /// anything else into an error.
     async fn send(&self, method: Method, url: Url, body: Option<&Value>) -> Result<Reply> {
+        self.send_with(method, url, body, true).await
+    }
+
+    /// Like [`Client::send`]; with `blind_retry` false (a POST that creates something), a
+    /// request that may have reached GitHub (a 5xx, a dropped connection) is not sent again:
+    /// the caller looks for what it created first. Rate-limit refusals are still waited out,
+    /// as GitHub did nothing.
+    async fn send_with(
+        &self,
+        method: Method,
+        url: Url,
+        body: Option<&Value>,
+        blind_retry: bool,
+    ) -> Result<Reply> {
         let path = url.path().to_string();
         let started = Instant::now();
         let mut waited = Duration::ZERO;
@@ -593,6 +629,13 @@ impl Client {
                 Failure::Wait(wait, why) => (wait, why, true),
             };
             tracing::warn!(%method, path = %path, attempt, ?wait, "GitHub: {why}");
+            if !rate_limited && !blind_retry {
+                return Err(GithubError::Unreachable {
+                    attempts: attempt,
+                    waited: started.elapsed(),
+                    last: format!("{method} {path}: {why} (outcome unknown; not re-sent)"),
+                });
+            }
             let out_of_attempts = attempt >= self.retry.max_attempts;
             let out_of_time = waited + wait > self.retry.max_total_wait;
             if out_of_attempts || out_of_time {
@@ -826,13 +869,50 @@ impl Client {
         .await
     }
 
+    /// Posts a comment, once: a reply lost on the way back is not answered by posting again
+    /// (use [`Client::ensure_comment`], which looks for the comment first).
     pub async fn create_comment(&self, issue: u64, body: &str) -> Result<IssueComment> {
-        self.send_json(
-            Method::POST,
-            &self.repo_path(&format!("/issues/{issue}/comments")),
-            &json!({ "body": body }),
-        )
-        .await
+        let path = self.repo_path(&format!("/issues/{issue}/comments"));
+        let reply = self
+            .send_with(
+                Method::POST,
+                self.url(&path, &[])?,
+                Some(&json!({ "body": body })),
+                false,
+            )
+            .await?;
+        reply.json(&path)
+    }
+
+    /// The comment carrying `marker` on the issue/PR, posting `body` only when there is none.
+    /// When the POST's outcome is unknown (GitHub answered 5xx or the connection dropped), the
+    /// comments are listed again before anything is re-sent, so a milestone is never posted
+    /// twice.
+    pub async fn ensure_comment(
+        &self,
+        issue: u64,
+        marker: &str,
+        body: &str,
+    ) -> Result<IssueComment> {
+        if let Some(found) = self.find_comment(issue, marker).await? {
+            return Ok(found);
+        }
+        match self.create_comment(issue, body).await {
+            Ok(c) => Ok(c),
+            Err(e) if e.is_transient() => match self.find_comment(issue, marker).await {
+                Ok(Some(found)) => Ok(found),
+                _ => Err(e),
+            },
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn find_comment(&self, issue: u64, marker: &str) -> Result<Option<IssueComment>> {
+        Ok(self
+            .list_comments(issue)
+            .await?
+            .into_iter()
+            .find(|c| c.body.as_deref().is_some_and(|b| b.contains(marker))))
     }
 
     pub async fn update_comment(&self, comment_id: u64, body: &str) -> Result<IssueComment> {
@@ -865,7 +945,7 @@ impl Client {
         match existing {
             Some(comment) if comment.body.as_deref() == Some(text.as_str()) => Ok(comment),
             Some(comment) => self.update_comment(comment.id, &text).await,
-            None => self.create_comment(issue, &text).await,
+            None => self.ensure_comment(issue, marker, &text).await,
         }
     }
 

@@ -673,3 +673,67 @@ async fn pagination_stays_on_the_api_origin() {
     assert!(err.to_string().contains("pagination link refused"), "{err}");
     assert!(elsewhere.requests().is_empty(), "followed a link off the API origin");
 }
+
+/// A comment POST whose reply is lost (GitHub created it, the client saw 502) is not sent again
+/// blindly: the comments are listed and the marker found.
+#[tokio::test]
+async fn a_comment_whose_reply_was_lost_is_not_posted_twice() {
+    let fake = FakeGithub::start();
+    let gh = client(&fake);
+    let pr = gh.ensure_pr("results/m", "main", "t", "b").await.expect("pr");
+    let marker = "<!-- trackit:milestone track=t final -->";
+    fake.lose_next_reply("POST", "/repos/{owner}/{repo}/issues/{issue_number}/comments");
+    let comment = gh
+        .ensure_comment(pr.number, marker, &format!("{marker}\nfinal result"))
+        .await
+        .expect("found after the lost reply");
+    assert!(comment.body.unwrap_or_default().contains(marker));
+    let with_marker = fake
+        .comments(pr.number)
+        .iter()
+        .filter(|(_, c)| c.contains(marker))
+        .count();
+    assert_eq!(with_marker, 1, "posted twice");
+    // Asked again (a resumed tracker): still one.
+    gh.ensure_comment(pr.number, marker, &format!("{marker}\nfinal result"))
+        .await
+        .expect("ensure");
+    let posts = fake
+        .requests()
+        .iter()
+        .filter(|r| r.method == "POST" && r.path().ends_with("/comments"))
+        .count();
+    assert_eq!(posts, 1);
+}
+
+/// Responses that lack fields trackit does not use (as older GHES versions' do) still work.
+#[tokio::test]
+async fn responses_lacking_unused_fields_still_work() {
+    let fake = FakeGithub::start();
+    let gh = client(&fake);
+    let pr_fields = ["id", "title", "state", "base", "html_url", "created_at", "updated_at", "user", "draft"];
+    let comment_fields = ["html_url", "created_at", "updated_at", "user", "node_id"];
+    for (method, template, fields) in [
+        ("POST", "/repos/{owner}/{repo}/pulls", &pr_fields[..]),
+        ("GET", "/repos/{owner}/{repo}/pulls", &pr_fields[..]),
+        ("PATCH", "/repos/{owner}/{repo}/pulls/{pull_number}", &pr_fields[..]),
+        ("POST", "/repos/{owner}/{repo}/issues/{issue_number}/comments", &comment_fields[..]),
+        ("GET", "/repos/{owner}/{repo}/issues/{issue_number}/comments", &comment_fields[..]),
+        ("PATCH", "/repos/{owner}/{repo}/issues/comments/{comment_id}", &comment_fields[..]),
+    ] {
+        fake.omit_fields(method, template, fields);
+    }
+    let pr = gh.ensure_pr("results/f", "main", "t", "b").await.expect("pr");
+    let again = gh.ensure_pr("results/f", "main", "t", "b").await.expect("found");
+    assert_eq!(pr.number, again.number);
+    gh.update_pr(pr.number, None, Some("new body")).await.expect("patch");
+    let c = gh
+        .upsert_status_comment(pr.number, STATUS_MARKER, "one")
+        .await
+        .expect("status");
+    assert!(c.id > 0);
+    gh.upsert_status_comment(pr.number, STATUS_MARKER, "two")
+        .await
+        .expect("status edited");
+    assert_eq!(fake.comments(pr.number).len(), 1);
+}

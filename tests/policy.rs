@@ -586,3 +586,22 @@ fn shipped_policies_load() {
         }
     }
 }
+
+/// Poll settings that are NaN, zero or negative would poll the scheduler in a tight loop: the
+/// policy is refused at load with file:line.
+#[test]
+fn bad_poll_settings_are_refused_with_file_and_line() {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, value) in [("nan", "0/0"), ("zero", "0"), ("negative", "-5"), ("inf", "1/0")] {
+        let src = format!(
+            "return {{\n  settings = {{\n    poll = {{\n      first_s = {value},\n    }},\n  }},\n}}\n"
+        );
+        let err = load_file(&dir, &format!("{name}.lua"), &src).expect_err(name);
+        let text = err.to_string();
+        assert!(text.contains(&format!("{name}.lua:4")), "{name}: {text}");
+        assert!(text.contains("poll.first_s"), "{name}: {text}");
+    }
+    let err = load_file(&dir, "growth.lua", "return { settings = { poll = { growth = 0.5 } } }")
+        .expect_err("growth below 1");
+    assert!(err.to_string().contains("poll.growth"), "{err}");
+}

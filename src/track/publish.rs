@@ -568,29 +568,37 @@ impl Publisher {
         }
         let number = track.published.pr_number.unwrap_or_default();
         while let Some(update) = track.published.queue.first().cloned() {
-            match &update {
-                GithubUpdate::PrBody { title, body } => {
-                    client.update_pr(number, Some(title), Some(body)).await?;
-                }
-                GithubUpdate::Status { body } => {
-                    let c = client
-                        .upsert_status_comment(number, report::STATUS_MARKER, body)
-                        .await?;
-                    track.published.status_comment_id = Some(c.id);
-                }
+            let delivered = match &update {
+                GithubUpdate::PrBody { title, body } => client
+                    .update_pr(number, Some(title), Some(body))
+                    .await
+                    .map(|_| ()),
+                GithubUpdate::Status { body } => client
+                    .upsert_status_comment(number, report::STATUS_MARKER, body)
+                    .await
+                    .map(|c| track.published.status_comment_id = Some(c.id)),
                 GithubUpdate::Comment { milestone, body } => {
-                    // A tracker killed after posting but before recording it: look first.
+                    // Found by its hidden marker before posting: a tracker killed after posting,
+                    // or a POST whose reply was lost, never posts it twice.
                     let marker = report::text::milestone_marker(&track.id, milestone);
-                    let exists = client
-                        .list_comments(number)
-                        .await?
-                        .iter()
-                        .any(|c| c.body.as_deref().is_some_and(|b| b.contains(&marker)));
-                    if !exists {
-                        client.create_comment(number, body).await?;
-                    }
-                    track.published.milestones.push(milestone.clone());
+                    client
+                        .ensure_comment(number, &marker, body)
+                        .await
+                        .map(|_| track.published.milestones.push(milestone.clone()))
                 }
+            };
+            match delivered {
+                Ok(()) => {}
+                // GitHub down or rate limiting: keep the queue, back off, retry later.
+                Err(e) if e.is_transient() => return Err(e),
+                // No access (or no repository): nothing later would get through either.
+                Err(e) if stops_github(&e) => return Err(e),
+                // This one update failed (a refused body, an unexpected reply): note it and go
+                // on with the next, which may well get through.
+                Err(e) => notes.push((
+                    "github_update_failed",
+                    self.scrub(&format!("{e}; this update is dropped, later ones go on")),
+                )),
             }
             track.published.queue.remove(0);
             save(dir, track);
@@ -788,6 +796,12 @@ fn report_attempt(track: &Track, i: usize) -> report::Attempt {
         out.edits = next.edits.clone();
     }
     out
+}
+
+/// An error after which no GitHub update of this track can succeed: no access, no repository,
+/// no token.
+fn stops_github(e: &GithubError) -> bool {
+    matches!(e, GithubError::Config(_)) || matches!(e.status(), Some(401 | 403 | 404))
 }
 
 /// What a publish describes; a change of it triggers one.

@@ -161,6 +161,14 @@ impl FakeGithub {
         self.lock().outage = None;
     }
 
+    /// The next `method` request on `template` is carried out (the comment is created), but its
+    /// reply is lost: the client sees 502.
+    pub fn lose_next_reply(&self, method: &str, template: &str) {
+        self.lock()
+            .lost_replies
+            .push((method.to_string(), template.to_string()));
+    }
+
     /// `Link` headers point at `origin` from now on.
     pub fn set_link_origin(&self, origin: &str) {
         self.lock().link_origin = Some(origin.to_string());
@@ -351,6 +359,8 @@ struct State {
     /// (method, path template, fields): responses to matching requests lack these fields, as
     /// older GitHub Enterprise versions' do. Not checked against the description.
     omissions: Vec<(String, String, Vec<String>)>,
+    /// (method, path template): the next such request is carried out but answered 502.
+    lost_replies: Vec<(String, String)>,
 }
 
 impl State {
@@ -373,6 +383,7 @@ impl State {
             violations: Vec::new(),
             link_origin: None,
             omissions: Vec::new(),
+            lost_replies: Vec::new(),
         }
     }
 
@@ -977,6 +988,14 @@ fn handle(
         }
     }
 
+    if let Some(i) = state
+        .lost_replies
+        .iter()
+        .position(|(m, t)| m == method && *t == template)
+    {
+        state.lost_replies.remove(i);
+        lost_reply = Some(502);
+    }
     let mut answer = route(state, method, &template, &path_params, &query, body, path);
     if let Some(status) = lost_reply {
         return Answer::error(status, "Bad Gateway");

@@ -24,7 +24,7 @@ pub fn register(lua: &Lua, t: &Table, budget: Budget) -> mlua::Result<()> {
         lua.create_function(move |lua, path: String| {
             let read = charged(&budget, || -> std::io::Result<Vec<u8>> {
                 let mut buf = Vec::new();
-                std::fs::File::open(&path)?
+                crate::logtail::open_regular(std::path::Path::new(&path))?
                     .take(MAX_READ)
                     .read_to_end(&mut buf)?;
                 Ok(buf)
