@@ -40,6 +40,7 @@ pub fn dispatch(cli: Cli) -> Result<ExitCode> {
         Command::Cancel { track: t } => track::cancel(&t),
         Command::Init(args) => init::run(&global, args),
         Command::Policy(PolicyCommand::Check { file }) => policy::check(&file),
+        Command::Policy(PolicyCommand::Trust { file }) => policy::trust(file.as_deref()),
         Command::Policy(PolicyCommand::Test {
             policy,
             json,

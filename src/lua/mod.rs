@@ -8,6 +8,7 @@ mod hooks_report;
 pub mod limits;
 pub mod pattern;
 pub mod policy;
+pub mod trust;
 
 pub use error::PolicyError;
 pub use policy::{resolve, PolicySource};
@@ -60,18 +61,25 @@ impl std::fmt::Debug for Host {
 impl Host {
     /// Loads and validates a policy.
     pub fn load(source: &PolicySource) -> Result<Host, PolicyError> {
+        if let PolicySource::Untrusted { why, .. } = source {
+            warn_once(why);
+            return Host::load(&PolicySource::Builtin).map(|mut h| {
+                h.source = source.clone();
+                h
+            });
+        }
         let name = source.display_name();
         let lerr = |e: mlua::Error| PolicyError::from_lua(&name, "load", &e);
         let (lua, budget) = limits::sandboxed_lua(limits::Limits::default()).map_err(lerr)?;
         let policy_dir = match source {
             PolicySource::File(p) => p.parent().map(Path::to_path_buf),
-            PolicySource::Builtin => None,
+            PolicySource::Builtin | PolicySource::Untrusted { .. } => None,
         };
         install_searcher(&lua, policy_dir).map_err(lerr)?;
         api::register_all(&lua, budget.clone(), &name).map_err(lerr)?;
         budget.reset();
         let (chunk, src, text) = match source {
-            PolicySource::Builtin => {
+            PolicySource::Builtin | PolicySource::Untrusted { .. } => {
                 let (chunk, src) =
                     policy::embedded("trackit.default").expect("embedded default policy");
                 (chunk.to_string(), src.to_string(), None)
@@ -355,7 +363,7 @@ fn install_searcher(lua: &Lua, policy_dir: Option<PathBuf>) -> mlua::Result<()> 
             return Ok((Value::Function(f), Value::Nil));
         }
         if let Some(dir) = &policy_dir {
-            if !name.contains("..") && !name.starts_with('/') {
+            if trust::module_allowed(&name) {
                 let path = dir.join(format!("{}.lua", name.replace('.', "/")));
                 if let Ok(src) = std::fs::read_to_string(&path) {
                     let f = lua
@@ -483,8 +491,27 @@ pub struct GuardedPolicy {
     errors: Vec<PolicyError>,
 }
 
+/// Says `why` on stderr once per process (a policy is resolved several times per command).
+fn warn_once(why: &str) {
+    static SAID: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+    let mut said = SAID.lock().unwrap_or_else(|e| e.into_inner());
+    if !said.iter().any(|s| s == why) {
+        said.push(why.to_string());
+        tracing::warn!("{why}");
+    }
+}
+
 impl GuardedPolicy {
     pub fn load(source: &PolicySource) -> GuardedPolicy {
+        if let PolicySource::Untrusted { path, why } = source {
+            // Reported in the track's record too, not only on stderr.
+            let host = Host::load(source).ok();
+            return GuardedPolicy {
+                primary: host,
+                fallback: None,
+                errors: vec![PolicyError::new(&path.display().to_string(), "trust", why.clone())],
+            };
+        }
         match Host::load(source) {
             Ok(host) => GuardedPolicy {
                 primary: Some(host),

@@ -8,6 +8,9 @@ pub enum PolicySource {
     /// The built-in default policy (`lua/trackit/default.lua`, embedded in the binary).
     Builtin,
     File(PathBuf),
+    /// A repository policy that is not trusted (new, changed, or owned by someone else): the
+    /// built-in default runs instead, and `why` says what to do.
+    Untrusted { path: PathBuf, why: String },
 }
 
 impl PolicySource {
@@ -16,12 +19,16 @@ impl PolicySource {
         match self {
             PolicySource::Builtin => "builtin:default".to_string(),
             PolicySource::File(p) => p.display().to_string(),
+            PolicySource::Untrusted { path, .. } => {
+                format!("builtin:default ({} not trusted)", path.display())
+            }
         }
     }
 }
 
-/// Policy resolution: `--policy FILE`, else `.trackit/policy.lua` at the repository root, else
-/// the built-in default.
+/// Policy resolution: `--policy FILE` (named by the user, so trusted), else
+/// `.trackit/policy.lua` at the repository root if the user trusted it
+/// ([`super::trust`]), else the built-in default.
 pub fn resolve(explicit: Option<&Path>, start_dir: &Path) -> PolicySource {
     if let Some(p) = explicit {
         return PolicySource::File(p.to_path_buf());
@@ -29,7 +36,13 @@ pub fn resolve(explicit: Option<&Path>, start_dir: &Path) -> PolicySource {
     if let Some(root) = repo_root(start_dir) {
         let candidate = root.join(".trackit").join("policy.lua");
         if candidate.is_file() {
-            return PolicySource::File(candidate);
+            return match super::trust::check(&candidate) {
+                super::trust::Verdict::Trusted => PolicySource::File(candidate),
+                verdict => PolicySource::Untrusted {
+                    why: verdict.explain(&candidate),
+                    path: candidate,
+                },
+            };
         }
     }
     PolicySource::Builtin
