@@ -279,3 +279,53 @@ fn policy_test_runs_the_corpus_and_reports_failures() {
         (Some(1), Some(1))
     );
 }
+
+/// A policy reads only inside the repository, the track's folder and the job's log files:
+/// never /proc, home dotfiles (keys, shell history) or anything else outside.
+#[test]
+fn policy_reads_are_confined() {
+    let repo = tempfile::tempdir().unwrap();
+    std::fs::create_dir(repo.path().join(".git")).unwrap();
+    write(repo.path(), "notes.txt", "lab notes\n");
+    let home = tempfile::tempdir().unwrap();
+    write(home.path(), ".ssh/id_rsa", "-----BEGIN PRIVATE KEY-----\n");
+    write(home.path(), ".bash_history", "export GH_TOKEN=x\n");
+    let outside = tempfile::tempdir().unwrap();
+    let secret = write(outside.path(), "secret.txt", "not yours\n");
+    let log = write(outside.path(), "slurm-1.out", "Traceback\nboom\n");
+    let policy = write(
+        repo.path(),
+        "policy.lua",
+        &format!(
+            r#"return {{ diagnose = function(ctx)
+  local function read(p) return trackit.fs.read(p) and "read" or "refused" end
+  local function tail(p) return trackit.log.tail(p) and "read" or "refused" end
+  local home = "{home}"
+  local s = table.concat({{ read("/proc/self/environ"), read(home .. "/.ssh/id_rsa"), read("{secret}"),
+    read("{repo}/notes.txt"), tail(ctx.logs[1].path), tail(home .. "/.bash_history"),
+    tostring(trackit.fs.exists("{secret}")) }}, ",")
+  return {{ kind = "unknown", summary = s }}
+end }}
+"#,
+            home = home.path().display(),
+            secret = secret.display(),
+            repo = repo.path().display(),
+        ),
+    );
+    let out = std::process::Command::new(crate::helper::trackit_bin())
+        .args(["diagnose", "--json", "--policy"])
+        .arg(&policy)
+        .arg(&log)
+        .current_dir(repo.path())
+        .env("HOME", home.path())
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_str(stdout(&out).trim())
+        .unwrap_or_else(|e| panic!("{e}: {}", stderr(&out)));
+    assert_eq!(
+        v["summary"], "refused,refused,refused,read,read,refused,false",
+        "{}",
+        stderr(&out)
+    );
+}

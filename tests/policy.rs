@@ -276,7 +276,10 @@ fn the_sandbox_cannot_be_escaped_by_catching_its_limit() {
         ("memory", "while true do pcall(function() local t = {} while true do t[#t+1] = string.rep('x', 1e6) .. #t end end) end"),
     ];
     for (name, body) in escapes {
-        let src = format!("return {{ diagnose = function(ctx) {body} end }}");
+        // A 250 ms limit (the default is 500 ms) leaves room for a loaded test machine.
+        let src = format!(
+            "return {{ settings = {{ limits = {{ timeout_ms = 250 }} }}, diagnose = function(ctx) {body} end }}"
+        );
         let host = load_file(&dir, &format!("{name}.lua"), &src).unwrap();
         let start = Instant::now();
         let result = host.diagnose(&Input {

@@ -8,6 +8,7 @@ mod hooks_report;
 pub mod limits;
 pub mod pattern;
 pub mod policy;
+pub mod scope;
 pub mod trust;
 
 pub use error::PolicyError;
@@ -47,6 +48,8 @@ pub struct Host {
     source_text: Option<String>,
     settings: Settings,
     rules: RuleSet,
+    /// Where `trackit.fs` and `trackit.log.tail` may read.
+    scope: scope::SharedScope,
 }
 
 impl std::fmt::Debug for Host {
@@ -75,6 +78,19 @@ impl Host {
             PolicySource::File(p) => p.parent().map(Path::to_path_buf),
             PolicySource::Builtin | PolicySource::Untrusted { .. } => None,
         };
+        // Reads: the repository the policy belongs to and the one trackit runs in (the track's
+        // folder is inside it); a hook's job logs are added per call.
+        let scope = scope::SharedScope::default();
+        {
+            let mut sc = scope.lock();
+            if let Some(root) = policy_dir.as_deref().and_then(policy::repo_root) {
+                sc.allow_root(&root);
+            }
+            if let Ok(cwd) = std::env::current_dir() {
+                sc.allow_root(&policy::repo_root(&cwd).unwrap_or(cwd));
+            }
+        }
+        lua.set_app_data(scope.clone());
         install_searcher(&lua, policy_dir).map_err(lerr)?;
         api::register_all(&lua, budget.clone(), &name).map_err(lerr)?;
         budget.reset();
@@ -124,6 +140,7 @@ impl Host {
             source_text: text,
             settings: Settings::default(),
             rules: RuleSet::compile(Vec::new(), Vec::new()).expect("empty rule set"),
+            scope,
         };
         host.check_keys()?;
         host.settings = host.decode_settings()?;
@@ -337,12 +354,27 @@ impl Host {
         })
     }
 
+    /// Lets policy code read below `root` too (a track's folder outside the repository, say).
+    pub fn allow_reads_below(&self, root: &Path) {
+        self.scope.lock().allow_root(root);
+    }
+
     /// Rules, then the policy's `diagnose(ctx)` hook, which may override the result.
     pub fn diagnose(&self, input: &Input) -> Result<Diagnosis, PolicyError> {
         let result = self.rules.diagnose(input);
         let Some(hook) = self.hook("diagnose")? else {
             return Ok(result);
         };
+        // The job's own log files may be read wherever they are.
+        let logs = input.logs.iter().map(|l| l.path.clone()).chain(
+            input
+                .job
+                .iter()
+                .flat_map(|j| [j.stdout_path.clone(), j.stderr_path.clone()])
+                .flatten()
+                .map(PathBuf::from),
+        );
+        self.scope.lock().set_files(logs);
         let ctx = DiagnoseCtx::new(&result, input);
         let decided: Option<DiagnosisOverride> = self.call_hook("diagnose", &hook, &ctx)?;
         Ok(match decided {
@@ -560,6 +592,17 @@ impl GuardedPolicy {
                 self.errors.push(e);
                 d
             }
+        }
+    }
+
+    /// Lets policy code read below `root` (the track's folder, when it is not inside the
+    /// repository trackit runs in).
+    pub fn allow_reads_below(&mut self, root: &Path) {
+        if let Some(h) = &self.primary {
+            h.allow_reads_below(root);
+        }
+        if let Some(h) = &self.fallback {
+            h.allow_reads_below(root);
         }
     }
 
