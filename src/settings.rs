@@ -68,8 +68,13 @@ pub struct Caps {
     pub max_mem: Option<String>,
     /// Largest `--time` (e.g. `2-00:00:00`).
     pub max_time: Option<String>,
+    /// GPUs, whether asked with `--gpus`, `--gpus-per-node` or `--gres=gpu:N`.
     pub max_gpus: Option<u32>,
     pub max_cpus: Option<u32>,
+    /// `--nodes` (the upper end of a range such as `1-4`).
+    pub max_nodes: Option<u32>,
+    /// `--ntasks` and `--ntasks-per-node`.
+    pub max_ntasks: Option<u32>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -73,8 +73,10 @@ trackit = {}
 ---@class trackit.Caps
 ---@field max_mem? string e.g. "256G"
 ---@field max_time? string e.g. "2-00:00:00"
----@field max_gpus? integer
+---@field max_gpus? integer GPUs per job, whether asked with --gpus, --gpus-per-node or --gres=gpu:N
 ---@field max_cpus? integer
+---@field max_nodes? integer --nodes (the upper end of a range such as 1-4)
+---@field max_ntasks? integer --ntasks and --ntasks-per-node
 
 ---@class trackit.Evidence
 ---@field source "log"|"scheduler"
