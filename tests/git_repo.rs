@@ -760,3 +760,52 @@ fn resuming_in_a_fresh_clone_continues_the_pushed_branch() {
         vec!["results: b", "results: a", "base"]
     );
 }
+
+/// Pushing over ssh goes through the system's ssh and its config: a host alias, an
+/// IdentityFile and a ProxyJump all work (libssh2 knew none of them). The config is given to
+/// ssh with `-F` through the repository's core.sshCommand, so the user's own ~/.ssh is left
+/// alone; ssh reads ~/.ssh/config the same way.
+#[test]
+fn ssh_push_honours_the_ssh_config_alias_identity_and_proxyjump() {
+    let Some(sshd) = crate::helper::sshd::Sshd::start() else {
+        return;
+    };
+    let fx = Fixture::new(false);
+    let jump = format!(
+        "Host trackit-test-via-jump\n  HostName 127.0.0.1\n  Port {}\n  User {}\n  IdentityFile {}\n  \
+         IdentitiesOnly yes\n  StrictHostKeyChecking no\n  UserKnownHostsFile /dev/null\n  \
+         BatchMode yes\n  LogLevel ERROR\n  ProxyJump trackit-test-direct\n",
+        sshd.port,
+        sshd.user,
+        sshd.identity.display()
+    );
+    let config = sshd.client_config("trackit-test-direct", &jump);
+    git(
+        &fx.work,
+        &["config", "core.sshCommand", &format!("ssh -F {}", config.display())],
+    );
+    git(
+        &fx.work,
+        &[
+            "remote",
+            "add",
+            "cluster",
+            &format!("trackit-test-via-jump:{}", fx.remote.display()),
+        ],
+    );
+    let results = ResultsBranch::open_or_create(&fx.work, BRANCH).unwrap();
+    let commit = results
+        .commit_files(&[("results/ssh.json", "{}\n")], "results: over ssh")
+        .unwrap()
+        .unwrap();
+    // A token in the environment is never offered over ssh.
+    let creds = credentials(&[("GH_TOKEN", TOKEN)]);
+    let outcome = results
+        .push("cluster", &creds)
+        .unwrap_or_else(|e| panic!("push over ssh: {e}"));
+    assert_eq!(outcome.head, commit);
+    assert_eq!(
+        fx.remote_git(&["rev-parse", BRANCH]).trim(),
+        commit.to_string()
+    );
+}

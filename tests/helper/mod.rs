@@ -84,6 +84,7 @@ pub fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
 }
 
 pub mod fake_github;
+pub mod sshd;
 
 /// Cluster tests share the cluster; a test that stops slurmctld takes it exclusively.
 static CLUSTER: std::sync::RwLock<()> = std::sync::RwLock::new(());
