@@ -9,6 +9,8 @@ pub mod cli;
 pub mod commands;
 pub mod diagnose;
 pub mod edits;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod git;
 pub mod github;
 pub mod job;

@@ -5,6 +5,7 @@ mod cli_diagnose;
 mod cli_docs;
 mod dispatch_cli;
 mod fixes;
+mod fuzz_corpus;
 mod git_repo;
 mod github_api;
 mod init;

@@ -15,7 +15,7 @@ mod efficiency;
 mod metrics;
 mod plot;
 
-pub use collect::{collect, collect_file, detect_format, CollectError, Format};
+pub use collect::{collect, collect_file, detect_format, parse_text, CollectError, Format};
 pub use discover::{discover, discover_with, DiscoverLimits};
 pub use efficiency::{efficiency, human_mem, Efficiency};
 pub use metrics::{
