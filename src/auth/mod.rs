@@ -313,6 +313,11 @@ mod tests {
         let found = c.token_for("gh-only.example");
         assert_eq!(found.token.as_ref().map(|(_, s)| s.clone()), Some(TokenSource::GhCli));
         assert!(known_tokens().iter().any(|t| t == "from-gh"));
+        // Output is scrubbed of it, though it was never in the environment.
+        assert_eq!(
+            crate::report::Secrets::from_env().scrub("token from-gh leaked"),
+            "token *** leaked"
+        );
         let none = c.token_for("gitlab.com");
         assert!(none.token.is_none());
         assert!(none.missing().contains("GH_HOST=gitlab.com"), "{}", none.missing());

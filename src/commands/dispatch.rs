@@ -36,6 +36,9 @@ pub fn run(
     });
     let config = Config::from_process_env(remote.as_deref())
         .context("cannot work out the GitHub repository and token")?;
+    if let Some(why) = &config.token_missing {
+        anyhow::bail!("{why}");
+    }
     let git_ref = git_ref
         .map(str::to_string)
         .or_else(|| facts.as_ref().and_then(|f| f.branch.clone()))
