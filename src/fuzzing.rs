@@ -11,8 +11,11 @@
 use crate::edits::{apply, Edit, JobSpec};
 use std::path::{Path, PathBuf};
 
+/// A fuzz target: arbitrary bytes in, a panic on a bug.
+pub type Target = fn(&[u8]);
+
 /// Every target by name, for the corpus replay.
-pub const TARGETS: &[(&str, fn(&[u8]))] = &[
+pub const TARGETS: &[(&str, Target)] = &[
     ("squeue", squeue),
     ("sacct", sacct),
     ("sbatch_script", sbatch_script),

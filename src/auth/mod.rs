@@ -119,8 +119,11 @@ impl TokenLookup {
 /// the environment has no token for.
 pub struct Credentials {
     env: HashMap<String, String>,
-    gh: Box<dyn Fn(&str) -> Option<String> + Send + Sync>,
+    gh: GhToken,
 }
+
+/// Stands for `gh auth token --hostname HOST`.
+type GhToken = Box<dyn Fn(&str) -> Option<String> + Send + Sync>;
 
 impl std::fmt::Debug for Credentials {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

@@ -88,7 +88,7 @@ impl<'a> Matcher<'a> {
 
     fn step(&mut self) -> R<()> {
         self.steps += 1;
-        if self.steps % TICK_EVERY == 0 {
+        if self.steps.is_multiple_of(TICK_EVERY) {
             (self.tick)().map_err(PatternError::Budget)?;
         }
         Ok(())
