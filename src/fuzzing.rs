@@ -54,7 +54,10 @@ pub fn sbatch_script(data: &[u8]) {
     for o in crate::edits::options::script_options(&script) {
         let line = script.lines().nth(o.line).unwrap_or_default();
         for &(s, e) in &o.spans {
-            assert!(s <= e && e <= line.len(), "span {s}..{e} outside line {line:?}");
+            assert!(
+                s <= e && e <= line.len(),
+                "span {s}..{e} outside line {line:?}"
+            );
         }
     }
     let spec = JobSpec::Slurm {
@@ -87,7 +90,11 @@ pub fn sbatch_script(data: &[u8]) {
         },
     ];
     for edit in &edits {
-        if let Ok((edited, _)) = apply(&spec, std::slice::from_ref(edit), Path::new("/nonexistent-repo")) {
+        if let Ok((edited, _)) = apply(
+            &spec,
+            std::slice::from_ref(edit),
+            Path::new("/nonexistent-repo"),
+        ) {
             // What was written parses again.
             if let JobSpec::Slurm { script_text, .. } = &edited {
                 let _ = crate::edits::options::script_options(script_text);

@@ -27,8 +27,8 @@ pub const STATUS_MARKER: &str = "<!-- trackit:status -->";
 pub const API_VERSION: &str = "2022-11-28";
 const DOTCOM_API: &str = "https://api.github.com";
 
-pub use crate::auth::{parse_remote_url, RemoteRepo, Secret};
 use crate::auth::{is_dotcom, normalize_host, Credentials, TokenSource};
+pub use crate::auth::{parse_remote_url, RemoteRepo, Secret};
 
 // ---------------------------------------------------------------------------------------------
 // Errors
@@ -180,7 +180,10 @@ impl Config {
             let parts: Vec<&str> = full.split('/').collect();
             let (host, name) = match parts.len() {
                 2 => ("github.com".to_string(), full.to_string()),
-                3 => (normalize_host(parts[0]), format!("{}/{}", parts[1], parts[2])),
+                3 => (
+                    normalize_host(parts[0]),
+                    format!("{}/{}", parts[1], parts[2]),
+                ),
                 _ => {
                     return Err(GithubError::Config(format!(
                         "GH_REPO={full:?} is not [HOST/]OWNER/NAME"
@@ -192,23 +195,22 @@ impl Config {
             })?;
             (host, repo)
         } else {
-            let repo = match get("GITHUB_REPOSITORY") {
-                Some(full) => RepoId::parse(full).ok_or_else(|| {
-                    GithubError::Config(format!("GITHUB_REPOSITORY={full:?} is not owner/name"))
-                })?,
-                None => match &remote {
-                    Some(remote) => RepoId {
-                        owner: remote.owner.clone(),
-                        name: remote.name.clone(),
-                    },
-                    None => {
-                        return Err(GithubError::Config(
+            let repo =
+                match get("GITHUB_REPOSITORY") {
+                    Some(full) => RepoId::parse(full).ok_or_else(|| {
+                        GithubError::Config(format!("GITHUB_REPOSITORY={full:?} is not owner/name"))
+                    })?,
+                    None => match &remote {
+                        Some(remote) => RepoId {
+                            owner: remote.owner.clone(),
+                            name: remote.name.clone(),
+                        },
+                        None => return Err(GithubError::Config(
                             "no repository: set GITHUB_REPOSITORY or GH_REPO, or give a remote URL"
                                 .into(),
-                        ))
-                    }
-                },
-            };
+                        )),
+                    },
+                };
             let host = get("GH_HOST")
                 .map(normalize_host)
                 .or_else(|| remote.as_ref().map(|r| r.host.clone()))

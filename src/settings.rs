@@ -146,19 +146,28 @@ impl PollSettings {
             ("min_s", self.min_s),
         ] {
             if !v.is_finite() || v <= 0.0 {
-                return Err((key, format!("poll.{key} must be a positive number of seconds, not {v}")));
+                return Err((
+                    key,
+                    format!("poll.{key} must be a positive number of seconds, not {v}"),
+                ));
             }
         }
         if !self.growth.is_finite() || self.growth < 1.0 {
             return Err((
                 "growth",
-                format!("poll.growth must be a finite number of at least 1, not {}", self.growth),
+                format!(
+                    "poll.growth must be a finite number of at least 1, not {}",
+                    self.growth
+                ),
             ));
         }
         if self.max_s < self.min_s {
             return Err((
                 "max_s",
-                format!("poll.max_s ({}) is below poll.min_s ({})", self.max_s, self.min_s),
+                format!(
+                    "poll.max_s ({}) is below poll.min_s ({})",
+                    self.max_s, self.min_s
+                ),
             ));
         }
         Ok(())

@@ -187,10 +187,20 @@ fn an_untrusted_repository_policy_does_not_run() {
     let out = run(&diagnose);
     assert_ne!(kind(&out), "disk_quota", "an untrusted policy ran");
     assert!(stderr(&out).contains("not trusted yet"), "{}", stderr(&out));
-    assert!(stderr(&out).contains("trackit policy trust"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("trackit policy trust"),
+        "{}",
+        stderr(&out)
+    );
 
     // Named on the command line: trusted.
-    let explicit = run(&["diagnose", "--json", "--policy", policy, log.to_str().unwrap()]);
+    let explicit = run(&[
+        "diagnose",
+        "--json",
+        "--policy",
+        policy,
+        log.to_str().unwrap(),
+    ]);
     assert_eq!(kind(&explicit), "disk_quota", "{}", stderr(&explicit));
 
     // Trusted: it runs.
@@ -207,12 +217,19 @@ fn an_untrusted_repository_policy_does_not_run() {
     let err = stderr(&out);
     assert!(err.contains("changed since you trusted it"), "{err}");
     assert!(err.contains("policy.lua changed: +1 -1 lines"), "{err}");
-    assert!(err.contains("+local base") || err.contains("LAB QUOTA|other"), "{err}");
+    assert!(
+        err.contains("+local base") || err.contains("LAB QUOTA|other"),
+        "{err}"
+    );
     // A new module beside it counts too.
     run(&["policy", "trust"]);
     write(dir.path(), ".trackit/helpers.lua", "return 1\n");
     let out = run(&diagnose);
-    assert!(stderr(&out).contains("helpers.lua is new"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("helpers.lua is new"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[test]
@@ -324,7 +341,8 @@ end }}
     let v: serde_json::Value = serde_json::from_str(stdout(&out).trim())
         .unwrap_or_else(|e| panic!("{e}: {}", stderr(&out)));
     assert_eq!(
-        v["summary"], "refused,refused,refused,read,read,refused,false",
+        v["summary"],
+        "refused,refused,refused,read,read,refused,false",
         "{}",
         stderr(&out)
     );

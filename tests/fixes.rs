@@ -585,7 +585,10 @@ fn paths_outside_the_repository_are_rejected() {
     let chdir = |dir: &Path| {
         job_script().replace(
             "#SBATCH --job-name=train",
-            &format!("#SBATCH --job-name=train\n#SBATCH --chdir={}", dir.display()),
+            &format!(
+                "#SBATCH --job-name=train\n#SBATCH --chdir={}",
+                dir.display()
+            ),
         )
     };
     let work = root.path().join("runs");
@@ -608,7 +611,10 @@ fn paths_outside_the_repository_are_rejected() {
             root.path(),
         )
         .unwrap_err();
-        assert!(matches!(err, EditError::OutsideRepo { .. }), "{path}: {err}");
+        assert!(
+            matches!(err, EditError::OutsideRepo { .. }),
+            "{path}: {err}"
+        );
     }
     // A policy's fixer that asks for it fails as a policy error; the guard falls back.
     let policy = write(

@@ -16,7 +16,9 @@ fn every_fuzz_target_has_a_corpus_and_survives_it() {
             .collect();
         assert!(!inputs.is_empty(), "{name}: empty corpus");
         assert!(
-            root.join("fuzz_targets").join(format!("{name}.rs")).is_file(),
+            root.join("fuzz_targets")
+                .join(format!("{name}.rs"))
+                .is_file(),
             "{name}: no fuzz/fuzz_targets/{name}.rs"
         );
         for input in inputs {

@@ -8,8 +8,8 @@ use std::process::Command;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use tempfile::TempDir;
 use std::collections::HashMap;
+use tempfile::TempDir;
 use trackit::auth::Credentials;
 use trackit::git::{author_from_config, find_repo_root, repo_facts, GitError, ResultsBranch};
 
@@ -605,7 +605,10 @@ fn an_unbound_host_gets_no_token_on_push() {
     let err = results.push("mirror", &creds).unwrap_err();
     let text = format!("{err}");
     assert!(!text.contains(TOKEN), "token leaked: {text}");
-    assert!(text.contains("GH_HOST=127.0.0.1"), "says how to set up: {text}");
+    assert!(
+        text.contains("GH_HOST=127.0.0.1"),
+        "says how to set up: {text}"
+    );
     let requests = seen.lock().unwrap().clone();
     assert!(!requests.is_empty(), "the push reached the server");
     for r in &requests {
@@ -782,7 +785,11 @@ fn ssh_push_honours_the_ssh_config_alias_identity_and_proxyjump() {
     let config = sshd.client_config("trackit-test-direct", &jump);
     git(
         &fx.work,
-        &["config", "core.sshCommand", &format!("ssh -F {}", config.display())],
+        &[
+            "config",
+            "core.sshCommand",
+            &format!("ssh -F {}", config.display()),
+        ],
     );
     git(
         &fx.work,

@@ -607,18 +607,24 @@ fn the_token_is_bound_to_its_host() {
         "https://git.mirror.example:8443/o/r",
         "work-alias:o/r.git",
     ] {
-        let config = Config::from_env_map(&env(&[("GH_TOKEN", "dotcom")]), Some(remote))
-            .expect("config");
+        let config =
+            Config::from_env_map(&env(&[("GH_TOKEN", "dotcom")]), Some(remote)).expect("config");
         assert_eq!(config.token, None, "{remote}");
         let why = config.token_missing.expect("a reason");
         assert!(why.contains("GH_HOST="), "{why}");
     }
     // GH_HOST names the enterprise server; its token goes there and only there.
     let config = Config::from_env_map(&env(&both), Some("https://ghe.corp/o/r.git")).unwrap();
-    assert_eq!(config.token.as_ref().map(Secret::expose), Some("enterprise"));
+    assert_eq!(
+        config.token.as_ref().map(Secret::expose),
+        Some("enterprise")
+    );
     assert_eq!(config.api_base, "https://ghe.corp/api/v3");
     assert_eq!(
-        token(&[("GH_ENTERPRISE_TOKEN", "enterprise")], "https://ghe.corp/o/r.git"),
+        token(
+            &[("GH_ENTERPRISE_TOKEN", "enterprise")],
+            "https://ghe.corp/o/r.git"
+        ),
         None,
         "an enterprise token without GH_HOST goes nowhere"
     );
@@ -645,9 +651,11 @@ async fn a_remote_off_github_sends_no_token() {
     let fake = FakeGithub::start();
     let mut vars = fake.env();
     vars.remove("GITHUB_REPOSITORY");
-    let config =
-        Config::from_env_map(&vars, Some(&format!("https://gitlab.example/{OWNER}/{REPO}.git")))
-            .expect("config");
+    let config = Config::from_env_map(
+        &vars,
+        Some(&format!("https://gitlab.example/{OWNER}/{REPO}.git")),
+    )
+    .expect("config");
     assert!(config.token.is_none());
     let gh = Client::with_retry(config, fast_retry()).expect("client");
     let err = gh.get_pr(1).await.expect_err("unauthenticated");
@@ -671,7 +679,10 @@ async fn pagination_stays_on_the_api_origin() {
     fake.set_link_origin(&elsewhere.api_url().replace("/api/v3", ""));
     let err = gh.list_comments(pr.number).await.expect_err("refused");
     assert!(err.to_string().contains("pagination link refused"), "{err}");
-    assert!(elsewhere.requests().is_empty(), "followed a link off the API origin");
+    assert!(
+        elsewhere.requests().is_empty(),
+        "followed a link off the API origin"
+    );
 }
 
 /// A comment POST whose reply is lost (GitHub created it, the client saw 502) is not sent again
@@ -680,9 +691,15 @@ async fn pagination_stays_on_the_api_origin() {
 async fn a_comment_whose_reply_was_lost_is_not_posted_twice() {
     let fake = FakeGithub::start();
     let gh = client(&fake);
-    let pr = gh.ensure_pr("results/m", "main", "t", "b").await.expect("pr");
+    let pr = gh
+        .ensure_pr("results/m", "main", "t", "b")
+        .await
+        .expect("pr");
     let marker = "<!-- trackit:milestone track=t final -->";
-    fake.lose_next_reply("POST", "/repos/{owner}/{repo}/issues/{issue_number}/comments");
+    fake.lose_next_reply(
+        "POST",
+        "/repos/{owner}/{repo}/issues/{issue_number}/comments",
+    );
     let comment = gh
         .ensure_comment(pr.number, marker, &format!("{marker}\nfinal result"))
         .await
@@ -711,22 +728,56 @@ async fn a_comment_whose_reply_was_lost_is_not_posted_twice() {
 async fn responses_lacking_unused_fields_still_work() {
     let fake = FakeGithub::start();
     let gh = client(&fake);
-    let pr_fields = ["id", "title", "state", "base", "html_url", "created_at", "updated_at", "user", "draft"];
+    let pr_fields = [
+        "id",
+        "title",
+        "state",
+        "base",
+        "html_url",
+        "created_at",
+        "updated_at",
+        "user",
+        "draft",
+    ];
     let comment_fields = ["html_url", "created_at", "updated_at", "user", "node_id"];
     for (method, template, fields) in [
         ("POST", "/repos/{owner}/{repo}/pulls", &pr_fields[..]),
         ("GET", "/repos/{owner}/{repo}/pulls", &pr_fields[..]),
-        ("PATCH", "/repos/{owner}/{repo}/pulls/{pull_number}", &pr_fields[..]),
-        ("POST", "/repos/{owner}/{repo}/issues/{issue_number}/comments", &comment_fields[..]),
-        ("GET", "/repos/{owner}/{repo}/issues/{issue_number}/comments", &comment_fields[..]),
-        ("PATCH", "/repos/{owner}/{repo}/issues/comments/{comment_id}", &comment_fields[..]),
+        (
+            "PATCH",
+            "/repos/{owner}/{repo}/pulls/{pull_number}",
+            &pr_fields[..],
+        ),
+        (
+            "POST",
+            "/repos/{owner}/{repo}/issues/{issue_number}/comments",
+            &comment_fields[..],
+        ),
+        (
+            "GET",
+            "/repos/{owner}/{repo}/issues/{issue_number}/comments",
+            &comment_fields[..],
+        ),
+        (
+            "PATCH",
+            "/repos/{owner}/{repo}/issues/comments/{comment_id}",
+            &comment_fields[..],
+        ),
     ] {
         fake.omit_fields(method, template, fields);
     }
-    let pr = gh.ensure_pr("results/f", "main", "t", "b").await.expect("pr");
-    let again = gh.ensure_pr("results/f", "main", "t", "b").await.expect("found");
+    let pr = gh
+        .ensure_pr("results/f", "main", "t", "b")
+        .await
+        .expect("pr");
+    let again = gh
+        .ensure_pr("results/f", "main", "t", "b")
+        .await
+        .expect("found");
     assert_eq!(pr.number, again.number);
-    gh.update_pr(pr.number, None, Some("new body")).await.expect("patch");
+    gh.update_pr(pr.number, None, Some("new body"))
+        .await
+        .expect("patch");
     let c = gh
         .upsert_status_comment(pr.number, STATUS_MARKER, "one")
         .await

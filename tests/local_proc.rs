@@ -359,7 +359,15 @@ async fn cancel_escalates_to_sigkill() {
 fn the_job_never_sees_a_github_token() {
     let dir = tempfile::tempdir().unwrap();
     let out = Command::new(crate::helper::trackit_bin())
-        .args(["--no-git", "--max-attempts", "1", "run", "sh", "-c", "env > env.txt"])
+        .args([
+            "--no-git",
+            "--max-attempts",
+            "1",
+            "run",
+            "sh",
+            "-c",
+            "env > env.txt",
+        ])
         .current_dir(dir.path())
         .env("GH_TOKEN", "gh-token-for-the-test")
         .env("GITHUB_TOKEN", "github-token-for-the-test")
@@ -370,14 +378,18 @@ fn the_job_never_sees_a_github_token() {
         .env("NO_COLOR", "1")
         .output()
         .unwrap();
-    let env = std::fs::read_to_string(dir.path().join("env.txt")).unwrap_or_else(|e| {
-        panic!(
-            "no env.txt ({e}): {}",
-            String::from_utf8_lossy(&out.stderr)
-        )
-    });
+    let env = std::fs::read_to_string(dir.path().join("env.txt"))
+        .unwrap_or_else(|e| panic!("no env.txt ({e}): {}", String::from_utf8_lossy(&out.stderr)));
     assert!(env.contains("TRACKIT_TEST_MARKER=inherited"), "{env}");
-    for name in ["GH_TOKEN", "GITHUB_TOKEN", "GH_ENTERPRISE_TOKEN", "GITHUB_ENTERPRISE_TOKEN"] {
-        assert!(!env.contains(&format!("{name}=")), "{name} reached the job: {env}");
+    for name in [
+        "GH_TOKEN",
+        "GITHUB_TOKEN",
+        "GH_ENTERPRISE_TOKEN",
+        "GITHUB_ENTERPRISE_TOKEN",
+    ] {
+        assert!(
+            !env.contains(&format!("{name}=")),
+            "{name} reached the job: {env}"
+        );
     }
 }

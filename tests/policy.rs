@@ -595,7 +595,12 @@ fn shipped_policies_load() {
 #[test]
 fn bad_poll_settings_are_refused_with_file_and_line() {
     let dir = tempfile::tempdir().unwrap();
-    for (name, value) in [("nan", "0/0"), ("zero", "0"), ("negative", "-5"), ("inf", "1/0")] {
+    for (name, value) in [
+        ("nan", "0/0"),
+        ("zero", "0"),
+        ("negative", "-5"),
+        ("inf", "1/0"),
+    ] {
         let src = format!(
             "return {{\n  settings = {{\n    poll = {{\n      first_s = {value},\n    }},\n  }},\n}}\n"
         );
@@ -604,7 +609,11 @@ fn bad_poll_settings_are_refused_with_file_and_line() {
         assert!(text.contains(&format!("{name}.lua:4")), "{name}: {text}");
         assert!(text.contains("poll.first_s"), "{name}: {text}");
     }
-    let err = load_file(&dir, "growth.lua", "return { settings = { poll = { growth = 0.5 } } }")
-        .expect_err("growth below 1");
+    let err = load_file(
+        &dir,
+        "growth.lua",
+        "return { settings = { poll = { growth = 0.5 } } }",
+    )
+    .expect_err("growth below 1");
     assert!(err.to_string().contains("poll.growth"), "{err}");
 }

@@ -572,14 +572,20 @@ fn replies_lacking_fields_never_stop_later_updates() {
         "/repos/{owner}/{repo}/issues/{issue_number}/comments",
         &["html_url", "created_at", "updated_at", "user"],
     );
-    let out = repo.run_within(&["run", "python3", "train.py", "2"], Duration::from_secs(90));
+    let out = repo.run_within(
+        &["run", "python3", "train.py", "2"],
+        Duration::from_secs(90),
+    );
     let all = text(&out);
     assert!(out.status.success(), "{all}");
     assert!(!all.contains("no more GitHub updates"), "{all}");
     let pulls = repo.gh.pulls();
     assert_eq!(pulls.len(), 1, "{pulls:?}");
     let (number, _, _, _, _, body) = &pulls[0];
-    assert!(body.contains("- [x] table filled"), "the body stayed behind: {body}");
+    assert!(
+        body.contains("- [x] table filled"),
+        "the body stayed behind: {body}"
+    );
     let comments = repo.gh.comments(*number);
     assert!(
         comments.iter().any(|(_, c)| c.contains("COMPLETED")),

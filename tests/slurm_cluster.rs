@@ -802,7 +802,10 @@ async fn the_job_never_sees_a_github_token() {
     let info = wait_terminal(&slurm, &job, 1, Duration::from_secs(60)).await;
     assert_eq!(info[0].state, Some(JobState::Completed), "{info:#?}");
     let env = std::fs::read_to_string(dir.path().join("env.txt")).unwrap();
-    assert!(env.contains("TRACKIT_TEST_MARKER=exported"), "the environment was exported: {env}");
+    assert!(
+        env.contains("TRACKIT_TEST_MARKER=exported"),
+        "the environment was exported: {env}"
+    );
     for name in ["GH_TOKEN", "GITHUB_TOKEN", "GH_ENTERPRISE_TOKEN"] {
         assert!(!env.contains(&format!("{name}=")), "{name} reached the job");
     }

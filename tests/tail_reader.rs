@@ -83,10 +83,16 @@ fn fifos_devices_and_directories_are_refused_without_blocking() {
         let tx = tx.clone();
         std::thread::spawn(move || {
             let tail = read_tail(&path, TailOptions::default()).map(|_| ());
-            let mut follower =
-                trackit::logtail::follow::Follower::new(path.clone(), trackit::logtail::follow::Start::FromStart);
+            let mut follower = trackit::logtail::follow::Follower::new(
+                path.clone(),
+                trackit::logtail::follow::Start::FromStart,
+            );
             let follow = follower.poll().map(|_| ());
-            let _ = tx.send((path, tail.map_err(|e| e.to_string()), follow.map_err(|e| e.to_string())));
+            let _ = tx.send((
+                path,
+                tail.map_err(|e| e.to_string()),
+                follow.map_err(|e| e.to_string()),
+            ));
         });
     }
     for _ in 0..3 {
@@ -94,7 +100,11 @@ fn fifos_devices_and_directories_are_refused_without_blocking() {
             .recv_timeout(std::time::Duration::from_secs(5))
             .expect("reading a FIFO, a device or a directory blocked");
         let tail = tail.expect_err("refused");
-        assert!(tail.contains("not a regular file") || tail.contains("directory"), "{}: {tail}", path.display());
+        assert!(
+            tail.contains("not a regular file") || tail.contains("directory"),
+            "{}: {tail}",
+            path.display()
+        );
         assert!(follow.is_err(), "{}: followed", path.display());
     }
 }

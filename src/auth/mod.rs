@@ -191,9 +191,10 @@ impl Credentials {
             HostKind::Enterprise => &ENTERPRISE_TOKEN_VARS,
             HostKind::Other => &[],
         };
-        let from_env = vars
-            .iter()
-            .find_map(|name| self.var(name).map(|v| (Secret::new(v), TokenSource::Env(name))));
+        let from_env = vars.iter().find_map(|name| {
+            self.var(name)
+                .map(|v| (Secret::new(v), TokenSource::Env(name)))
+        });
         let token = from_env.or_else(|| {
             (self.gh)(&host)
                 .map(|t| t.trim().to_string())
@@ -275,7 +276,9 @@ mod tests {
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
-        Credentials::with(env, |host| (host == "gh-only.example").then(|| "from-gh".into()))
+        Credentials::with(env, |host| {
+            (host == "gh-only.example").then(|| "from-gh".into())
+        })
     }
 
     fn token(c: &Credentials, host: &str) -> Option<String> {
@@ -314,7 +317,10 @@ mod tests {
     fn gh_is_asked_per_host_and_its_token_is_remembered_for_scrubbing() {
         let c = creds(&[]);
         let found = c.token_for("gh-only.example");
-        assert_eq!(found.token.as_ref().map(|(_, s)| s.clone()), Some(TokenSource::GhCli));
+        assert_eq!(
+            found.token.as_ref().map(|(_, s)| s.clone()),
+            Some(TokenSource::GhCli)
+        );
         assert!(known_tokens().iter().any(|t| t == "from-gh"));
         // Output is scrubbed of it, though it was never in the environment.
         assert_eq!(
@@ -323,6 +329,10 @@ mod tests {
         );
         let none = c.token_for("gitlab.com");
         assert!(none.token.is_none());
-        assert!(none.missing().contains("GH_HOST=gitlab.com"), "{}", none.missing());
+        assert!(
+            none.missing().contains("GH_HOST=gitlab.com"),
+            "{}",
+            none.missing()
+        );
     }
 }

@@ -17,8 +17,9 @@ pub fn trust(file: Option<&Path>) -> Result<ExitCode> {
         Some(f) => f.to_path_buf(),
         None => {
             let cwd = std::env::current_dir()?;
-            let root = crate::lua::policy::repo_root(&cwd)
-                .context("not inside a repository: name the policy file (trackit policy trust FILE)")?;
+            let root = crate::lua::policy::repo_root(&cwd).context(
+                "not inside a repository: name the policy file (trackit policy trust FILE)",
+            )?;
             root.join(".trackit").join("policy.lua")
         }
     };

@@ -256,7 +256,11 @@ fn clamp(edit: &Edit, spec: &JobSpec, caps: &Caps) -> Result<(Edit, Option<Strin
         ),
         "nodes" => {
             // `N` or `MIN-MAX`: the upper end is what a cap bounds.
-            let upper = |s: &str| s.rsplit('-').next().and_then(|n| n.trim().parse::<u64>().ok());
+            let upper = |s: &str| {
+                s.rsplit('-')
+                    .next()
+                    .and_then(|n| n.trim().parse::<u64>().ok())
+            };
             let lower = value.split_once('-').map(|(lo, _)| lo.to_string());
             let (v, cap, cur) = (
                 upper(value),
@@ -322,7 +326,9 @@ fn clamp_gres(
         return Ok((edit.clone(), None));
     }
     if current.and_then(gpus).is_some_and(|c| c >= cap) {
-        return Err(format!("--gres is already at its GPU cap {cap} (asked {value})"));
+        return Err(format!(
+            "--gres is already at its GPU cap {cap} (asked {value})"
+        ));
     }
     let lowered: Vec<String> = value
         .split(',')

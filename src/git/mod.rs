@@ -7,6 +7,7 @@ mod push;
 mod repo;
 mod results_branch;
 
+pub use crate::auth::{parse_remote_url, redact_url, RemoteRepo, Secret};
 pub use error::{GitError, Result};
 pub use push::PushOutcome;
 pub use repo::{
@@ -14,4 +15,3 @@ pub use repo::{
     RemoteInfo, RepoFacts,
 };
 pub use results_branch::{results_branch_name, ResultsBranch, WORKTREES_DIR};
-pub use crate::auth::{parse_remote_url, redact_url, RemoteRepo, Secret};

@@ -204,7 +204,13 @@ impl ResultsBranch {
         let refspec = format!("+{}:{tracking}", self.refname());
         let out = self.git_network(
             target,
-            &["fetch", "--no-tags", "--no-write-fetch-head", &target.remote, &refspec],
+            &[
+                "fetch",
+                "--no-tags",
+                "--no-write-fetch-head",
+                &target.remote,
+                &refspec,
+            ],
         )?;
         if !out.success {
             let missing = out.stderr.contains("couldn't find remote ref");
@@ -420,7 +426,10 @@ impl PushTarget {
 
 /// The token for a push URL: only https (or plain http to the loopback host, for test
 /// servers), only on the host the token is bound to.
-fn token_for_url(url: &str, credentials: &Credentials) -> (Option<(Secret, String, String)>, Option<String>) {
+fn token_for_url(
+    url: &str,
+    credentials: &Credentials,
+) -> (Option<(Secret, String, String)>, Option<String>) {
     let Some(remote) = parse_remote_url(url) else {
         return (None, None); // a local path or file:// URL
     };
@@ -431,9 +440,9 @@ fn token_for_url(url: &str, credentials: &Credentials) -> (Option<(Secret, Strin
             return (
                 None,
                 Some(format!(
-                    "{} is plain http: trackit never sends a token over it; use an https or ssh remote",
-                    remote.host
-                )),
+                "{} is plain http: trackit never sends a token over it; use an https or ssh remote",
+                remote.host
+            )),
             )
         }
         Scheme::Ssh | Scheme::Git => return (None, None),
@@ -442,7 +451,10 @@ fn token_for_url(url: &str, credentials: &Credentials) -> (Option<(Secret, Strin
     match lookup.token {
         Some((secret, _)) => {
             // git names a host with its non-default port, as the parser keeps it.
-            (Some((secret, protocol.to_string(), remote.host.clone())), None)
+            (
+                Some((secret, protocol.to_string(), remote.host.clone())),
+                None,
+            )
         }
         None => {
             let why = lookup.missing();
@@ -522,18 +534,32 @@ mod tests {
 
     #[test]
     fn tokens_only_for_bound_https_hosts() {
-        let env: HashMap<String, String> = [("GH_TOKEN", "t"), ("GH_HOST", "127.0.0.1:8080"), ("GH_ENTERPRISE_TOKEN", "e")]
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
+        let env: HashMap<String, String> = [
+            ("GH_TOKEN", "t"),
+            ("GH_HOST", "127.0.0.1:8080"),
+            ("GH_ENTERPRISE_TOKEN", "e"),
+        ]
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
         let c = Credentials::from_env_map(&env);
-        let host = |url: &str| token_for_url(url, &c).0.map(|(s, p, h)| (s.expose().to_string(), p, h));
-        assert_eq!(host("https://github.com/o/r.git"), Some(("t".into(), "https".into(), "github.com".into())));
+        let host = |url: &str| {
+            token_for_url(url, &c)
+                .0
+                .map(|(s, p, h)| (s.expose().to_string(), p, h))
+        };
+        assert_eq!(
+            host("https://github.com/o/r.git"),
+            Some(("t".into(), "https".into(), "github.com".into()))
+        );
         assert_eq!(host("https://gitlab.com/o/r.git"), None);
         assert_eq!(host("http://github.com/o/r.git"), None);
         assert_eq!(host("git@github.com:o/r.git"), None);
         assert_eq!(host("/srv/remote.git"), None);
-        assert_eq!(host("http://127.0.0.1:8080/o/r.git"), Some(("e".into(), "http".into(), "127.0.0.1:8080".into())));
+        assert_eq!(
+            host("http://127.0.0.1:8080/o/r.git"),
+            Some(("e".into(), "http".into(), "127.0.0.1:8080".into()))
+        );
         assert_eq!(host("http://127.0.0.1:9090/o/r.git"), None);
     }
 }

@@ -104,7 +104,11 @@ pub fn open_regular(path: &Path) -> std::io::Result<File> {
     if !meta.is_file() {
         return Err(std::io::Error::new(
             std::io::ErrorKind::InvalidInput,
-            format!("{} is {}, not a regular file", path.display(), file_kind(&meta)),
+            format!(
+                "{} is {}, not a regular file",
+                path.display(),
+                file_kind(&meta)
+            ),
         ));
     }
     Ok(file)

@@ -197,7 +197,12 @@ fn install_patterns(lua: &Lua, budget: &Budget) -> mlua::Result<()> {
     let find_or_match = move |find: bool| {
         let b = b.clone();
         move |lua: &Lua,
-              (s, p, init, plain): (mlua::LuaString, mlua::LuaString, Option<i64>, Option<Value>)|
+              (s, p, init, plain): (
+            mlua::LuaString,
+            mlua::LuaString,
+            Option<i64>,
+            Option<Value>,
+        )|
               -> mlua::Result<MultiValue> {
             let (src, pat) = (s.as_bytes(), p.as_bytes());
             let mut tick = || b.charge(pattern::TICK_EVERY);

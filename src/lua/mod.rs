@@ -541,7 +541,11 @@ impl GuardedPolicy {
             return GuardedPolicy {
                 primary: host,
                 fallback: None,
-                errors: vec![PolicyError::new(&path.display().to_string(), "trust", why.clone())],
+                errors: vec![PolicyError::new(
+                    &path.display().to_string(),
+                    "trust",
+                    why.clone(),
+                )],
             };
         }
         match Host::load(source) {

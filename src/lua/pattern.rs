@@ -393,7 +393,11 @@ impl<'a> Matcher<'a> {
     /// All captures of a match `s..e`: the whole match when the pattern has none. With
     /// `whole = false` (find), nothing when the pattern has none.
     pub fn captures(&self, s: usize, e: usize, whole: bool) -> R<Vec<Capture>> {
-        let n = if self.level == 0 && whole { 1 } else { self.level };
+        let n = if self.level == 0 && whole {
+            1
+        } else {
+            self.level
+        };
         (0..n).map(|i| self.capture(i, s, e)).collect()
     }
 }
@@ -610,7 +614,10 @@ pub fn expand_replacement(m: &Matcher, repl: &[u8], s: usize, e: usize) -> Resul
         } else if d == b'0' {
             out.extend_from_slice(&src[s..e]);
         } else if d.is_ascii_digit() {
-            match m.capture((d - b'1') as usize, s, e).map_err(|e| e.to_string())? {
+            match m
+                .capture((d - b'1') as usize, s, e)
+                .map_err(|e| e.to_string())?
+            {
                 Capture::Text(r) => out.extend_from_slice(&src[r]),
                 Capture::Position(p) => out.extend_from_slice(p.to_string().as_bytes()),
             }
@@ -649,9 +656,18 @@ mod tests {
 
     #[test]
     fn matches_like_lua() {
-        assert_eq!(m("hello world", "(%w+) (%w+)"), Some(vec!["hello".into(), "world".into()]));
-        assert_eq!(m("key = value", "^(%w+)%s*=%s*(%w+)$"), Some(vec!["key".into(), "value".into()]));
-        assert_eq!(m("THE (quick) fox", "%((%a+)%)"), Some(vec!["quick".into()]));
+        assert_eq!(
+            m("hello world", "(%w+) (%w+)"),
+            Some(vec!["hello".into(), "world".into()])
+        );
+        assert_eq!(
+            m("key = value", "^(%w+)%s*=%s*(%w+)$"),
+            Some(vec!["key".into(), "value".into()])
+        );
+        assert_eq!(
+            m("THE (quick) fox", "%((%a+)%)"),
+            Some(vec!["quick".into()])
+        );
         assert_eq!(m("f(a(b)c)d", "%b()"), Some(vec!["(a(b)c)".into()]));
         assert_eq!(m("THE (quick) fox", "%f[%a]%a+"), Some(vec!["THE".into()]));
         assert_eq!(m("abcabc", "(abc)%1"), Some(vec!["abc".into()]));
@@ -672,12 +688,24 @@ mod tests {
     #[test]
     fn find_positions_and_plain() {
         let mut t = no_tick();
-        let f = find(b"hello", b"l+", None, false, true, &mut t).unwrap().unwrap();
+        let f = find(b"hello", b"l+", None, false, true, &mut t)
+            .unwrap()
+            .unwrap();
         assert_eq!((f.start, f.end), (2, 4));
-        let f = find(b"a.b", b".", None, true, true, &mut t).unwrap().unwrap();
+        let f = find(b"a.b", b".", None, true, true, &mut t)
+            .unwrap()
+            .unwrap();
         assert_eq!((f.start, f.end), (1, 2));
-        assert_eq!(find(b"abc", b"c", Some(-1), false, true, &mut t).unwrap().unwrap().start, 2);
-        assert!(find(b"abc", b"a", Some(10), false, true, &mut t).unwrap().is_none());
+        assert_eq!(
+            find(b"abc", b"c", Some(-1), false, true, &mut t)
+                .unwrap()
+                .unwrap()
+                .start,
+            2
+        );
+        assert!(find(b"abc", b"a", Some(10), false, true, &mut t)
+            .unwrap()
+            .is_none());
     }
 
     #[test]

@@ -10,7 +10,10 @@ pub enum PolicySource {
     File(PathBuf),
     /// A repository policy that is not trusted (new, changed, or owned by someone else): the
     /// built-in default runs instead, and `why` says what to do.
-    Untrusted { path: PathBuf, why: String },
+    Untrusted {
+        path: PathBuf,
+        why: String,
+    },
 }
 
 impl PolicySource {

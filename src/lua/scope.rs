@@ -45,7 +45,8 @@ impl ReadScope {
     /// The real path of `path` if a policy may read it, else why not.
     pub fn check(&self, path: &Path) -> Result<PathBuf, String> {
         let shown = path.display();
-        let resolved = std::fs::canonicalize(path).map_err(|e| format!("cannot read {shown}: {e}"))?;
+        let resolved =
+            std::fs::canonicalize(path).map_err(|e| format!("cannot read {shown}: {e}"))?;
         if ["/proc", "/sys", "/dev"]
             .iter()
             .any(|p| resolved.starts_with(p))
@@ -66,7 +67,9 @@ impl ReadScope {
                     .next()
                     .is_some_and(|c| c.as_os_str().to_string_lossy().starts_with('.'));
                 if hidden {
-                    return Err(format!("{shown}: policies never read dotfiles in the home directory"));
+                    return Err(format!(
+                        "{shown}: policies never read dotfiles in the home directory"
+                    ));
                 }
             }
         }
@@ -92,14 +95,18 @@ mod tests {
         std::fs::write(repo.path().join(".git/config"), "x").unwrap();
         std::fs::write(outside.path().join("secret"), "s").unwrap();
         std::fs::write(outside.path().join("job.log"), "l").unwrap();
-        std::os::unix::fs::symlink(outside.path().join("secret"), repo.path().join("link")).unwrap();
+        std::os::unix::fs::symlink(outside.path().join("secret"), repo.path().join("link"))
+            .unwrap();
         let mut scope = ReadScope::default();
         scope.allow_root(repo.path());
         scope.set_files([outside.path().join("job.log")]);
         assert!(scope.check(&repo.path().join("a.txt")).is_ok());
         assert!(scope.check(&outside.path().join("job.log")).is_ok());
         assert!(scope.check(&outside.path().join("secret")).is_err());
-        assert!(scope.check(&repo.path().join("link")).is_err(), "a link out of the repo");
+        assert!(
+            scope.check(&repo.path().join("link")).is_err(),
+            "a link out of the repo"
+        );
         assert!(scope.check(&repo.path().join(".git/config")).is_err());
         assert!(scope.check(Path::new("/proc/self/environ")).is_err());
         let mut everything = ReadScope::default();

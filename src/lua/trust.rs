@@ -78,7 +78,10 @@ pub enum Verdict {
     /// Never trusted on this machine.
     New,
     /// Trusted once, changed since: a summary per file and a short diff.
-    Changed { summary: Vec<String>, diff: String },
+    Changed {
+        summary: Vec<String>,
+        diff: String,
+    },
     /// Owned by another user, or writable by everyone: never run implicitly.
     Unsafe(String),
     /// The trust store cannot be read (no config directory, say).
@@ -143,7 +146,8 @@ pub fn check_ownership(policy: &Path) -> Result<(), String> {
         }
     }
     for p in paths {
-        let meta = std::fs::metadata(&p).map_err(|e| format!("cannot stat {}: {e}", p.display()))?;
+        let meta =
+            std::fs::metadata(&p).map_err(|e| format!("cannot stat {}: {e}", p.display()))?;
         if !owners.contains(&meta.uid()) {
             return Err(format!(
                 "{} is owned by uid {}, not by you (uid {})",
@@ -180,9 +184,14 @@ fn collect(policy: &Path) -> std::io::Result<Vec<PolicyFile>> {
         for entry in entries.flatten() {
             let name = entry.file_name().to_string_lossy().into_owned();
             let path = entry.path();
-            let Ok(kind) = entry.file_type() else { continue };
+            let Ok(kind) = entry.file_type() else {
+                continue;
+            };
             if kind.is_dir() {
-                if depth < MAX_DEPTH && !name.starts_with('.') && !(depth == 0 && SKIPPED_DIRS.contains(&name.as_str())) {
+                if depth < MAX_DEPTH
+                    && !name.starts_with('.')
+                    && !(depth == 0 && SKIPPED_DIRS.contains(&name.as_str()))
+                {
                     stack.push((path, depth + 1));
                 }
                 continue;
@@ -292,8 +301,14 @@ fn changes(record: &TrustRecord, files: &[PolicyFile]) -> (Vec<String>, String) 
                             &format!("b/{}", f.name),
                             1,
                         );
-                        let added = d.lines().filter(|l| l.starts_with('+') && !l.starts_with("+++")).count();
-                        let removed = d.lines().filter(|l| l.starts_with('-') && !l.starts_with("---")).count();
+                        let added = d
+                            .lines()
+                            .filter(|l| l.starts_with('+') && !l.starts_with("+++"))
+                            .count();
+                        let removed = d
+                            .lines()
+                            .filter(|l| l.starts_with('-') && !l.starts_with("---"))
+                            .count();
                         summary.push(format!("{} changed: +{added} -{removed} lines", f.name));
                         for line in d.lines().take(40usize.saturating_sub(diff.lines().count())) {
                             diff.push_str(line);
@@ -340,12 +355,15 @@ pub fn trust_in(store: &Path, policy: &Path) -> Result<(Verdict, TrustRecord), S
     };
     let path = record_path(store, &policy);
     let parent = path.parent().unwrap_or(store);
-    std::fs::create_dir_all(parent).map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
+    std::fs::create_dir_all(parent)
+        .map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
     let json = serde_json::to_vec_pretty(&record).map_err(|e| e.to_string())?;
     // Atomic, with a name no concurrent `trust` shares.
     let tmp = parent.join(format!(
         ".{}.{}.{}.tmp",
-        path.file_name().map(|n| n.to_string_lossy()).unwrap_or_default(),
+        path.file_name()
+            .map(|n| n.to_string_lossy())
+            .unwrap_or_default(),
         std::process::id(),
         chrono::Utc::now().timestamp_nanos_opt().unwrap_or_default()
     ));
@@ -397,7 +415,10 @@ mod tests {
         std::fs::write(&policy, "return {}\n").unwrap();
         trust_in(store.path(), &policy).unwrap();
         std::fs::set_permissions(&policy, std::fs::Permissions::from_mode(0o666)).unwrap();
-        assert!(matches!(check_in(Some(store.path()), &policy), Verdict::Unsafe(_)));
+        assert!(matches!(
+            check_in(Some(store.path()), &policy),
+            Verdict::Unsafe(_)
+        ));
         assert!(trust_in(store.path(), &policy).is_err());
     }
 }

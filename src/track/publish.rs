@@ -458,9 +458,11 @@ impl Publisher {
             .filter(|u| crate::github::parse_remote_url(u).is_some());
         let config = Config::from_process_env(url.as_deref())?;
         if config.token.is_none() {
-            return Err(GithubError::Config(config.token_missing.clone().unwrap_or_else(|| {
-                "no GitHub token (set GH_TOKEN or GITHUB_TOKEN, or log in with gh)".into()
-            })));
+            return Err(GithubError::Config(
+                config.token_missing.clone().unwrap_or_else(|| {
+                    "no GitHub token (set GH_TOKEN or GITHUB_TOKEN, or log in with gh)".into()
+                }),
+            ));
         }
         let retry = RetryPolicy {
             max_attempts: 2,

@@ -28,7 +28,11 @@ fn keygen(path: &Path) {
         .arg(path)
         .output()
         .expect("ssh-keygen runs");
-    assert!(out.status.success(), "ssh-keygen: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "ssh-keygen: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 impl Sshd {
@@ -84,7 +88,11 @@ impl Sshd {
             .spawn()
             .expect("sshd starts");
         let user = String::from_utf8(
-            Command::new("id").arg("-un").output().expect("id runs").stdout,
+            Command::new("id")
+                .arg("-un")
+                .output()
+                .expect("id runs")
+                .stdout,
         )
         .unwrap()
         .trim()

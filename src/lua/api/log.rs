@@ -3,7 +3,7 @@
 
 use super::super::limits::Budget;
 use super::super::scope::SharedScope;
-use super::{to_lua_options, charged};
+use super::{charged, to_lua_options};
 use crate::logtail::{read_tail, TailOptions, DEFAULT_MAX_LINE};
 use mlua::{Lua, LuaSerdeExt, Table, Value};
 

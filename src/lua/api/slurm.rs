@@ -3,7 +3,7 @@
 //! spent counts against the policy's time limit.
 
 use super::super::limits::Budget;
-use super::{to_lua_options, charged};
+use super::{charged, to_lua_options};
 use crate::slurm::{PartitionInfo, Slurm, SlurmError};
 use mlua::{Lua, LuaSerdeExt, Table, Value};
 
