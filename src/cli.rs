@@ -232,6 +232,12 @@ pub enum PolicyCommand {
         /// cases.json / labels.json ({file, kind or label, state, exit_code, accept})
         cases: PathBuf,
     },
+    /// Trust a repository's policy (after reviewing it): a cloned .trackit/policy.lua runs only
+    /// once trusted, and again only after you trust its changes
+    Trust {
+        /// The policy file (default: .trackit/policy.lua at the repository root)
+        file: Option<PathBuf>,
+    },
 }
 
 /// The CLI reference in markdown, generated from the clap definitions (docs/cli.md).

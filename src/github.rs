@@ -1,7 +1,9 @@
 //! GitHub REST client: pull requests, issue comments, labels and Actions workflow runs.
 //!
-//! Hand-written calls over reqwest with serde structs. Auth and host resolution follow `gh`
-//! (`GH_TOKEN`, `GITHUB_TOKEN`, `gh auth token`; `GITHUB_API_URL`, `GH_HOST`, the remote's host).
+//! Hand-written calls over reqwest with serde structs. Host resolution follows `gh` (`GH_REPO`,
+//! `GH_HOST`, the remote's host; `GITHUB_API_URL`), and the token is the one bound to that host
+//! ([`crate::auth`]): a repository whose remote is not on GitHub gets no token. Pagination links
+//! are followed only on the API's own origin.
 //! Every call retries 5xx and network errors with jittered exponential back-off, waits out
 //! rate limits within a bounded budget, and otherwise fails with a [`GithubError`] whose
 //! [`GithubError::is_transient`] tells the caller to queue the side effect and retry later.
@@ -29,34 +31,8 @@ pub const STATUS_MARKER: &str = "<!-- trackit:status -->";
 pub const API_VERSION: &str = "2022-11-28";
 const DOTCOM_API: &str = "https://api.github.com";
 
-// ---------------------------------------------------------------------------------------------
-// Secret
-
-/// A credential. `Debug` and `Display` print `***`; it has no `Serialize`.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Secret(String);
-
-impl Secret {
-    pub fn new(value: impl Into<String>) -> Self {
-        Secret(value.into())
-    }
-    /// The raw value, for the one place that needs it (the Authorization header).
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("***")
-    }
-}
-
-impl fmt::Display for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("***")
-    }
-}
+use crate::auth::{is_dotcom, normalize_host, Credentials, TokenSource};
+pub use crate::auth::{parse_remote_url, RemoteRepo, Secret};
 
 // ---------------------------------------------------------------------------------------------
 // Errors
@@ -153,74 +129,34 @@ impl fmt::Display for RepoId {
     }
 }
 
-/// A git remote URL reduced to what GitHub needs.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RemoteRepo {
-    pub host: String,
-    pub repo: RepoId,
-}
-
-/// Parses the remote forms git accepts for GitHub: `https://host/o/r(.git)`,
-/// `ssh://git@host[:port]/o/r.git`, `git@host:o/r.git` (scp-like) and `git://host/o/r`.
-pub fn parse_remote_url(url: &str) -> Option<RemoteRepo> {
-    let url = url.trim();
-    if let Some((scheme, rest)) = url.split_once("://") {
-        if !matches!(
-            scheme,
-            "https" | "http" | "ssh" | "git" | "git+ssh" | "ssh+git"
-        ) {
-            return None;
-        }
-        let (authority, path) = rest.split_once('/')?;
-        let host_port = authority.rsplit('@').next()?;
-        let host = host_port.split(':').next()?;
-        return remote_from(host, path);
-    }
-    // scp-like: [user@]host:owner/repo(.git)
-    let (left, path) = url.split_once(':')?;
-    if left.contains('/') {
-        return None;
-    }
-    let host = left.rsplit('@').next()?;
-    remote_from(host, path.trim_start_matches('/'))
-}
-
-fn remote_from(host: &str, path: &str) -> Option<RemoteRepo> {
-    if host.is_empty() {
-        return None;
-    }
-    let path = path.trim_end_matches('/');
-    Some(RemoteRepo {
-        host: host.to_ascii_lowercase(),
-        repo: RepoId::parse(path)?,
-    })
-}
-
-fn is_dotcom(host: &str) -> bool {
-    let host = host.to_ascii_lowercase();
-    host == "github.com" || host == "www.github.com" || host == "api.github.com"
-}
-
 /// Where to talk to and as whom.
 #[derive(Debug, Clone)]
 pub struct Config {
     /// API root without trailing slash, e.g. `https://api.github.com` or `https://HOST/api/v3`.
     pub api_base: String,
+    /// The GitHub host the repository is on (`github.com`, or an enterprise host).
+    pub host: String,
     pub repo: RepoId,
+    /// The token bound to `host` (see [`crate::auth`]); never one meant for another host.
     pub token: Option<Secret>,
+    pub token_source: Option<TokenSource>,
+    /// Why there is no token, and how to set one up.
+    pub token_missing: Option<String>,
 }
 
 impl Config {
     /// Resolves from an environment map and an optional remote URL, without running anything.
-    /// Token: `GH_TOKEN`, then `GITHUB_TOKEN`. Repository: `GITHUB_REPOSITORY`, else the remote.
-    /// API: `GITHUB_API_URL`, else `https://HOST/api/v3` for `GH_HOST` or a non-github.com
-    /// remote host, else `https://api.github.com`.
+    /// Repository and host: `GH_REPO` (`[HOST/]OWNER/NAME`), else `GITHUB_REPOSITORY` or the
+    /// remote for the repository and `GH_HOST` or the remote's host. API: `GITHUB_API_URL`, else
+    /// `https://api.github.com` for github.com, else `https://HOST/api/v3`. Token: the one bound
+    /// to the host (`GH_TOKEN`/`GITHUB_TOKEN` for github.com only, `GH_ENTERPRISE_TOKEN`/
+    /// `GITHUB_ENTERPRISE_TOKEN` for the `GH_HOST` host only).
     pub fn from_env_map(env: &HashMap<String, String>, remote_url: Option<&str>) -> Result<Config> {
         Self::resolve_with(env, remote_url, |_| None)
     }
 
-    /// Like [`Config::from_env_map`] over the process environment, with `gh auth token` as the
-    /// last token source. `github.host` and `github.api_url` from the user's config file stand
+    /// Like [`Config::from_env_map`] over the process environment, with
+    /// `gh auth token --hostname HOST` as the last token source. `github.host` and `github.api_url` from the user's config file stand
     /// in for `GH_HOST` and `GITHUB_API_URL` when those are not set.
     pub fn from_process_env(remote_url: Option<&str>) -> Result<Config> {
         let mut env: HashMap<String, String> = std::env::vars().collect();
@@ -230,70 +166,94 @@ impl Config {
                 env.entry(key.to_string()).or_insert_with(|| v.clone());
             }
         }
-        Self::resolve_with(&env, remote_url, gh_auth_token)
+        Self::resolve_with(&env, remote_url, crate::auth::gh_auth_token)
     }
 
-    /// The resolution itself; `fallback_token(host)` is asked when the environment has no token.
+    /// The resolution itself; `gh_token(host)` is asked when the environment has no token
+    /// bound to the host.
     pub fn resolve_with(
         env: &HashMap<String, String>,
         remote_url: Option<&str>,
-        fallback_token: impl FnOnce(&str) -> Option<String>,
+        gh_token: impl Fn(&str) -> Option<String> + Send + Sync + 'static,
     ) -> Result<Config> {
         let get = |key: &str| env.get(key).map(|v| v.trim()).filter(|v| !v.is_empty());
         let remote = match remote_url {
             Some(url) => Some(parse_remote_url(url).ok_or_else(|| {
-                GithubError::Config(format!("cannot read owner/repo from remote URL {url:?}"))
+                GithubError::Config(format!(
+                    "cannot read owner/repo from remote URL {:?}",
+                    crate::auth::redact_url(url)
+                ))
             })?),
             None => None,
         };
-        let repo = match get("GITHUB_REPOSITORY") {
-            Some(full) => RepoId::parse(full).ok_or_else(|| {
-                GithubError::Config(format!("GITHUB_REPOSITORY={full:?} is not owner/name"))
-            })?,
-            None => match &remote {
-                Some(remote) => remote.repo.clone(),
-                None => {
-                    return Err(GithubError::Config(
-                        "no repository: set GITHUB_REPOSITORY or give a remote URL".into(),
-                    ))
+        let (host, repo) = if let Some(full) = get("GH_REPO") {
+            // gh's GH_REPO: [HOST/]OWNER/REPO.
+            let parts: Vec<&str> = full.split('/').collect();
+            let (host, name) = match parts.len() {
+                2 => ("github.com".to_string(), full.to_string()),
+                3 => (
+                    normalize_host(parts[0]),
+                    format!("{}/{}", parts[1], parts[2]),
+                ),
+                _ => {
+                    return Err(GithubError::Config(format!(
+                        "GH_REPO={full:?} is not [HOST/]OWNER/NAME"
+                    )))
                 }
-            },
+            };
+            let repo = RepoId::parse(&name).ok_or_else(|| {
+                GithubError::Config(format!("GH_REPO={full:?} is not [HOST/]OWNER/NAME"))
+            })?;
+            (host, repo)
+        } else {
+            let repo =
+                match get("GITHUB_REPOSITORY") {
+                    Some(full) => RepoId::parse(full).ok_or_else(|| {
+                        GithubError::Config(format!("GITHUB_REPOSITORY={full:?} is not owner/name"))
+                    })?,
+                    None => match &remote {
+                        Some(remote) => RepoId {
+                            owner: remote.owner.clone(),
+                            name: remote.name.clone(),
+                        },
+                        None => return Err(GithubError::Config(
+                            "no repository: set GITHUB_REPOSITORY or GH_REPO, or give a remote URL"
+                                .into(),
+                        )),
+                    },
+                };
+            let host = get("GH_HOST")
+                .map(normalize_host)
+                .or_else(|| remote.as_ref().map(|r| r.host.clone()))
+                .unwrap_or_else(|| "github.com".to_string());
+            (host, repo)
         };
-        let host = get("GH_HOST")
-            .map(str::to_string)
-            .or_else(|| remote.as_ref().map(|r| r.host.clone()))
-            .unwrap_or_else(|| "github.com".to_string());
+        let host = if is_dotcom(&host) {
+            "github.com".to_string()
+        } else {
+            host
+        };
         let api_base = match get("GITHUB_API_URL") {
             Some(url) => url.trim_end_matches('/').to_string(),
             None if is_dotcom(&host) => DOTCOM_API.to_string(),
             None => format!("https://{host}/api/v3"),
         };
-        let token = get("GH_TOKEN")
-            .or_else(|| get("GITHUB_TOKEN"))
-            .map(str::to_string)
-            .or_else(|| fallback_token(&host))
-            .map(Secret::new);
+        let credentials = Credentials::with(env.clone(), gh_token);
+        let lookup = credentials.token_for(&host);
+        let token_missing = lookup.token.is_none().then(|| lookup.missing());
+        let (token, token_source) = match lookup.token {
+            Some((secret, source)) => (Some(secret), Some(source)),
+            None => (None, None),
+        };
         Ok(Config {
             api_base,
+            host,
             repo,
             token,
+            token_source,
+            token_missing,
         })
     }
-}
-
-/// `gh auth token [--hostname HOST]`, if gh is installed and logged in.
-fn gh_auth_token(host: &str) -> Option<String> {
-    let mut cmd = std::process::Command::new("gh");
-    cmd.args(["auth", "token"]);
-    if !is_dotcom(host) {
-        cmd.args(["--hostname", host]);
-    }
-    let out = cmd.stderr(std::process::Stdio::null()).output().ok()?;
-    if !out.status.success() {
-        return None;
-    }
-    let token = String::from_utf8(out.stdout).ok()?.trim().to_string();
-    (!token.is_empty()).then_some(token)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -353,7 +313,11 @@ fn jitter_fraction() -> f64 {
 // ---------------------------------------------------------------------------------------------
 // Data
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+// Responses are parsed for what trackit uses: every other field may be missing (older GHES
+// versions, proxies), so a response without one never stops later updates.
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct BranchRef {
     #[serde(rename = "ref")]
     pub ref_name: String,
@@ -365,14 +329,20 @@ pub struct BranchRef {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PullRequest {
+    #[serde(default)]
     pub id: u64,
     pub number: u64,
+    #[serde(default)]
     pub state: String,
+    #[serde(default)]
     pub title: String,
     #[serde(default)]
     pub body: Option<String>,
+    #[serde(default)]
     pub html_url: String,
+    #[serde(default)]
     pub head: BranchRef,
+    #[serde(default)]
     pub base: BranchRef,
     #[serde(default)]
     pub draft: Option<bool>,
@@ -386,8 +356,11 @@ pub struct IssueComment {
     pub id: u64,
     #[serde(default)]
     pub body: Option<String>,
+    #[serde(default)]
     pub html_url: String,
+    #[serde(default)]
     pub created_at: DateTime<Utc>,
+    #[serde(default)]
     pub updated_at: DateTime<Utc>,
 }
 
@@ -403,16 +376,22 @@ pub struct WorkflowRun {
     pub name: Option<String>,
     #[serde(default)]
     pub head_branch: Option<String>,
+    #[serde(default)]
     pub head_sha: String,
+    #[serde(default)]
     pub event: String,
     #[serde(default)]
     pub status: Option<String>,
     #[serde(default)]
     pub conclusion: Option<String>,
+    #[serde(default)]
     pub workflow_id: u64,
+    #[serde(default)]
     pub run_number: u64,
+    #[serde(default)]
     pub html_url: String,
     pub created_at: DateTime<Utc>,
+    #[serde(default)]
     pub updated_at: DateTime<Utc>,
     /// The run's title: the workflow's `run-name` with the inputs filled in.
     #[serde(default)]
@@ -428,8 +407,11 @@ impl WorkflowRun {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Job {
     pub id: u64,
+    #[serde(default)]
     pub run_id: u64,
+    #[serde(default)]
     pub name: String,
+    #[serde(default)]
     pub status: String,
     #[serde(default)]
     pub conclusion: Option<String>,
@@ -574,9 +556,42 @@ impl Client {
         Ok(url)
     }
 
+    /// A pagination link, followed only on the API's own origin: the token goes with every
+    /// request, so a `Link` header naming another host is refused.
+    fn same_origin(&self, path: &str, link: &str) -> Result<Url> {
+        let refused = |why: &str| GithubError::Decode {
+            path: path.to_string(),
+            message: format!("pagination link refused: {why}"),
+        };
+        let url = Url::parse(link).map_err(|_| refused("not a URL"))?;
+        let api = Url::parse(&self.config.api_base).map_err(|_| refused("bad API URL"))?;
+        if url.origin() != api.origin() {
+            return Err(refused(&format!(
+                "{} is not the API's origin {}",
+                url.origin().ascii_serialization(),
+                api.origin().ascii_serialization()
+            )));
+        }
+        Ok(url)
+    }
+
     /// Sends one request with retries and rate-limit waits. Returns 2xx and 3xx replies; turns
     /// anything else into an error.
     async fn send(&self, method: Method, url: Url, body: Option<&Value>) -> Result<Reply> {
+        self.send_with(method, url, body, true).await
+    }
+
+    /// Like [`Client::send`]; with `blind_retry` false (a POST that creates something), a
+    /// request that may have reached GitHub (a 5xx, a dropped connection) is not sent again:
+    /// the caller looks for what it created first. Rate-limit refusals are still waited out,
+    /// as GitHub did nothing.
+    async fn send_with(
+        &self,
+        method: Method,
+        url: Url,
+        body: Option<&Value>,
+        blind_retry: bool,
+    ) -> Result<Reply> {
         let path = url.path().to_string();
         let started = Instant::now();
         let mut waited = Duration::ZERO;
@@ -630,6 +645,13 @@ impl Client {
                 Failure::Wait(wait, why) => (wait, why, true),
             };
             tracing::warn!(%method, path = %path, attempt, ?wait, "GitHub: {why}");
+            if !rate_limited && !blind_retry {
+                return Err(GithubError::Unreachable {
+                    attempts: attempt,
+                    waited: started.elapsed(),
+                    last: format!("{method} {path}: {why} (outcome unknown; not re-sent)"),
+                });
+            }
             let out_of_attempts = attempt >= self.retry.max_attempts;
             let out_of_time = waited + wait > self.retry.max_total_wait;
             if out_of_attempts || out_of_time {
@@ -765,7 +787,10 @@ impl Client {
                     message: e.to_string(),
                 })?;
             all.append(&mut list);
-            next = next_link(&reply.headers).and_then(|u| Url::parse(&u).ok());
+            next = match next_link(&reply.headers) {
+                Some(link) => Some(self.same_origin(path, &link)?),
+                None => None,
+            };
         }
         Ok(all)
     }
@@ -875,13 +900,50 @@ impl Client {
         .await
     }
 
+    /// Posts a comment, once: a reply lost on the way back is not answered by posting again
+    /// (use [`Client::ensure_comment`], which looks for the comment first).
     pub async fn create_comment(&self, issue: u64, body: &str) -> Result<IssueComment> {
-        self.send_json(
-            Method::POST,
-            &self.repo_path(&format!("/issues/{issue}/comments")),
-            &json!({ "body": body }),
-        )
-        .await
+        let path = self.repo_path(&format!("/issues/{issue}/comments"));
+        let reply = self
+            .send_with(
+                Method::POST,
+                self.url(&path, &[])?,
+                Some(&json!({ "body": body })),
+                false,
+            )
+            .await?;
+        reply.json(&path)
+    }
+
+    /// The comment carrying `marker` on the issue/PR, posting `body` only when there is none.
+    /// When the POST's outcome is unknown (GitHub answered 5xx or the connection dropped), the
+    /// comments are listed again before anything is re-sent, so a milestone is never posted
+    /// twice.
+    pub async fn ensure_comment(
+        &self,
+        issue: u64,
+        marker: &str,
+        body: &str,
+    ) -> Result<IssueComment> {
+        if let Some(found) = self.find_comment(issue, marker).await? {
+            return Ok(found);
+        }
+        match self.create_comment(issue, body).await {
+            Ok(c) => Ok(c),
+            Err(e) if e.is_transient() => match self.find_comment(issue, marker).await {
+                Ok(Some(found)) => Ok(found),
+                _ => Err(e),
+            },
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn find_comment(&self, issue: u64, marker: &str) -> Result<Option<IssueComment>> {
+        Ok(self
+            .list_comments(issue)
+            .await?
+            .into_iter()
+            .find(|c| c.body.as_deref().is_some_and(|b| b.contains(marker))))
     }
 
     pub async fn update_comment(&self, comment_id: u64, body: &str) -> Result<IssueComment> {
@@ -914,7 +976,7 @@ impl Client {
         match existing {
             Some(comment) if comment.body.as_deref() == Some(text.as_str()) => Ok(comment),
             Some(comment) => self.update_comment(comment.id, &text).await,
-            None => self.create_comment(issue, &text).await,
+            None => self.ensure_comment(issue, marker, &text).await,
         }
     }
 
@@ -1122,24 +1184,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn remote_urls() {
-        let cases = [
-            ("https://github.com/o/r.git", "github.com"),
-            ("https://github.com/o/r", "github.com"),
-            ("git@github.com:o/r.git", "github.com"),
-            ("ssh://git@ghe.corp:2222/o/r.git", "ghe.corp"),
-            ("https://user@ghe.corp/o/r/", "ghe.corp"),
-        ];
-        for (url, host) in cases {
-            let remote = parse_remote_url(url).unwrap_or_else(|| panic!("{url}"));
-            assert_eq!(remote.host, host, "{url}");
-            assert_eq!(remote.repo.to_string(), "o/r", "{url}");
-        }
-        assert!(parse_remote_url("/local/path/repo").is_none());
-        assert!(parse_remote_url("https://github.com/only-owner").is_none());
-    }
-
-    #[test]
     fn link_header() {
         let mut headers = HeaderMap::new();
         headers.insert(
@@ -1167,11 +1211,14 @@ mod tests {
     #[test]
     fn secret_never_prints() {
         let secret = Secret::new("ghp_abc");
-        assert_eq!(format!("{secret} {secret:?}"), "*** ***");
+        assert_eq!(format!("{secret} {secret:?}"), "*** Secret(***)");
         let config = Config {
             api_base: DOTCOM_API.into(),
+            host: "github.com".into(),
             repo: RepoId::parse("o/r").unwrap_or_else(|| unreachable!()),
             token: Some(secret),
+            token_source: None,
+            token_missing: None,
         };
         assert!(!format!("{config:?}").contains("ghp_abc"));
     }

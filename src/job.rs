@@ -250,10 +250,11 @@ pub fn parse_mem(s: &str) -> Option<u64> {
         "T" => 1024.0f64.powi(4),
         _ => return None,
     };
-    if value < 0.0 {
+    let bytes = (value * mult).round();
+    if !bytes.is_finite() || value < 0.0 || bytes >= u64::MAX as f64 {
         return None;
     }
-    Some((value * mult).round() as u64)
+    Some(bytes as u64)
 }
 
 /// Memory units from the largest down, as SLURM writes them.
@@ -291,15 +292,21 @@ pub fn parse_duration(s: &str) -> Option<u64> {
         .map(|p| p.split('.').next().unwrap_or(p).parse::<u64>())
         .collect::<Result<_, _>>()
         .ok()?;
+    // Checked: a huge value from foreign text (sacct, a script) is no duration, not an overflow.
+    let hms = |h: u64, m: u64, sec: u64| {
+        h.checked_mul(3600)?
+            .checked_add(m.checked_mul(60)?)?
+            .checked_add(sec)
+    };
     let secs = match (s.contains('-'), parts.as_slice()) {
-        (false, [m]) => m * 60,
-        (false, [m, sec]) => m * 60 + sec,
-        (_, [h, m, sec]) => h * 3600 + m * 60 + sec,
-        (true, [h]) => h * 3600,
-        (true, [h, m]) => h * 3600 + m * 60,
+        (false, [m]) => hms(0, *m, 0)?,
+        (false, [m, sec]) => hms(0, *m, *sec)?,
+        (_, [h, m, sec]) => hms(*h, *m, *sec)?,
+        (true, [h]) => hms(*h, 0, 0)?,
+        (true, [h, m]) => hms(*h, *m, 0)?,
         _ => return None,
     };
-    Some(days * 86400 + secs)
+    days.checked_mul(86400)?.checked_add(secs)
 }
 
 /// Formats seconds as SLURM's `[D-]HH:MM:SS`.
@@ -333,6 +340,18 @@ mod tests {
         for s in JobState::ALL {
             assert_eq!(s.as_str().parse::<JobState>().unwrap(), s);
         }
+    }
+
+    #[test]
+    fn huge_or_odd_values_are_no_duration_or_size() {
+        // Found by fuzzing sacct output: an overflow, not a duration.
+        assert_eq!(parse_duration("99999999999999999:00:00"), None);
+        assert_eq!(parse_duration("213503982334602-00:00:00"), None);
+        assert_eq!(parse_duration("1-00:00:00"), Some(86400));
+        assert_eq!(parse_mem("nan"), None);
+        assert_eq!(parse_mem("infG"), None);
+        assert_eq!(parse_mem("1e30T"), None);
+        assert_eq!(parse_mem("4G"), Some(4 << 30));
     }
 
     #[test]

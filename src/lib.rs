@@ -4,11 +4,14 @@
 //! The primitives (`slurm`, `proc`, `logtail`, `git`, `github`, `diagnose`, `results`) are plain
 //! Rust and testable without Lua; only `lua` imports mlua.
 
+pub mod auth;
 pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod diagnose;
 pub mod edits;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod git;
 pub mod github;
 pub mod job;

@@ -558,11 +558,12 @@ pub fn spawn(
         }
     }
 
-    // The environment: the tracker's, with the job's additions.
+    // The environment: the tracker's, with the job's additions, never a GitHub token.
     let mut vars: Vec<(OsString, OsString)> = std::env::vars_os()
         .filter(|(k, _)| !env.iter().any(|(ek, _)| OsStr::new(ek) == k))
         .collect();
     vars.extend(env.iter().map(|(k, v)| (k.into(), v.into())));
+    vars.retain(|(k, _)| !crate::auth::TOKEN_VARS.iter().any(|t| OsStr::new(t) == k));
     let path_var = vars
         .iter()
         .find(|(k, _)| k == "PATH")

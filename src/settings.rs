@@ -12,7 +12,7 @@ pub struct PolicyLimits {
     pub memory_mb: usize,
     /// VM instructions per hook call (and for loading the policy).
     pub instructions: u64,
-    /// Time per hook call in milliseconds, not counting time spent in trackit's own functions.
+    /// Time per hook call in milliseconds, time spent in trackit's own functions included.
     pub timeout_ms: u64,
 }
 
@@ -30,9 +30,9 @@ impl PolicyLimits {
     /// Hard ceilings a policy may not raise its limits above.
     pub fn clamped(self) -> PolicyLimits {
         PolicyLimits {
-            memory_mb: self.memory_mb.clamp(8, 1024),
-            instructions: self.instructions.clamp(100_000, 2_000_000_000),
-            timeout_ms: self.timeout_ms.clamp(10, 60_000),
+            memory_mb: self.memory_mb.clamp(8, 512),
+            instructions: self.instructions.clamp(100_000, 1_000_000_000),
+            timeout_ms: self.timeout_ms.clamp(10, 10_000),
         }
     }
 }
@@ -72,8 +72,13 @@ pub struct Caps {
     pub max_mem: Option<String>,
     /// Largest `--time` (e.g. `2-00:00:00`).
     pub max_time: Option<String>,
+    /// GPUs, whether asked with `--gpus`, `--gpus-per-node` or `--gres=gpu:N`.
     pub max_gpus: Option<u32>,
     pub max_cpus: Option<u32>,
+    /// `--nodes` (the upper end of a range such as `1-4`).
+    pub max_nodes: Option<u32>,
+    /// `--ntasks` and `--ntasks-per-node`.
+    pub max_ntasks: Option<u32>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -145,7 +150,62 @@ impl Default for Settings {
     }
 }
 
+/// The most attempts a policy may ask for (the command line's `--max-attempts` is the user's own).
+pub const MAX_ATTEMPTS_CEILING: u32 = 10;
+/// The largest log tail a policy may ask the diagnosis to read, in KiB.
+pub const LOG_WINDOW_CEILING_KIB: u64 = 16 * 1024;
+/// The longest line a policy may ask to keep, in bytes.
+pub const MAX_LINE_CEILING: usize = 64 * 1024;
+
+impl PollSettings {
+    /// Every interval finite and positive, and a growth of at least 1: a NaN, zero or negative
+    /// value would poll the scheduler in a tight loop. `Err((key, why))`.
+    pub fn check(&self) -> Result<(), (&'static str, String)> {
+        for (key, v) in [
+            ("first_s", self.first_s),
+            ("max_s", self.max_s),
+            ("min_s", self.min_s),
+        ] {
+            if !v.is_finite() || v <= 0.0 {
+                return Err((
+                    key,
+                    format!("poll.{key} must be a positive number of seconds, not {v}"),
+                ));
+            }
+        }
+        if !self.growth.is_finite() || self.growth < 1.0 {
+            return Err((
+                "growth",
+                format!(
+                    "poll.growth must be a finite number of at least 1, not {}",
+                    self.growth
+                ),
+            ));
+        }
+        if self.max_s < self.min_s {
+            return Err((
+                "max_s",
+                format!(
+                    "poll.max_s ({}) is below poll.min_s ({})",
+                    self.max_s, self.min_s
+                ),
+            ));
+        }
+        Ok(())
+    }
+}
+
 impl Settings {
+    /// The settings with every value a policy may raise held to its hard ceiling: the sandbox
+    /// limits, `max_attempts`, the log window and the line length.
+    pub fn with_ceilings(mut self) -> Settings {
+        self.limits = self.limits.clamped();
+        self.max_attempts = self.max_attempts.clamp(1, MAX_ATTEMPTS_CEILING);
+        self.log_window_kib = self.log_window_kib.clamp(1, LOG_WINDOW_CEILING_KIB);
+        self.max_line = self.max_line.clamp(80, MAX_LINE_CEILING);
+        self
+    }
+
     pub fn tail_options(&self) -> crate::logtail::TailOptions {
         crate::logtail::TailOptions {
             window: self.log_window_kib.max(1) * 1024,

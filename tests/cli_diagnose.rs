@@ -219,12 +219,93 @@ fn repository_policy_is_picked_up() {
         ".trackit/policy.lua",
         "local base = require('trackit.default')\nreturn trackit.extend(base, { rules = { quota = { kind = 'disk_quota', priority = 99, patterns = { 'LAB QUOTA' } } } })\n",
     );
+    crate::helper::trust_policy(dir.path());
     let sub = dir.path().join("sub");
     std::fs::create_dir(&sub).unwrap();
     let log = write(&sub, "job.out", "LAB QUOTA reached\n");
     let out = trackit(&["diagnose", "--json", log.to_str().unwrap()], &sub);
     let v: serde_json::Value = serde_json::from_str(stdout(&out).trim()).unwrap();
     assert_eq!(v["kind"], "disk_quota", "{}", stderr(&out));
+}
+
+/// A repository policy that came with a clone does not run until trusted; once trusted it
+/// runs; when it changes it stops running, and the report says what changed and how to
+/// trust it. Naming it with --policy counts as trusting it.
+#[test]
+fn an_untrusted_repository_policy_does_not_run() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join(".git")).unwrap();
+    let policy = ".trackit/policy.lua";
+    let rule = |pattern: &str| {
+        format!("local base = require('trackit.default')\nreturn trackit.extend(base, {{ rules = {{ quota = {{ kind = 'disk_quota', priority = 99, patterns = {{ '{pattern}' }} }} }} }})\n")
+    };
+    write(dir.path(), policy, &rule("LAB QUOTA"));
+    let log = write(dir.path(), "job.out", "LAB QUOTA reached\n");
+    let config = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| {
+        std::process::Command::new(crate::helper::trackit_bin())
+            .args(args)
+            .current_dir(dir.path())
+            .env("XDG_CONFIG_HOME", config.path())
+            .env("NO_COLOR", "1")
+            .env_remove("RUST_LOG")
+            .output()
+            .unwrap()
+    };
+    let kind = |out: &std::process::Output| {
+        let v: serde_json::Value = serde_json::from_str(stdout(out).trim())
+            .unwrap_or_else(|e| panic!("{e}: {} {}", stdout(out), stderr(out)));
+        v["kind"].as_str().unwrap_or_default().to_string()
+    };
+    let diagnose = ["diagnose", "--json", log.to_str().unwrap()];
+
+    // New: the default policy decides, and the user is told how to trust it.
+    let out = run(&diagnose);
+    assert_ne!(kind(&out), "disk_quota", "an untrusted policy ran");
+    assert!(stderr(&out).contains("not trusted yet"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("trackit policy trust"),
+        "{}",
+        stderr(&out)
+    );
+
+    // Named on the command line: trusted.
+    let explicit = run(&[
+        "diagnose",
+        "--json",
+        "--policy",
+        policy,
+        log.to_str().unwrap(),
+    ]);
+    assert_eq!(kind(&explicit), "disk_quota", "{}", stderr(&explicit));
+
+    // Trusted: it runs.
+    let out = run(&["policy", "trust"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("trusted"), "{}", stdout(&out));
+    assert!(config.path().join("trackit/trusted").is_dir());
+    assert_eq!(kind(&run(&diagnose)), "disk_quota");
+
+    // Changed after a pull: it stops running until trusted again; the report shows the change.
+    write(dir.path(), policy, &rule("LAB QUOTA|other"));
+    let out = run(&diagnose);
+    assert_ne!(kind(&out), "disk_quota");
+    let err = stderr(&out);
+    assert!(err.contains("changed since you trusted it"), "{err}");
+    assert!(err.contains("policy.lua changed: +1 -1 lines"), "{err}");
+    assert!(
+        err.contains("+local base") || err.contains("LAB QUOTA|other"),
+        "{err}"
+    );
+    // A new module beside it counts too.
+    run(&["policy", "trust"]);
+    write(dir.path(), ".trackit/helpers.lua", "return 1\n");
+    let out = run(&diagnose);
+    assert!(
+        stderr(&out).contains("helpers.lua is new"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[test]
@@ -317,5 +398,56 @@ fn policy_test_runs_the_corpus_and_reports_failures() {
     assert_eq!(
         (v["passed"].as_u64(), v["failed"].as_u64()),
         (Some(1), Some(1))
+    );
+}
+
+/// A policy reads only inside the repository, the track's folder and the job's log files:
+/// never /proc, home dotfiles (keys, shell history) or anything else outside.
+#[test]
+fn policy_reads_are_confined() {
+    let repo = tempfile::tempdir().unwrap();
+    std::fs::create_dir(repo.path().join(".git")).unwrap();
+    write(repo.path(), "notes.txt", "lab notes\n");
+    let home = tempfile::tempdir().unwrap();
+    write(home.path(), ".ssh/id_rsa", "-----BEGIN PRIVATE KEY-----\n");
+    write(home.path(), ".bash_history", "export GH_TOKEN=x\n");
+    let outside = tempfile::tempdir().unwrap();
+    let secret = write(outside.path(), "secret.txt", "not yours\n");
+    let log = write(outside.path(), "slurm-1.out", "Traceback\nboom\n");
+    let policy = write(
+        repo.path(),
+        "policy.lua",
+        &format!(
+            r#"return {{ diagnose = function(ctx)
+  local function read(p) return trackit.fs.read(p) and "read" or "refused" end
+  local function tail(p) return trackit.log.tail(p) and "read" or "refused" end
+  local home = "{home}"
+  local s = table.concat({{ read("/proc/self/environ"), read(home .. "/.ssh/id_rsa"), read("{secret}"),
+    read("{repo}/notes.txt"), tail(ctx.logs[1].path), tail(home .. "/.bash_history"),
+    tostring(trackit.fs.exists("{secret}")) }}, ",")
+  return {{ kind = "unknown", summary = s }}
+end }}
+"#,
+            home = home.path().display(),
+            secret = secret.display(),
+            repo = repo.path().display(),
+        ),
+    );
+    let out = std::process::Command::new(crate::helper::trackit_bin())
+        .args(["diagnose", "--json", "--policy"])
+        .arg(&policy)
+        .arg(&log)
+        .current_dir(repo.path())
+        .env("HOME", home.path())
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_str(stdout(&out).trim())
+        .unwrap_or_else(|e| panic!("{e}: {}", stderr(&out)));
+    assert_eq!(
+        v["summary"],
+        "refused,refused,refused,read,read,refused,false",
+        "{}",
+        stderr(&out)
     );
 }

@@ -570,7 +570,8 @@ fn paths_outside_the_repository_are_rejected() {
     )
     .unwrap_err();
     assert!(matches!(err, EditError::OutsideRepo { .. }), "{err}");
-    // Inside: fine, and --chdir counts as the job's own directory.
+    // Inside: fine; a relative path is the job's own (its --chdir), but a --chdir outside the
+    // repository does not widen where edits may write.
     let (out, _) = apply(
         &spec,
         &[Edit::ReplacePath {
@@ -581,24 +582,40 @@ fn paths_outside_the_repository_are_rejected() {
     )
     .unwrap();
     assert!(script_of(&out).contains("source envs/py311/bin/activate"));
-    let work = tempfile::tempdir().unwrap();
-    let with_chdir = job_script().replace(
-        "#SBATCH --job-name=train",
-        &format!(
-            "#SBATCH --job-name=train\n#SBATCH --chdir={}",
-            work.path().display()
-        ),
-    );
+    let chdir = |dir: &Path| {
+        job_script().replace(
+            "#SBATCH --job-name=train",
+            &format!(
+                "#SBATCH --job-name=train\n#SBATCH --chdir={}",
+                dir.display()
+            ),
+        )
+    };
+    let work = root.path().join("runs");
+    std::fs::create_dir(&work).unwrap();
     let (_, applied) = apply(
-        &slurm(&with_chdir, &[]),
+        &slurm(&chdir(&work), &[]),
         &[Edit::MakeDir { path: "out".into() }],
         root.path(),
     )
     .unwrap();
     assert_eq!(
         dirs_to_create(&applied),
-        [std::fs::canonicalize(work.path()).unwrap().join("out")]
+        [std::fs::canonicalize(&work).unwrap().join("out")]
     );
+    let elsewhere = tempfile::tempdir().unwrap();
+    for path in ["out", "../out"] {
+        let err = apply(
+            &slurm(&chdir(elsewhere.path()), &[]),
+            &[Edit::MakeDir { path: path.into() }],
+            root.path(),
+        )
+        .unwrap_err();
+        assert!(
+            matches!(err, EditError::OutsideRepo { .. }),
+            "{path}: {err}"
+        );
+    }
     // A policy's fixer that asks for it fails as a policy error; the guard falls back.
     let policy = write(
         root.path(),
@@ -1070,4 +1087,42 @@ fn diagnose_fix_prints_the_edits_and_the_changed_lines() {
         "{}",
         stderr(&out)
     );
+}
+
+/// Edits cannot smuggle scheduler directives or control characters into the script.
+#[test]
+fn edits_cannot_smuggle_directives_or_control_characters() {
+    let root = tempfile::tempdir().unwrap();
+    let spec = slurm(&job_script(), &[]);
+    for edit in [
+        Edit::Setup {
+            line: "#SBATCH --gres=gpu:8".into(),
+        },
+        Edit::Setup {
+            line: "  #sbatch --nodes=64".into(),
+        },
+        Edit::SetEnv {
+            name: "X".into(),
+            value: "1\n#SBATCH --gres=gpu:8".into(),
+        },
+        Edit::SetOption {
+            name: "partition".into(),
+            value: "gpu\u{1b}[2K".into(),
+        },
+        Edit::ReplacePath {
+            from: "venv".into(),
+            to: "venv\r".into(),
+        },
+        Edit::SetContainer {
+            image: None,
+            add_flags: vec!["--nv\0".into()],
+            remove_flags: vec![],
+        },
+    ] {
+        let err = apply(&spec, std::slice::from_ref(&edit), root.path()).unwrap_err();
+        assert!(
+            matches!(err, EditError::InvalidValue(_)),
+            "{edit:?} was applied: {err}"
+        );
+    }
 }

@@ -8,10 +8,25 @@ use std::process::Command;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use std::collections::HashMap;
 use tempfile::TempDir;
-use trackit::git::{
-    author_from_config, find_repo_root, repo_facts, GitError, ResultsBranch, Secret,
-};
+use trackit::auth::Credentials;
+use trackit::git::{author_from_config, find_repo_root, repo_facts, GitError, ResultsBranch};
+
+/// No token anywhere (and no `gh`).
+fn no_credentials() -> Credentials {
+    Credentials::from_env_map(&HashMap::new())
+}
+
+/// An environment with these variables only (and no `gh`).
+fn credentials(pairs: &[(&str, &str)]) -> Credentials {
+    Credentials::from_env_map(
+        &pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+    )
+}
 
 const BRANCH: &str = "results/resnet-2026-11-28";
 
@@ -201,7 +216,7 @@ fn results_branch_leaves_the_dirty_user_tree_untouched() {
         )
         .unwrap()
         .expect("a new commit");
-    let outcome = results.push("origin", None).unwrap();
+    let outcome = results.push("origin", &no_credentials()).unwrap();
     assert_eq!(outcome.head, commit);
 
     assert_eq!(fx.user_state(), before, "the user's checkout changed");
@@ -235,7 +250,7 @@ fn push_resume_and_no_duplicate_commits() {
         .commit_files(&files, "results: table pending")
         .unwrap()
         .expect("first commit");
-    let outcome = results.push("origin", None).unwrap();
+    let outcome = results.push("origin", &no_credentials()).unwrap();
     assert_eq!(
         (outcome.head, outcome.rebased, outcome.up_to_date),
         (first, 0, false)
@@ -267,7 +282,7 @@ fn push_resume_and_no_duplicate_commits() {
             .unwrap(),
         None
     );
-    resumed.push("origin", None).unwrap();
+    resumed.push("origin", &no_credentials()).unwrap();
     assert_eq!(fx.remote_subjects(BRANCH).len(), 2);
     assert_eq!(
         resumed.read_file("results/table.md").unwrap().as_deref(),
@@ -280,7 +295,7 @@ fn push_resume_and_no_duplicate_commits() {
         .commit_files(&done, "results: table filled")
         .unwrap();
     assert!(second.is_some());
-    resumed.push("origin", None).unwrap();
+    resumed.push("origin", &no_credentials()).unwrap();
     assert_eq!(
         fx.remote_subjects(BRANCH),
         vec!["results: table filled", "results: table pending", "base"]
@@ -366,7 +381,7 @@ fn non_fast_forward_is_rebased_and_pushed_without_force() {
     results
         .commit_files(&[("results/a.json", "{}\n")], "results: a")
         .unwrap();
-    results.push("origin", None).unwrap();
+    results.push("origin", &no_credentials()).unwrap();
 
     let theirs = push_from_other_clone(
         &fx,
@@ -379,7 +394,7 @@ fn non_fast_forward_is_rebased_and_pushed_without_force() {
         .unwrap()
         .unwrap();
 
-    let outcome = results.push("origin", None).unwrap();
+    let outcome = results.push("origin", &no_credentials()).unwrap();
     assert_eq!(outcome.rebased, 1);
     assert!(!outcome.up_to_date);
     assert_eq!(
@@ -410,7 +425,7 @@ fn non_fast_forward_is_rebased_and_pushed_without_force() {
 
     // Only behind (nothing of ours to send): catch up, report up to date.
     let theirs = push_from_other_clone(&fx, "notes.md", "more\n", "more notes");
-    let outcome = results.push("origin", None).unwrap();
+    let outcome = results.push("origin", &no_credentials()).unwrap();
     assert!(outcome.up_to_date);
     assert_eq!(outcome.head.to_string(), theirs);
     assert_eq!(results.head().unwrap().to_string(), theirs);
@@ -423,13 +438,13 @@ fn conflicting_rebase_is_an_error_and_the_remote_keeps_its_commits() {
     results
         .commit_files(&[("table.md", "PENDING\n")], "results: pending")
         .unwrap();
-    results.push("origin", None).unwrap();
+    results.push("origin", &no_credentials()).unwrap();
     let theirs = push_from_other_clone(&fx, "table.md", "theirs\n", "their table");
     results
         .commit_files(&[("table.md", "ours\n")], "results: ours")
         .unwrap();
 
-    let err = results.push("origin", None).unwrap_err();
+    let err = results.push("origin", &no_credentials()).unwrap_err();
     assert!(matches!(err, GitError::RebaseConflict { .. }), "{err}");
     assert!(err.to_string().contains("table.md"), "{err}");
     assert_eq!(fx.remote_git(&["rev-parse", BRANCH]).trim(), theirs);
@@ -439,7 +454,7 @@ fn conflicting_rebase_is_an_error_and_the_remote_keeps_its_commits() {
 fn unknown_remote_is_a_clear_error() {
     let fx = Fixture::new(false);
     let results = ResultsBranch::open_or_create(&fx.work, BRANCH).unwrap();
-    let err = results.push("upstream", None).unwrap_err();
+    let err = results.push("upstream", &no_credentials()).unwrap_err();
     assert!(
         matches!(err, GitError::NoSuchRemote(ref r) if r == "upstream"),
         "{err}"
@@ -479,9 +494,10 @@ fn token_never_appears_in_push_errors() {
         ],
     );
     let results = ResultsBranch::open_or_create(&fx.work, BRANCH).unwrap();
-    let secret = Secret::new(TOKEN);
+    // The token is bound to that host, so it is offered there.
+    let creds = credentials(&[("GH_HOST", "127.0.0.1:9"), ("GH_ENTERPRISE_TOKEN", TOKEN)]);
     for remote in ["unreachable", "embedded"] {
-        let err = results.push(remote, Some(&secret)).unwrap_err();
+        let err = results.push(remote, &creds).unwrap_err();
         let text = format!("{err} {err:?}");
         assert!(matches!(err, GitError::Push { .. }), "{text}");
         assert!(!text.contains(TOKEN), "token leaked: {text}");
@@ -541,18 +557,23 @@ fn base64(bytes: &[u8]) -> String {
 }
 
 #[test]
-fn token_is_sent_once_as_x_access_token_and_the_callback_loop_ends() {
+fn token_is_sent_once_as_x_access_token_to_its_bound_host() {
     let fx = Fixture::new(false);
     let (url, seen) = unauthorized_server();
     git(&fx.work, &["remote", "add", "forge", &url]);
     let results = ResultsBranch::open_or_create(&fx.work, BRANCH).unwrap();
+    let host = url
+        .trim_start_matches("http://")
+        .split('/')
+        .next()
+        .unwrap()
+        .to_string();
+    let creds = credentials(&[("GH_HOST", &host), ("GH_ENTERPRISE_TOKEN", TOKEN)]);
 
-    let err = results
-        .push("forge", Some(&Secret::new(TOKEN)))
-        .unwrap_err();
+    let err = results.push("forge", &creds).unwrap_err();
     let text = format!("{err} {err:?}");
     assert!(!text.contains(TOKEN), "token leaked: {text}");
-    assert!(text.contains("GH_TOKEN"), "{text}");
+    assert!(text.contains("refused"), "{text}");
 
     let requests = seen.lock().unwrap().clone();
     let expected = format!(
@@ -565,6 +586,37 @@ fn token_is_sent_once_as_x_access_token_and_the_callback_loop_ends() {
         requests.len() <= 3,
         "credentials retried in a loop: {requests:#?}"
     );
+}
+
+/// A plain-HTTP git server on loopback that is not the host a token is bound to gets no
+/// token, though GH_TOKEN (github.com's) and an enterprise token for another host are set.
+#[test]
+fn an_unbound_host_gets_no_token_on_push() {
+    let fx = Fixture::new(false);
+    let (url, seen) = unauthorized_server();
+    git(&fx.work, &["remote", "add", "mirror", &url]);
+    let results = ResultsBranch::open_or_create(&fx.work, BRANCH).unwrap();
+    let creds = credentials(&[
+        ("GH_TOKEN", TOKEN),
+        ("GITHUB_TOKEN", TOKEN),
+        ("GH_HOST", "ghe.example.org"),
+        ("GH_ENTERPRISE_TOKEN", TOKEN),
+    ]);
+    let err = results.push("mirror", &creds).unwrap_err();
+    let text = format!("{err}");
+    assert!(!text.contains(TOKEN), "token leaked: {text}");
+    assert!(
+        text.contains("GH_HOST=127.0.0.1"),
+        "says how to set up: {text}"
+    );
+    let requests = seen.lock().unwrap().clone();
+    assert!(!requests.is_empty(), "the push reached the server");
+    for r in &requests {
+        assert!(
+            !r.to_ascii_lowercase().contains("authorization:"),
+            "credentials sent to an unbound host: {r}"
+        );
+    }
 }
 
 /// `git daemon` serving `root` with push enabled; killed on drop.
@@ -634,7 +686,7 @@ fn server_side_rejection_is_an_error_not_a_silent_success() {
     results
         .commit_files(&[("a.txt", "a\n")], "results: a")
         .unwrap();
-    let err = results.push("daemon", None).unwrap_err();
+    let err = results.push("daemon", &no_credentials()).unwrap_err();
     assert!(matches!(err, GitError::PushRejected { .. }), "{err}");
     let text = err.to_string();
     assert!(
@@ -647,7 +699,7 @@ fn server_side_rejection_is_an_error_not_a_silent_success() {
 
     // With the hook gone the same push goes through the daemon.
     std::fs::remove_file(&hook).unwrap();
-    let outcome = results.push("daemon", None).unwrap();
+    let outcome = results.push("daemon", &no_credentials()).unwrap();
     assert_eq!(
         fx.remote_git(&["rev-parse", BRANCH]).trim(),
         outcome.head.to_string()
@@ -683,7 +735,7 @@ fn resuming_in_a_fresh_clone_continues_the_pushed_branch() {
         .commit_files(&[("results/a.json", "{}\n")], "results: a")
         .unwrap()
         .unwrap();
-    results.push("origin", None).unwrap();
+    results.push("origin", &no_credentials()).unwrap();
 
     git(
         &fx.root,
@@ -704,10 +756,64 @@ fn resuming_in_a_fresh_clone_continues_the_pushed_branch() {
         .commit_files(&[("results/b.json", "{}\n")], "results: b")
         .unwrap()
         .unwrap();
-    let outcome = resumed.push("origin", None).unwrap();
+    let outcome = resumed.push("origin", &no_credentials()).unwrap();
     assert_eq!(outcome.rebased, 0);
     assert_eq!(
         fx.remote_subjects(BRANCH),
         vec!["results: b", "results: a", "base"]
+    );
+}
+
+/// Pushing over ssh goes through the system's ssh and its config: a host alias, an
+/// IdentityFile and a ProxyJump all work (libssh2 knew none of them). The config is given to
+/// ssh with `-F` through the repository's core.sshCommand, so the user's own ~/.ssh is left
+/// alone; ssh reads ~/.ssh/config the same way.
+#[test]
+fn ssh_push_honours_the_ssh_config_alias_identity_and_proxyjump() {
+    if !crate::helper::sshd::require_sshd() {
+        return;
+    }
+    let sshd = crate::helper::sshd::Sshd::start();
+    let fx = Fixture::new(false);
+    let jump = format!(
+        "Host trackit-test-via-jump\n  HostName 127.0.0.1\n  Port {}\n  User {}\n  IdentityFile {}\n  \
+         IdentitiesOnly yes\n  StrictHostKeyChecking no\n  UserKnownHostsFile /dev/null\n  \
+         BatchMode yes\n  LogLevel ERROR\n  ProxyJump trackit-test-direct\n",
+        sshd.port,
+        sshd.user(),
+        sshd.identity().display()
+    );
+    let config = sshd.client_config("trackit-test-direct", &jump);
+    git(
+        &fx.work,
+        &[
+            "config",
+            "core.sshCommand",
+            &format!("ssh -F {}", config.display()),
+        ],
+    );
+    git(
+        &fx.work,
+        &[
+            "remote",
+            "add",
+            "cluster",
+            &format!("trackit-test-via-jump:{}", fx.remote.display()),
+        ],
+    );
+    let results = ResultsBranch::open_or_create(&fx.work, BRANCH).unwrap();
+    let commit = results
+        .commit_files(&[("results/ssh.json", "{}\n")], "results: over ssh")
+        .unwrap()
+        .unwrap();
+    // A token in the environment is never offered over ssh.
+    let creds = credentials(&[("GH_TOKEN", TOKEN)]);
+    let outcome = results
+        .push("cluster", &creds)
+        .unwrap_or_else(|e| panic!("push over ssh: {e}"));
+    assert_eq!(outcome.head, commit);
+    assert_eq!(
+        fx.remote_git(&["rev-parse", BRANCH]).trim(),
+        commit.to_string()
     );
 }

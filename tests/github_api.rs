@@ -597,3 +597,210 @@ async fn the_token_never_leaks() {
         assert!(request.headers.iter().all(|(_, v)| !v.contains(TEST_TOKEN)));
     }
 }
+
+/// Tokens are bound to hosts as gh binds them: GH_TOKEN/GITHUB_TOKEN for github.com, the
+/// enterprise tokens for the GH_HOST host, nothing for any other host.
+#[test]
+fn the_token_is_bound_to_its_host() {
+    let both = [
+        ("GH_TOKEN", "dotcom"),
+        ("GH_HOST", "ghe.corp"),
+        ("GH_ENTERPRISE_TOKEN", "enterprise"),
+    ];
+    let token = |pairs: &[(&str, &str)], remote: &str| {
+        Config::from_env_map(&env(pairs), Some(remote))
+            .expect("config")
+            .token
+            .map(|t| t.expose().to_string())
+    };
+    assert_eq!(
+        token(&[("GH_TOKEN", "dotcom")], "git@github.com:o/r.git").as_deref(),
+        Some("dotcom")
+    );
+    // GitLab, a mirror, an ssh alias: no token, and the config says how to set one up.
+    for remote in [
+        "https://gitlab.com/o/r.git",
+        "https://git.mirror.example:8443/o/r",
+        "work-alias:o/r.git",
+    ] {
+        let config =
+            Config::from_env_map(&env(&[("GH_TOKEN", "dotcom")]), Some(remote)).expect("config");
+        assert_eq!(config.token, None, "{remote}");
+        let why = config.token_missing.expect("a reason");
+        assert!(why.contains("GH_HOST="), "{why}");
+    }
+    // GH_HOST names the enterprise server; its token goes there and only there.
+    let config = Config::from_env_map(&env(&both), Some("https://ghe.corp/o/r.git")).unwrap();
+    assert_eq!(
+        config.token.as_ref().map(Secret::expose),
+        Some("enterprise")
+    );
+    assert_eq!(config.api_base, "https://ghe.corp/api/v3");
+    assert_eq!(
+        token(
+            &[("GH_ENTERPRISE_TOKEN", "enterprise")],
+            "https://ghe.corp/o/r.git"
+        ),
+        None,
+        "an enterprise token without GH_HOST goes nowhere"
+    );
+    // GH_REPO says an ssh alias is github.com.
+    let config = Config::from_env_map(
+        &env(&[("GH_TOKEN", "dotcom"), ("GH_REPO", "alice/exp")]),
+        Some("work-alias:alice/exp.git"),
+    )
+    .unwrap();
+    assert_eq!(config.host, "github.com");
+    assert_eq!(config.token.as_ref().map(Secret::expose), Some("dotcom"));
+    // gh is asked for the repository's own host only.
+    let config = Config::resolve_with(&env(&[]), Some("https://gitlab.com/o/r.git"), |host| {
+        (host == "gitlab.com").then(|| "gh-gitlab".to_string())
+    })
+    .unwrap();
+    assert_eq!(config.token.as_ref().map(Secret::expose), Some("gh-gitlab"));
+}
+
+/// A repository whose origin is not on GitHub never sends the token, even when the API URL
+/// points at a (fake) GitHub.
+#[tokio::test]
+async fn a_remote_off_github_sends_no_token() {
+    let fake = FakeGithub::start();
+    let mut vars = fake.env();
+    vars.remove("GITHUB_REPOSITORY");
+    let config = Config::from_env_map(
+        &vars,
+        Some(&format!("https://gitlab.example/{OWNER}/{REPO}.git")),
+    )
+    .expect("config");
+    assert!(config.token.is_none());
+    let gh = Client::with_retry(config, fast_retry()).expect("client");
+    let err = gh.get_pr(1).await.expect_err("unauthenticated");
+    assert_eq!(err.status(), Some(401), "{err}");
+    let requests = fake.requests();
+    assert!(!requests.is_empty());
+    assert!(requests.iter().all(|r| !r.authorized), "{requests:?}");
+}
+
+/// A `Link` header naming another origin is not followed: the token would go with it.
+#[tokio::test]
+async fn pagination_stays_on_the_api_origin() {
+    let fake = FakeGithub::start();
+    let elsewhere = FakeGithub::start();
+    let gh = client(&fake).with_per_page(2);
+    let pr = gh
+        .ensure_pr("results/p", "main", "t", "b")
+        .await
+        .expect("pr");
+    fake.seed_comments(pr.number, (0..5).map(|i| format!("comment {i}")));
+    fake.set_link_origin(&elsewhere.api_url().replace("/api/v3", ""));
+    let err = gh.list_comments(pr.number).await.expect_err("refused");
+    assert!(err.to_string().contains("pagination link refused"), "{err}");
+    assert!(
+        elsewhere.requests().is_empty(),
+        "followed a link off the API origin"
+    );
+}
+
+/// A comment POST whose reply is lost (GitHub created it, the client saw 502) is not sent again
+/// blindly: the comments are listed and the marker found.
+#[tokio::test]
+async fn a_comment_whose_reply_was_lost_is_not_posted_twice() {
+    let fake = FakeGithub::start();
+    let gh = client(&fake);
+    let pr = gh
+        .ensure_pr("results/m", "main", "t", "b")
+        .await
+        .expect("pr");
+    let marker = "<!-- trackit:milestone track=t final -->";
+    fake.lose_next_reply(
+        "POST",
+        "/repos/{owner}/{repo}/issues/{issue_number}/comments",
+    );
+    let comment = gh
+        .ensure_comment(pr.number, marker, &format!("{marker}\nfinal result"))
+        .await
+        .expect("found after the lost reply");
+    assert!(comment.body.unwrap_or_default().contains(marker));
+    let with_marker = fake
+        .comments(pr.number)
+        .iter()
+        .filter(|(_, c)| c.contains(marker))
+        .count();
+    assert_eq!(with_marker, 1, "posted twice");
+    // Asked again (a resumed tracker): still one.
+    gh.ensure_comment(pr.number, marker, &format!("{marker}\nfinal result"))
+        .await
+        .expect("ensure");
+    let posts = fake
+        .requests()
+        .iter()
+        .filter(|r| r.method == "POST" && r.path().ends_with("/comments"))
+        .count();
+    assert_eq!(posts, 1);
+}
+
+/// Responses that lack fields trackit does not use (as older GHES versions' do) still work.
+#[tokio::test]
+async fn responses_lacking_unused_fields_still_work() {
+    let fake = FakeGithub::start();
+    let gh = client(&fake);
+    let pr_fields = [
+        "id",
+        "title",
+        "state",
+        "base",
+        "html_url",
+        "created_at",
+        "updated_at",
+        "user",
+        "draft",
+    ];
+    let comment_fields = ["html_url", "created_at", "updated_at", "user", "node_id"];
+    for (method, template, fields) in [
+        ("POST", "/repos/{owner}/{repo}/pulls", &pr_fields[..]),
+        ("GET", "/repos/{owner}/{repo}/pulls", &pr_fields[..]),
+        (
+            "PATCH",
+            "/repos/{owner}/{repo}/pulls/{pull_number}",
+            &pr_fields[..],
+        ),
+        (
+            "POST",
+            "/repos/{owner}/{repo}/issues/{issue_number}/comments",
+            &comment_fields[..],
+        ),
+        (
+            "GET",
+            "/repos/{owner}/{repo}/issues/{issue_number}/comments",
+            &comment_fields[..],
+        ),
+        (
+            "PATCH",
+            "/repos/{owner}/{repo}/issues/comments/{comment_id}",
+            &comment_fields[..],
+        ),
+    ] {
+        fake.omit_fields(method, template, fields);
+    }
+    let pr = gh
+        .ensure_pr("results/f", "main", "t", "b")
+        .await
+        .expect("pr");
+    let again = gh
+        .ensure_pr("results/f", "main", "t", "b")
+        .await
+        .expect("found");
+    assert_eq!(pr.number, again.number);
+    gh.update_pr(pr.number, None, Some("new body"))
+        .await
+        .expect("patch");
+    let c = gh
+        .upsert_status_comment(pr.number, STATUS_MARKER, "one")
+        .await
+        .expect("status");
+    assert!(c.id > 0);
+    gh.upsert_status_comment(pr.number, STATUS_MARKER, "two")
+        .await
+        .expect("status edited");
+    assert_eq!(fake.comments(pr.number).len(), 1);
+}

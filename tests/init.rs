@@ -142,7 +142,9 @@ fn the_written_policy_passes_check_and_is_picked_up() {
         stdout(&out)
     );
 
-    // Without --policy, trackit finds it at the repository root and diagnoses with it.
+    // Without --policy, trackit finds it at the repository root and, once trusted, diagnoses
+    // with it.
+    crate::helper::trust_policy(repo.path());
     let log = write(
         repo.path(),
         "job.out",
@@ -166,6 +168,7 @@ fn the_policy_examples_work_when_switched_on() {
     let on = text.replace("--[[ example", "---[[ example");
     assert_eq!(text.matches("--[[ example").count(), 3, "three examples");
     let path = write(repo.path(), ".trackit/policy.lua", &on);
+    crate::helper::trust_policy(repo.path());
 
     let out = trackit(&["policy", "check", path.to_str().unwrap()], repo.path());
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));

@@ -353,3 +353,43 @@ async fn cancel_escalates_to_sigkill() {
     assert_eq!(rec.written_by.as_deref(), Some("tracker"));
     assert_eq!(rec.signal, Some(9));
 }
+
+/// A local job never sees a GitHub token, though trackit's own environment has them.
+#[test]
+fn the_job_never_sees_a_github_token() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(crate::helper::trackit_bin())
+        .args([
+            "--no-git",
+            "--max-attempts",
+            "1",
+            "run",
+            "sh",
+            "-c",
+            "env > env.txt",
+        ])
+        .current_dir(dir.path())
+        .env("GH_TOKEN", "gh-token-for-the-test")
+        .env("GITHUB_TOKEN", "github-token-for-the-test")
+        .env("GH_ENTERPRISE_TOKEN", "enterprise-token-for-the-test")
+        .env("GITHUB_ENTERPRISE_TOKEN", "enterprise-token-for-the-test")
+        .env("TRACKIT_TEST_MARKER", "inherited")
+        .env("XDG_CONFIG_HOME", dir.path().join("config"))
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    let env = std::fs::read_to_string(dir.path().join("env.txt"))
+        .unwrap_or_else(|e| panic!("no env.txt ({e}): {}", String::from_utf8_lossy(&out.stderr)));
+    assert!(env.contains("TRACKIT_TEST_MARKER=inherited"), "{env}");
+    for name in [
+        "GH_TOKEN",
+        "GITHUB_TOKEN",
+        "GH_ENTERPRISE_TOKEN",
+        "GITHUB_ENTERPRISE_TOKEN",
+    ] {
+        assert!(
+            !env.contains(&format!("{name}=")),
+            "{name} reached the job: {env}"
+        );
+    }
+}

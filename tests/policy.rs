@@ -346,6 +346,100 @@ fn runaway_loops_stop_within_a_second() {
     assert!(err.to_string().contains("loadloop.lua"), "{err}");
 }
 
+/// The budget error cannot be caught: pcall, xpcall, coroutines and error handlers re-raise
+/// it, Lua patterns cannot backtrack for ever in C, and a memory bomb inside pcall still ends.
+#[test]
+fn the_sandbox_cannot_be_escaped_by_catching_its_limit() {
+    let dir = tempfile::tempdir().unwrap();
+    let escapes = [
+        ("pcall", "while true do pcall(function() while true do end end) end"),
+        ("xpcall", "while true do xpcall(function() while true do end end, function(e) return e end) end"),
+        ("handler", "while true do xpcall(error, function() while true do end end) end"),
+        ("pattern", "return { kind = tostring(string.find(('a'):rep(5000), '.-.-.-.-.-b')) }"),
+        ("pcall_pattern", "while true do pcall(string.find, ('a'):rep(5000), '.-.-.-.-.-b') end"),
+        ("gmatch", "for x in ('a'):rep(5000):gmatch('.-.-.-.-b') do end"),
+        ("gsub_callback", "while true do pcall(string.gsub, 'aaa', 'a', function() while true do end end) end"),
+        ("resume", "while true do coroutine.resume(coroutine.create(function() while true do end end)) end"),
+        ("wrap", "coroutine.wrap(function() while true do pcall(function() while true do end end) end end)()"),
+        ("close", "while true do local co = coroutine.create(function() while true do coroutine.yield() end end) coroutine.resume(co) pcall(coroutine.close, co) end"),
+        ("memory", "while true do pcall(function() local t = {} while true do t[#t+1] = string.rep('x', 1e6) .. #t end end) end"),
+    ];
+    for (name, body) in escapes {
+        // A 250 ms limit (the default is 500 ms) leaves room for a loaded test machine.
+        let src = format!(
+            "return {{ settings = {{ limits = {{ timeout_ms = 250 }} }}, diagnose = function(ctx) {body} end }}"
+        );
+        let host = load_file(&dir, &format!("{name}.lua"), &src).unwrap();
+        let start = Instant::now();
+        let result = host.diagnose(&Input {
+            logs: vec![lines("x")],
+            ..Default::default()
+        });
+        let took = start.elapsed();
+        assert!(took < Duration::from_secs(1), "{name}: took {took:?}");
+        let err = result.expect_err(name);
+        let text = err.to_string();
+        assert!(
+            text.contains("time limit") || text.contains("instruction budget"),
+            "{name}: {text}"
+        );
+        // The host answers the next call with a fresh budget.
+        let again = host.hook("diagnose").unwrap();
+        assert!(again.is_some());
+    }
+}
+
+/// Lua patterns keep Lua's semantics on the bounded matcher.
+#[test]
+fn lua_patterns_still_work() {
+    let dir = tempfile::tempdir().unwrap();
+    let host = load_file(
+        &dir,
+        "patterns.lua",
+        r#"
+        assert(("hello world"):match("(%w+) (%w+)") == "hello")
+        assert(select(2, ("key = value"):match("^(%w+)%s*=%s*(%w+)$")) == "value")
+        local s, e = ("hello"):find("l+") assert(s == 3 and e == 4)
+        assert(("a.b"):find(".", 1, true) == 2)
+        assert(("abc"):find("b", 1, true) == 2)
+        assert(("x"):find("y") == nil)
+        local out, n = ("hello world"):gsub("o", "0") assert(out == "hell0 w0rld" and n == 2)
+        assert((("abc"):gsub("%w", "%0%0")) == "aabbcc")
+        assert((("$name is $age"):gsub("%$(%w+)", { name = "ana", age = 3 })) == "ana is 3")
+        assert((("a b"):gsub("%w", function(c) return c:upper() end)) == "A B")
+        assert((("a b"):gsub("%w", function(c) return nil end)) == "a b")
+        local parts = {} for p in ("a/b//c"):gmatch("[^/]+") do parts[#parts + 1] = p end
+        assert(#parts == 3 and parts[3] == "c")
+        local k, v = ("k=v"):match("()=()") assert(k == 2 and v == 3)
+        assert(("f(a(b)c)d"):match("%b()") == "(a(b)c)")
+        assert(("THE (quick) fox"):find("%f[%a]%a+") == 1)
+        assert(not pcall(string.find, "a", "[a"))
+        assert(not pcall(string.gsub, "a", "a", "%2"))
+        return {}
+        "#,
+    );
+    assert!(host.is_ok(), "{}", host.unwrap_err());
+}
+
+/// Limits a policy sets are clamped to hard ceilings.
+#[test]
+fn policy_limits_have_hard_ceilings() {
+    let dir = tempfile::tempdir().unwrap();
+    let host = load_file(
+        &dir,
+        "greedy.lua",
+        "return { settings = { limits = { timeout_ms = 1000000000, memory_mb = 1000000, instructions = 1000000000000000 }, max_attempts = 1000, log_window_kib = 1000000000, max_line = 1000000000 } }",
+    )
+    .unwrap();
+    let s = host.settings();
+    assert!(s.limits.timeout_ms <= 10_000, "{:?}", s.limits);
+    assert!(s.limits.memory_mb <= 512, "{:?}", s.limits);
+    assert!(s.limits.instructions <= 1_000_000_000, "{:?}", s.limits);
+    assert!(s.max_attempts <= 10, "{}", s.max_attempts);
+    assert!(s.log_window_kib <= 16 * 1024, "{}", s.log_window_kib);
+    assert!(s.max_line <= 64 * 1024, "{}", s.max_line);
+}
+
 #[test]
 fn memory_bomb_stops_and_host_survives() {
     let dir = tempfile::tempdir().unwrap();
@@ -583,4 +677,32 @@ fn shipped_policies_load() {
                 .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         }
     }
+}
+
+/// Poll settings that are NaN, zero or negative would poll the scheduler in a tight loop: the
+/// policy is refused at load with file:line.
+#[test]
+fn bad_poll_settings_are_refused_with_file_and_line() {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, value) in [
+        ("nan", "0/0"),
+        ("zero", "0"),
+        ("negative", "-5"),
+        ("inf", "1/0"),
+    ] {
+        let src = format!(
+            "return {{\n  settings = {{\n    poll = {{\n      first_s = {value},\n    }},\n  }},\n}}\n"
+        );
+        let err = load_file(&dir, &format!("{name}.lua"), &src).expect_err(name);
+        let text = err.to_string();
+        assert!(text.contains(&format!("{name}.lua:4")), "{name}: {text}");
+        assert!(text.contains("poll.first_s"), "{name}: {text}");
+    }
+    let err = load_file(
+        &dir,
+        "growth.lua",
+        "return { settings = { poll = { growth = 0.5 } } }",
+    )
+    .expect_err("growth below 1");
+    assert!(err.to_string().contains("poll.growth"), "{err}");
 }

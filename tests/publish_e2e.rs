@@ -812,3 +812,39 @@ fn rerun_compares_with_the_earlier_run_and_log_metrics_are_read() {
     ]);
     assert!(out.contains("--baseline no-such-ref"), "{out}");
 }
+
+/// GitHub replies that lack fields trackit does not use (older GHES) never stop later updates:
+/// the PR body still reaches its final state and the final comment is posted.
+#[test]
+fn replies_lacking_fields_never_stop_later_updates() {
+    let repo = Repo::new();
+    repo.gh.omit_fields(
+        "PATCH",
+        "/repos/{owner}/{repo}/pulls/{pull_number}",
+        &["id", "title", "state", "head", "base", "user", "created_at"],
+    );
+    repo.gh.omit_fields(
+        "POST",
+        "/repos/{owner}/{repo}/issues/{issue_number}/comments",
+        &["html_url", "created_at", "updated_at", "user"],
+    );
+    let out = repo.run_within(
+        &["run", "python3", "train.py", "2"],
+        Duration::from_secs(90),
+    );
+    let all = text(&out);
+    assert!(out.status.success(), "{all}");
+    assert!(!all.contains("no more GitHub updates"), "{all}");
+    let pulls = repo.gh.pulls();
+    assert_eq!(pulls.len(), 1, "{pulls:?}");
+    let (number, _, _, _, _, body) = &pulls[0];
+    assert!(
+        body.contains("- [x] Results tables updated with actual metrics"),
+        "the body stayed behind: {body}"
+    );
+    let comments = repo.gh.comments(*number);
+    assert!(
+        comments.iter().any(|(_, c)| c.contains("COMPLETED")),
+        "{comments:?}"
+    );
+}

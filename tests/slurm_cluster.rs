@@ -776,3 +776,37 @@ mod fake {
         );
     }
 }
+
+/// sbatch exports the submitter's environment (`--export=ALL`): a GitHub token in trackit's
+/// environment must not reach the job.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_job_never_sees_a_github_token() {
+    let Some(slurm) = require_cluster().await else {
+        return;
+    };
+    let _cluster = crate::helper::cluster_shared();
+    let dir = job_dir();
+    write_script(dir.path(), "env.sh", "env > env.txt");
+    let slurm = slurm
+        .with_env("GH_TOKEN", "gh-token-for-the-test")
+        .with_env("GITHUB_TOKEN", "github-token-for-the-test")
+        .with_env("GH_ENTERPRISE_TOKEN", "enterprise-token-for-the-test")
+        .with_env("TRACKIT_TEST_MARKER", "exported");
+    let sub = submit(
+        &slurm,
+        &["--export=ALL", "--output=/dev/null", "env.sh"],
+        dir.path(),
+    )
+    .await;
+    let job = sub.job_ref();
+    let info = wait_terminal(&slurm, &job, 1, Duration::from_secs(60)).await;
+    assert_eq!(info[0].state, Some(JobState::Completed), "{info:#?}");
+    let env = std::fs::read_to_string(dir.path().join("env.txt")).unwrap();
+    assert!(
+        env.contains("TRACKIT_TEST_MARKER=exported"),
+        "the environment was exported: {env}"
+    );
+    for name in ["GH_TOKEN", "GITHUB_TOKEN", "GH_ENTERPRISE_TOKEN"] {
+        assert!(!env.contains(&format!("{name}=")), "{name} reached the job");
+    }
+}

@@ -68,3 +68,43 @@ fn invalid_utf8_nul_and_ansi_do_not_break_diagnosis() {
     assert_eq!(v["kind"], "missing_dep");
     assert_eq!(v["captures"]["module"], "torchvision");
 }
+
+/// A log path that is a FIFO (no writer), a device or a directory is refused at once: opening
+/// a FIFO for reading would block the tracker for ever.
+#[test]
+fn fifos_devices_and_directories_are_refused_without_blocking() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("job.out");
+    let c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+    // SAFETY: a valid NUL-terminated path.
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+    let (tx, rx) = std::sync::mpsc::channel();
+    for path in [fifo.clone(), "/dev/null".into(), dir.path().to_path_buf()] {
+        let tx = tx.clone();
+        std::thread::spawn(move || {
+            let tail = read_tail(&path, TailOptions::default()).map(|_| ());
+            let mut follower = trackit::logtail::follow::Follower::new(
+                path.clone(),
+                trackit::logtail::follow::Start::FromStart,
+            );
+            let follow = follower.poll().map(|_| ());
+            let _ = tx.send((
+                path,
+                tail.map_err(|e| e.to_string()),
+                follow.map_err(|e| e.to_string()),
+            ));
+        });
+    }
+    for _ in 0..3 {
+        let (path, tail, follow) = rx
+            .recv_timeout(std::time::Duration::from_secs(5))
+            .expect("reading a FIFO, a device or a directory blocked");
+        let tail = tail.expect_err("refused");
+        assert!(
+            tail.contains("not a regular file") || tail.contains("directory"),
+            "{}: {tail}",
+            path.display()
+        );
+        assert!(follow.is_err(), "{}: followed", path.display());
+    }
+}

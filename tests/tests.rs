@@ -8,6 +8,7 @@ mod cli_exit;
 mod cli_options;
 mod dispatch_cli;
 mod fixes;
+mod fuzz_corpus;
 mod git_repo;
 mod github_api;
 mod init;

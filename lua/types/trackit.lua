@@ -50,9 +50,9 @@ trackit = {}
 ---@field captures? table<string, string> fixed captures added when the rule wins
 
 ---@class trackit.Settings
----@field log_window_kib? integer how much of each log's tail the diagnosis reads (default 256)
+---@field log_window_kib? integer how much of each log's tail the diagnosis reads (default 256, at most 16384)
 ---@field max_line? integer longer lines are cut (default 4096 bytes)
----@field max_attempts? integer attempts before the failure report (default 3)
+---@field max_attempts? integer attempts before the failure report (default 3, at most 10)
 ---@field fixable_kinds? trackit.Kind[]
 ---@field contest_margin? integer a different fixable kind within this many priority points of the winner makes the verdict `unknown` (default 10; 0 contests only ties)
 ---@field poll? trackit.PollSettings
@@ -77,15 +77,17 @@ trackit = {}
 ---@field vanished_after_s? number a job neither squeue nor sacct has known for this long ends as VANISHED (default 1800)
 
 ---@class trackit.Limits
----@field memory_mb? integer Lua memory (default 64, at most 1024)
----@field instructions? integer VM instructions per hook call (default 20e6)
----@field timeout_ms? integer time per hook call, not counting trackit's own functions (default 500)
+---@field memory_mb? integer Lua memory (default 64, at most 512)
+---@field instructions? integer VM instructions per hook call (default 20e6, at most 1e9)
+---@field timeout_ms? integer time per hook call, trackit's own functions included (default 500, at most 10000)
 
 ---@class trackit.Caps
 ---@field max_mem? string e.g. "256G"
 ---@field max_time? string e.g. "2-00:00:00"
----@field max_gpus? integer
+---@field max_gpus? integer GPUs per job, whether asked with --gpus, --gpus-per-node or --gres=gpu:N
 ---@field max_cpus? integer
+---@field max_nodes? integer --nodes (the upper end of a range such as 1-4)
+---@field max_ntasks? integer --ntasks and --ntasks-per-node
 
 ---@class trackit.Evidence
 ---@field source "log"|"scheduler"
@@ -536,7 +538,7 @@ function trackit.metrics.parse_line(line) end
 trackit.slurm = {}
 
 --- A partition's limits from the scheduler (`scontrol show partition NAME`), e.g. for caps.
---- Blocks while scontrol runs; that time is not charged to the hook.
+--- Blocks while scontrol runs; that time counts against the hook's time limit.
 ---@param name string
 ---@return trackit.PartitionInfo|nil info
 ---@return string|nil err `partition NAME not found`, or why scontrol failed

@@ -33,6 +33,9 @@ pub fn run(
     let config = crate::track::choose::github_config(&facts.root)
         .map_err(|e| anyhow::anyhow!("cannot work out the GitHub repository and token: {e}"))?;
     let repo = format!("{}/{}", config.repo.owner, config.repo.name);
+    if let Some(why) = &config.token_missing {
+        anyhow::bail!("{why}");
+    }
     let git_ref = git_ref
         .map(str::to_string)
         .or_else(|| facts.branch.clone())

@@ -56,6 +56,7 @@ pub fn dispatch(cli: Cli) -> Result<ExitCode> {
         Command::Init(args) => init::run(&global, args),
         Command::Config => config::show(global.json),
         Command::Policy(PolicyCommand::Check { file }) => policy::check(&file),
+        Command::Policy(PolicyCommand::Trust { file }) => policy::trust(file.as_deref()),
         Command::Policy(PolicyCommand::Test { cases }) => {
             policy::test(global.policy.as_deref(), &cases, global.json)
         }

@@ -1,4 +1,4 @@
-//! `trackit policy check` and `trackit policy test`.
+//! `trackit policy check`, `trackit policy test` and `trackit policy trust`.
 
 use crate::diagnose::{Input, KINDS};
 use crate::job::{ExitStatus, JobState};
@@ -8,6 +8,47 @@ use anyhow::{bail, Context, Result};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+
+/// Records a repository policy (default: this repository's `.trackit/policy.lua`) as trusted,
+/// after saying what changed since it was last trusted.
+pub fn trust(file: Option<&Path>) -> Result<ExitCode> {
+    use crate::lua::trust::{self, Verdict};
+    let path = match file {
+        Some(f) => f.to_path_buf(),
+        None => {
+            let cwd = std::env::current_dir()?;
+            let root = crate::lua::policy::repo_root(&cwd).context(
+                "not inside a repository: name the policy file (trackit policy trust FILE)",
+            )?;
+            root.join(".trackit").join("policy.lua")
+        }
+    };
+    if !path.is_file() {
+        bail!("{} is not a policy file", path.display());
+    }
+    let store = trust::config_dir()
+        .context("no config directory to record trust in: set XDG_CONFIG_HOME or HOME")?;
+    let (before, record) = trust::trust_in(&store, &path).map_err(anyhow::Error::msg)?;
+    match &before {
+        Verdict::Trusted => println!("already trusted: {}", path.display()),
+        Verdict::Changed { summary, diff } => {
+            println!("changed since you last trusted it: {}", summary.join("; "));
+            if !diff.is_empty() {
+                println!("{diff}");
+            }
+        }
+        _ => {}
+    }
+    let names: Vec<&str> = record.files.iter().map(|f| f.name.as_str()).collect();
+    println!(
+        "trusted {} (sha256 {}, {}: {})",
+        record.path.display(),
+        &record.digest[..16],
+        if names.len() == 1 { "1 file" } else { "files" },
+        names.join(", ")
+    );
+    Ok(ExitCode::SUCCESS)
+}
 
 /// Loads a policy, validates its rules and settings, and runs its `diagnose` hook once on a
 /// small synthetic failure so a runtime error shows up now rather than during a week-long job.

@@ -136,6 +136,8 @@ pub fn caps_for(settings: &Settings, partition: Option<&str>) -> Caps {
         max_time: p.max_time.clone().or(site.max_time),
         max_gpus: p.max_gpus.or(site.max_gpus),
         max_cpus: p.max_cpus.or(site.max_cpus),
+        max_nodes: p.max_nodes.or(site.max_nodes),
+        max_ntasks: p.max_ntasks.or(site.max_ntasks),
     }
 }
 
@@ -246,6 +248,31 @@ fn clamp(edit: &Edit, spec: &JobSpec, caps: &Caps) -> Result<(Edit, Option<Strin
             current.as_deref().and_then(|c| c.parse().ok()),
             |n| n.to_string(),
         ),
+        "ntasks" | "ntasks-per-node" => (
+            value.parse().ok(),
+            caps.max_ntasks.map(u64::from),
+            current.as_deref().and_then(|c| c.parse().ok()),
+            |n| n.to_string(),
+        ),
+        "nodes" => {
+            // `N` or `MIN-MAX`: the upper end is what a cap bounds.
+            let upper = |s: &str| {
+                s.rsplit('-')
+                    .next()
+                    .and_then(|n| n.trim().parse::<u64>().ok())
+            };
+            let lower = value.split_once('-').map(|(lo, _)| lo.to_string());
+            let (v, cap, cur) = (
+                upper(value),
+                caps.max_nodes.map(u64::from),
+                current.as_deref().and_then(upper),
+            );
+            return finish(edit, name, value, v, cap, cur, &|n| match &lower {
+                Some(lo) if lo.parse::<u64>().is_ok_and(|l| l <= n) => format!("{lo}-{n}"),
+                _ => n.to_string(),
+            });
+        }
+        "gres" => return clamp_gres(edit, value, current.as_deref(), caps),
         "gpus" | "gpus-per-node" => {
             let count = |s: &str| s.rsplit(':').next().and_then(|n| n.parse::<u64>().ok());
             let typed = value.rsplit_once(':').map(|(t, _)| t.to_string());
@@ -267,6 +294,64 @@ fn clamp(edit: &Edit, spec: &JobSpec, caps: &Caps) -> Result<(Edit, Option<Strin
         }
     };
     finish(edit, name, value, v, cap, cur, &fmt)
+}
+
+/// `--gres=gpu[:type]:N[,other...]`: the GPU count is capped by `max_gpus`; other resources
+/// are left as they are.
+fn clamp_gres(
+    edit: &Edit,
+    value: &str,
+    current: Option<&str>,
+    caps: &Caps,
+) -> Result<(Edit, Option<String>), String> {
+    fn gpus(gres: &str) -> Option<u64> {
+        gres.split(',')
+            .filter(|r| r.starts_with("gpu"))
+            .filter_map(|r| {
+                let parts: Vec<&str> = r.split(':').collect();
+                match parts.len() {
+                    1 => Some(1),
+                    _ => parts.last().and_then(|n| n.parse::<u64>().ok()).or(Some(1)),
+                }
+            })
+            .reduce(|a, b| a + b)
+    }
+    if current == Some(value) {
+        return Err(format!("--gres is already {value}"));
+    }
+    let (Some(asked), Some(cap)) = (gpus(value), caps.max_gpus.map(u64::from)) else {
+        return Ok((edit.clone(), None));
+    };
+    if asked <= cap {
+        return Ok((edit.clone(), None));
+    }
+    if current.and_then(gpus).is_some_and(|c| c >= cap) {
+        return Err(format!(
+            "--gres is already at its GPU cap {cap} (asked {value})"
+        ));
+    }
+    let lowered: Vec<String> = value
+        .split(',')
+        .map(|r| {
+            if !r.starts_with("gpu") {
+                return r.to_string();
+            }
+            let mut parts: Vec<&str> = r.split(':').collect();
+            let n = cap.to_string();
+            if parts.len() > 1 && parts.last().is_some_and(|p| p.parse::<u64>().is_ok()) {
+                parts.pop();
+            }
+            parts.push(&n);
+            parts.join(":")
+        })
+        .collect();
+    Ok((
+        Edit::SetOption {
+            name: "gres".into(),
+            value: lowered.join(","),
+        },
+        Some(value.to_string()),
+    ))
 }
 
 fn finish(
@@ -452,6 +537,7 @@ mod tests {
                 max_time: Some("1-00:00:00".into()),
                 max_gpus: Some(4),
                 max_cpus: Some(16),
+                ..Caps::default()
             },
             ..Settings::default()
         };
@@ -477,6 +563,38 @@ mod tests {
             ]
         );
         assert_eq!(kept[1].clamped_from.as_deref(), Some("a100:8"));
+        // gres, nodes and ntasks are capped too.
+        let settings = Settings {
+            caps: Caps {
+                max_gpus: Some(2),
+                max_nodes: Some(4),
+                max_ntasks: Some(64),
+                ..Caps::default()
+            },
+            ..Settings::default()
+        };
+        let (kept, dropped) = enforce(
+            &[
+                set("gres", "gpu:a100:8"),
+                set("nodes", "2-16"),
+                set("ntasks", "1000"),
+                set("ntasks-per-node", "128"),
+            ],
+            &job,
+            &settings,
+            &[],
+        );
+        assert!(dropped.is_empty(), "{dropped:?}");
+        let edits: Vec<_> = kept.iter().map(|k| k.edit.clone()).collect();
+        assert_eq!(
+            edits,
+            [
+                set("gres", "gpu:a100:2"),
+                set("nodes", "2-4"),
+                set("ntasks", "64"),
+                set("ntasks-per-node", "64")
+            ]
+        );
         // The same value again, or a value equal to the current one, is dropped.
         let (kept, dropped) = enforce(&[set("time", "12:00:00")], &job, &settings, &[]);
         assert!(kept.is_empty());

@@ -314,6 +314,7 @@ pub fn apply(
     let mut pending_setup: Vec<(Edit, String)> = Vec::new();
     for edit in edits {
         let edit = edit.normalized();
+        check_text(&edit)?;
         let done = match &mut job {
             JobSpec::Slurm {
                 script_text,
@@ -352,6 +353,41 @@ pub fn apply(
         }
     }
     Ok((job, applied))
+}
+
+/// Every text an edit carries is one line of printable text: a newline, a carriage return, a
+/// NUL or an escape sequence could smuggle a directive or a command into the script, or hide
+/// what the PR shows.
+fn check_text(edit: &Edit) -> Result<(), EditError> {
+    let texts: Vec<&str> = match edit {
+        Edit::SetOption { name, value } | Edit::SetEnv { name, value } => vec![name, value],
+        Edit::RemoveOption { name } => vec![name],
+        Edit::Setup { line } => vec![line],
+        Edit::MakeDir { path } => vec![path],
+        Edit::ReplacePath { from, to } => vec![from, to],
+        Edit::SetContainer {
+            image,
+            add_flags,
+            remove_flags,
+        } => image
+            .iter()
+            .chain(add_flags)
+            .chain(remove_flags)
+            .map(String::as_str)
+            .collect(),
+        Edit::SetCommand { command } => command.iter().map(String::as_str).collect(),
+        Edit::Retry { reason, .. } => reason.iter().map(String::as_str).collect(),
+    };
+    match texts
+        .iter()
+        .find(|t| t.chars().any(|c| c.is_control() && c != '\t'))
+    {
+        Some(bad) => Err(EditError::InvalidValue(format!(
+            "{}: control characters are not allowed in {bad:?}",
+            edit.op()
+        ))),
+        None => Ok(()),
+    }
 }
 
 fn check_option(name: &str) -> Result<&'static options::OptionSpec, EditError> {
@@ -591,11 +627,11 @@ fn check_path_inside(
     if path.trim().is_empty() {
         return Err(EditError::InvalidValue("the path is empty".into()));
     }
+    // A relative path is the job's (its --chdir), but wherever the script says it runs, edits
+    // write only inside the repository: a --chdir=/ or --chdir=$HOME does not widen that.
     let base = workdir.unwrap_or(repo_root);
     let resolved = paths::resolve(base, Path::new(path));
-    let inside = paths::is_inside(&resolved, repo_root)
-        || workdir.is_some_and(|w| paths::is_inside(&resolved, w));
-    if !inside {
+    if !paths::is_inside(&resolved, repo_root) {
         return Err(EditError::OutsideRepo {
             path: path.to_string(),
             root: repo_root.display().to_string(),

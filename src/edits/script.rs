@@ -167,6 +167,14 @@ pub fn check_setup_line(line: &str) -> Result<(), String> {
     if line.contains('\n') || line.contains('\r') {
         return Err(format!("setup: one line per edit, got {line:?}"));
     }
+    // A setup line is a command, never a scheduler directive (those go through set_option,
+    // where caps apply).
+    let head = line.trim_start().to_ascii_uppercase();
+    if head.starts_with("#SBATCH") || head.starts_with("#PBS") || head.starts_with("#BSUB") {
+        return Err(format!(
+            "setup: {line:?} is a scheduler directive; use set_option, where caps apply"
+        ));
+    }
     Ok(())
 }
 

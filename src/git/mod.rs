@@ -3,16 +3,13 @@
 //! forcing. Plain Rust over git2; the Lua layer wraps these.
 
 mod code;
-mod credentials;
 mod error;
 mod push;
 mod repo;
 mod results_branch;
-mod secret;
-mod url;
 
 pub use code::{tree_state, TreeState};
-pub use credentials::{CredentialChain, CredentialMethod};
+pub use crate::auth::{parse_remote_url, redact_url, RemoteRepo, Secret};
 pub use error::{GitError, Result};
 pub use push::PushOutcome;
 pub use repo::{
@@ -20,5 +17,3 @@ pub use repo::{
     RemoteInfo, RepoFacts,
 };
 pub use results_branch::{results_branch_name, ResultsBranch, WORKTREES_DIR};
-pub use secret::Secret;
-pub use url::{parse_remote_url, redact_url, RemoteRepo};

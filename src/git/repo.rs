@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use git2::{Config, Oid, Repository, Signature};
 
 use super::error::{GitError, Result, ResultExt};
-use super::url::redact_url;
+use crate::auth::redact_url;
 
 /// The top of the working tree that contains `start` (a linked worktree counts as its own
 /// root); `None` outside a repository or in a bare one.

@@ -186,7 +186,16 @@ impl Follower {
             return Ok(out);
         };
         if self.file.is_none() {
-            let file = match File::open(&self.path) {
+            if !meta.is_file() {
+                return Err(FollowError::Io {
+                    path: self.path.clone(),
+                    source: std::io::Error::new(
+                        ErrorKind::InvalidInput,
+                        format!("it is {}, not a regular file", super::file_kind(&meta)),
+                    ),
+                });
+            }
+            let file = match super::open_regular(&self.path) {
                 Ok(f) => f,
                 Err(e) if e.kind() == ErrorKind::NotFound => return Ok(out),
                 Err(e) => return Err(io_err(e)),

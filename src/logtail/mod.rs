@@ -68,6 +68,50 @@ pub enum TailError {
     },
     #[error("cannot read log {path}: it is a directory")]
     IsDir { path: PathBuf },
+    #[error("cannot read log {path}: it is {kind}, not a regular file")]
+    NotRegular { path: PathBuf, kind: &'static str },
+}
+
+/// What a non-regular file is, for messages.
+pub fn file_kind(meta: &std::fs::Metadata) -> &'static str {
+    use std::os::unix::fs::FileTypeExt;
+    let t = meta.file_type();
+    if t.is_dir() {
+        "a directory"
+    } else if t.is_fifo() {
+        "a FIFO"
+    } else if t.is_char_device() {
+        "a character device"
+    } else if t.is_block_device() {
+        "a block device"
+    } else if t.is_socket() {
+        "a socket"
+    } else {
+        "not a regular file"
+    }
+}
+
+/// Opens `path` for reading only if it is a regular file. The open itself is non-blocking, so a
+/// FIFO with no writer (or a tty, a device) cannot hang the tracker; the type is checked on the
+/// open handle, so a swap after a check cannot slip one in.
+pub fn open_regular(path: &Path) -> std::io::Result<File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
+        .open(path)?;
+    let meta = file.metadata()?;
+    if !meta.is_file() {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            format!(
+                "{} is {}, not a regular file",
+                path.display(),
+                file_kind(&meta)
+            ),
+        ));
+    }
+    Ok(file)
 }
 
 /// Reads the last `opts.window` bytes of `path` and cleans them into lines.
@@ -76,13 +120,21 @@ pub fn read_tail(path: &Path, opts: TailOptions) -> Result<LogTail, TailError> {
         path: path.to_path_buf(),
         source,
     };
-    let mut file = File::open(path).map_err(io_err)?;
-    let meta = file.metadata().map_err(io_err)?;
+    // Refuse FIFOs, devices and directories before opening: opening a FIFO blocks.
+    let meta = std::fs::metadata(path).map_err(io_err)?;
     if meta.is_dir() {
         return Err(TailError::IsDir {
             path: path.to_path_buf(),
         });
     }
+    if !meta.is_file() {
+        return Err(TailError::NotRegular {
+            path: path.to_path_buf(),
+            kind: file_kind(&meta),
+        });
+    }
+    let mut file = open_regular(path).map_err(io_err)?;
+    let meta = file.metadata().map_err(io_err)?;
     let size = meta.len();
     let window = opts.window.max(1);
     let start = size.saturating_sub(window);

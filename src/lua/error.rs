@@ -46,6 +46,8 @@ impl fmt::Display for PolicyError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let what = if self.hook == "load" {
             "failed to load".to_string()
+        } else if self.hook == "trust" {
+            "not run".to_string()
         } else {
             format!("hook {} failed", self.hook)
         };

@@ -25,6 +25,10 @@ impl Host {
         let Some(f) = self.hook(&path)? else {
             return Ok(None);
         };
+        // The track's repository (trackit's, not the policy's, say): its files may be read.
+        if let Some(root) = &ctx.repo_root {
+            self.allow_reads_below(Path::new(root));
+        }
         self.call_hook(&path, &f, ctx)
     }
 

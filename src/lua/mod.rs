@@ -8,7 +8,10 @@ mod hooks_report;
 mod hooks_results;
 pub mod limits;
 pub mod pipeline;
+pub mod pattern;
 pub mod policy;
+pub mod scope;
+pub mod trust;
 
 pub use error::PolicyError;
 pub use policy::{resolve, PolicySource};
@@ -49,6 +52,8 @@ pub struct Host {
     source_text: Option<String>,
     settings: Settings,
     rules: RuleSet,
+    /// Where `trackit.fs` and `trackit.log.tail` may read.
+    scope: scope::SharedScope,
 }
 
 impl std::fmt::Debug for Host {
@@ -64,18 +69,38 @@ impl Host {
     /// Loads and validates a policy.
     pub fn load(source: &PolicySource) -> Result<Host, PolicyError> {
         let source = &source.normalized();
+        if let PolicySource::Untrusted { why, .. } = source {
+            warn_once(why.clone());
+            return Host::load(&PolicySource::Builtin).map(|mut h| {
+                h.source = source.clone();
+                h
+            });
+        }
         let name = source.display_name();
         let lerr = |e: mlua::Error| PolicyError::from_lua(&name, "load", &e);
         let (lua, budget) = limits::sandboxed_lua(limits::Limits::default()).map_err(lerr)?;
         let policy_dir = match source {
             PolicySource::File(p) => p.parent().map(Path::to_path_buf),
-            PolicySource::Builtin | PolicySource::Shipped(_) => None,
+            PolicySource::Builtin | PolicySource::Shipped(_) | PolicySource::Untrusted { .. } => None,
         };
+        // Reads: the repository the policy belongs to and the one trackit runs in (the track's
+        // folder is inside it); a hook's job logs are added per call.
+        let scope = scope::SharedScope::default();
+        {
+            let mut sc = scope.lock();
+            if let Some(root) = policy_dir.as_deref().and_then(policy::repo_root) {
+                sc.allow_root(&root);
+            }
+            if let Ok(cwd) = std::env::current_dir() {
+                sc.allow_root(&policy::repo_root(&cwd).unwrap_or(cwd));
+            }
+        }
+        lua.set_app_data(scope.clone());
         install_searcher(&lua, policy_dir).map_err(lerr)?;
         api::register_all(&lua, budget.clone(), &name).map_err(lerr)?;
         budget.reset();
         let (chunk, src, text) = match source {
-            PolicySource::Builtin => {
+            PolicySource::Builtin | PolicySource::Untrusted { .. } => {
                 let (chunk, src) =
                     policy::embedded("trackit.default").expect("embedded default policy");
                 (chunk.to_string(), src.to_string(), None)
@@ -124,10 +149,11 @@ impl Host {
             source_text: text,
             settings: Settings::default(),
             rules: RuleSet::compile(Vec::new(), Vec::new()).expect("empty rule set"),
+            scope,
         };
         host.check_keys()?;
         host.settings = host.decode_settings()?;
-        limits::apply_limits(&host.lua, &host.budget, host.settings.limits.clamped())
+        limits::apply_limits(&host.lua, &host.budget, host.settings.limits)
             .map_err(|e| PolicyError::from_lua(&host.name, "settings", &e))?;
         host.rules = host.compile_rules()?;
         for w in host.settings_warnings() {
@@ -225,7 +251,15 @@ impl Host {
         for key in settings.extra.keys() {
             tracing::debug!(policy = %self.name, "settings.{key} is not a trackit setting; kept for the policy's own use");
         }
-        Ok(settings)
+        if let Err((key, why)) = settings.poll.check() {
+            return Err(PolicyError::new(&self.name, "settings", why)
+                .with_location(self.locate(key).or_else(|| self.locate("poll"))));
+        }
+        let held = settings.clone().with_ceilings();
+        if held != settings {
+            tracing::warn!(policy = %self.name, "settings above trackit's hard ceilings were lowered (limits, max_attempts, log_window_kib, max_line)");
+        }
+        Ok(held)
     }
 
     /// Settings the policy sets that are probably mistakes: a misspelled trackit setting, or a
@@ -358,6 +392,11 @@ impl Host {
         })
     }
 
+    /// Lets policy code read below `root` too (a track's folder outside the repository, say).
+    pub fn allow_reads_below(&self, root: &Path) {
+        self.scope.lock().allow_root(root);
+    }
+
     /// Rules, then the policy's `diagnose(ctx)` hook, which may override the result.
     pub fn diagnose(&self, input: &Input) -> Result<Diagnosis, PolicyError> {
         let result = self.rules.diagnose(input);
@@ -387,6 +426,16 @@ impl Host {
         let Some(hook) = self.hook("diagnose")? else {
             return Ok(result);
         };
+        // The job's own log files may be read wherever they are.
+        let logs = input.logs.iter().map(|l| l.path.clone()).chain(
+            input
+                .job
+                .iter()
+                .flat_map(|j| [j.stdout_path.clone(), j.stderr_path.clone()])
+                .flatten()
+                .map(PathBuf::from),
+        );
+        self.scope.lock().set_files(logs);
         let ctx = DiagnoseCtx::new(&result, input);
         let decided: Option<DiagnosisOverride> = self.call_hook("diagnose", &hook, &ctx)?;
         Ok(match decided {
@@ -432,7 +481,7 @@ pub(crate) fn install_searcher(lua: &Lua, policy_dir: Option<PathBuf>) -> mlua::
             return Ok((Value::Function(f), Value::Nil));
         }
         if let Some(dir) = &policy_dir {
-            if !name.contains("..") && !name.starts_with('/') {
+            if trust::module_allowed(&name) {
                 let path = dir.join(format!("{}.lua", name.replace('.', "/")));
                 if let Ok(src) = std::fs::read_to_string(&path) {
                     if let Some(loaded) = lua.app_data_ref::<LoadedSources>() {
@@ -565,8 +614,22 @@ pub struct GuardedPolicy {
     errors: Vec<PolicyError>,
 }
 
+
 impl GuardedPolicy {
     pub fn load(source: &PolicySource) -> GuardedPolicy {
+        if let PolicySource::Untrusted { path, why } = source {
+            // Reported in the track's record too, not only on stderr.
+            let host = Host::load(source).ok();
+            return GuardedPolicy {
+                primary: host,
+                fallback: None,
+                errors: vec![PolicyError::new(
+                    &path.display().to_string(),
+                    "trust",
+                    why.clone(),
+                )],
+            };
+        }
         match Host::load(source) {
             Ok(host) => GuardedPolicy {
                 primary: Some(host),
@@ -615,6 +678,17 @@ impl GuardedPolicy {
                 self.errors.push(e);
                 d
             }
+        }
+    }
+
+    /// Lets policy code read below `root` (the track's folder, when it is not inside the
+    /// repository trackit runs in).
+    pub fn allow_reads_below(&mut self, root: &Path) {
+        if let Some(h) = &self.primary {
+            h.allow_reads_below(root);
+        }
+        if let Some(h) = &self.fallback {
+            h.allow_reads_below(root);
         }
     }
 

@@ -11,6 +11,12 @@ pub enum PolicySource {
     /// on the command line (`--policy sherlock`). Trusted like the built-in default.
     Shipped(&'static str),
     File(PathBuf),
+    /// A repository policy that is not trusted (new, changed, or owned by someone else): the
+    /// built-in default runs instead, and `why` says what to do.
+    Untrusted {
+        path: PathBuf,
+        why: String,
+    },
 }
 
 /// The prefix that marks a built-in policy where a path is expected (`builtin:sherlock`), e.g.
@@ -56,6 +62,9 @@ impl PolicySource {
             PolicySource::Builtin => format!("{BUILTIN_PREFIX}default"),
             PolicySource::Shipped(name) => format!("{BUILTIN_PREFIX}{name}"),
             PolicySource::File(p) => p.display().to_string(),
+            PolicySource::Untrusted { path, .. } => {
+                format!("builtin:default ({} not trusted)", path.display())
+            }
         }
     }
 
@@ -121,8 +130,9 @@ pub fn named(value: &Path) -> Result<PolicySource, String> {
     ))
 }
 
-/// Policy resolution, in one place: `--policy NAME|FILE` (or `TRACKIT_POLICY`), else
-/// `.trackit/policy.lua` at the repository root, else the user's default (`policy` in
+/// Policy resolution, in one place: `--policy NAME|FILE` (or `TRACKIT_POLICY`; named by the
+/// user, so trusted), else `.trackit/policy.lua` at the repository root if the user trusted it
+/// ([`super::trust`]), else the user's default (`policy` in
 /// `~/.config/trackit/config.toml`), else the built-in default. An unknown name falls back to
 /// the built-in default with a warning; the command line checks names first
 /// ([`named`]) so a typo stops it before anything runs.
@@ -133,7 +143,13 @@ pub fn resolve(explicit: Option<&Path>, start_dir: &Path) -> PolicySource {
     if let Some(root) = repo_root(start_dir) {
         let candidate = root.join(".trackit").join("policy.lua");
         if candidate.is_file() {
-            return PolicySource::File(candidate);
+            return match super::trust::check(&candidate) {
+                super::trust::Verdict::Trusted => PolicySource::File(candidate),
+                verdict => PolicySource::Untrusted {
+                    why: verdict.explain(&candidate),
+                    path: candidate,
+                },
+            };
         }
     }
     if let Some(p) = crate::config::current().default_policy() {

@@ -27,13 +27,10 @@ impl Secrets {
         Secrets(v)
     }
 
-    /// `GH_TOKEN` and `GITHUB_TOKEN` from the environment.
+    /// Every token the process knows of: the token variables (`GH_TOKEN`, `GITHUB_TOKEN` and
+    /// the enterprise ones) and any token `gh auth token` gave ([`crate::auth::known_tokens`]).
     pub fn from_env() -> Secrets {
-        Secrets::new(
-            ["GH_TOKEN", "GITHUB_TOKEN"]
-                .iter()
-                .filter_map(|name| std::env::var(name).ok()),
-        )
+        Secrets::new(crate::auth::known_tokens())
     }
 
     pub fn push(&mut self, value: impl Into<String>) {

@@ -130,20 +130,24 @@ pub fn collect_file(path: &Path) -> Result<Results, CollectError> {
             ..CollectError::new(path, "not UTF-8 text")
         }
     })?;
-    let mut results = match detect_format(path, &text) {
-        Some(Format::Json) => read_json(path, &text)?,
-        Some(Format::JsonLines) => read_json_lines(path, &text)?,
-        Some(Format::Csv) => read_csv(path, &text, b',')?,
-        Some(Format::Tsv) => read_csv(path, &text, b'\t')?,
-        None => {
-            return Err(CollectError::new(
-                path,
-                "unrecognised format: expected JSON, JSON lines or CSV",
-            ))
-        }
-    };
+    let mut results = parse_text(path, &text)?;
     results.files.push(path.to_path_buf());
     Ok(results)
+}
+
+/// Parses the text of a result file; `path` names it (its extension picks the format) and is
+/// not read.
+pub fn parse_text(path: &Path, text: &str) -> Result<Results, CollectError> {
+    match detect_format(path, text) {
+        Some(Format::Json) => read_json(path, text),
+        Some(Format::JsonLines) => read_json_lines(path, text),
+        Some(Format::Csv) => read_csv(path, text, b','),
+        Some(Format::Tsv) => read_csv(path, text, b'\t'),
+        None => Err(CollectError::new(
+            path,
+            "unrecognised format: expected JSON, JSON lines or CSV",
+        )),
+    }
 }
 
 /// The format of a file, from its name, else its content.

@@ -26,7 +26,7 @@ pub mod trackers;
 pub mod yaml;
 pub mod unzip;
 
-pub use collect::{collect, collect_file, detect_format, CollectError, Format};
+pub use collect::{collect, collect_file, detect_format, parse_text, CollectError, Format};
 pub use discover::{
     discover, discover_sources, discover_with, DiscoverLimits, Discovery, Found, Skipped,
     SourceKind,

@@ -446,6 +446,10 @@ impl Slurm {
         for (k, v) in self.env.iter().chain(env) {
             command.env(k, v);
         }
+        // sbatch exports its own environment to the job (--export=ALL): never a GitHub token.
+        for k in crate::auth::TOKEN_VARS {
+            command.env_remove(k);
+        }
         if let Some(dir) = cwd {
             command.current_dir(dir);
         }

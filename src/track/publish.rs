@@ -31,7 +31,8 @@ pub type Note = (&'static str, String);
 
 pub struct Publisher {
     secrets: Secrets,
-    git_token: Option<crate::git::Secret>,
+    /// Tokens bound to their hosts: the push offers one only to the host it belongs to.
+    credentials: crate::auth::Credentials,
     /// Back-off base in seconds (short so a recovered GitHub is noticed soon).
     backoff_base_s: i64,
 }
@@ -50,17 +51,13 @@ impl Publisher {
     pub fn new() -> Publisher {
         Publisher {
             secrets: Secrets::from_env(),
-            git_token: crate::git::Secret::from_env(),
+            credentials: crate::auth::Credentials::from_process_env(),
             backoff_base_s: 1,
         }
     }
 
     fn scrub(&self, text: &str) -> String {
-        let t = self.secrets.scrub(&report::scrub(text, &[] as &[&str]));
-        match &self.git_token {
-            Some(s) => s.scrub(&t),
-            None => t,
-        }
+        self.secrets.scrub(&report::scrub(text, &[] as &[&str]))
     }
 
     /// A new attempt was launched (the first, or a relaunch): publish at once.
@@ -463,7 +460,7 @@ impl Publisher {
         if track.published.retry_at.is_some_and(|at| now_s() < at) {
             return;
         }
-        match rb.push(&remote, self.git_token.as_ref()) {
+        match rb.push(&remote, &self.credentials) {
             Ok(out) => {
                 track.published.pushed = Some(out.head.to_string());
                 track.published.commit = Some(out.head.to_string());
@@ -539,7 +536,9 @@ impl Publisher {
         let config = Config::from_process_env(url.as_deref())?;
         if config.token.is_none() {
             return Err(GithubError::Config(
-                "no GitHub token (set GH_TOKEN or GITHUB_TOKEN, or log in with gh)".into(),
+                config.token_missing.clone().unwrap_or_else(|| {
+                    "no GitHub token (set GH_TOKEN or GITHUB_TOKEN, or log in with gh)".into()
+                }),
             ));
         }
         let retry = RetryPolicy {
@@ -648,29 +647,37 @@ impl Publisher {
         }
         let number = track.published.pr_number.unwrap_or_default();
         while let Some(update) = track.published.queue.first().cloned() {
-            match &update {
-                GithubUpdate::PrBody { title, body } => {
-                    client.update_pr(number, Some(title), Some(body)).await?;
-                }
-                GithubUpdate::Status { body } => {
-                    let c = client
-                        .upsert_status_comment(number, report::STATUS_MARKER, body)
-                        .await?;
-                    track.published.status_comment_id = Some(c.id);
-                }
+            let delivered = match &update {
+                GithubUpdate::PrBody { title, body } => client
+                    .update_pr(number, Some(title), Some(body))
+                    .await
+                    .map(|_| ()),
+                GithubUpdate::Status { body } => client
+                    .upsert_status_comment(number, report::STATUS_MARKER, body)
+                    .await
+                    .map(|c| track.published.status_comment_id = Some(c.id)),
                 GithubUpdate::Comment { milestone, body } => {
-                    // A tracker killed after posting but before recording it: look first.
+                    // Found by its hidden marker before posting: a tracker killed after posting,
+                    // or a POST whose reply was lost, never posts it twice.
                     let marker = report::text::milestone_marker(&track.id, milestone);
-                    let exists = client
-                        .list_comments(number)
-                        .await?
-                        .iter()
-                        .any(|c| c.body.as_deref().is_some_and(|b| b.contains(&marker)));
-                    if !exists {
-                        client.create_comment(number, body).await?;
-                    }
-                    track.published.milestones.push(milestone.clone());
+                    client
+                        .ensure_comment(number, &marker, body)
+                        .await
+                        .map(|_| track.published.milestones.push(milestone.clone()))
                 }
+            };
+            match delivered {
+                Ok(()) => {}
+                // GitHub down or rate limiting: keep the queue, back off, retry later.
+                Err(e) if e.is_transient() => return Err(e),
+                // No access (or no repository): nothing later would get through either.
+                Err(e) if stops_github(&e) => return Err(e),
+                // This one update failed (a refused body, an unexpected reply): note it and go
+                // on with the next, which may well get through.
+                Err(e) => notes.push((
+                    "github_update_failed",
+                    self.scrub(&format!("{e}; this update is dropped, later ones go on")),
+                )),
             }
             track.published.queue.remove(0);
             save(dir, track);
@@ -1166,6 +1173,12 @@ fn report_attempt(track: &Track, i: usize) -> report::Attempt {
         out.edits = next.edits.clone();
     }
     out
+}
+
+/// An error after which no GitHub update of this track can succeed: no access, no repository,
+/// no token.
+fn stops_github(e: &GithubError) -> bool {
+    matches!(e, GithubError::Config(_)) || matches!(e.status(), Some(401 | 403 | 404))
 }
 
 /// What a publish describes; a change of it triggers one.

@@ -47,6 +47,9 @@ pub enum Fault {
     RetryAfter { status: u16, secs: u64 },
     /// 403 with `x-ratelimit-remaining: 0` and a reset `secs` from now.
     PrimaryRateLimit { secs: u64 },
+    /// The request is carried out (a comment is created), but the reply is lost: the client
+    /// sees `status` (502, say) and cannot know the outcome.
+    LostReply(u16),
 }
 
 /// One request as the server saw it; the Authorization header is left out.
@@ -161,6 +164,30 @@ impl FakeGithub {
 
     pub fn end_outage(&self) {
         self.lock().outage = None;
+    }
+
+    /// The next `method` request on `template` is carried out (the comment is created), but its
+    /// reply is lost: the client sees 502.
+    pub fn lose_next_reply(&self, method: &str, template: &str) {
+        self.lock()
+            .lost_replies
+            .push((method.to_string(), template.to_string()));
+    }
+
+    /// `Link` headers point at `origin` from now on.
+    pub fn set_link_origin(&self, origin: &str) {
+        self.lock().link_origin = Some(origin.to_string());
+    }
+
+    /// Responses to `method` on the path template `template` (as in the description, e.g.
+    /// `/repos/{owner}/{repo}/pulls/{pull_number}`) leave out `fields` (in the object, or in
+    /// each object of a list).
+    pub fn omit_fields(&self, method: &str, template: &str, fields: &[&str]) {
+        self.lock().omissions.push((
+            method.to_string(),
+            template.to_string(),
+            fields.iter().map(|f| f.to_string()).collect(),
+        ));
     }
 
     pub fn requests(&self) -> Vec<LoggedRequest> {
@@ -372,6 +399,13 @@ struct State {
     violations: Vec<String>,
     /// Contents, dispatch, runner, artifacts and the storage host (fake_actions.rs).
     actions: actions::Actions,
+    /// `Link` headers name this origin instead of the fake's own (a hostile or broken server).
+    link_origin: Option<String>,
+    /// (method, path template, fields): responses to matching requests lack these fields, as
+    /// older GitHub Enterprise versions' do. Not checked against the description.
+    omissions: Vec<(String, String, Vec<String>)>,
+    /// (method, path template): the next such request is carried out but answered 502.
+    lost_replies: Vec<(String, String)>,
 }
 
 impl State {
@@ -393,6 +427,9 @@ impl State {
             log: Vec::new(),
             violations: Vec::new(),
             actions: actions::Actions::new(),
+            link_origin: None,
+            omissions: Vec::new(),
+            lost_replies: Vec::new(),
         }
     }
 
@@ -982,16 +1019,41 @@ fn handle(
     if let Some(status) = state.outage {
         return Answer::error(status, "Server Error");
     }
+    let mut lost_reply = None;
     if let Some(fault) = state.faults.pop_front() {
-        return fault_answer(fault);
+        match fault {
+            Fault::LostReply(status) => lost_reply = Some(status),
+            other => return fault_answer(other),
+        }
     }
 
-    let answer = route(state, method, &template, &path_params, &query, body, path);
-    let json = answer.json.clone();
-    let problems = state
-        .spec
-        .check_response(&template, method, answer.status, json.as_ref());
-    state.violations.extend(problems);
+    if let Some(i) = state
+        .lost_replies
+        .iter()
+        .position(|(m, t)| m == method && *t == template)
+    {
+        state.lost_replies.remove(i);
+        lost_reply = Some(502);
+    }
+    let mut answer = route(state, method, &template, &path_params, &query, body, path);
+    if let Some(status) = lost_reply {
+        return Answer::error(status, "Bad Gateway");
+    }
+    let omitted: Vec<String> = state
+        .omissions
+        .iter()
+        .filter(|(m, t, _)| m == method && *t == template)
+        .flat_map(|(_, _, f)| f.clone())
+        .collect();
+    if omitted.is_empty() {
+        let json = answer.json.clone();
+        let problems = state
+            .spec
+            .check_response(&template, method, answer.status, json.as_ref());
+        state.violations.extend(problems);
+    } else if let Some(json) = answer.json.as_mut() {
+        omit(json, &omitted);
+    }
     let answer = actions::deliver(state, path, answer);
     let reset = SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -1004,8 +1066,28 @@ fn handle(
         .header("x-ratelimit-reset", reset.to_string())
 }
 
+/// Removes `fields` from an object, from each object of a list, and from the lists GitHub
+/// wraps (`workflow_runs`, `jobs`).
+fn omit(json: &mut Value, fields: &[String]) {
+    match json {
+        Value::Array(items) => items.iter_mut().for_each(|i| omit(i, fields)),
+        Value::Object(map) => {
+            for f in fields {
+                map.remove(f);
+            }
+            for key in ["workflow_runs", "jobs"] {
+                if let Some(list) = map.get_mut(key) {
+                    omit(list, fields);
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
 fn fault_answer(fault: Fault) -> Answer {
     match fault {
+        Fault::LostReply(status) => Answer::error(status, "Bad Gateway"),
         Fault::Status(status) => Answer::error(status, "Server Error"),
         Fault::RetryAfter { status, secs } => {
             Answer::error(status, "You have exceeded a secondary rate limit.")
@@ -1335,7 +1417,8 @@ fn paginate(
         let encoded = url::form_urlencoded::Serializer::new(String::new())
             .extend_pairs(pairs)
             .finish();
-        format!("<{}{}?{}>", state.origin, path, encoded)
+        let origin = state.link_origin.as_deref().unwrap_or(&state.origin);
+        format!("<{origin}{path}?{encoded}>")
     };
     let mut links = Vec::new();
     if page < last {

@@ -17,6 +17,19 @@ pub fn data_dir() -> PathBuf {
         .join("data")
 }
 
+/// The config directory (XDG_CONFIG_HOME) the tests' trackit runs use, so trusting a test
+/// policy never touches the user's own `~/.config/trackit`. One per test process; trust records
+/// are keyed by the policy's path, and every test has its own temporary repository.
+pub fn test_config_home() -> PathBuf {
+    static DIR: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    DIR.get_or_init(|| {
+        let dir = std::env::temp_dir().join(format!("trackit-test-config-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
+    })
+    .clone()
+}
+
 /// Runs trackit with `args` in `cwd` and returns its output.
 pub fn trackit(args: &[&str], cwd: &Path) -> Output {
     let mut c = Command::new(trackit_bin());
@@ -25,6 +38,7 @@ pub fn trackit(args: &[&str], cwd: &Path) -> Output {
         .current_dir(cwd)
         .env_remove("RUST_LOG")
         .env("NO_COLOR", "1")
+        .env("XDG_CONFIG_HOME", test_config_home())
         .output()
         .expect("run trackit")
 }
@@ -48,6 +62,17 @@ pub fn shared_home() -> &'static Path {
             .unwrap()
     })
     .path()
+}
+
+/// Trusts the repository policy `.trackit/policy.lua` of the repository at `repo` with
+/// `trackit policy trust`, as its owner would after reviewing it.
+pub fn trust_policy(repo: &Path) {
+    let out = trackit(&["policy", "trust"], repo);
+    assert!(
+        out.status.success(),
+        "trackit policy trust: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 pub fn stdout(o: &Output) -> String {

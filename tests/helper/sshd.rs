@@ -167,6 +167,34 @@ impl Sshd {
             .count()
     }
 
+    /// The client key `authorized_keys` accepts.
+    pub fn identity(&self) -> PathBuf {
+        self.dir.path().join("client_key")
+    }
+
+    /// The user the server lets in (this one).
+    pub fn user(&self) -> String {
+        whoami()
+    }
+
+    /// Writes another client config: `alias` for this server (its key, its known host) plus
+    /// `extra` (more `Host` blocks), and returns its path.
+    pub fn client_config(&self, alias: &str, extra: &str) -> PathBuf {
+        let d = self.dir.path();
+        let path = d.join(format!("ssh_config.{alias}"));
+        std::fs::write(
+            &path,
+            format!(
+                "Host {alias}\n  HostName 127.0.0.1\n  Port {port}\n  User {user}\n  IdentityFile {d}/client_key\n  IdentitiesOnly yes\n  UserKnownHostsFile {d}/known_hosts\n  StrictHostKeyChecking yes\n  BatchMode yes\n  LogLevel ERROR\n{extra}",
+                port = self.port,
+                user = whoami(),
+                d = d.display()
+            ),
+        )
+        .unwrap();
+        path
+    }
+
     /// `ssh -F <config>`: what TRACKIT_SSH_COMMAND is set to.
     pub fn ssh_command(&self) -> String {
         format!("ssh -F {}", self.dir.path().join("ssh_config").display())

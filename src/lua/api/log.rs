@@ -1,7 +1,9 @@
-//! `trackit.log`: write to trackit's log, and read the cleaned tail of a log file.
+//! `trackit.log`: write to trackit's log, and read the cleaned tail of a log file (inside the
+//! repository, the track's folder or the job's logs: [`crate::lua::scope`]).
 
 use super::super::limits::Budget;
-use super::{to_lua_options, uncharged};
+use super::super::scope::SharedScope;
+use super::{charged, to_lua_options};
 use crate::logtail::{read_tail, TailOptions, DEFAULT_MAX_LINE};
 use mlua::{Lua, LuaSerdeExt, Table, Value};
 
@@ -36,7 +38,15 @@ pub fn register(lua: &Lua, t: &Table, budget: Budget, policy_name: &str) -> mlua
                     .clamp(1, 16 << 20),
                 max_line: DEFAULT_MAX_LINE,
             };
-            match uncharged(&budget, || read_tail(std::path::Path::new(&path), opts)) {
+            let real = match lua.app_data_ref::<SharedScope>() {
+                Some(scope) => scope.lock().check(std::path::Path::new(&path)),
+                None => Err("no read scope".into()),
+            };
+            let real = match real {
+                Ok(p) => p,
+                Err(why) => return Ok((Value::Nil, Value::String(lua.create_string(why)?))),
+            };
+            match charged(&budget, || read_tail(&real, opts))? {
                 Ok(tail) => {
                     let out = lua.create_table()?;
                     out.set("lines", lua.to_value_with(&tail.lines, to_lua_options())?)?;

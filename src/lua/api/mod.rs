@@ -30,12 +30,12 @@ pub fn register_all(lua: &Lua, budget: Budget, policy_name: &str) -> mlua::Resul
     Ok(trackit)
 }
 
-/// Runs `f` (trackit's own, possibly slow, work) without charging its time to the policy.
-pub(crate) fn uncharged<T>(budget: &Budget, f: impl FnOnce() -> T) -> T {
-    let start = std::time::Instant::now();
+/// Runs `f` (trackit's own, possibly slow, work) and charges its time to the policy: a call
+/// that ran past the hook's time limit fails at once, with the watchdog raised.
+pub(crate) fn charged<T>(budget: &Budget, f: impl FnOnce() -> T) -> mlua::Result<T> {
     let out = f();
-    budget.credit(start.elapsed());
-    out
+    budget.charge(1).map_err(mlua::Error::runtime)?;
+    Ok(out)
 }
 
 /// Options for handing Rust data to Lua: `None` becomes `nil`, not a truthy `null`.

@@ -1,9 +1,9 @@
 //! `trackit.slurm`: read-only scheduler facts a policy may need, such as a partition's limits
 //! for caps. Calls the real SLURM client commands; blocking is fine inside a hook, and the time
-//! spent is not charged to the policy.
+//! spent counts against the policy's time limit.
 
 use super::super::limits::Budget;
-use super::{to_lua_options, uncharged};
+use super::{charged, to_lua_options};
 use crate::slurm::{PartitionInfo, Slurm, SlurmError};
 use mlua::{Lua, LuaSerdeExt, Table, Value};
 
@@ -22,7 +22,7 @@ pub fn register(lua: &Lua, t: &Table, budget: Budget) -> mlua::Result<()> {
                 .app_data_ref::<SlurmClient>()
                 .map(|c| c.0.clone())
                 .unwrap_or_default();
-            match uncharged(&budget, || partition(&slurm, &name)) {
+            match charged(&budget, || partition(&slurm, &name))? {
                 Ok(Some(info)) => Ok((lua.to_value_with(&info, to_lua_options())?, Value::Nil)),
                 Ok(None) => Ok((
                     Value::Nil,

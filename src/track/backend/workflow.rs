@@ -440,7 +440,7 @@ fn put_on_branch(root: &Path, branch: &str, rel: &Path, text: &str, message: &st
     let repo_root = crate::git::find_repo_root(root).context("not a git repository")?;
     let rb = crate::git::ResultsBranch::open_or_create(&repo_root, branch)?;
     rb.commit_files(&[(rel, text.as_bytes())], message)?;
-    rb.push("origin", crate::git::Secret::from_env().as_ref())?;
+    rb.push("origin", &crate::auth::Credentials::from_process_env())?;
     Ok(())
 }
 

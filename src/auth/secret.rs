@@ -1,24 +1,16 @@
-//! A token that never prints itself.
+//! A token that never prints itself: the one type the GitHub client and the push share.
 
 use std::fmt;
 
-/// A credential (GitHub token). `Debug` and `Display` print `***`; only
-/// [`Secret::expose`] gives the value, for the one place that sends it.
+/// A credential (GitHub token). `Debug` and `Display` print `***`, it has no `Serialize`;
+/// only [`Secret::expose`] gives the value, for the places that send it (the Authorization
+/// header, the push's credential helper).
 #[derive(Clone, PartialEq, Eq)]
 pub struct Secret(String);
 
 impl Secret {
     pub fn new(value: impl Into<String>) -> Self {
         Secret(value.into())
-    }
-
-    /// The first non-empty of `GH_TOKEN`, `GITHUB_TOKEN`.
-    pub fn from_env() -> Option<Self> {
-        ["GH_TOKEN", "GITHUB_TOKEN"]
-            .iter()
-            .filter_map(|name| std::env::var(name).ok())
-            .find(|value| !value.trim().is_empty())
-            .map(|value| Secret(value.trim().to_string()))
     }
 
     pub fn expose(&self) -> &str {

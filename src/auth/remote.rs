@@ -1,9 +1,24 @@
-//! Remote URLs: which forge repository a remote points at, and URLs safe to print.
+//! Remote URLs: which forge repository a remote points at, and URLs safe to print. The one
+//! parser for both the GitHub client (which host's API, which token) and the push.
+
+/// How a remote is reached.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scheme {
+    Https,
+    /// Plain http: a token never travels over it (except to the loopback host, for tests).
+    Http,
+    /// `ssh://` or scp-like `host:path`: keys and `~/.ssh/config`, never a token.
+    Ssh,
+    /// `git://`: unauthenticated.
+    Git,
+}
 
 /// The forge repository a remote URL points at: `host` is lower-case; for http(s) it keeps a
-/// non-default port (the API lives there too), for ssh the port is dropped.
+/// non-default port (`ghe.corp:8443`, as git's credential protocol names it), for ssh the port
+/// is dropped (an ssh port says nothing about where the API is).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RemoteRepo {
+    pub scheme: Scheme,
     pub host: String,
     pub owner: String,
     pub name: String,
@@ -27,9 +42,11 @@ pub fn parse_remote_url(url: &str) -> Option<RemoteRepo> {
     let url = url.trim();
     if let Some((scheme, rest)) = url.split_once("://") {
         let scheme = scheme.to_ascii_lowercase();
-        let keep_port = match scheme.as_str() {
-            "https" | "http" => true,
-            "ssh" | "git+ssh" | "ssh+git" | "git" => false,
+        let (kind, keep_port) = match scheme.as_str() {
+            "https" => (Scheme::Https, true),
+            "http" => (Scheme::Http, true),
+            "ssh" | "git+ssh" | "ssh+git" => (Scheme::Ssh, false),
+            "git" => (Scheme::Git, false),
             _ => return None,
         };
         let (authority, path) = rest.split_once('/')?;
@@ -39,7 +56,7 @@ pub fn parse_remote_url(url: &str) -> Option<RemoteRepo> {
         } else {
             strip_port(host_port)
         };
-        return from_host_and_path(host, path);
+        return from_host_and_path(kind, host, path);
     }
     // scp-like syntax: [user@]host:owner/name.git (no slash before the colon).
     let (before, path) = url.split_once(':')?;
@@ -51,7 +68,7 @@ pub fn parse_remote_url(url: &str) -> Option<RemoteRepo> {
     if host.len() == 1 {
         return None;
     }
-    from_host_and_path(host, path)
+    from_host_and_path(Scheme::Ssh, host, path)
 }
 
 fn strip_port(host_port: &str) -> &str {
@@ -72,7 +89,7 @@ fn strip_default_port<'a>(host_port: &'a str, scheme: &str) -> &'a str {
     }
 }
 
-fn from_host_and_path(host: &str, path: &str) -> Option<RemoteRepo> {
+fn from_host_and_path(scheme: Scheme, host: &str, path: &str) -> Option<RemoteRepo> {
     if host.is_empty() {
         return None;
     }
@@ -88,6 +105,7 @@ fn from_host_and_path(host: &str, path: &str) -> Option<RemoteRepo> {
         return None;
     }
     Some(RemoteRepo {
+        scheme,
         host: host.to_ascii_lowercase(),
         owner: owner.to_string(),
         name: name.to_string(),
@@ -114,12 +132,23 @@ pub fn redact_url(url: &str) -> String {
 mod tests {
     use super::*;
 
-    fn repo(host: &str, owner: &str, name: &str) -> Option<RemoteRepo> {
-        Some(RemoteRepo {
-            host: host.into(),
-            owner: owner.into(),
-            name: name.into(),
-        })
+    fn repo(host: &str, owner: &str, name: &str) -> Option<(String, String, String)> {
+        Some((host.into(), owner.into(), name.into()))
+    }
+
+    /// (host, owner, name): the scheme is checked on its own.
+    fn parse_remote_url(url: &str) -> Option<(String, String, String)> {
+        super::parse_remote_url(url).map(|r| (r.host, r.owner, r.name))
+    }
+
+    #[test]
+    fn schemes() {
+        let scheme = |u: &str| super::parse_remote_url(u).map(|r| r.scheme);
+        assert_eq!(scheme("https://h/o/r"), Some(Scheme::Https));
+        assert_eq!(scheme("http://h/o/r"), Some(Scheme::Http));
+        assert_eq!(scheme("ssh://h/o/r"), Some(Scheme::Ssh));
+        assert_eq!(scheme("alias:o/r.git"), Some(Scheme::Ssh));
+        assert_eq!(scheme("git://h/o/r"), Some(Scheme::Git));
     }
 
     #[test]
