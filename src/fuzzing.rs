@@ -80,7 +80,7 @@ pub fn sbatch_script(data: &[u8]) {
             line: "module load cuda".into(),
         },
         Edit::SetEnv {
-            name: "TRACKIT_FUZZ".into(),
+            name: "FUZZ_MARK".into(),
             value: "1".into(),
         },
         Edit::SetContainer {

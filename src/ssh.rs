@@ -136,7 +136,7 @@ impl SshHost {
         cmd.arg("-o")
             .arg(format!("ControlPersist={CONTROL_PERSIST}"));
         // Keepalives notice a dead link in about a minute instead of TCP's hours.
-        cmd.arg("-o").arg("ServerAliveInterval=20");
+        cmd.arg("-o").arg("ServerAliveInterval=15");
         cmd.arg("-o").arg("ServerAliveCountMax=3");
         if batch {
             // Unattended: never wait for a password prompt nobody will answer.
@@ -159,6 +159,18 @@ impl SshHost {
             tokio::time::timeout(Duration::from_secs(10), cmd.status()).await,
             Ok(Ok(s)) if s.success()
         )
+    }
+
+    /// Asks the master connection to exit (best effort).
+    pub async fn close_master(&self) {
+        let mut cmd = self.base_command(true);
+        cmd.arg("-O")
+            .arg("exit")
+            .arg(&self.host)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        let _ = tokio::time::timeout(Duration::from_secs(10), cmd.status()).await;
     }
 
     /// Opens the master connection with the terminal attached, so a password or second factor
@@ -209,14 +221,18 @@ impl SshHost {
             Ok(Ok(out)) => out,
             Ok(Err(e)) => return Err(SshError::Spawn(e)),
             Err(_) => {
+                // A master whose link died silently makes every command hang: close it, so
+                // the next command logs in afresh.
+                self.close_master().await;
                 return Err(SshError::Timeout {
                     host: self.host.clone(),
                     timeout: self.timeout,
-                })
+                });
             }
         };
         let stderr = String::from_utf8_lossy(&out.stderr).trim().to_string();
         if out.status.code() == Some(255) {
+            self.close_master().await;
             return Err(SshError::Connection {
                 host: self.host.clone(),
                 message: if stderr.is_empty() {

@@ -151,6 +151,10 @@ fn shipped_policies_by_name_and_through_trackit_policy() {
         ".trackit/policy.lua",
         "local sherlock = require('trackit.policies.sherlock')\nreturn trackit.extend(sherlock, { settings = { max_attempts = 2 } })\n",
     );
+    // A repository policy runs once its owner trusts it.
+    assert_eq!(kind(&user, &dir, &["diagnose", "--json", l]), "user_code");
+    let out = user.run(&dir, &["policy", "trust"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert_eq!(kind(&user, &dir, &["diagnose", "--json", l]), "no_gpu");
 }
 

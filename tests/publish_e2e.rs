@@ -848,3 +848,56 @@ fn replies_lacking_fields_never_stop_later_updates() {
         "{comments:?}"
     );
 }
+
+/// Three runs of one experiment started at once: three tracks with their own ids, one results
+/// branch, one PR holding all three results (a section and a status comment each), one doc with
+/// three sections. Their writes to the branch, the doc and the PR are serialised, never lost.
+#[test]
+fn three_runs_at_once_share_one_pr_and_lose_nothing() {
+    let repo = Repo::new();
+    let runs: Vec<Child> = (0..3)
+        .map(|i| {
+            repo.spawn(&[
+                "--experiment",
+                "train",
+                "run",
+                "python3",
+                "train.py",
+                &format!("{}", 1 + i),
+            ])
+        })
+        .collect();
+    let outs: Vec<Output> = runs
+        .into_iter()
+        .map(|c| wait_output(c, Duration::from_secs(180)))
+        .collect();
+    for out in &outs {
+        assert!(out.status.success(), "{}", text(out));
+    }
+    let ids = repo.track_ids();
+    assert_eq!(ids.len(), 3, "three tracks, none overwritten: {ids:?}");
+    let pulls = repo.gh.pulls();
+    assert_eq!(pulls.len(), 1, "one PR for the experiment: {pulls:?}");
+    let (number, _, head, _, _, body) = &pulls[0];
+    assert_eq!(head, &today_branch("train"));
+    for id in &ids {
+        assert!(
+            body.contains(&format!("<!-- trackit:pr-section:start track={id} -->")),
+            "the PR has {id}'s section: {body}"
+        );
+    }
+    assert_eq!(body.matches("0.01954").count() >= 3, true, "all three results: {body}");
+    let comments = repo.gh.comments(*number);
+    for id in &ids {
+        let status = comments
+            .iter()
+            .filter(|(_, c)| c.contains(&format!("<!-- trackit:status track={id} -->")))
+            .count();
+        assert_eq!(status, 1, "one status comment for {id}: {comments:?}");
+    }
+    let doc = repo.remote_git(&["show", &format!("{}:docs/experiments/train.md", today_branch("train"))]);
+    for id in &ids {
+        assert!(doc.contains(&format!("<!-- trackit:results:start track={id} -->")), "{doc}");
+    }
+    repo.gh.assert_no_violations();
+}

@@ -418,6 +418,20 @@ pub(crate) fn watch(global: &GlobalOpts, tracks: Vec<Track>) -> Result<ExitCode>
         anyhow::Ok((end, finished))
     })?;
     let (end, finished) = outcome;
+    // A pipeline reports for its steps: they are shown inside it, not on their own.
+    let finished: Vec<Track> = finished
+        .iter()
+        .filter(|t| t.step_of.is_none())
+        .map(|t| {
+            let mut t = t.clone();
+            t.steps = finished
+                .iter()
+                .filter(|s| s.step_of.as_ref().is_some_and(|so| so.pipeline == t.id))
+                .cloned()
+                .collect();
+            t
+        })
+        .collect();
     match end {
         RunEnd::Interrupted => {
             for t in &finished {
@@ -475,6 +489,9 @@ fn scrub_out(text: &str) -> String {
 }
 
 pub fn final_report(t: &Track) -> String {
+    if t.is_pipeline() {
+        return pipeline_report(t);
+    }
     let outcome = match t.outcome {
         Some(Outcome::Succeeded) => "COMPLETED",
         Some(Outcome::Failed) => "FAILED",
@@ -521,6 +538,43 @@ pub fn final_report(t: &Track) -> String {
             t.policy_errors.len()
         ));
     }
+    out.push_str(&format!(
+        "\nTrack {} — state in {}\n",
+        t.id,
+        TrackDir::new(&t.root, &t.id).dir.display()
+    ));
+    out
+}
+
+/// A pipeline's final report: one row per step, the evidence of the steps that failed.
+fn pipeline_report(t: &Track) -> String {
+    let word = |o: Option<Outcome>| match o {
+        Some(Outcome::Succeeded) => "COMPLETED",
+        Some(Outcome::Failed) => "FAILED",
+        Some(Outcome::Cancelled) => "CANCELLED",
+        None => "RUNNING",
+    };
+    let mut out = format!(
+        "## {} — {} ({} steps)\n\n| step | job | state | attempts | diagnosis | summary |\n|---|---|---|---|---|---|\n",
+        t.experiment,
+        word(t.outcome),
+        t.steps.len()
+    );
+    for s in &t.steps {
+        let a = s.current().filter(|a| a.withdrawn.is_none());
+        let name = s.step_of.as_ref().map(|so| so.name.as_str()).unwrap_or("?");
+        let job = a.and_then(|a| a.job.as_ref()).map(|j| j.id()).unwrap_or_else(|| "-".into());
+        let (kind, summary) = a
+            .and_then(|a| a.diagnosis.as_ref())
+            .map(|d| (d.kind.clone(), d.summary.replace('|', "\\|")))
+            .unwrap_or_else(|| ("-".into(), String::new()));
+        out.push_str(&format!(
+            "| {name} | {job} | {} | {} | {kind} | {summary} |\n",
+            word(s.outcome),
+            s.attempts_used()
+        ));
+    }
+    out.push_str(&published_lines(t));
     out.push_str(&format!(
         "\nTrack {} — state in {}\n",
         t.id,
@@ -934,17 +988,31 @@ pub fn resume(global: &GlobalOpts, queries: &[String], force: bool) -> Result<Ex
 /// `trackit status [TRACK] [--json]`
 pub fn status(global: &GlobalOpts, query: Option<&str>, json: bool) -> Result<ExitCode> {
     let root = root_here()?;
-    let tracks: Vec<Track> = match query {
+    // Tracks that cannot be read are shown as such, never hidden.
+    let mut unreadable: Vec<(String, String)> = Vec::new();
+    let mut tracks: Vec<Track> = match query {
         Some(q) => vec![find_track(&root, q)?],
         None => all_entries(&root)?
             .iter()
             .filter(|e| e.missing().is_none())
-            .filter_map(|e| load_at(&e.root, &e.id).ok())
+            .filter_map(|e| match load_at(&e.root, &e.id) {
+                Ok(t) => Some(t),
+                Err(err) => {
+                    unreadable.push((e.id.clone(), format!("{err:#}")));
+                    None
+                }
+            })
             .filter(|t| !t.is_done())
             .collect(),
     };
+    for t in &mut tracks {
+        t.steps = super::pipeline::load_steps(t).unwrap_or_default();
+    }
     if json || global.json {
-        let v: Vec<_> = tracks.iter().map(track_json).collect();
+        let mut v: Vec<_> = tracks.iter().map(track_json).collect();
+        v.extend(unreadable.iter().map(|(id, why)| {
+            serde_json::json!({"id": id, "status": "UNREADABLE", "error": why})
+        }));
         println!(
             "{}",
             if query.is_some() {
@@ -955,11 +1023,14 @@ pub fn status(global: &GlobalOpts, query: Option<&str>, json: bool) -> Result<Ex
         );
         return Ok(ExitCode::SUCCESS);
     }
-    if tracks.is_empty() {
+    if tracks.is_empty() && unreadable.is_empty() {
         println!("no active tracks (see `trackit list` for finished ones)");
     }
     for t in &tracks {
         println!("{}", status_line(t, ""));
+        for step in &t.steps {
+            println!("    {}", status_line(step, ""));
+        }
         let watcher = match &t.lease {
             Some(l) if lease_alive(l) => format!("watched by trackit pid {}", l.pid),
             _ if t.is_done() => "finished".to_string(),
@@ -974,6 +1045,9 @@ pub fn status(global: &GlobalOpts, query: Option<&str>, json: bool) -> Result<Ex
         if query.is_some() {
             println!("{}", final_report(t));
         }
+    }
+    for (id, why) in &unreadable {
+        println!("{id}: UNREADABLE: {why}");
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -1029,7 +1103,7 @@ pub fn list(global: &GlobalOpts, json: bool) -> Result<ExitCode> {
                 Err(why) => serde_json::json!({
                     "id": e.id,
                     "experiment": e.experiment,
-                    "status": "MISSING",
+                    "status": if e.missing().is_some() { "MISSING" } else { "UNREADABLE" },
                     "root": e.root,
                     "missing": why,
                 }),
@@ -1062,7 +1136,7 @@ pub fn list(global: &GlobalOpts, json: bool) -> Result<ExitCode> {
             Err(why) => println!(
                 "{:<40} {:<10} {:>7} {:<12} {} ({why})",
                 e.id,
-                "MISSING",
+                if e.missing().is_some() { "MISSING" } else { "UNREADABLE" },
                 "-",
                 "-",
                 home_short(&e.root)

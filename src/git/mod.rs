@@ -4,6 +4,7 @@
 
 mod code;
 mod error;
+mod lock;
 mod push;
 mod repo;
 mod results_branch;
@@ -11,6 +12,7 @@ mod results_branch;
 pub use code::{tree_state, TreeState};
 pub use crate::auth::{parse_remote_url, redact_url, RemoteRepo, Secret};
 pub use error::{GitError, Result};
+pub use lock::BranchLock;
 pub use push::PushOutcome;
 pub use repo::{
     author_from_config, author_signature, current_branch, find_repo_root, head_commit, repo_facts,

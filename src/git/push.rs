@@ -105,6 +105,25 @@ impl ResultsBranch {
         ))
     }
 
+    /// Moves the results branch to the remote's tip, dropping local commits the remote does
+    /// not have: everything trackit commits there is rendered from track state, so the caller
+    /// renders again on top. Used when the remote changed the same doc (another machine's
+    /// tracker) and a rebase cannot replay ours. Returns the new tip (None: no remote branch).
+    pub fn take_remote(&self, remote: &str, credentials: &Credentials) -> Result<Option<Oid>> {
+        let target = self.push_target(remote, credentials)?;
+        let Some(tip) = self.fetch_remote_branch(&target)? else {
+            return Ok(None);
+        };
+        let head = self.head()?;
+        self.repo
+            .reference_matching(&self.refname(), tip, true, head, "trackit: take the remote branch")
+            .ctx(|| format!("moving {}", self.branch()))?;
+        self.repo
+            .checkout_head(Some(CheckoutBuilder::new().force()))
+            .ctx(|| format!("updating worktree {}", self.worktree_path().display()))?;
+        Ok(Some(tip))
+    }
+
     fn rejected(&self, remote: &str, message: String) -> GitError {
         GitError::PushRejected {
             remote: remote.to_string(),

@@ -9,6 +9,45 @@ use serde::{Deserialize, Serialize};
 /// The marker of the one status comment the engine keeps editing.
 pub const STATUS_MARKER: &str = "<!-- trackit:status -->";
 
+/// The marker of one track's status comment: several tracks of one experiment share a PR,
+/// each with its own status comment.
+pub fn status_marker(track_id: &str) -> String {
+    format!("<!-- trackit:status track={} -->", track_id.replace("--", "-_"))
+}
+
+const SECTION_START: &str = "<!-- trackit:pr-section:start track=";
+const SECTION_END: &str = "<!-- trackit:pr-section:end track=";
+
+/// One track's part of a shared PR body, between its markers.
+pub fn pr_section(track_id: &str, body: &str) -> String {
+    let id = track_id.replace("--", "-_");
+    format!(
+        "{SECTION_START}{id} -->\n{}\n{SECTION_END}{id} -->",
+        body.trim_end()
+    )
+}
+
+/// The PR body with track `track_id`'s section set to `section` (made by [`pr_section`]); the
+/// other tracks' sections stay as they are, in order. A body with no sections at all is
+/// either this track's own older body (replaced) or text someone else wrote (kept, first).
+pub fn merge_pr_body(current: &str, track_id: &str, section: &str) -> String {
+    let id = track_id.replace("--", "-_");
+    let start = format!("{SECTION_START}{id} -->");
+    let end = format!("{SECTION_END}{id} -->");
+    if let (Some(s), Some(e)) = (current.find(&start), current.find(&end)) {
+        if s < e {
+            return format!("{}{section}{}", &current[..s], &current[e + end.len()..]);
+        }
+    }
+    if !current.contains(SECTION_START) {
+        if current.trim().is_empty() || is_own_pr(current, track_id) {
+            return section.to_string();
+        }
+        return format!("{}\n\n{section}", current.trim_end());
+    }
+    format!("{}\n\n---\n\n{section}", current.trim_end())
+}
+
 /// The hidden marker in a PR body trackit wrote: `<!-- trackit:pr track=ID -->`.
 pub fn pr_marker(track_id: &str) -> String {
     format!("<!-- trackit:pr track={} -->", track_id.replace("--", "-_"))
@@ -71,7 +110,11 @@ pub fn status_comment(ctx: &ReportCtx, last_log_line: Option<&str>) -> String {
             head.push(format!("elapsed {}", format_elapsed(Some(e))));
         }
     }
-    let mut out = format!("{STATUS_MARKER}\n{}\n", head.join(" · "));
+    let mut out = format!(
+        "{STATUS_MARKER}\n{}\n{}\n",
+        status_marker(&ctx.track_id),
+        head.join(" · ")
+    );
     if let Some(line) = last_log_line.map(str::trim).filter(|l| !l.is_empty()) {
         let line: String = line.chars().take(300).collect();
         out.push_str(&format!("\n> `{}`\n", line.replace('`', "'")));
@@ -303,4 +346,26 @@ pub fn ensure_trailer(message: String, track_id: &str) -> String {
     }
     m.push('\n');
     m
+}
+
+#[cfg(test)]
+mod section_tests {
+    use super::*;
+
+    #[test]
+    fn sections_of_several_tracks_share_one_body() {
+        let a = pr_section("t1", "body one");
+        let b = pr_section("t2", "body two");
+        let body = merge_pr_body("", "t1", &a);
+        let body = merge_pr_body(&body, "t2", &b);
+        assert!(body.contains("body one") && body.contains("body two"));
+        let a2 = pr_section("t1", "body one, finished");
+        let body = merge_pr_body(&body, "t1", &a2);
+        assert!(body.contains("body one, finished") && body.contains("body two"));
+        assert!(!body.contains("body one\n"));
+        assert!(body.find("finished").unwrap() < body.find("body two").unwrap());
+        // Someone else's text stays, first.
+        let body = merge_pr_body("written by hand", "t3", &pr_section("t3", "three"));
+        assert!(body.starts_with("written by hand"));
+    }
 }

@@ -26,6 +26,14 @@ const MAX_RETRIES: u32 = 30;
 /// Longest wait between two delivery attempts.
 const MAX_BACKOFF_S: i64 = 300;
 
+/// What a push came to.
+enum PushResult {
+    /// Pushed, nothing to push, or failed for a reason a later retry handles.
+    Done,
+    /// The remote changed the same files: take its branch and render again.
+    Conflict,
+}
+
 /// A line for the display: (event, message).
 pub type Note = (&'static str, String);
 
@@ -279,10 +287,13 @@ impl Publisher {
             .map(|d| d.date_naive())
             .unwrap_or_else(|_| chrono::Utc::now().date_naive());
         let branch = crate::git::results_branch_name(&track.experiment, date);
+        // Several tracks may create the same branch and worktree at once: one at a time.
+        let lock = crate::git::BranchLock::acquire(&repo_root, &branch, Duration::from_secs(120));
         let rb = match crate::git::ResultsBranch::open_or_create(&repo_root, &branch) {
             Ok(rb) => rb,
             Err(e) => return give_up(p, notes, &e),
         };
+        drop(lock);
         let remote = facts
             .remotes
             .iter()
@@ -362,6 +373,15 @@ impl Publisher {
         let Some(repo_root) = crate::git::find_repo_root(&track.root) else {
             return;
         };
+        // Other tracks of this experiment (today's reruns, a pipeline's steps) write the same
+        // branch and doc: one writer at a time.
+        let _lock = match crate::git::BranchLock::acquire(&repo_root, &branch, Duration::from_secs(120)) {
+            Ok(l) => l,
+            Err(e) => {
+                notes.push(("error", self.scrub(&format!("git: {e}"))));
+                return;
+            }
+        };
         let rb = match crate::git::ResultsBranch::open_or_create(&repo_root, &branch) {
             Ok(rb) => rb,
             Err(e) => {
@@ -369,7 +389,56 @@ impl Publisher {
                 return;
             }
         };
+        // Up to two rounds: when the remote changed the same doc (another machine's tracker),
+        // take its branch and render again on top of it.
+        for round in 0..2 {
+            if !self.render_and_commit(&rb, track, dir, policy, ctx, table, &doc, notes) {
+                return;
+            }
+            match self.push_results(&rb, track, dir, notes) {
+                PushResult::Conflict if round == 0 => {
+                    let remote = track.published.remote.clone().unwrap_or_default();
+                    match rb.take_remote(&remote, &self.credentials) {
+                        Ok(_) => {
+                            let _ = dir.append_event("took_remote_branch", json!({"branch": branch}));
+                            continue;
+                        }
+                        Err(e) => {
+                            notes.push(("push_failed", self.scrub(&format!("git: {e}"))));
+                            return;
+                        }
+                    }
+                }
+                _ => return,
+            }
+        }
+    }
+
+    /// Writes the doc (on top of the branch's own copy, so other tracks' sections stay), the
+    /// plots and an edited script into the results worktree, and commits what changed. False
+    /// when a commit failed.
+    #[allow(clippy::too_many_arguments)]
+    fn render_and_commit(
+        &mut self,
+        rb: &crate::git::ResultsBranch,
+        track: &mut Track,
+        dir: &TrackDir,
+        policy: &mut GuardedPolicy,
+        ctx: &ReportCtx,
+        table: &str,
+        doc: &Path,
+        notes: &mut Vec<Note>,
+    ) -> bool {
+        let branch = rb.branch().to_string();
+        let doc = doc.to_path_buf();
         let wt = rb.worktree_path().to_path_buf();
+        // The committed doc is the truth: another process may have moved the branch.
+        if let Ok(Some(committed)) = rb.read_file(&doc) {
+            if std::fs::read(wt.join(&doc)).ok().as_deref() != Some(committed.as_slice()) {
+                let _ = std::fs::create_dir_all(wt.join(&doc).parent().unwrap_or(&wt));
+                let _ = std::fs::write(wt.join(&doc), &committed);
+            }
+        }
         let mut files: Vec<(PathBuf, Vec<u8>)> = Vec::new();
         match report::write_doc(&wt, &doc, ctx, table) {
             Ok(_) => match std::fs::read(wt.join(&doc)) {
@@ -423,7 +492,7 @@ impl Publisher {
             }
         }
         if files.is_empty() {
-            return;
+            return true;
         }
         let message = policy.commit_message(ctx, "");
         match rb.commit_files(&files, &message) {
@@ -448,17 +517,29 @@ impl Publisher {
             }
             Err(e) => {
                 notes.push(("error", self.scrub(&format!("git commit: {e}"))));
-                return;
+                return false;
             }
         }
+        true
+    }
+
+    /// Pushes the results branch (unless `--no-pr`, already pushed, or backing off).
+    fn push_results(
+        &mut self,
+        rb: &crate::git::ResultsBranch,
+        track: &mut Track,
+        dir: &TrackDir,
+        notes: &mut Vec<Note>,
+    ) -> PushResult {
+        let branch = rb.branch().to_string();
         if track.publish_opts.no_pr || track.published.pushed == track.published.commit {
-            return;
+            return PushResult::Done;
         }
         let Some(remote) = track.published.remote.clone() else {
-            return;
+            return PushResult::Done;
         };
         if track.published.retry_at.is_some_and(|at| now_s() < at) {
-            return;
+            return PushResult::Done;
         }
         match rb.push(&remote, &self.credentials) {
             Ok(out) => {
@@ -469,6 +550,14 @@ impl Publisher {
                     "pushed",
                     json!({"branch": branch, "commit": out.head.to_string()}),
                 );
+                PushResult::Done
+            }
+            Err(e @ crate::git::GitError::RebaseConflict { .. }) => {
+                notes.push((
+                    "push_conflict",
+                    self.scrub(&format!("git push {remote} {branch}: {e}; rendering again on the remote's branch")),
+                ));
+                PushResult::Conflict
             }
             Err(e) => {
                 self.back_off(track);
@@ -476,6 +565,7 @@ impl Publisher {
                     "push_failed",
                     self.scrub(&format!("git push {remote} {branch}: {e}; retrying later")),
                 ));
+                PushResult::Done
             }
         }
     }
@@ -506,9 +596,10 @@ impl Publisher {
         let p = &mut track.published;
         p.queue
             .retain(|u| !matches!(u, GithubUpdate::PrBody { .. } | GithubUpdate::Status { .. }));
+        // The PR may be shared with other tracks of the experiment: this track's part of it.
         p.queue.push(GithubUpdate::PrBody {
             title: self.scrub(&pr.title),
-            body: self.scrub(&pr.body),
+            body: report::text::pr_section(&track.id, &self.scrub(&pr.body)),
         });
         p.queue.push(GithubUpdate::Status {
             body: self.scrub(&status),
@@ -648,12 +739,33 @@ impl Publisher {
         let number = track.published.pr_number.unwrap_or_default();
         while let Some(update) = track.published.queue.first().cloned() {
             let delivered = match &update {
-                GithubUpdate::PrBody { title, body } => client
-                    .update_pr(number, Some(title), Some(body))
-                    .await
-                    .map(|_| ()),
+                GithubUpdate::PrBody { title, body } => {
+                    // Read, merge this track's section, write: under the branch's lock, so
+                    // two trackers of the experiment never overwrite each other's part.
+                    let _lock = crate::git::find_repo_root(&track.root).and_then(|root| {
+                        let branch = track.published.branch.clone()?;
+                        crate::git::BranchLock::acquire(&root, &branch, Duration::from_secs(60)).ok()
+                    });
+                    match client.get_pr(number).await {
+                        Ok(pr) => {
+                            let current = pr.body.unwrap_or_default();
+                            let merged = report::text::merge_pr_body(&current, &track.id, body);
+                            // The title is the first track's; later ones add sections.
+                            let alone = merged.trim() == body.trim();
+                            if merged == current && (!alone || pr.title == *title) {
+                                Ok(())
+                            } else {
+                                client
+                                    .update_pr(number, alone.then_some(title.as_str()), Some(&merged))
+                                    .await
+                                    .map(|_| ())
+                            }
+                        }
+                        Err(e) => Err(e),
+                    }
+                }
                 GithubUpdate::Status { body } => client
-                    .upsert_status_comment(number, report::STATUS_MARKER, body)
+                    .upsert_status_comment(number, &report::text::status_marker(&track.id), body)
                     .await
                     .map(|c| track.published.status_comment_id = Some(c.id)),
                 GithubUpdate::Comment { milestone, body } => {
