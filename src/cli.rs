@@ -459,7 +459,9 @@ fn restore_sigpipe() {
 
 /// Logs go to stderr; stdout stays for results. Colour only on a terminal and without NO_COLOR.
 fn init_tracing(opts: &GlobalOpts) {
-    use tracing_subscriber::EnvFilter;
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
+    use tracing_subscriber::{EnvFilter, Layer};
     let default = match (opts.quiet, opts.verbose) {
         (true, _) => "error",
         (false, 0) => "warn",
@@ -468,18 +470,56 @@ fn init_tracing(opts: &GlobalOpts) {
     };
     let plain = opts.verbose == 0 && std::env::var_os("RUST_LOG").is_none();
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
-    let ansi = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(ansi);
-    // Warnings read like errors (`trackit: warning: ...`); -v and RUST_LOG add times and
-    // module paths for debugging.
-    let _ = if plain {
-        builder.event_format(PlainFormat).try_init()
-    } else {
-        builder.try_init()
+    let terminal = std::io::stderr().is_terminal();
+    let ansi = terminal && std::env::var_os("NO_COLOR").is_none();
+    // On a terminal the live status lines are indicatif bars (tracing-indicatif); log lines
+    // go through the same writer, so they print above the bars instead of through them.
+    let live = terminal && !opts.json && !opts.quiet;
+    let indicatif = live.then(|| {
+        tracing_indicatif::IndicatifLayer::new()
+            .with_span_field_formatter(tracing_indicatif::filter::hide_indicatif_span_fields(
+                tracing_subscriber::fmt::format::DefaultFields::new(),
+            ))
+            .with_progress_style(
+                indicatif::ProgressStyle::with_template("{spinner} {wide_msg}")
+                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+            )
+    });
+    type Boxed = Box<dyn Layer<tracing_subscriber::Registry> + Send + Sync>;
+    let fmt: Boxed = match (&indicatif, plain) {
+        (Some(l), true) => tracing_subscriber::fmt::layer()
+            .with_writer(l.get_stderr_writer())
+            .with_ansi(ansi)
+            .event_format(PlainFormat)
+            .with_filter(filter)
+            .boxed(),
+        (Some(l), false) => tracing_subscriber::fmt::layer()
+            .with_writer(l.get_stderr_writer())
+            .with_ansi(ansi)
+            .with_filter(filter)
+            .boxed(),
+        // Warnings read like errors (`trackit: warning: ...`); -v and RUST_LOG add times and
+        // module paths for debugging.
+        (None, true) => tracing_subscriber::fmt::layer()
+            .with_writer(std::io::stderr)
+            .with_ansi(ansi)
+            .event_format(PlainFormat)
+            .with_filter(filter)
+            .boxed(),
+        (None, false) => tracing_subscriber::fmt::layer()
+            .with_writer(std::io::stderr)
+            .with_ansi(ansi)
+            .with_filter(filter)
+            .boxed(),
     };
+    let mut layers: Vec<Boxed> = vec![fmt];
+    if let Some(l) = indicatif {
+        layers.push(
+            l.with_filter(tracing_indicatif::filter::IndicatifFilter::new(false))
+                .boxed(),
+        );
+    }
+    let _ = tracing_subscriber::registry().with(layers).try_init();
 }
 
 /// `trackit: warning: message key=value`, the shape of trackit's error lines.

@@ -530,7 +530,7 @@ fn live_status_on_a_terminal_and_plain_lines_elsewhere() {
     let lab = Lab::new();
     // `script` gives trackit a real pseudo-terminal.
     let cmd = format!(
-        "{} --max-attempts 2 run sh -c 'echo step-one; sleep 2.5; echo done'",
+        "{} --max-attempts 2 run sh -c 'echo Epoch 1/3; sleep 1.5; echo Epoch 2/3; sleep 1.5; echo done'",
         trackit_bin().display()
     );
     let out = isolate(&mut Command::new("script"), lab.path())
@@ -547,14 +547,26 @@ fn live_status_on_a_terminal_and_plain_lines_elsewhere() {
         String::from_utf8_lossy(&out.stdout)
     );
     let screen = String::from_utf8_lossy(&out.stdout);
-    // The redrawn line: attempt k/N, experiment, job, state, elapsed, the last log line.
+    // The live line (an indicatif bar): attempt k/N, experiment, job, state, elapsed, the
+    // progress the log shows, the last log line.
     assert!(screen.contains("[attempt 1/2] sh pid:"), "{screen}");
-    assert!(
-        screen.contains("RUNNING") && screen.contains("| step-one"),
-        "{screen}"
-    );
-    assert!(screen.contains("\x1b[1A\x1b[2K"), "redrawn in place");
+    assert!(screen.contains("RUNNING"), "{screen}");
+    assert!(screen.contains("(epoch 1/3) | Epoch 1/3"), "{screen}");
+    assert!(screen.contains("(epoch 2/3) | Epoch 2/3"), "{screen}");
+    assert!(screen.contains("\r\x1b[2K"), "redrawn in place: {screen:?}");
     assert!(!screen.contains("\x1b[3"), "no colour: {screen:?}");
+    // Lines printed while the bar is live are whole: what follows the bar's erase on a line is
+    // the message alone, never the message and the bar run together.
+    let printed: Vec<&str> = screen
+        .split('\n')
+        .map(|l| l.rsplit("\x1b[2K").next().unwrap_or(l).trim_end_matches('\r'))
+        .collect();
+    let state = printed
+        .iter()
+        .find(|l| l.contains(": pid:") && l.ends_with("COMPLETED"))
+        .unwrap_or_else(|| panic!("no whole state line: {printed:?}"));
+    assert!(state.starts_with("attempt 1/2: pid:"), "{state:?}");
+    assert!(!state.contains("[attempt"), "garbled: {state:?}");
 
     // Piped: plain timestamped lines, no cursor movement.
     let out = lab.run(&["run", "sh", "-c", "echo hi"]);

@@ -33,13 +33,31 @@ impl Mode {
 /// Writes events to stdout (JSON) or stderr (people), keeping the live lines at the bottom.
 pub struct Display {
     mode: Mode,
-    /// How many status lines are currently drawn (TTY).
+    /// How many status lines are currently drawn (TTY, without indicatif).
     drawn: usize,
+    /// One indicatif line per track (TTY): a tracing span that tracing-indicatif draws.
+    bars: std::collections::BTreeMap<String, tracing::Span>,
+}
+
+/// Writes a line above the live bars when tracing-indicatif draws them; false when it does
+/// not (no such subscriber: the plain redraw is used).
+fn print_above_bars(line: &str) -> bool {
+    match tracing_indicatif::writer::get_indicatif_stderr_writer() {
+        Some(mut w) => {
+            let _ = writeln!(w, "{line}");
+            true
+        }
+        None => false,
+    }
 }
 
 impl Display {
     pub fn new(mode: Mode) -> Display {
-        Display { mode, drawn: 0 }
+        Display {
+            mode,
+            drawn: 0,
+            bars: std::collections::BTreeMap::new(),
+        }
     }
 
     pub fn mode(&self) -> Mode {
@@ -75,21 +93,37 @@ impl Display {
                 eprintln!("{now} [{track}] {message}");
             }
             Mode::Tty => {
-                self.clear();
-                eprintln!("{message}");
+                if !print_above_bars(message) {
+                    self.clear();
+                    eprintln!("{message}");
+                }
             }
         }
     }
 
-    /// Replaces the live status lines (terminal only).
-    pub fn status(&mut self, lines: &[String]) {
+    /// The live status: one line per track, `(track id, line)` (terminal only). Tracks not in
+    /// `lines` lose their line.
+    pub fn status(&mut self, lines: &[(String, String)]) {
         if self.mode != Mode::Tty {
+            return;
+        }
+        if tracing_indicatif::writer::get_indicatif_stderr_writer().is_some() {
+            use tracing_indicatif::span_ext::IndicatifSpanExt;
+            self.bars.retain(|id, _| lines.iter().any(|(l, _)| l == id));
+            for (id, line) in lines {
+                let span = self.bars.entry(id.clone()).or_insert_with(|| {
+                    let span = tracing::info_span!("track", indicatif.pb_show = tracing::field::Empty, id = %id);
+                    span.pb_start();
+                    span
+                });
+                span.pb_set_message(line);
+            }
             return;
         }
         self.clear();
         let width = terminal_width();
         let mut err = std::io::stderr().lock();
-        for line in lines {
+        for (_, line) in lines {
             let shown: String = line.chars().take(width.saturating_sub(1)).collect();
             let _ = writeln!(err, "{shown}");
         }
@@ -99,6 +133,7 @@ impl Display {
 
     /// Removes the live lines, e.g. before printing the final report.
     pub fn clear(&mut self) {
+        self.bars.clear();
         if self.mode == Mode::Tty && self.drawn > 0 {
             let mut err = std::io::stderr().lock();
             // Cursor up and erase, once per drawn line.

@@ -70,6 +70,8 @@ struct Watched {
     poll: PollSettings,
     follower: Option<(u32, Follower)>,
     last_line: String,
+    /// The job's progress, from its log (`epoch 3/10`).
+    progress: Option<String>,
     /// Notes already shown once (a backend's explanation repeats on every poll).
     shown: HashSet<String>,
     /// A crash left a launch half-done and the backend could not yet say whether it happened:
@@ -138,6 +140,7 @@ impl Engine {
             poll,
             follower: None,
             last_line: String::new(),
+            progress: None,
             shown: HashSet::new(),
             recovery_due: None,
             exit_files,
@@ -1208,6 +1211,9 @@ impl Engine {
             }
             let (_, f) = w.follower.as_mut().expect("set above");
             if let Ok(lines) = f.poll() {
+                if let Some(p) = lines.iter().rev().find_map(|l| super::summary::progress_of(l)) {
+                    w.progress = Some(p);
+                }
                 if let Some(last) = lines.iter().rev().find(|l| !l.trim().is_empty()) {
                     w.last_line = last.trim().to_string();
                 }
@@ -1228,11 +1234,14 @@ impl Engine {
         if self.display.mode() != Mode::Tty {
             return;
         }
-        let lines: Vec<String> = self
+        let lines: Vec<(String, String)> = self
             .watched
             .iter()
-            .filter(|w| !w.track.is_done())
-            .map(|w| status_line(&w.track, &w.last_line))
+            .filter(|w| !w.track.is_done() && !w.track.is_pipeline())
+            .map(|w| {
+                let line = super::summary::status_line_with(&w.track, &w.last_line, w.progress.as_deref());
+                (w.track.id.clone(), line)
+            })
             .collect();
         self.display.status(&lines);
     }

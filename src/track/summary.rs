@@ -6,6 +6,11 @@ use std::collections::HashMap;
 
 /// `[attempt 1/3] job 123 RUNNING 00:01:23 / 01:00:00 | last log line`
 pub fn status_line(t: &Track, last: &str) -> String {
+    status_line_with(t, last, None)
+}
+
+/// The status line with the job's progress when its log shows one (`epoch 3/10`).
+pub fn status_line_with(t: &Track, last: &str, progress: Option<&str>) -> String {
     let Some(a) = t.current() else {
         return format!("{}: starting", t.experiment);
     };
@@ -31,6 +36,9 @@ pub fn status_line(t: &Track, last: &str) -> String {
         "[attempt {}/{}] {} {job} {state} {elapsed}{limit}",
         a.n, t.max_attempts, t.experiment
     );
+    if let Some(p) = progress {
+        line.push_str(&format!(" ({p})"));
+    }
     if !last.is_empty() {
         line.push_str(" | ");
         line.push_str(last);
@@ -100,4 +108,31 @@ pub fn attempt_rows(t: &Track) -> Vec<HashMap<&'static str, String>> {
             row
         })
         .collect()
+}
+
+/// The progress a log line shows: `Epoch 3/10` (Keras, Lightning, plain prints), `epoch 3 of 10`,
+/// `step 1200/5000`, as `epoch 3/10`.
+pub fn progress_of(line: &str) -> Option<String> {
+    static RE: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+    let re = RE.get_or_init(|| {
+        regex::Regex::new(r"(?i)\b(epoch|step|iter(?:ation)?)\s*[:=]?\s*(\d+)\s*(?:/|of)\s*(\d+)\b")
+            .expect("a valid regex")
+    });
+    let c = re.captures(line)?;
+    let what = c[1].to_ascii_lowercase();
+    let what = if what.starts_with("iter") { "iteration" } else { what.as_str() };
+    Some(format!("{what} {}/{}", &c[2], &c[3]))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::progress_of;
+
+    #[test]
+    fn progress_from_common_lines() {
+        assert_eq!(progress_of("Epoch 3/10").as_deref(), Some("epoch 3/10"));
+        assert_eq!(progress_of("Epoch 2/9: 100%|####| 40/40 [00:03<00:00, loss=0.3]").as_deref(), Some("epoch 2/9"));
+        assert_eq!(progress_of("step 1200 of 5000, loss 0.2").as_deref(), Some("step 1200/5000"));
+        assert_eq!(progress_of("loss=0.31"), None);
+    }
 }
