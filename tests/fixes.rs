@@ -740,6 +740,7 @@ fn local_jobs_get_env_setup_and_command_edits() {
     let spec = JobSpec::Local {
         command: vec!["python".into(), "train.py".into()],
         env: vec![],
+        cwd: None,
     };
     let (out, applied) = apply(
         &spec,
@@ -756,7 +757,7 @@ fn local_jobs_get_env_setup_and_command_edits() {
     )
     .unwrap();
     assert_eq!(applied.len(), 2);
-    let JobSpec::Local { command, env } = &out else {
+    let JobSpec::Local { command, env, .. } = &out else {
         unreachable!()
     };
     assert_eq!(env, &[("OMP_NUM_THREADS".to_string(), "4".to_string())]);

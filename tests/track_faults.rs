@@ -254,3 +254,52 @@ fn an_array_relaunches_only_its_failed_tasks() {
     assert_eq!(lines, ["task 0", "task 1", "task 2", "task 2", "task 3"]);
     assert_eq!(t["outcome"], "succeeded");
 }
+
+/// sbatch refuses the job: the attempt fails as `submit_error`, with sbatch's own words as the
+/// evidence, and nothing is relaunched.
+#[test]
+fn a_refused_submission_quotes_sbatch() {
+    if !require_cluster() {
+        return;
+    }
+    let _c = cluster_shared();
+    let lab = Lab::new(FAST);
+    lab.script("job.sh", "echo never");
+    let out = lab.run(&["sbatch", "--partition=no-such-partition", "job.sh"], Duration::from_secs(120));
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let t = lab.track();
+    let d = &t["attempts"][0]["diagnosis"];
+    assert_eq!(d["kind"], "submit_error", "{d:#}");
+    let evidence: Vec<&str> = d["evidence"].as_array().unwrap().iter().filter_map(|e| e["text"].as_str()).collect();
+    assert!(
+        evidence.iter().any(|e| e.contains("sbatch: error: Batch job submission failed: Invalid partition name specified")),
+        "{evidence:?}"
+    );
+    assert_eq!(t["attempts"].as_array().unwrap().len(), 1);
+    assert!(stdout(&out).contains("Invalid partition name specified"), "{}", stdout(&out));
+}
+
+/// A local job run from a subfolder writes to a relative folder that is missing: the fix
+/// creates it where the job runs (the subfolder), and the relaunch succeeds.
+#[test]
+fn a_relative_folder_is_made_where_the_job_runs() {
+    let lab = Lab::new(FAST);
+    let sub = lab.path().join("exp");
+    std::fs::create_dir_all(&sub).unwrap();
+    let init = Command::new("git").args(["init", "-q"]).current_dir(lab.path()).status().unwrap();
+    assert!(init.success());
+    let mut cmd = Command::new(trackit_bin());
+    crate::helper::isolate(&mut cmd, crate::helper::shared_home());
+    let out = cmd
+        .args(["--no-git", "--policy"])
+        .arg(lab.path().join("policy.lua"))
+        .args(["run", "python3", "-c", "open('outputs/r.json', 'w').write('{\"loss\": 1}')"])
+        .current_dir(&sub)
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}{}", stdout(&out), stderr(&out));
+    assert!(lab.path().join(".trackit/tracks").is_dir(), "the track lives at the repository root");
+    assert!(sub.join("outputs/r.json").is_file(), "made in the job's folder");
+    assert!(!lab.path().join("outputs").exists(), "not at the repository root");
+}

@@ -79,7 +79,7 @@ impl FixCtx {
                 None,
                 BTreeMap::new(),
             ),
-            JobSpec::Local { command, env } => (
+            JobSpec::Local { command, env, .. } => (
                 None,
                 None,
                 Vec::new(),

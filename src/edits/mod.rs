@@ -148,6 +148,9 @@ pub enum JobSpec {
     Local {
         command: Vec<String>,
         env: Vec<(String, String)>,
+        /// Where the command runs: relative paths in edits (`make_dir outputs`) mean this.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        cwd: Option<PathBuf>,
     },
 }
 
@@ -327,7 +330,9 @@ pub fn apply(
                 repo_root,
                 &mut pending_setup,
             )?,
-            JobSpec::Local { command, env } => apply_local(&edit, command, env, repo_root)?,
+            JobSpec::Local { command, env, cwd } => {
+                apply_local(&edit, command, env, repo_root, cwd.as_deref())?
+            }
         };
         if let Some(a) = done {
             if a.changes_nothing() {
@@ -528,6 +533,7 @@ fn apply_local(
     command: &mut Vec<String>,
     env: &mut Vec<(String, String)>,
     repo_root: &Path,
+    cwd: Option<&Path>,
 ) -> Result<Option<AppliedEdit>, EditError> {
     let not_local = |why: &str| EditError::NotApplicable {
         op: edit.op(),
@@ -551,9 +557,9 @@ fn apply_local(
             let before = (!script::wrap_setup(command, line)).then(|| line.clone());
             AppliedEdit::new(edit, "command", before, Some(line.clone()))
         }
-        Edit::MakeDir { path } => make_dir(edit, path, repo_root, None)?,
+        Edit::MakeDir { path } => make_dir(edit, path, repo_root, cwd)?,
         Edit::ReplacePath { from, to } => {
-            check_path_inside(to, repo_root, None)?;
+            check_path_inside(to, repo_root, cwd)?;
             if from.is_empty() || !command.iter().any(|a| a.contains(from.as_str())) {
                 return Err(EditError::NotFound(format!(
                     "replace_path: {from} does not occur in the command line"

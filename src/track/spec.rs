@@ -16,6 +16,7 @@ pub fn initial_spec(t: &Track, args: &[String]) -> Result<JobSpec> {
         Launch::Local { .. } | Launch::AttachPid { .. } => Ok(JobSpec::Local {
             command: args.to_vec(),
             env: Vec::new(),
+            cwd: Some(t.cwd.clone()),
         }),
         Launch::Slurm { .. } | Launch::AttachSlurm { .. } => {
             let script = script_index(args, &t.cwd).map(|at| (&args[at], t.cwd.join(&args[at])));
