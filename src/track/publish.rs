@@ -262,10 +262,13 @@ impl Publisher {
         };
         let Some(repo_root) = repo_root else {
             p.doc = Some(PathBuf::from("report.md"));
-            notes.push((
-                "report",
-                format!("report in {}", dir.dir.join("report.md").display()),
-            ));
+            // A pipeline's step reports through its pipeline: its own file is no news.
+            if track.step_of.is_none() {
+                notes.push((
+                    "report",
+                    format!("report in {}", dir.dir.join("report.md").display()),
+                ));
+            }
             return;
         };
         // Without a usable repository the report stays in the track dir.
@@ -824,14 +827,19 @@ impl Publisher {
             .and_then(|a| a.results_dir.clone())
             .unwrap_or_else(|| track.cwd.clone());
         let limits = crate::results::DiscoverLimits::default();
-        let found =
+        // A pipeline's steps run side by side in one folder: a step's result files are the ones
+        // it names (`results =`), never whatever its neighbours wrote meanwhile.
+        let found = if track.step_of.is_some() && spec.is_none() {
+            Default::default()
+        } else {
             match crate::results::discover_sources(spec.as_deref(), &results_dir, since, limits) {
                 Ok(d) => d,
                 Err(e) => {
                     summary.errors.push(format!("{e:#}"));
                     Default::default()
                 }
-            };
+            }
+        };
         let mut collected = crate::results::collect_sources(&found.files);
         // What the job printed: for metrics no file has.
         // (a remote job's log is read from the copy fetched here)
