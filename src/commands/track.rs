@@ -53,13 +53,29 @@ enum Chooser {
 
 /// The cluster over ssh, from `--host`/`--remote-dir` or the policy's `remote_host`/`remote_dir`.
 pub(crate) fn remote_of(global: &GlobalOpts, settings: &crate::settings::Settings, root: &Path) -> Option<Remote> {
-    let host = global.host.clone().or_else(|| settings.remote_host.clone())?;
+    let config = crate::config::current();
+    // The host: --host (or TRACKIT_HOST), else the policy's, else the user's config.
+    let host = global
+        .host
+        .clone()
+        .or_else(|| settings.remote_host.clone())
+        .or_else(|| config.host().map(str::to_string))?;
+    // The checkout: --remote-dir, else the policy's, else this repository's folder name under
+    // the config's folder of clones, else the same path relative to the home directory.
     let dir = global
         .remote_dir
         .clone()
         .or_else(|| settings.remote_dir.clone())
+        .or_else(|| {
+            let clones = config.remote_dir()?;
+            let name = root.file_name()?.to_string_lossy().into_owned();
+            Some(format!("{}/{name}", clones.trim_end_matches('/')))
+        })
         .unwrap_or_else(|| choose::default_remote_dir(root));
-    Some(Remote { host, dir })
+    Some(Remote {
+        host,
+        dir: choose::remote_path(&dir),
+    })
 }
 
 fn new_track(

@@ -148,6 +148,16 @@ pub fn github_config(root: &Path) -> Result<crate::github::Config, String> {
         .map_err(|e| format!("no GitHub repository for the origin: {e}"))
 }
 
+/// A path on the remote host as the shell there should see it: `~/x` becomes `x` (ssh starts in
+/// the home directory, and a quoted `~` would not be expanded).
+pub fn remote_path(dir: &str) -> String {
+    match dir.strip_prefix("~/") {
+        Some(rest) => rest.to_string(),
+        None if dir == "~" => ".".to_string(),
+        None => dir.to_string(),
+    }
+}
+
 /// The repository's checkout on the cluster when none is given: the same path relative to the
 /// home directory (`~/projects/x` here is `projects/x` there), else the same absolute path.
 pub fn default_remote_dir(root: &Path) -> String {
