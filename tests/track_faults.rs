@@ -303,3 +303,43 @@ fn a_relative_folder_is_made_where_the_job_runs() {
     assert!(sub.join("outputs/r.json").is_file(), "made in the job's folder");
     assert!(!lab.path().join("outputs").exists(), "not at the repository root");
 }
+
+/// A track whose lease names a tracker on another machine: resume refuses (that tracker may be
+/// alive) and says how to take over; `resume --force` takes it over and finishes the track.
+#[test]
+fn resume_force_takes_over_a_lease_from_a_machine_that_is_gone() {
+    let lab = Lab::new(FAST);
+    let out = lab.run(&["run", "sh", "-c", "echo ok"], Duration::from_secs(30));
+    assert_eq!(out.status.code(), Some(0));
+    let path = lab.track_dir().join("state.json");
+    let mut v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    let s = &mut v["state"];
+    s["outcome"] = serde_json::Value::Null;
+    s["attempts"][0]["finished"] = false.into();
+    s["lease"] = serde_json::json!({"pid": 4242, "start_ticks": 1, "host": "gone.example.org"});
+    let id = s["id"].as_str().unwrap().to_string();
+    std::fs::write(&path, v.to_string()).unwrap();
+    let out = lab.run(&["resume", &id], Duration::from_secs(30));
+    assert_ne!(out.status.code(), Some(0));
+    let err = stderr(&out);
+    assert!(err.contains("gone.example.org") && err.contains("--force"), "{err}");
+    let out = lab.run(&["resume", "--force", &id], Duration::from_secs(60));
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(lab.track()["outcome"], "succeeded");
+}
+
+/// A track whose state file is damaged is listed as such, never hidden.
+#[test]
+fn a_damaged_track_is_shown_as_unreadable() {
+    let lab = Lab::new(FAST);
+    let out = lab.run(&["run", "sh", "-c", "echo ok"], Duration::from_secs(30));
+    assert_eq!(out.status.code(), Some(0));
+    let id = lab.track()["id"].as_str().unwrap().to_string();
+    std::fs::write(lab.track_dir().join("state.json"), "{\"version\": 1, \"state\": {\"id\": 3").unwrap();
+    let out = lab.run(&["list"], Duration::from_secs(30));
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let line = stdout(&out).lines().find(|l| l.contains(&id)).map(str::to_string);
+    assert!(line.as_deref().is_some_and(|l| l.contains("UNREADABLE")), "{}", stdout(&out));
+    let out = lab.run(&["status"], Duration::from_secs(30));
+    assert!(stdout(&out).contains(&format!("{id}: UNREADABLE")), "{}", stdout(&out));
+}
