@@ -20,10 +20,19 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("sacct", sacct),
     ("sbatch_script", sbatch_script),
     ("results", results),
+    ("workflow_yaml", workflow_yaml),
 ];
 
 fn text(data: &[u8]) -> String {
     String::from_utf8_lossy(data).into_owned()
+}
+
+/// A workflow file (read at the ref before a dispatch): the inputs it declares.
+pub fn workflow_yaml(data: &[u8]) {
+    let yaml = text(data);
+    let spec = crate::github::workflow_file::parse(&yaml);
+    // Every input is declared on a line of its own.
+    assert!(spec.inputs.len() <= yaml.lines().count());
 }
 
 /// `squeue` output as trackit asks for it (and whatever a broken controller prints).

@@ -794,7 +794,7 @@ fn status_and_milestone_comments() {
     let c = status_comment(&ctx, Some("  epoch 2/3 | step 130 loss=0.05  "));
     assert_eq!(
         c,
-        "<!-- trackit:status -->\n**trackit** · `bert-tiny-sst2` · **RUNNING** · attempt 1/3 · job 4812331 · elapsed 00:12:34\n\n> `epoch 2/3 | step 130 loss=0.05`\n\n<sub>updated 2026-11-28 12:20:00 UTC</sub>\n"
+        "<!-- trackit:status -->\n<!-- trackit:status track=20261128-1200-bert -->\n**trackit** · `bert-tiny-sst2` · **RUNNING** · attempt 1/3 · job 4812331 · elapsed 00:12:34\n\n> `epoch 2/3 | step 130 loss=0.05`\n\n<sub>updated 2026-11-28 12:20:00 UTC</sub>\n"
     );
     assert!(c.starts_with(STATUS_MARKER));
 

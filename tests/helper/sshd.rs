@@ -139,11 +139,14 @@ impl Sshd {
     /// Stops the server and drops every connection it carries (a network outage).
     pub fn stop(&mut self) {
         if let Some(mut c) = self.child.take() {
-            // The per-connection processes are the listener's descendants.
+            // The per-connection sshd processes are the listener's descendants. Only they go:
+            // a session's own commands (a login shell's rc files, say) are left to finish, as
+            // they would when a real link drops; killing them mid-way can leave their locks
+            // behind (pyenv's rehash lock, for one, which then stalls every later login).
             let mut doomed = vec![c.id() as i32];
             let mut i = 0;
             while i < doomed.len() {
-                doomed.extend(children_of(doomed[i]));
+                doomed.extend(children_of(doomed[i]).into_iter().filter(|p| is_sshd(*p)));
                 i += 1;
             }
             for pid in doomed.iter().rev() {
@@ -244,6 +247,11 @@ impl Drop for Sshd {
             .status();
         self.stop();
     }
+}
+
+/// Is this process an sshd (the listener or a per-connection one)?
+fn is_sshd(pid: i32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/comm")).is_ok_and(|c| c.trim() == "sshd")
 }
 
 /// The direct children of a process, from /proc.
