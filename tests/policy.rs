@@ -64,6 +64,13 @@ fn every_dev_corpus_log_is_diagnosed_right() {
         // A compute node image without a library the head node has: the same bare loader line
         // as a library the job forgot to load.
         "logs/181-node_fail.log",
+        // Python's FileNotFoundError for a bare name ('sbatch') with no traceback: a command or
+        // a file without extension; the rules contest it into unknown rather than guess.
+        "logs/404-missing_dep.log",
+        // An MPI abort's backtrace is all that is left of a wrong input file name.
+        "logs/409-path_error.log",
+        // A segfault that only happens on one flaky node: the log shows a plain segfault.
+        "logs/417-node_fail.log",
     ];
     let corpus = data_dir().join("corpus/dev");
     let labels: Vec<serde_json::Value> =

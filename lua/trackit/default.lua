@@ -63,6 +63,13 @@ local WARNING_LINE = {
 local SPECULATION_LINE = {
   [=[(?i)\b(may|might|maybe|probably|possibly|perhaps|typically|usually|likely|could be|hint|consider|try|suggest)\b]=],
 }
+-- The system's own utilities missing: `-bash: ls: command not found`, `sh: 1: awk: not found`.
+local SYSTEM_COMMAND_MISSING = [=[(?:^|: )(?P<command>ls|cat|cp|mv|rm|mkdir|rmdir|awk|gawk|sed|grep|cut|sort|uniq|head|tail|wc|date|hostname|sleep|touch|chmod|ln|find|xargs|tr|basename|dirname|env|id|whoami|uname|ps|tee|tar|gzip|expr|seq|readlink|stat|du|df): (?:command )?not found\s*$]=]
+-- Python's FileNotFoundError for a bare name (no directory, no extension), as subprocess reports
+-- a program it cannot find.
+local BARE_NAME_NOT_FOUND = [=[FileNotFoundError: \[Errno 2\] No such file or directory: '(?P<command>[^'/.\s]+)'\s*$]=]
+-- A file watcher's limit (inotify) reported as ENOSPC: no disk is full.
+local FILE_WATCH_LINE = [=[(?i)\binotify|\badd_watch\b|\bwatch(es|er|ers|ing)?\b]=]
 -- Building, pulling or unpacking a container image: a "no space left" there is the image build's
 -- cache or temp directory, not the job's quota.
 local CONTAINER_BUILD = {
@@ -230,7 +237,7 @@ policy.rules = {
       [=[(?i)job killed: walltime \d+ exceeded limit \d+]=],
       [=[TERM_RUNLIMIT]=],
       [=[(?i)\bwall[- ]?clock (time )?limit\b]=],
-      [=[(?i)\bexceeded (its |the )?(wall ?time|run ?time|time) limit\b]=],
+      [=[(?i)\bexceeded (its |the )?(wall ?time|run ?time|running time|time) limit\b]=],
       [=[(?i)\bwall ?time\b.*\bexceeded\b]=],
       [=[(?i)job .* exceeded .*h_rt]=],
     },
@@ -319,7 +326,43 @@ policy.rules = {
       [=[No such file or directory: '(?P<command>[^'/]+)': '[^'/]+']=],
       [=[/usr/bin/env: '?(?P<command>[^':]+)'?: No such file or directory]=],
     },
+    -- The system's own utilities are no package a job loads (see system_commands_missing).
+    unless_line = { SYSTEM_COMMAND_MISSING },
     summary = "command {command} is not available",
+  },
+  system_commands_missing = {
+    -- `ls`, `awk` or `mkdir` not found: the node's system install is broken, or the job's
+    -- script replaced PATH. Nothing in the log tells which, and no module load helps; it
+    -- outranks the symptoms that follow (a full /tmp, files the broken shell cannot make).
+    kind = "unknown", priority = 89,
+    patterns = { SYSTEM_COMMAND_MISSING },
+    summary = "basic system commands are missing (the node's install or the job's PATH is broken): {line}",
+  },
+  script_interpreter_missing = {
+    -- The interpreter a script's #! line names is absent from this node's system directories:
+    -- not installed here, or the node's install is broken. Not a path the job got wrong, and
+    -- the log cannot tell which of the two it is.
+    kind = "unknown", priority = 60,
+    patterns = {
+      [=[(?P<interpreter>/(?:usr/(?:local/)?)?s?bin/[^\s:]+): bad interpreter: No such file or directory]=],
+    },
+    summary = "the interpreter {interpreter} named in the script's #! line is missing on this node: {line}",
+  },
+  subprocess_command_missing = {
+    -- Python's subprocess reports a program it cannot find as a bare name: `FileNotFoundError:
+    -- [Errno 2] No such file or directory: 'sbatch'`. With subprocess in the traceback it is a
+    -- command; without it, a bare name may be a file as well (bare_name_not_found).
+    kind = "missing_dep", priority = 75,
+    patterns = { BARE_NAME_NOT_FOUND },
+    requires = { [=[subprocess\.py|_execute_child|\bPopen\b|check_output|check_call]=] },
+    summary = "command {command} is not available",
+  },
+  bare_name_not_found = {
+    -- The same line with no traceback: a command or a file without extension. It contests
+    -- python_path_error, so neither fix is tried on a guess.
+    kind = "missing_dep", priority = 50,
+    patterns = { BARE_NAME_NOT_FOUND },
+    summary = "{command} was not found (a command or a file: the log cannot tell)",
   },
   environment_module_missing = {
     kind = "missing_dep", priority = 78,
@@ -429,7 +472,7 @@ policy.rules = {
       [=[(?i)not enough (free )?(disk )?space]=],
     },
     unless = CONTAINER_BUILD,
-    unless_line = WARNING_LINE,
+    unless_line = { WARNING_LINE[1], WARNING_LINE[2], WARNING_LINE[3], FILE_WATCH_LINE },
     summary = "the disk or quota is full: {line}",
   },
 
@@ -613,6 +656,19 @@ policy.rules = {
   },
 
   ---------------------------------------------------------------- the user's own code
+  gpu_hardware_fault = {
+    -- The GPU itself failed: an uncorrectable ECC error, a GPU that fell off the bus or is lost.
+    -- No change to the job mends it; the node needs a reset or repair (Xid 48, 79, 94, 95).
+    kind = "node_fail", priority = 95,
+    patterns = {
+      [=[(?i)\buncorrectable ECC error\b]=],
+      [=[CUDA_ERROR_ECC_UNCORRECTABLE|cudaErrorECCUncorrectable]=],
+      [=[(?i)\bfallen off the bus\b]=],
+      [=[(?i)\bNVRM: Xid \(\S+\): (48|79|94|95)\b]=],
+      [=[ERROR_GPU_IS_LOST|(?i)\bGPU is lost\b]=],
+    },
+    summary = "the node's GPU failed (hardware): {line}",
+  },
   gpu_kernel_error = {
     -- A GPU kernel that reads out of bounds or trips an assert is a bug in the program (or its
     -- data), however it surfaces: a segfault-looking abort, or the NCCL watchdog reporting it.
@@ -621,6 +677,9 @@ policy.rules = {
       [=[(?i)\ban illegal memory access was encountered\b]=],
       [=[(?i)\bdevice-side assert(ion)?s? triggered\b]=],
       [=[cudaErrorIllegalAddress|CUDA_ERROR_ILLEGAL_ADDRESS|cudaErrorAssert|CUDA_ERROR_ASSERT]=],
+      -- The kernel's own assertion, one line per failing thread: `...cu:92: operator(): block:
+      -- [492,0,0], thread: [127,0,0] Assertion `index >= ...` failed.`
+      [=[\bblock: \[\d+,\d+,\d+\], thread: \[\d+,\d+,\d+\] Assertion .* failed]=],
     },
     summary = "a GPU kernel failed in the program: {line}",
   },
