@@ -63,6 +63,26 @@ local WARNING_LINE = {
 local SPECULATION_LINE = {
   [=[(?i)\b(may|might|maybe|probably|possibly|perhaps|typically|usually|likely|could be|hint|consider|try|suggest)\b]=],
 }
+-- A GPU out of memory, as CUDA, PyTorch, TensorFlow, JAX and ROCm report it.
+local GPU_OOM = {
+  [=[(?i)\bCUDA out of memory]=],
+  [=[(?i)\b(torch\.)?(cuda\.)?OutOfMemoryError\b]=],
+  [=[(?i)CUDA error: out of memory]=],
+  [=[(?i)cuda\S*.*\berror: out of memory]=],
+  [=[(?i)\bCuda failure '?out of memory]=],
+  [=[cudaErrorMemoryAllocation|CUDA_ERROR_OUT_OF_MEMORY]=],
+  [=[CUBLAS_STATUS_ALLOC_FAILED|CUDNN_STATUS_ALLOC_FAILED]=],
+  [=[(?i)\bHIP out of memory]=],
+  [=[OOM when allocating tensor]=],
+  [=[RESOURCE_EXHAUSTED: Out of memory]=],
+  [=[(?i)out of memory on device]=],
+}
+-- The NCCL watchdog reporting a collective that hung.
+local NCCL_WATCHDOG = {
+  [=[Watchdog caught collective operation timeout]=],
+  [=[(?i)ProcessGroupNCCL.*\btim(ed|ing)? ?out\b]=],
+  [=[(?i)NCCL communicator was aborted]=],
+}
 -- The system's own utilities missing: `-bash: ls: command not found`, `sh: 1: awk: not found`.
 local SYSTEM_COMMAND_MISSING = [=[(?:^|: )(?P<command>ls|cat|cp|mv|rm|mkdir|rmdir|awk|gawk|sed|grep|cut|sort|uniq|head|tail|wc|date|hostname|sleep|touch|chmod|ln|find|xargs|tr|basename|dirname|env|id|whoami|uname|ps|tee|tar|gzip|expr|seq|readlink|stat|du|df): (?:command )?not found\s*$]=]
 -- Python's FileNotFoundError for a bare name (no directory, no extension), as subprocess reports
@@ -166,21 +186,19 @@ policy.rules = {
   },
   gpu_oom = {
     kind = "oom", priority = 85, captures = { device = "gpu" },
-    patterns = {
-      [=[(?i)\bCUDA out of memory]=],
-      [=[(?i)\b(torch\.)?(cuda\.)?OutOfMemoryError\b]=],
-      [=[(?i)CUDA error: out of memory]=],
-      [=[(?i)cuda\S*.*\berror: out of memory]=],
-      [=[(?i)\bCuda failure '?out of memory]=],
-      [=[cudaErrorMemoryAllocation|CUDA_ERROR_OUT_OF_MEMORY]=],
-      [=[CUBLAS_STATUS_ALLOC_FAILED|CUDNN_STATUS_ALLOC_FAILED]=],
-      [=[(?i)\bHIP out of memory]=],
-      [=[OOM when allocating tensor]=],
-      [=[RESOURCE_EXHAUSTED: Out of memory]=],
-      [=[(?i)out of memory on device]=],
-    },
+    patterns = GPU_OOM,
     unless_line = WARNING_LINE,
     summary = "the GPU ran out of memory: {line}",
+  },
+  gpu_oom_before_collective_timeout = {
+    -- One rank runs out of GPU memory, the others then wait in a collective until the NCCL
+    -- watchdog fires. This rule ranks with nccl_watchdog, so whichever is logged first decides:
+    -- the OOM when it came first, the hang when the OOM is its fallout.
+    kind = "oom", priority = 105, captures = { device = "gpu" },
+    patterns = GPU_OOM,
+    requires = NCCL_WATCHDOG,
+    unless_line = WARNING_LINE,
+    summary = "a rank ran out of GPU memory and the other ranks' collectives timed out waiting for it: {line}",
   },
   host_oom = {
     kind = "oom", priority = 85,
@@ -249,11 +267,7 @@ policy.rules = {
   nccl_watchdog = {
     -- A hung collective: more time does not help, so it outranks even the TIMEOUT state.
     kind = "distributed", priority = 105,
-    patterns = {
-      [=[Watchdog caught collective operation timeout]=],
-      [=[(?i)ProcessGroupNCCL.*\btim(ed|ing)? ?out\b]=],
-      [=[(?i)NCCL communicator was aborted]=],
-    },
+    patterns = NCCL_WATCHDOG,
     summary = "a distributed collective hung (NCCL watchdog): {line}",
   },
   distributed_error = {
