@@ -71,6 +71,9 @@ fn every_dev_corpus_log_is_diagnosed_right() {
         "logs/409-path_error.log",
         // A segfault that only happens on one flaky node: the log shows a plain segfault.
         "logs/417-node_fail.log",
+        // A Fortran open of a path the code built wrong (a missing '/'): the log shows only a
+        // file that cannot be opened, as a real missing input would.
+        "logs/438-user_code.log",
     ];
     let corpus = data_dir().join("corpus/dev");
     let labels: Vec<serde_json::Value> =

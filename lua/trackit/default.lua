@@ -88,6 +88,9 @@ local SYSTEM_COMMAND_MISSING = [=[(?:^|: )(?P<command>ls|cat|cp|mv|rm|mkdir|rmdi
 -- Python's FileNotFoundError for a bare name (no directory, no extension), as subprocess reports
 -- a program it cannot find.
 local BARE_NAME_NOT_FOUND = [=[FileNotFoundError: \[Errno 2\] No such file or directory: '(?P<command>[^'/.\s]+)'\s*$]=]
+-- A kernel interface (/proc/self/statm, /sys/...) a program expects and the system does not
+-- offer: the program's platform assumption, never a file the job should have provided.
+local KERNEL_INTERFACE_PATH = [=[['"`‘ ]/(proc|sys)/]=]
 -- A file watcher's limit (inotify) reported as ENOSPC: no disk is full.
 local FILE_WATCH_LINE = [=[(?i)\binotify|\badd_watch\b|\bwatch(es|er|ers|ing)?\b]=]
 -- Building, pulling or unpacking a container image: a "no space left" there is the image build's
@@ -421,6 +424,9 @@ policy.rules = {
       [=[(?i)\bfailed to create user namespace]=],
       [=[(?i)\buser namespaces? (disabled|not supported|may not be enabled)]=],
       [=[(?i)\bexecutable file not found in \$PATH]=],
+      -- Rootless runtimes (podman, apptainer) mapping the user namespace.
+      [=[(?i)\bcannot set ?up namespace\b|\bnot enough IDs available in the namespace\b]=],
+      [=[(?i)\bnew[ug]idmap\b.*\b(failed|error|denied|exit status)\b]=],
       [=[(?i)\bunable to start container process\b]=],
       [=[(?i)\bpyxis\b.*\b(error|failed)\b]=],
       [=[(?i)\benroot\b.*\b(error|failed)\b]=],
@@ -507,7 +513,7 @@ policy.rules = {
       [=[(?i)FileNotFoundError: (?P<path>.+)]=],
       [=[(?i)(NotADirectory|IsADirectory|Permission)Error: (?P<path>.+)]=],
     },
-    unless_line = WARNING_LINE,
+    unless_line = { WARNING_LINE[1], WARNING_LINE[2], WARNING_LINE[3], KERNEL_INTERFACE_PATH },
     summary = "a file or directory is missing or not accessible: {path}",
   },
   program_file_error = {
@@ -525,6 +531,7 @@ policy.rules = {
       WARNING_LINE[1], WARNING_LINE[2], WARNING_LINE[3],
       [=[/slurm_script: (No such file|Permission denied)]=],
       [=[(?i)shared (libraries|object)]=],
+      KERNEL_INTERFACE_PATH,
     },
     summary = "a file or directory the program needs is missing or not accessible: {line}",
   },
@@ -541,6 +548,9 @@ policy.rules = {
       WARNING_LINE[1], WARNING_LINE[2], WARNING_LINE[3],
       [=[/slurm_script: (No such file|Permission denied)]=],
       [=[(?i)cannot open shared object file]=],
+      KERNEL_INTERFACE_PATH,
+      -- newuidmap writing /proc/N/uid_map is the container runtime's (container_runtime).
+      [=[(?i)\bnew[ug]idmap\b]=],
     },
     summary = "a file or directory is missing or not accessible: {line}",
   },
