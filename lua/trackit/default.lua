@@ -91,6 +91,8 @@ local BARE_NAME_NOT_FOUND = [=[FileNotFoundError: \[Errno 2\] No such file or di
 -- A kernel interface (/proc/self/statm, /sys/...) a program expects and the system does not
 -- offer: the program's platform assumption, never a file the job should have provided.
 local KERNEL_INTERFACE_PATH = [=[['"`‘ ]/(proc|sys)/]=]
+-- Shared memory (/dev/shm) is memory, not the disk the job writes to.
+local SHARED_MEMORY_LINE = [=[(?i)/dev/shm\b|\bshared memory\b|\bposix_fallocate\b]=]
 -- A file watcher's limit (inotify) reported as ENOSPC: no disk is full.
 local FILE_WATCH_LINE = [=[(?i)\binotify|\badd_watch\b|\bwatch(es|er|ers|ing)?\b]=]
 -- Building, pulling or unpacking a container image: a "no space left" there is the image build's
@@ -464,6 +466,18 @@ policy.rules = {
     },
     summary = "pulling the container image failed transiently: {line}",
   },
+  container_shared_memory = {
+    -- NCCL (or another library) cannot size a shared memory segment in /dev/shm: a container's
+    -- /dev/shm is 64 MB unless it is given more (docker --shm-size, a memory-backed volume in a
+    -- pod). The container's configuration, not the job's disk.
+    kind = "container", priority = 85,
+    patterns = {
+      [=[(?i)\bposix_fallocate failed\s*:\s*No space left on device]=],
+      [=[(?i)\bfailed to extend /dev/shm/\S+ to \d+ bytes]=],
+      [=[(?i)\bError while creating shared memory segment\b]=],
+    },
+    summary = "the container's /dev/shm is too small for a shared memory segment: {line}",
+  },
   container_build_space = {
     -- No room while an image is built, pulled or unpacked: the image build's cache or temp
     -- directory, not the job's quota (issue 14).
@@ -492,7 +506,7 @@ policy.rules = {
       [=[(?i)not enough (free )?(disk )?space]=],
     },
     unless = CONTAINER_BUILD,
-    unless_line = { WARNING_LINE[1], WARNING_LINE[2], WARNING_LINE[3], FILE_WATCH_LINE },
+    unless_line = { WARNING_LINE[1], WARNING_LINE[2], WARNING_LINE[3], FILE_WATCH_LINE, SHARED_MEMORY_LINE },
     summary = "the disk or quota is full: {line}",
   },
 
@@ -692,6 +706,18 @@ policy.rules = {
       [=[ERROR_GPU_IS_LOST|(?i)\bGPU is lost\b]=],
     },
     summary = "the node's GPU failed (hardware): {line}",
+  },
+  gpu_unavailable = {
+    -- The job cannot get a GPU: another process holds it (exclusive mode), the node's GPUs or
+    -- driver are broken, or the job asked for none. The log alone cannot tell which; it is not
+    -- the program's bug, so it outranks the exception it raises.
+    kind = "unknown", priority = 30,
+    patterns = {
+      [=[(?i)\bCUDA-capable devices? (\(s\) )?(are|is/are|is) busy or unavailable\b]=],
+      [=[(?i)\bno CUDA-capable device is detected\b|\bNo CUDA GPUs are available\b]=],
+      [=[cudaErrorDevicesUnavailable|cudaErrorNoDevice|CUDA_ERROR_NO_DEVICE]=],
+    },
+    summary = "the job could not use a GPU (held by another process, a node fault, or none requested): {line}",
   },
   gpu_kernel_error = {
     -- A GPU kernel that reads out of bounds or trips an assert is a bug in the program (or its
