@@ -64,6 +64,16 @@ fn every_dev_corpus_log_is_diagnosed_right() {
         // A compute node image without a library the head node has: the same bare loader line
         // as a library the job forgot to load.
         "logs/181-node_fail.log",
+        // Python's FileNotFoundError for a bare name ('sbatch') with no traceback: a command or
+        // a file without extension; the rules contest it into unknown rather than guess.
+        "logs/404-missing_dep.log",
+        // An MPI abort's backtrace is all that is left of a wrong input file name.
+        "logs/409-path_error.log",
+        // A segfault that only happens on one flaky node: the log shows a plain segfault.
+        "logs/417-node_fail.log",
+        // A Fortran open of a path the code built wrong (a missing '/'): the log shows only a
+        // file that cannot be opened, as a real missing input would.
+        "logs/438-user_code.log",
     ];
     let corpus = data_dir().join("corpus/dev");
     let labels: Vec<serde_json::Value> =
@@ -192,6 +202,24 @@ step 100 done", Some("COMPLETED"), Some("0:0"), "none"),
         ("Epoch 3: 100%|██████████| 50/50 [00:03<00:00, 14.2it/s, loss=0.112]\nTraining completed. Saved model to out/model.pt", None, None, "none"),
         ("Epoch 3: 100%|██████████| 50/50 [00:03<00:00, 14.2it/s, loss=0.112]", Some("COMPLETED"), Some("0:0"), "none"),
         ("all good", Some("FAILED"), Some("1:0"), "unknown"),
+        // Issue 14, second round: GPU hardware, ENOSPC that is no full disk, runtimes' own
+        // failures, the system's commands, and causes logged before their fallout.
+        ("RuntimeError: CUDA error: uncorrectable ECC error encountered", None, None, "node_fail"),
+        ("[Tue Mar  5 10:00:00 2024] NVRM: Xid (PCI:0000:3b:00): 79, pid=1234, GPU has fallen off the bus.", None, None, "node_fail"),
+        ("Error: inotify_add_watch(/home/u/proj): No space left on device", None, None, "unknown"),
+        ("OSError: [Errno 28] No space left on device: '/scratch/u/out.h5'", None, None, "disk_quota"),
+        ("gpu1:2143:2561 [1] include/shm.h:28 NCCL WARN Call to posix_fallocate failed : No space left on device", None, None, "container"),
+        ("Error: cannot set up namespace using \"/usr/bin/newuidmap\": exit status 1", None, None, "container"),
+        ("-bash: ls: command not found\n-bash: cannot create temp file for here-document: No space left on device", None, None, "unknown"),
+        ("/var/spool/slurmd/job1/slurm_script: line 3: bowtie2: command not found", None, None, "missing_dep"),
+        ("/var/spool/slurmd/job1/slurm_script: /usr/bin/Rscript: bad interpreter: No such file or directory", None, None, "unknown"),
+        ("Caused by:\n  Process exceeded running time limit (2h)", None, None, "timeout"),
+        ("/pytorch/aten/src/ATen/native/cuda/Loss.cu:240: nll_loss_forward_reduce_cuda_kernel_2d: block: [0,0,0], thread: [5,0,0] Assertion `t >= 0 && t < n_classes` failed.", None, None, "user_code"),
+        ("RuntimeError: CUDA error: all CUDA-capable devices are busy or unavailable", None, None, "unknown"),
+        ("[rank2]: torch.cuda.OutOfMemoryError: CUDA out of memory. Tried to allocate 20.00 MiB\n[rank0]:[E ProcessGroupNCCL.cpp:616] [Rank 0] Watchdog caught collective operation timeout: WorkNCCL(SeqNum=9, OpType=ALLREDUCE, NumelIn=1, NumelOut=1, Timeout(ms)=600000) ran for 600037 milliseconds before timing out.", None, None, "oom"),
+        ("[rank0]:[E ProcessGroupNCCL.cpp:616] [Rank 0] Watchdog caught collective operation timeout: WorkNCCL(SeqNum=9, OpType=ALLREDUCE, NumelIn=1, NumelOut=1, Timeout(ms)=600000) ran for 600037 milliseconds before timing out.\n[rank2]: torch.cuda.OutOfMemoryError: CUDA out of memory. Tried to allocate more than 1EB memory.", None, None, "distributed"),
+        ("  File \"/usr/lib/python3.10/subprocess.py\", line 1847, in _execute_child\n    raise child_exception_type(errno_num, err_msg, err_filename)\nFileNotFoundError: [Errno 2] No such file or directory: 'sbatch'", None, None, "missing_dep"),
+        ("FileNotFoundError: [Errno 2] No such file or directory: 'data'", None, None, "unknown"),
     ];
     let mut wrong = Vec::new();
     for (text, state, exit, expected) in cases {

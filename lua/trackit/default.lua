@@ -63,6 +63,38 @@ local WARNING_LINE = {
 local SPECULATION_LINE = {
   [=[(?i)\b(may|might|maybe|probably|possibly|perhaps|typically|usually|likely|could be|hint|consider|try|suggest)\b]=],
 }
+-- A GPU out of memory, as CUDA, PyTorch, TensorFlow, JAX and ROCm report it.
+local GPU_OOM = {
+  [=[(?i)\bCUDA out of memory]=],
+  [=[(?i)\b(torch\.)?(cuda\.)?OutOfMemoryError\b]=],
+  [=[(?i)CUDA error: out of memory]=],
+  [=[(?i)cuda\S*.*\berror: out of memory]=],
+  [=[(?i)\bCuda failure '?out of memory]=],
+  [=[cudaErrorMemoryAllocation|CUDA_ERROR_OUT_OF_MEMORY]=],
+  [=[CUBLAS_STATUS_ALLOC_FAILED|CUDNN_STATUS_ALLOC_FAILED]=],
+  [=[(?i)\bHIP out of memory]=],
+  [=[OOM when allocating tensor]=],
+  [=[RESOURCE_EXHAUSTED: Out of memory]=],
+  [=[(?i)out of memory on device]=],
+}
+-- The NCCL watchdog reporting a collective that hung.
+local NCCL_WATCHDOG = {
+  [=[Watchdog caught collective operation timeout]=],
+  [=[(?i)ProcessGroupNCCL.*\btim(ed|ing)? ?out\b]=],
+  [=[(?i)NCCL communicator was aborted]=],
+}
+-- The system's own utilities missing: `-bash: ls: command not found`, `sh: 1: awk: not found`.
+local SYSTEM_COMMAND_MISSING = [=[(?:^|: )(?P<command>ls|cat|cp|mv|rm|mkdir|rmdir|awk|gawk|sed|grep|cut|sort|uniq|head|tail|wc|date|hostname|sleep|touch|chmod|ln|find|xargs|tr|basename|dirname|env|id|whoami|uname|ps|tee|tar|gzip|expr|seq|readlink|stat|du|df): (?:command )?not found\s*$]=]
+-- Python's FileNotFoundError for a bare name (no directory, no extension), as subprocess reports
+-- a program it cannot find.
+local BARE_NAME_NOT_FOUND = [=[FileNotFoundError: \[Errno 2\] No such file or directory: '(?P<command>[^'/.\s]+)'\s*$]=]
+-- A kernel interface (/proc/self/statm, /sys/...) a program expects and the system does not
+-- offer: the program's platform assumption, never a file the job should have provided.
+local KERNEL_INTERFACE_PATH = [=[['"`‘ ]/(proc|sys)/]=]
+-- Shared memory (/dev/shm) is memory, not the disk the job writes to.
+local SHARED_MEMORY_LINE = [=[(?i)/dev/shm\b|\bshared memory\b|\bposix_fallocate\b]=]
+-- A file watcher's limit (inotify) reported as ENOSPC: no disk is full.
+local FILE_WATCH_LINE = [=[(?i)\binotify|\badd_watch\b|\bwatch(es|er|ers|ing)?\b]=]
 -- Building, pulling or unpacking a container image: a "no space left" there is the image build's
 -- cache or temp directory, not the job's quota.
 local CONTAINER_BUILD = {
@@ -159,21 +191,19 @@ policy.rules = {
   },
   gpu_oom = {
     kind = "oom", priority = 85, captures = { device = "gpu" },
-    patterns = {
-      [=[(?i)\bCUDA out of memory]=],
-      [=[(?i)\b(torch\.)?(cuda\.)?OutOfMemoryError\b]=],
-      [=[(?i)CUDA error: out of memory]=],
-      [=[(?i)cuda\S*.*\berror: out of memory]=],
-      [=[(?i)\bCuda failure '?out of memory]=],
-      [=[cudaErrorMemoryAllocation|CUDA_ERROR_OUT_OF_MEMORY]=],
-      [=[CUBLAS_STATUS_ALLOC_FAILED|CUDNN_STATUS_ALLOC_FAILED]=],
-      [=[(?i)\bHIP out of memory]=],
-      [=[OOM when allocating tensor]=],
-      [=[RESOURCE_EXHAUSTED: Out of memory]=],
-      [=[(?i)out of memory on device]=],
-    },
+    patterns = GPU_OOM,
     unless_line = WARNING_LINE,
     summary = "the GPU ran out of memory: {line}",
+  },
+  gpu_oom_before_collective_timeout = {
+    -- One rank runs out of GPU memory, the others then wait in a collective until the NCCL
+    -- watchdog fires. This rule ranks with nccl_watchdog, so whichever is logged first decides:
+    -- the OOM when it came first, the hang when the OOM is its fallout.
+    kind = "oom", priority = 105, captures = { device = "gpu" },
+    patterns = GPU_OOM,
+    requires = NCCL_WATCHDOG,
+    unless_line = WARNING_LINE,
+    summary = "a rank ran out of GPU memory and the other ranks' collectives timed out waiting for it: {line}",
   },
   host_oom = {
     kind = "oom", priority = 85,
@@ -230,7 +260,7 @@ policy.rules = {
       [=[(?i)job killed: walltime \d+ exceeded limit \d+]=],
       [=[TERM_RUNLIMIT]=],
       [=[(?i)\bwall[- ]?clock (time )?limit\b]=],
-      [=[(?i)\bexceeded (its |the )?(wall ?time|run ?time|time) limit\b]=],
+      [=[(?i)\bexceeded (its |the )?(wall ?time|run ?time|running time|time) limit\b]=],
       [=[(?i)\bwall ?time\b.*\bexceeded\b]=],
       [=[(?i)job .* exceeded .*h_rt]=],
     },
@@ -242,11 +272,7 @@ policy.rules = {
   nccl_watchdog = {
     -- A hung collective: more time does not help, so it outranks even the TIMEOUT state.
     kind = "distributed", priority = 105,
-    patterns = {
-      [=[Watchdog caught collective operation timeout]=],
-      [=[(?i)ProcessGroupNCCL.*\btim(ed|ing)? ?out\b]=],
-      [=[(?i)NCCL communicator was aborted]=],
-    },
+    patterns = NCCL_WATCHDOG,
     summary = "a distributed collective hung (NCCL watchdog): {line}",
   },
   distributed_error = {
@@ -319,7 +345,43 @@ policy.rules = {
       [=[No such file or directory: '(?P<command>[^'/]+)': '[^'/]+']=],
       [=[/usr/bin/env: '?(?P<command>[^':]+)'?: No such file or directory]=],
     },
+    -- The system's own utilities are no package a job loads (see system_commands_missing).
+    unless_line = { SYSTEM_COMMAND_MISSING },
     summary = "command {command} is not available",
+  },
+  system_commands_missing = {
+    -- `ls`, `awk` or `mkdir` not found: the node's system install is broken, or the job's
+    -- script replaced PATH. Nothing in the log tells which, and no module load helps; it
+    -- outranks the symptoms that follow (a full /tmp, files the broken shell cannot make).
+    kind = "unknown", priority = 89,
+    patterns = { SYSTEM_COMMAND_MISSING },
+    summary = "basic system commands are missing (the node's install or the job's PATH is broken): {line}",
+  },
+  script_interpreter_missing = {
+    -- The interpreter a script's #! line names is absent from this node's system directories:
+    -- not installed here, or the node's install is broken. Not a path the job got wrong, and
+    -- the log cannot tell which of the two it is.
+    kind = "unknown", priority = 60,
+    patterns = {
+      [=[(?P<interpreter>/(?:usr/(?:local/)?)?s?bin/[^\s:]+): bad interpreter: No such file or directory]=],
+    },
+    summary = "the interpreter {interpreter} named in the script's #! line is missing on this node: {line}",
+  },
+  subprocess_command_missing = {
+    -- Python's subprocess reports a program it cannot find as a bare name: `FileNotFoundError:
+    -- [Errno 2] No such file or directory: 'sbatch'`. With subprocess in the traceback it is a
+    -- command; without it, a bare name may be a file as well (bare_name_not_found).
+    kind = "missing_dep", priority = 75,
+    patterns = { BARE_NAME_NOT_FOUND },
+    requires = { [=[subprocess\.py|_execute_child|\bPopen\b|check_output|check_call]=] },
+    summary = "command {command} is not available",
+  },
+  bare_name_not_found = {
+    -- The same line with no traceback: a command or a file without extension. It contests
+    -- python_path_error, so neither fix is tried on a guess.
+    kind = "missing_dep", priority = 50,
+    patterns = { BARE_NAME_NOT_FOUND },
+    summary = "{command} was not found (a command or a file: the log cannot tell)",
   },
   environment_module_missing = {
     kind = "missing_dep", priority = 78,
@@ -364,6 +426,9 @@ policy.rules = {
       [=[(?i)\bfailed to create user namespace]=],
       [=[(?i)\buser namespaces? (disabled|not supported|may not be enabled)]=],
       [=[(?i)\bexecutable file not found in \$PATH]=],
+      -- Rootless runtimes (podman, apptainer) mapping the user namespace.
+      [=[(?i)\bcannot set ?up namespace\b|\bnot enough IDs available in the namespace\b]=],
+      [=[(?i)\bnew[ug]idmap\b.*\b(failed|error|denied|exit status)\b]=],
       [=[(?i)\bunable to start container process\b]=],
       [=[(?i)\bpyxis\b.*\b(error|failed)\b]=],
       [=[(?i)\benroot\b.*\b(error|failed)\b]=],
@@ -401,6 +466,18 @@ policy.rules = {
     },
     summary = "pulling the container image failed transiently: {line}",
   },
+  container_shared_memory = {
+    -- NCCL (or another library) cannot size a shared memory segment in /dev/shm: a container's
+    -- /dev/shm is 64 MB unless it is given more (docker --shm-size, a memory-backed volume in a
+    -- pod). The container's configuration, not the job's disk.
+    kind = "container", priority = 85,
+    patterns = {
+      [=[(?i)\bposix_fallocate failed\s*:\s*No space left on device]=],
+      [=[(?i)\bfailed to extend /dev/shm/\S+ to \d+ bytes]=],
+      [=[(?i)\bError while creating shared memory segment\b]=],
+    },
+    summary = "the container's /dev/shm is too small for a shared memory segment: {line}",
+  },
   container_build_space = {
     -- No room while an image is built, pulled or unpacked: the image build's cache or temp
     -- directory, not the job's quota (issue 14).
@@ -429,7 +506,7 @@ policy.rules = {
       [=[(?i)not enough (free )?(disk )?space]=],
     },
     unless = CONTAINER_BUILD,
-    unless_line = WARNING_LINE,
+    unless_line = { WARNING_LINE[1], WARNING_LINE[2], WARNING_LINE[3], FILE_WATCH_LINE, SHARED_MEMORY_LINE },
     summary = "the disk or quota is full: {line}",
   },
 
@@ -450,7 +527,7 @@ policy.rules = {
       [=[(?i)FileNotFoundError: (?P<path>.+)]=],
       [=[(?i)(NotADirectory|IsADirectory|Permission)Error: (?P<path>.+)]=],
     },
-    unless_line = WARNING_LINE,
+    unless_line = { WARNING_LINE[1], WARNING_LINE[2], WARNING_LINE[3], KERNEL_INTERFACE_PATH },
     summary = "a file or directory is missing or not accessible: {path}",
   },
   program_file_error = {
@@ -468,6 +545,7 @@ policy.rules = {
       WARNING_LINE[1], WARNING_LINE[2], WARNING_LINE[3],
       [=[/slurm_script: (No such file|Permission denied)]=],
       [=[(?i)shared (libraries|object)]=],
+      KERNEL_INTERFACE_PATH,
     },
     summary = "a file or directory the program needs is missing or not accessible: {line}",
   },
@@ -484,6 +562,9 @@ policy.rules = {
       WARNING_LINE[1], WARNING_LINE[2], WARNING_LINE[3],
       [=[/slurm_script: (No such file|Permission denied)]=],
       [=[(?i)cannot open shared object file]=],
+      KERNEL_INTERFACE_PATH,
+      -- newuidmap writing /proc/N/uid_map is the container runtime's (container_runtime).
+      [=[(?i)\bnew[ug]idmap\b]=],
     },
     summary = "a file or directory is missing or not accessible: {line}",
   },
@@ -613,6 +694,31 @@ policy.rules = {
   },
 
   ---------------------------------------------------------------- the user's own code
+  gpu_hardware_fault = {
+    -- The GPU itself failed: an uncorrectable ECC error, a GPU that fell off the bus or is lost.
+    -- No change to the job mends it; the node needs a reset or repair (Xid 48, 79, 94, 95).
+    kind = "node_fail", priority = 95,
+    patterns = {
+      [=[(?i)\buncorrectable ECC error\b]=],
+      [=[CUDA_ERROR_ECC_UNCORRECTABLE|cudaErrorECCUncorrectable]=],
+      [=[(?i)\bfallen off the bus\b]=],
+      [=[(?i)\bNVRM: Xid \(\S+\): (48|79|94|95)\b]=],
+      [=[ERROR_GPU_IS_LOST|(?i)\bGPU is lost\b]=],
+    },
+    summary = "the node's GPU failed (hardware): {line}",
+  },
+  gpu_unavailable = {
+    -- The job cannot get a GPU: another process holds it (exclusive mode), the node's GPUs or
+    -- driver are broken, or the job asked for none. The log alone cannot tell which; it is not
+    -- the program's bug, so it outranks the exception it raises.
+    kind = "unknown", priority = 30,
+    patterns = {
+      [=[(?i)\bCUDA-capable devices? (\(s\) )?(are|is/are|is) busy or unavailable\b]=],
+      [=[(?i)\bno CUDA-capable device is detected\b|\bNo CUDA GPUs are available\b]=],
+      [=[cudaErrorDevicesUnavailable|cudaErrorNoDevice|CUDA_ERROR_NO_DEVICE]=],
+    },
+    summary = "the job could not use a GPU (held by another process, a node fault, or none requested): {line}",
+  },
   gpu_kernel_error = {
     -- A GPU kernel that reads out of bounds or trips an assert is a bug in the program (or its
     -- data), however it surfaces: a segfault-looking abort, or the NCCL watchdog reporting it.
@@ -621,6 +727,9 @@ policy.rules = {
       [=[(?i)\ban illegal memory access was encountered\b]=],
       [=[(?i)\bdevice-side assert(ion)?s? triggered\b]=],
       [=[cudaErrorIllegalAddress|CUDA_ERROR_ILLEGAL_ADDRESS|cudaErrorAssert|CUDA_ERROR_ASSERT]=],
+      -- The kernel's own assertion, one line per failing thread: `...cu:92: operator(): block:
+      -- [492,0,0], thread: [127,0,0] Assertion `index >= ...` failed.`
+      [=[\bblock: \[\d+,\d+,\d+\], thread: \[\d+,\d+,\d+\] Assertion .* failed]=],
     },
     summary = "a GPU kernel failed in the program: {line}",
   },
