@@ -476,6 +476,9 @@ policy.rules = {
       [=[(?i)\bfailed to extend /dev/shm/\S+ to \d+ bytes]=],
       [=[(?i)\bError while creating shared memory segment\b]=],
     },
+    -- Only inside a container: on a bare node a full /dev/shm is the node's (or another job's),
+    -- and a container fix would be a wrong one.
+    requires = { [=[(?i)\b(docker|podman|containerd|kubernetes|kubectl|k8s|singularity|apptainer|enroot|pyxis)\b|--shm-size|/\.dockerenv|\bpod\b]=] },
     summary = "the container's /dev/shm is too small for a shared memory segment: {line}",
   },
   container_build_space = {
