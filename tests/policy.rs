@@ -71,6 +71,11 @@ fn every_dev_corpus_log_is_diagnosed_right() {
         "logs/409-path_error.log",
         // A segfault that only happens on one flaky node: the log shows a plain segfault.
         "logs/417-node_fail.log",
+        // NCCL cannot create its /dev/shm segment, and nothing in the log says the job ran in a
+        // container (the thread does): no container fix without container evidence.
+        "logs/444-container.log",
+        "logs/445-container.log",
+        "logs/446-container.log",
         // A Fortran open of a path the code built wrong (a missing '/'): the log shows only a
         // file that cannot be opened, as a real missing input would.
         "logs/438-user_code.log",
@@ -208,7 +213,8 @@ step 100 done", Some("COMPLETED"), Some("0:0"), "none"),
         ("[Tue Mar  5 10:00:00 2024] NVRM: Xid (PCI:0000:3b:00): 79, pid=1234, GPU has fallen off the bus.", None, None, "node_fail"),
         ("Error: inotify_add_watch(/home/u/proj): No space left on device", None, None, "unknown"),
         ("OSError: [Errno 28] No space left on device: '/scratch/u/out.h5'", None, None, "disk_quota"),
-        ("gpu1:2143:2561 [1] include/shm.h:28 NCCL WARN Call to posix_fallocate failed : No space left on device", None, None, "container"),
+        ("gpu1:2143:2561 [1] include/shm.h:28 NCCL WARN Call to posix_fallocate failed : No space left on device", None, None, "distributed"),
+        ("docker run --gpus all img torchrun train.py\ngpu1:2143:2561 [1] include/shm.h:28 NCCL WARN Call to posix_fallocate failed : No space left on device", None, None, "container"),
         ("Error: cannot set up namespace using \"/usr/bin/newuidmap\": exit status 1", None, None, "container"),
         ("-bash: ls: command not found\n-bash: cannot create temp file for here-document: No space left on device", None, None, "unknown"),
         ("/var/spool/slurmd/job1/slurm_script: line 3: bowtie2: command not found", None, None, "missing_dep"),
