@@ -1081,22 +1081,29 @@ impl Client {
     /// the token.
     pub async fn download_job_logs(&self, job_id: u64) -> Result<String> {
         let path = self.repo_path(&format!("/actions/jobs/{job_id}/logs"));
-        let reply = self.send(Method::GET, self.url(&path, &[])?, None).await?;
+        let body = self.follow_redirect(&path).await?;
+        Ok(String::from_utf8_lossy(&body).into_owned())
+    }
+
+    /// GETs `path` and, on a redirect, the `Location` with the plain (token-less) client.
+    /// Logs and artifacts come this way; the token never goes to the redirect target.
+    async fn follow_redirect(&self, path: &str) -> Result<Vec<u8>> {
+        let reply = self.send(Method::GET, self.url(path, &[])?, None).await?;
         if reply.status.is_success() {
-            return Ok(String::from_utf8_lossy(&reply.body).into_owned());
+            return Ok(reply.body);
         }
         let location = reply
             .headers
             .get(LOCATION)
             .and_then(|v| v.to_str().ok())
             .ok_or_else(|| GithubError::Decode {
-                path: path.clone(),
+                path: path.to_string(),
                 message: format!("{} without a Location", reply.status),
             })?;
         let target = Url::parse(location)
             .or_else(|_| self.url(location, &[]).map_err(|_| ()))
             .map_err(|_| GithubError::Decode {
-                path: path.clone(),
+                path: path.to_string(),
                 message: "unreadable Location".into(),
             })?;
         let response =
@@ -1107,7 +1114,7 @@ impl Client {
                 .map_err(|e| GithubError::Unreachable {
                     attempts: 1,
                     waited: Duration::ZERO,
-                    last: format!("job log download: {}", describe_transport_error(&e)),
+                    last: format!("download: {}", describe_transport_error(&e)),
                 })?;
         let status = response.status();
         if !status.is_success() {
@@ -1115,13 +1122,17 @@ impl Client {
                 status: status.as_u16(),
                 method: "GET".into(),
                 path: format!("{path} (redirect target)"),
-                message: "log download failed".into(),
+                message: "download failed".into(),
             });
         }
-        response.text().await.map_err(|e| GithubError::Decode {
-            path,
-            message: describe_transport_error(&e),
-        })
+        Ok(response
+            .bytes()
+            .await
+            .map_err(|e| GithubError::Decode {
+                path: path.to_string(),
+                message: describe_transport_error(&e),
+            })?
+            .to_vec())
     }
 
     pub async fn rate_limit(&self) -> Result<RateLimit> {

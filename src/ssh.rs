@@ -86,7 +86,9 @@ impl SshHost {
     /// ssh syntax: use an alias with `Port`).
     pub fn new(host: &str) -> Result<SshHost, SshError> {
         if host.is_empty() || host.starts_with('-') || host.chars().any(char::is_whitespace) {
-            return Err(SshError::Setup(format!("'{host}' is not a host name or ssh alias")));
+            return Err(SshError::Setup(format!(
+                "'{host}' is not a host name or ssh alias"
+            )));
         }
         let program = match std::env::var("TRACKIT_SSH_COMMAND") {
             Ok(cmd) if !cmd.trim().is_empty() => {
@@ -268,7 +270,10 @@ impl SshHost {
             .await
             .map_err(|e| e.to_string())?;
         if !out.success() {
-            return Err(format!("cannot write {path} on {}: {}", self.host, out.stderr));
+            return Err(format!(
+                "cannot write {path} on {}: {}",
+                self.host, out.stderr
+            ));
         }
         Ok(())
     }

@@ -53,7 +53,11 @@ pub fn run(
             eprintln!("trackit dispatch: {file} is not on {git_ref} in {repo} (is it pushed?)");
             return Ok(ExitCode::from(2));
         }
-        Err(e) => return Err(anyhow::anyhow!("cannot read {file} at {git_ref} in {repo}: {e}")),
+        Err(e) => {
+            return Err(anyhow::anyhow!(
+                "cannot read {file} at {git_ref} in {repo}: {e}"
+            ))
+        }
     };
     if let Err(why) = declared.check_inputs(workflow, &git_ref, &inputs) {
         eprintln!("trackit dispatch: {why}");

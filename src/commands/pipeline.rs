@@ -64,14 +64,7 @@ pub fn run(global: &GlobalOpts, file: &Path, detach: bool) -> Result<ExitCode> {
         outcome: None,
         lease: None,
         policy_errors: Vec::new(),
-        publish_opts: PublishOptions {
-            no_pr: global.no_pr || !crate::config::current().github.pr,
-            no_git: global.no_git,
-            doc: global.doc.as_ref().map(|d| cwd.join(d)),
-            results: global.results.clone(),
-            metrics: global.metric.clone(),
-            ..Default::default()
-        },
+        publish_opts: super::track::publish_options(global, &cwd),
         published: Default::default(),
     };
     let steps = step_tracks(&pipeline, &spec, remote.as_ref());

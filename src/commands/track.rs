@@ -3,9 +3,9 @@
 use crate::cli::usage;
 use crate::cli::GlobalOpts;
 use crate::job::format_duration;
+use crate::track::choose::{self, Choice};
 use crate::track::display::Mode;
 use crate::track::engine::{attempt_rows, lease_alive, load_track, status_line, Engine, RunEnd};
-use crate::track::choose::{self, Choice};
 use crate::track::index::{self, Entry};
 use crate::track::model::{
     experiment_from, new_track_id, sanitize, Attempt, BackendSpec, JobHandle, Launch, Outcome,
@@ -52,7 +52,11 @@ enum Chooser {
 }
 
 /// The cluster over ssh, from `--host`/`--remote-dir` or the policy's `remote_host`/`remote_dir`.
-pub(crate) fn remote_of(global: &GlobalOpts, settings: &crate::settings::Settings, root: &Path) -> Option<Remote> {
+pub(crate) fn remote_of(
+    global: &GlobalOpts,
+    settings: &crate::settings::Settings,
+    root: &Path,
+) -> Option<Remote> {
     let config = crate::config::current();
     // The host: --host (or TRACKIT_HOST), else the policy's, else the user's config.
     let host = global
@@ -76,6 +80,18 @@ pub(crate) fn remote_of(global: &GlobalOpts, settings: &crate::settings::Setting
         host,
         dir: choose::remote_path(&dir),
     })
+}
+
+/// What the command line and the config say about publishing; `--doc` is relative to `cwd`.
+pub(crate) fn publish_options(global: &GlobalOpts, cwd: &Path) -> PublishOptions {
+    PublishOptions {
+        no_pr: global.no_pr || !crate::config::current().github.pr,
+        no_git: global.no_git,
+        doc: global.doc.as_ref().map(|d| cwd.join(d)),
+        results: global.results.clone(),
+        metrics: global.metric.clone(),
+        baseline: global.baseline.clone(),
+    }
 }
 
 fn new_track(
@@ -123,7 +139,7 @@ fn new_track(
         },
     };
     let now = chrono::Utc::now();
-    let doc_abs = global.doc.as_ref().map(|d| cwd.join(d));
+    let publish_opts = publish_options(global, &cwd);
     let track = Track {
         id: new_track_id(&experiment, now),
         experiment,
@@ -140,14 +156,7 @@ fn new_track(
         outcome: None,
         lease: None,
         policy_errors: Vec::new(),
-        publish_opts: PublishOptions {
-            no_pr: global.no_pr || !crate::config::current().github.pr,
-            no_git: global.no_git,
-            doc: doc_abs,
-            results: global.results.clone(),
-            metrics: global.metric.clone(),
-            baseline: global.baseline.clone(),
-        },
+        publish_opts,
         published: Default::default(),
     };
     Ok((track, choice))
@@ -197,14 +206,20 @@ pub fn launch(global: &GlobalOpts, args: Vec<String>, detach: bool) -> Result<Ex
             command: args.clone(),
         }
     };
-    let (mut track, choice) = new_track(global, launch, &args, Chooser::Launch { is_batch_script })?;
+    let (mut track, choice) =
+        new_track(global, launch, &args, Chooser::Launch { is_batch_script })?;
     if is_batch_script && choice.backend == BackendSpec::Local {
         // No cluster anywhere: run the script itself here.
         let script = script.expect("a batch script");
         track.launch = Launch::Local {
             command: vec!["bash".into(), script.display().to_string()]
                 .into_iter()
-                .chain(args.iter().skip_while(|a| cwd.join(a) != script).skip(1).cloned())
+                .chain(
+                    args.iter()
+                        .skip_while(|a| cwd.join(a) != script)
+                        .skip(1)
+                        .cloned(),
+                )
                 .collect(),
         };
     }
@@ -221,10 +236,11 @@ pub fn dispatch(
     git_ref: String,
 ) -> Result<ExitCode> {
     let cwd = std::env::current_dir()?;
-    let settings = crate::lua::GuardedPolicy::load(&crate::lua::resolve(global.policy.as_deref(), &cwd))
-        .host()
-        .settings()
-        .clone();
+    let settings =
+        crate::lua::GuardedPolicy::load(&crate::lua::resolve(global.policy.as_deref(), &cwd))
+            .host()
+            .settings()
+            .clone();
     let remote = remote_of(global, &settings, &track_root(&cwd));
     let stem = workflow
         .trim_end_matches(".yml")
@@ -291,10 +307,11 @@ pub fn attach(global: &GlobalOpts, target: &str, detach: bool) -> Result<ExitCod
             )));
         }
         let cwd = std::env::current_dir()?;
-        let settings = crate::lua::GuardedPolicy::load(&crate::lua::resolve(global.policy.as_deref(), &cwd))
-            .host()
-            .settings()
-            .clone();
+        let settings =
+            crate::lua::GuardedPolicy::load(&crate::lua::resolve(global.policy.as_deref(), &cwd))
+                .host()
+                .settings()
+                .clone();
         let mut remote = remote_of(global, &settings, &track_root(&cwd));
         let slurm = match &remote {
             Some(r) => crate::slurm::Slurm::over_ssh(crate::ssh::SshHost::new(&r.host)?),
@@ -389,7 +406,12 @@ fn announce(global: &GlobalOpts, choice: &Choice) {
     }
 }
 
-fn start(global: &GlobalOpts, mut track: Track, detach: bool, choice: Option<&Choice>) -> Result<ExitCode> {
+fn start(
+    global: &GlobalOpts,
+    mut track: Track,
+    detach: bool,
+    choice: Option<&Choice>,
+) -> Result<ExitCode> {
     if let Some(c) = choice {
         announce(global, c);
     }
@@ -579,7 +601,10 @@ fn pipeline_report(t: &Track) -> String {
     for s in &t.steps {
         let a = s.current().filter(|a| a.withdrawn.is_none());
         let name = s.step_of.as_ref().map(|so| so.name.as_str()).unwrap_or("?");
-        let job = a.and_then(|a| a.job.as_ref()).map(|j| j.id()).unwrap_or_else(|| "-".into());
+        let job = a
+            .and_then(|a| a.job.as_ref())
+            .map(|j| j.id())
+            .unwrap_or_else(|| "-".into());
         let (kind, summary) = a
             .and_then(|a| a.diagnosis.as_ref())
             .map(|d| (d.kind.clone(), d.summary.replace('|', "\\|")))
@@ -831,11 +856,23 @@ fn dry_run_launch(global: &GlobalOpts, t: &Track) -> Result<ExitCode> {
     let (what, args) = match &t.launch {
         Launch::Slurm { sbatch_args } => ("sbatch", sbatch_args.clone()),
         Launch::Local { command } => ("run", command.clone()),
-        Launch::Dispatch { workflow, inputs, git_ref } => (
+        Launch::Dispatch {
+            workflow,
+            inputs,
+            git_ref,
+        } => (
             "dispatch",
             std::iter::once(workflow.clone())
-                .chain(inputs.iter().flat_map(|(k, v)| ["-f".to_string(), format!("{k}={v}")]))
-                .chain(git_ref.iter().flat_map(|r| ["--ref".to_string(), r.clone()]))
+                .chain(
+                    inputs
+                        .iter()
+                        .flat_map(|(k, v)| ["-f".to_string(), format!("{k}={v}")]),
+                )
+                .chain(
+                    git_ref
+                        .iter()
+                        .flat_map(|r| ["--ref".to_string(), r.clone()]),
+                )
                 .collect(),
         ),
         _ => (
@@ -863,11 +900,9 @@ fn dry_run_launch(global: &GlobalOpts, t: &Track) -> Result<ExitCode> {
             _ => args.join(" "),
         };
         let place = match &backend {
-            BackendSpec::Slurm { remote: Some(r) } => format!(
-                "on {} in {}",
-                r.host,
-                r.path_for(&t.root, &t.cwd)
-            ),
+            BackendSpec::Slurm { remote: Some(r) } => {
+                format!("on {} in {}", r.host, r.path_for(&t.root, &t.cwd))
+            }
             BackendSpec::Workflow { workflow, .. } => {
                 format!("through {workflow} (a runner on the cluster submits)")
             }
@@ -968,7 +1003,11 @@ pub fn resume(global: &GlobalOpts, queries: &[String], force: bool) -> Result<Ex
             continue;
         }
         // A process on another machine cannot be watched (or judged) from here.
-        if let Some(JobHandle::Local(job)) = t.current().filter(|a| !a.finished).and_then(|a| a.job.as_ref()) {
+        if let Some(JobHandle::Local(job)) = t
+            .current()
+            .filter(|a| !a.finished)
+            .and_then(|a| a.job.as_ref())
+        {
             if !job.is_on_this_host() {
                 bail!(
                     "track {}: its job {} runs on {}, not on {here}: run `trackit resume {}` there",
@@ -1026,9 +1065,11 @@ pub fn status(global: &GlobalOpts, query: Option<&str>, json: bool) -> Result<Ex
     }
     if json || global.json {
         let mut v: Vec<_> = tracks.iter().map(track_json).collect();
-        v.extend(unreadable.iter().map(|(id, why)| {
-            serde_json::json!({"id": id, "status": "UNREADABLE", "error": why})
-        }));
+        v.extend(
+            unreadable.iter().map(
+                |(id, why)| serde_json::json!({"id": id, "status": "UNREADABLE", "error": why}),
+            ),
+        );
         println!(
             "{}",
             if query.is_some() {
@@ -1152,7 +1193,11 @@ pub fn list(global: &GlobalOpts, json: bool) -> Result<ExitCode> {
             Err(why) => println!(
                 "{:<40} {:<10} {:>7} {:<12} {} ({why})",
                 e.id,
-                if e.missing().is_some() { "MISSING" } else { "UNREADABLE" },
+                if e.missing().is_some() {
+                    "MISSING"
+                } else {
+                    "UNREADABLE"
+                },
                 "-",
                 "-",
                 home_short(&e.root)
@@ -1188,9 +1233,10 @@ pub fn logs(query: Option<&str>, attempt: Option<u32>, follow: bool) -> Result<E
         ..
     }) = &a.job
     {
-        let path = a.log_paths.first().cloned().ok_or_else(|| {
-            anyhow::anyhow!("attempt {} of {} has no known log file", a.n, t.id)
-        })?;
+        let path =
+            a.log_paths.first().cloned().ok_or_else(|| {
+                anyhow::anyhow!("attempt {} of {} has no known log file", a.n, t.id)
+            })?;
         return remote_logs(&t, remote, &path, follow);
     }
     if a.log_paths.is_empty() {
@@ -1279,7 +1325,12 @@ fn remote_logs(t: &Track, remote: &Remote, path: &Path, follow: bool) -> Result<
     if !follow {
         let out = rt.block_on(ssh.run(&format!("cat {file}"), None))?;
         if !out.success() {
-            bail!("cannot read {} on {}: {}", path.display(), remote.host, out.stderr);
+            bail!(
+                "cannot read {} on {}: {}",
+                path.display(),
+                remote.host,
+                out.stderr
+            );
         }
         use std::io::Write;
         std::io::stdout().write_all(&out.stdout)?;
@@ -1289,7 +1340,8 @@ fn remote_logs(t: &Track, remote: &Remote, path: &Path, follow: bool) -> Result<
     let n = t.current().map(|a| a.n);
     let mut offset: u64 = 0;
     loop {
-        let out = rt.block_on(ssh.run(&format!("tail -c +{} {file} 2>/dev/null", offset + 1), None));
+        let out =
+            rt.block_on(ssh.run(&format!("tail -c +{} {file} 2>/dev/null", offset + 1), None));
         if let Ok(out) = out {
             use std::io::Write;
             std::io::stdout().write_all(&out.stdout)?;

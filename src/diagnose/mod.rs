@@ -860,7 +860,10 @@ impl RuleSet {
                 }
                 let e = self.evidence_at(input, h.log, h.line, &r.name);
                 // One line can match several of a rule's patterns: quote it once.
-                if evidence.iter().any(|o: &Evidence| o.file == e.file && o.line == e.line) {
+                if evidence
+                    .iter()
+                    .any(|o: &Evidence| o.file == e.file && o.line == e.line)
+                {
                     continue;
                 }
                 evidence.push(e);

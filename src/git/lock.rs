@@ -26,7 +26,13 @@ impl BranchLock {
             })?;
         let name: String = branch
             .chars()
-            .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '.' { c } else { '_' })
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || c == '-' || c == '.' {
+                    c
+                } else {
+                    '_'
+                }
+            })
             .collect();
         let path = git_dir.join(format!("trackit-{name}.lock"));
         let file = std::fs::OpenOptions::new()

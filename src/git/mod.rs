@@ -9,8 +9,8 @@ mod push;
 mod repo;
 mod results_branch;
 
-pub use code::{tree_state, TreeState};
 pub use crate::auth::{parse_remote_url, redact_url, RemoteRepo, Secret};
+pub use code::{tree_state, TreeState};
 pub use error::{GitError, Result};
 pub use lock::BranchLock;
 pub use push::PushOutcome;

@@ -116,7 +116,13 @@ impl ResultsBranch {
         };
         let head = self.head()?;
         self.repo
-            .reference_matching(&self.refname(), tip, true, head, "trackit: take the remote branch")
+            .reference_matching(
+                &self.refname(),
+                tip,
+                true,
+                head,
+                "trackit: take the remote branch",
+            )
             .ctx(|| format!("moving {}", self.branch()))?;
         self.repo
             .checkout_head(Some(CheckoutBuilder::new().force()))

@@ -65,29 +65,37 @@ impl Client {
         if !inputs.is_empty() {
             body["inputs"] = Value::Object(inputs.clone());
         }
-        if !self.config.api_base.trim_end_matches('/').ends_with("/api/v3") {
+        if !self
+            .config
+            .api_base
+            .trim_end_matches('/')
+            .ends_with("/api/v3")
+        {
             body["return_run_details"] = Value::Bool(true);
         }
         let path = self.repo_path(&format!("/actions/workflows/{workflow_id}/dispatches"));
         let url = self.url(&path, &[])?;
-        let response = self
-            .http
-            .post(url)
-            .json(&body)
-            .send()
+        let response =
+            self.http
+                .post(url)
+                .json(&body)
+                .send()
+                .await
+                .map_err(|e| GithubError::Unreachable {
+                    attempts: 1,
+                    waited: Duration::ZERO,
+                    last: format!("POST {path}: {}", describe_transport_error(&e)),
+                })?;
+        let status = response.status();
+        let headers = response.headers().clone();
+        let bytes = response
+            .bytes()
             .await
             .map_err(|e| GithubError::Unreachable {
                 attempts: 1,
                 waited: Duration::ZERO,
                 last: format!("POST {path}: {}", describe_transport_error(&e)),
             })?;
-        let status = response.status();
-        let headers = response.headers().clone();
-        let bytes = response.bytes().await.map_err(|e| GithubError::Unreachable {
-            attempts: 1,
-            waited: Duration::ZERO,
-            last: format!("POST {path}: {}", describe_transport_error(&e)),
-        })?;
         let reply = Reply {
             status,
             headers,
@@ -136,53 +144,6 @@ impl Client {
     pub async fn download_artifact(&self, artifact_id: u64) -> Result<Vec<u8>> {
         let path = self.repo_path(&format!("/actions/artifacts/{artifact_id}/zip"));
         self.follow_redirect(&path).await
-    }
-
-    /// GETs `path` and, on a redirect, the `Location` with the plain (token-less) client.
-    async fn follow_redirect(&self, path: &str) -> Result<Vec<u8>> {
-        let reply = self.send(Method::GET, self.url(path, &[])?, None).await?;
-        if reply.status.is_success() {
-            return Ok(reply.body);
-        }
-        let location = reply
-            .headers
-            .get(LOCATION)
-            .and_then(|v| v.to_str().ok())
-            .ok_or_else(|| GithubError::Decode {
-                path: path.to_string(),
-                message: format!("{} without a Location", reply.status),
-            })?;
-        let target = Url::parse(location).map_err(|_| GithubError::Decode {
-            path: path.to_string(),
-            message: "unreadable Location".into(),
-        })?;
-        let response = self
-            .plain_http
-            .get(target)
-            .send()
-            .await
-            .map_err(|e| GithubError::Unreachable {
-                attempts: 1,
-                waited: Duration::ZERO,
-                last: format!("download: {}", describe_transport_error(&e)),
-            })?;
-        let status = response.status();
-        if !status.is_success() {
-            return Err(GithubError::Api {
-                status: status.as_u16(),
-                method: "GET".into(),
-                path: format!("{path} (redirect target)"),
-                message: "download failed".into(),
-            });
-        }
-        Ok(response
-            .bytes()
-            .await
-            .map_err(|e| GithubError::Decode {
-                path: path.to_string(),
-                message: describe_transport_error(&e),
-            })?
-            .to_vec())
     }
 }
 

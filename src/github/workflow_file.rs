@@ -45,7 +45,9 @@ impl DispatchSpec {
         given: &std::collections::BTreeMap<String, String>,
     ) -> Result<(), String> {
         if !self.dispatchable {
-            return Err(format!("{workflow} at {git_ref} has no workflow_dispatch trigger"));
+            return Err(format!(
+                "{workflow} at {git_ref} has no workflow_dispatch trigger"
+            ));
         }
         let declared: Vec<&str> = self.inputs.iter().map(|i| i.name.as_str()).collect();
         let unknown: Vec<&str> = given
@@ -122,7 +124,10 @@ impl DispatchSpec {
             let name = expr
                 .strip_prefix("inputs.")
                 .or_else(|| expr.strip_prefix("github.event.inputs."))?;
-            if !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
+            if !name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+            {
                 return None;
             }
             let value = match inputs.get(name) {
@@ -197,12 +202,20 @@ fn unquote(s: &str) -> &str {
 fn key_value(text: &str) -> Option<(&str, &str)> {
     let (k, v) = if let Some(rest) = text.strip_prefix('"') {
         let end = rest.find('"')?;
-        (&rest[..end], rest[end + 1..].trim_start().strip_prefix(':')?)
+        (
+            &rest[..end],
+            rest[end + 1..].trim_start().strip_prefix(':')?,
+        )
     } else if let Some(rest) = text.strip_prefix('\'') {
         let end = rest.find('\'')?;
-        (&rest[..end], rest[end + 1..].trim_start().strip_prefix(':')?)
+        (
+            &rest[..end],
+            rest[end + 1..].trim_start().strip_prefix(':')?,
+        )
     } else {
-        let at = text.find(": ").or_else(|| text.ends_with(':').then(|| text.len() - 1))?;
+        let at = text
+            .find(": ")
+            .or_else(|| text.ends_with(':').then(|| text.len() - 1))?;
         (&text[..at], &text[at + 1..])
     };
     Some((k.trim(), v.trim()))
@@ -350,7 +363,10 @@ jobs:
         assert_eq!(names, ["script", "wandb_run", "args"]);
         assert!(s.inputs[0].required && !s.inputs[1].required && s.inputs[1].has_default);
         assert_eq!(s.inputs[0].kind.as_deref(), Some("string"));
-        assert_eq!(s.run_name.as_deref(), Some("trackit ${{ inputs.wandb_run }}"));
+        assert_eq!(
+            s.run_name.as_deref(),
+            Some("trackit ${{ inputs.wandb_run }}")
+        );
     }
 
     #[test]
@@ -359,21 +375,55 @@ jobs:
         let s = parse(y);
         assert_eq!(s.inputs[1].options, ["normal", "gpu"]);
         let given = |pairs: &[(&str, &str)]| -> std::collections::BTreeMap<String, String> {
-            pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect()
         };
-        assert!(s.check_inputs("w.yml", "main", &given(&[("script", "a.sh")])).is_ok());
-        let e = s.check_inputs("w.yml", "main", &given(&[("script", "a.sh"), ("mem", "1G")])).unwrap_err();
-        assert!(e.contains("does not declare the input(s) mem (it declares: script, part, dry, wandb_run)"), "{e}");
-        let e = s.check_inputs("w.yml", "main", &given(&[("part", "gpu")])).unwrap_err();
+        assert!(s
+            .check_inputs("w.yml", "main", &given(&[("script", "a.sh")]))
+            .is_ok());
+        let e = s
+            .check_inputs(
+                "w.yml",
+                "main",
+                &given(&[("script", "a.sh"), ("mem", "1G")]),
+            )
+            .unwrap_err();
+        assert!(
+            e.contains(
+                "does not declare the input(s) mem (it declares: script, part, dry, wandb_run)"
+            ),
+            "{e}"
+        );
+        let e = s
+            .check_inputs("w.yml", "main", &given(&[("part", "gpu")]))
+            .unwrap_err();
         assert!(e.contains("requires the input(s) script"), "{e}");
-        let e = s.check_inputs("w.yml", "main", &given(&[("script", "a"), ("part", "bigmem")])).unwrap_err();
+        let e = s
+            .check_inputs(
+                "w.yml",
+                "main",
+                &given(&[("script", "a"), ("part", "bigmem")]),
+            )
+            .unwrap_err();
         assert!(e.contains("one of normal, gpu"), "{e}");
-        let e = s.check_inputs("w.yml", "main", &given(&[("script", "a"), ("dry", "yes")])).unwrap_err();
+        let e = s
+            .check_inputs("w.yml", "main", &given(&[("script", "a"), ("dry", "yes")]))
+            .unwrap_err();
         assert!(e.contains("boolean"), "{e}");
         let inputs: serde_json::Map<String, serde_json::Value> =
-            [("wandb_run".to_string(), serde_json::json!("t-a1"))].into_iter().collect();
-        assert_eq!(s.run_title(&inputs).as_deref(), Some("trackit t-a1 on normal"));
-        assert_eq!(parse("run-name: ${{ github.actor }}\non: workflow_dispatch\n").run_title(&inputs), None);
+            [("wandb_run".to_string(), serde_json::json!("t-a1"))]
+                .into_iter()
+                .collect();
+        assert_eq!(
+            s.run_title(&inputs).as_deref(),
+            Some("trackit t-a1 on normal")
+        );
+        assert_eq!(
+            parse("run-name: ${{ github.actor }}\non: workflow_dispatch\n").run_title(&inputs),
+            None
+        );
     }
 
     #[test]

@@ -7,8 +7,8 @@ mod hooks_fix;
 mod hooks_report;
 mod hooks_results;
 pub mod limits;
-pub mod pipeline;
 pub mod pattern;
+pub mod pipeline;
 pub mod policy;
 pub mod scope;
 pub mod trust;
@@ -81,7 +81,9 @@ impl Host {
         let (lua, budget) = limits::sandboxed_lua(limits::Limits::default()).map_err(lerr)?;
         let policy_dir = match source {
             PolicySource::File(p) => p.parent().map(Path::to_path_buf),
-            PolicySource::Builtin | PolicySource::Shipped(_) | PolicySource::Untrusted { .. } => None,
+            PolicySource::Builtin | PolicySource::Shipped(_) | PolicySource::Untrusted { .. } => {
+                None
+            }
         };
         // Reads: the repository the policy belongs to and the one trackit runs in (the track's
         // folder is inside it); a hook's job logs are added per call.
@@ -613,7 +615,6 @@ pub struct GuardedPolicy {
     fallback: Option<Host>,
     errors: Vec<PolicyError>,
 }
-
 
 impl GuardedPolicy {
     pub fn load(source: &PolicySource) -> GuardedPolicy {

@@ -22,8 +22,9 @@ pub fn load(path: &Path) -> Result<PipelineSpec, String> {
 fn load_file(path: &Path) -> Result<PipelineSpec, PolicyError> {
     let name = path.display().to_string();
     let err = |e: mlua::Error| PolicyError::from_lua(&name, "load", &e);
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| PolicyError::new(&name, "load", format!("cannot read the pipeline file: {e}")))?;
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        PolicyError::new(&name, "load", format!("cannot read the pipeline file: {e}"))
+    })?;
     let (lua, budget) = limits::sandboxed_lua(limits::Limits::default()).map_err(err)?;
     super::install_searcher(&lua, path.parent().map(Path::to_path_buf)).map_err(err)?;
     super::api::register_all(&lua, budget.clone(), &name).map_err(err)?;

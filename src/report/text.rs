@@ -12,7 +12,10 @@ pub const STATUS_MARKER: &str = "<!-- trackit:status -->";
 /// The marker of one track's status comment: several tracks of one experiment share a PR,
 /// each with its own status comment.
 pub fn status_marker(track_id: &str) -> String {
-    format!("<!-- trackit:status track={} -->", track_id.replace("--", "-_"))
+    format!(
+        "<!-- trackit:status track={} -->",
+        track_id.replace("--", "-_")
+    )
 }
 
 const SECTION_START: &str = "<!-- trackit:pr-section:start track=";

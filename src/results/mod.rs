@@ -14,6 +14,7 @@
 //! - [`plot_svg`]: a deterministic SVG line chart of some series.
 
 mod collect;
+mod crc;
 mod discover;
 mod efficiency;
 mod logparse;
@@ -23,8 +24,8 @@ mod proto;
 mod sources;
 pub mod tfevents;
 pub mod trackers;
-pub mod yaml;
 pub mod unzip;
+pub mod yaml;
 
 pub use collect::{collect, collect_file, detect_format, parse_text, CollectError, Format};
 pub use discover::{

@@ -16,30 +16,7 @@
 use super::{Point, Results};
 use std::path::Path;
 
-/// CRC-32C (Castagnoli), as TFRecord uses it.
-pub fn crc32c(data: &[u8]) -> u32 {
-    static TABLE: std::sync::OnceLock<[u32; 256]> = std::sync::OnceLock::new();
-    let table = TABLE.get_or_init(|| {
-        let mut t = [0u32; 256];
-        for (i, slot) in t.iter_mut().enumerate() {
-            let mut c = i as u32;
-            for _ in 0..8 {
-                c = if c & 1 != 0 {
-                    0x82f6_3b78 ^ (c >> 1)
-                } else {
-                    c >> 1
-                };
-            }
-            *slot = c;
-        }
-        t
-    });
-    let mut crc = !0u32;
-    for &b in data {
-        crc = table[((crc ^ b as u32) & 0xff) as usize] ^ (crc >> 8);
-    }
-    !crc
-}
+pub use super::crc::crc32c;
 
 /// TFRecord's masked CRC: rotated right by 15 bits plus a constant.
 pub fn masked_crc32c(data: &[u8]) -> u32 {

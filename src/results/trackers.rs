@@ -41,30 +41,7 @@ pub struct WandbRun {
 const BLOCK: usize = 32 * 1024;
 const WANDB_HEADER: &[u8] = b":W&B";
 
-/// CRC-32 (IEEE), as W&B's log uses it.
-fn crc32(seed: u32, data: &[u8]) -> u32 {
-    static TABLE: OnceLock<[u32; 256]> = OnceLock::new();
-    let table = TABLE.get_or_init(|| {
-        let mut t = [0u32; 256];
-        for (i, slot) in t.iter_mut().enumerate() {
-            let mut c = i as u32;
-            for _ in 0..8 {
-                c = if c & 1 != 0 {
-                    0xedb8_8320 ^ (c >> 1)
-                } else {
-                    c >> 1
-                };
-            }
-            *slot = c;
-        }
-        t
-    });
-    let mut crc = !seed;
-    for &b in data {
-        crc = table[((crc ^ b as u32) & 0xff) as usize] ^ (crc >> 8);
-    }
-    !crc
-}
+use super::crc::crc32;
 
 /// Reads a `run-<id>.wandb` transaction log (module docs).
 pub fn read_wandb_log(bytes: &[u8]) -> Result<WandbRun, String> {

@@ -33,7 +33,10 @@ pub fn extract(zip: &[u8], dest: &Path) -> Result<Vec<std::path::PathBuf>> {
         (&mut entry).take(budget + 1).read_to_end(&mut data)?;
         total += data.len() as u64;
         if total > MAX_UNPACKED {
-            bail!("the archive unpacks to more than {} MiB", MAX_UNPACKED >> 20);
+            bail!(
+                "the archive unpacks to more than {} MiB",
+                MAX_UNPACKED >> 20
+            );
         }
         std::fs::write(&out, &data).with_context(|| format!("cannot write {}", out.display()))?;
         written.push(rel);
@@ -64,10 +67,16 @@ mod tests {
     #[test]
     fn extracts_and_refuses_escapes() {
         let dir = tempfile::tempdir().unwrap();
-        let z = make(&[("metrics.json", b"{\"loss\": 0.5}"), ("sub/a.csv", b"x\n1\n")]);
+        let z = make(&[
+            ("metrics.json", b"{\"loss\": 0.5}"),
+            ("sub/a.csv", b"x\n1\n"),
+        ]);
         let files = extract(&z, dir.path()).unwrap();
         assert_eq!(files.len(), 2);
-        assert_eq!(std::fs::read_to_string(dir.path().join("sub/a.csv")).unwrap(), "x\n1\n");
+        assert_eq!(
+            std::fs::read_to_string(dir.path().join("sub/a.csv")).unwrap(),
+            "x\n1\n"
+        );
         let evil = make(&[("../evil.txt", b"x")]);
         assert!(extract(&evil, &dir.path().join("in")).is_err());
         assert!(!dir.path().join("evil.txt").exists());

@@ -52,9 +52,15 @@ exit $__trackit_rc
 
 fn is_shell_shebang(line: &str) -> bool {
     let l = line.trim_start_matches("#!").trim();
-    ["/bin/bash", "/bin/sh", "/usr/bin/bash", "/usr/bin/env bash", "/usr/bin/env sh"]
-        .iter()
-        .any(|s| l == *s || l.starts_with(&format!("{s} ")))
+    [
+        "/bin/bash",
+        "/bin/sh",
+        "/usr/bin/bash",
+        "/usr/bin/env bash",
+        "/usr/bin/env sh",
+    ]
+    .iter()
+    .any(|s| l == *s || l.starts_with(&format!("{s} ")))
 }
 
 /// One exit file: the job (or `array_task`) id and the exit status it wrote.
@@ -143,9 +149,18 @@ mod tests {
         assert_eq!(
             l,
             vec![
-                ExitFile { id: "12".into(), code: Some(0) },
-                ExitFile { id: "13_2".into(), code: Some(137) },
-                ExitFile { id: "15".into(), code: None },
+                ExitFile {
+                    id: "12".into(),
+                    code: Some(0)
+                },
+                ExitFile {
+                    id: "13_2".into(),
+                    code: Some(137)
+                },
+                ExitFile {
+                    id: "15".into(),
+                    code: None
+                },
             ]
         );
     }

@@ -522,11 +522,19 @@ impl Slurm {
             script.push_str(&quote(a));
         }
         self.counters[cmd.index()].fetch_add(1, Ordering::Relaxed);
-        debug!(command = cmd.name(), host = host.host(), ?args, "running SLURM command over ssh");
-        let out = host.run(&script, None).await.map_err(|e| SlurmError::Transient {
-            command: cmd.name().to_string(),
-            message: e.to_string(),
-        })?;
+        debug!(
+            command = cmd.name(),
+            host = host.host(),
+            ?args,
+            "running SLURM command over ssh"
+        );
+        let out = host
+            .run(&script, None)
+            .await
+            .map_err(|e| SlurmError::Transient {
+                command: cmd.name().to_string(),
+                message: e.to_string(),
+            })?;
         let output = Output {
             success: out.success(),
             status: match out.code {
@@ -785,7 +793,11 @@ impl Slurm {
         if markers.is_empty() {
             return Ok(None);
         }
-        let hit = |fields: &[&str]| fields.iter().any(|f| markers.iter().any(|m| f.contains(m.as_str())));
+        let hit = |fields: &[&str]| {
+            fields
+                .iter()
+                .any(|f| markers.iter().any(|m| f.contains(m.as_str())))
+        };
         let args = strings(&[
             "--noheader",
             "--me",
@@ -813,7 +825,10 @@ impl Slurm {
                 "--noheader".to_string(),
                 "--parsable2".into(),
                 "--allocations".into(),
-                format!("--starttime={}", format_slurm_time(since - SUBMIT_TIME_SLACK_S)),
+                format!(
+                    "--starttime={}",
+                    format_slurm_time(since - SUBMIT_TIME_SLACK_S)
+                ),
                 "--format=JobIDRaw,Comment,SubmitLine,WorkDir".into(),
             ];
             let out = self.run(SlurmCommand::Sacct, &args, None, &[]).await?;

@@ -59,7 +59,10 @@ pub fn for_launch(f: &Facts) -> Choice {
             backend: BackendSpec::Slurm {
                 remote: Some(r.clone()),
             },
-            why: format!("--host {}: submitting there over ssh, in {}{no_dispatch}", r.host, r.dir),
+            why: format!(
+                "--host {}: submitting there over ssh, in {}{no_dispatch}",
+                r.host, r.dir
+            ),
             warning: None,
         };
     }
@@ -122,7 +125,9 @@ pub fn dispatch_usable(settings: &Settings, root: &Path) -> Result<String, Strin
         return Err("the policy names no dispatch workflow".into());
     };
     if !root.join(".github/workflows").join(&workflow).is_file() {
-        return Err(format!("the repository has no .github/workflows/{workflow}"));
+        return Err(format!(
+            "the repository has no .github/workflows/{workflow}"
+        ));
     }
     let config = github_config(root)?;
     if config.token.is_none() {
@@ -191,15 +196,24 @@ mod tests {
             remote: remote(),
             host_typed: false,
         };
-        assert!(matches!(for_launch(&f).backend, BackendSpec::Workflow { .. }));
+        assert!(matches!(
+            for_launch(&f).backend,
+            BackendSpec::Workflow { .. }
+        ));
         f.dispatch = Err("none".into());
         assert_eq!(for_launch(&f).backend, BackendSpec::Slurm { remote: None });
         // A cluster named by the policy comes after a SLURM here; one typed with --host before.
         f.host_typed = true;
-        assert_eq!(for_launch(&f).backend, BackendSpec::Slurm { remote: remote() });
+        assert_eq!(
+            for_launch(&f).backend,
+            BackendSpec::Slurm { remote: remote() }
+        );
         f.host_typed = false;
         f.slurm_here = false;
-        assert_eq!(for_launch(&f).backend, BackendSpec::Slurm { remote: remote() });
+        assert_eq!(
+            for_launch(&f).backend,
+            BackendSpec::Slurm { remote: remote() }
+        );
         f.remote = None;
         let c = for_launch(&f);
         assert_eq!(c.backend, BackendSpec::Local);

@@ -12,7 +12,13 @@ use std::path::PathBuf;
 /// The log files of an attempt that can be read here: the job's own when they are local, and
 /// the copies fetched from elsewhere (a remote host, a workflow run).
 pub fn readable_logs(a: &Attempt) -> Vec<PathBuf> {
-    let remote = matches!(&a.job, Some(JobHandle::Slurm { remote: Some(_), .. }));
+    let remote = matches!(
+        &a.job,
+        Some(JobHandle::Slurm {
+            remote: Some(_),
+            ..
+        })
+    );
     let mut logs: Vec<PathBuf> = if remote {
         Vec::new()
     } else {

@@ -115,9 +115,8 @@ impl Engine {
     /// Adds a track to watch, taking its lease (refused if another live tracker holds it).
     pub fn add(&mut self, mut track: Track) -> Result<()> {
         let dir = TrackDir::new(&track.root, &track.id);
-        let lock = lock(&dir.dir).map_err(|e| {
-            anyhow::anyhow!("track {} is already being watched: {e}", track.id)
-        })?;
+        let lock = lock(&dir.dir)
+            .map_err(|e| anyhow::anyhow!("track {} is already being watched: {e}", track.id))?;
         if let Some(lease) = &track.lease {
             if lease_alive(lease) && lease.pid != std::process::id() as i32 {
                 bail!(
@@ -311,7 +310,12 @@ impl Engine {
     }
 
     /// Launches attempt n+1 with `spec` (None: the job as the user launched it).
-    async fn launch(&mut self, i: usize, spec: Option<JobSpec>, applied: Vec<AppliedEdit>) -> Result<()> {
+    async fn launch(
+        &mut self,
+        i: usize,
+        spec: Option<JobSpec>,
+        applied: Vec<AppliedEdit>,
+    ) -> Result<()> {
         self.launch_after(i, spec, applied, Vec::new()).await
     }
 
@@ -350,14 +354,29 @@ impl Engine {
             });
         }
         // Write down the intent before acting: a resume will look for this launch.
-        self.record(i, "launching", None, json!({"attempt": n, "args": args, "edits": edits}));
+        self.record(
+            i,
+            "launching",
+            None,
+            json!({"attempt": n, "args": args, "edits": edits}),
+        );
         let max = self.watched[i].track.max_attempts;
         if n > 1 {
             let msg = format!("attempt {n}/{max}: relaunching: {}", edits.join("; "));
-            self.record(i, "relaunch", Some(&msg), json!({"attempt": n, "edits": edits}));
+            self.record(
+                i,
+                "relaunch",
+                Some(&msg),
+                json!({"attempt": n, "edits": edits}),
+            );
         }
         if matches!(self.watched[i].track.launch, Launch::AttachPid { .. }) {
-            self.launch_failed(i, n, "an attached process cannot be relaunched".into(), false);
+            self.launch_failed(
+                i,
+                n,
+                "an attached process cannot be relaunched".into(),
+                false,
+            );
             self.publish_now(i, true).await;
             return Ok(());
         }
@@ -381,7 +400,12 @@ impl Engine {
                 let msg = format!(
                     "attempt {n}/{max}: not dispatching: {why}; submitting with sbatch instead"
                 );
-                self.record(i, "dispatch_declined", Some(&msg), json!({"attempt": n, "reason": why}));
+                self.record(
+                    i,
+                    "dispatch_declined",
+                    Some(&msg),
+                    json!({"attempt": n, "reason": why}),
+                );
                 used = BackendKey::Slurm(remote.as_ref().map(|r| r.host.clone()));
                 let mut req = req.clone();
                 req.backend = BackendSpec::Slurm { remote };
@@ -425,7 +449,12 @@ impl Engine {
         if let JobHandle::Local(j) = &launched.job {
             data["pid"] = j.pid.into();
         }
-        if let JobHandle::Workflow { workflow, run_id, git_ref } = &launched.job {
+        if let JobHandle::Workflow {
+            workflow,
+            run_id,
+            git_ref,
+        } = &launched.job
+        {
             data["workflow"] = workflow.as_str().into();
             data["run"] = (*run_id).into();
             data["ref"] = git_ref.as_str().into();
@@ -459,7 +488,12 @@ impl Engine {
         let known: Vec<String> = self
             .watched
             .iter()
-            .flat_map(|w| w.track.attempts.iter().filter_map(|a| a.job.as_ref().map(|j| j.id())))
+            .flat_map(|w| {
+                w.track
+                    .attempts
+                    .iter()
+                    .filter_map(|a| a.job.as_ref().map(|j| j.id()))
+            })
             .collect();
         for i in 0..self.watched.len() {
             let pending = {
@@ -482,7 +516,9 @@ impl Engine {
                 Err(e) => Err(e),
             };
             // A dispatch that fell back to sbatch: look there too.
-            if matches!(found, Ok(None)) && matches!(req.launch.backend, BackendSpec::Workflow { .. }) {
+            if matches!(found, Ok(None))
+                && matches!(req.launch.backend, BackendSpec::Workflow { .. })
+            {
                 let remote = req.launch.backend.remote().cloned();
                 let fallback = BackendKey::Slurm(remote.as_ref().map(|r| r.host.clone()));
                 if remote.is_some() || crate::slurm::on_path("squeue") {
@@ -584,7 +620,8 @@ impl Engine {
                         // (COMPLETING): look again as soon as the site allows.
                         let confirming = items.iter().any(|(i, _)| {
                             self.watched[*i].track.current().is_some_and(|a| {
-                                a.exit_seen_at.is_some() && !a.state().is_some_and(|s| s.is_terminal())
+                                a.exit_seen_at.is_some()
+                                    && !a.state().is_some_and(|s| s.is_terminal())
                             })
                         });
                         if confirming {
@@ -641,7 +678,12 @@ impl Engine {
             let key = BackendKey::of(&handoff.job, &self.watched[i].track);
             self.pacer(&key).soon();
             let msg = format!("attempt {n}/{max}: {}", handoff.message);
-            self.record(i, "handoff", Some(&msg), json!({"attempt": n, "job": handoff.job.id()}));
+            self.record(
+                i,
+                "handoff",
+                Some(&msg),
+                json!({"attempt": n, "job": handoff.job.id()}),
+            );
             return true;
         }
         let (n, id, before, after, states_changed) = {
@@ -654,16 +696,26 @@ impl Engine {
             }
             a.missing_since = None;
             let before = a.state();
-            let states_before: Vec<_> = a.tasks.iter().map(|t| (t.id.clone(), t.state, t.exit)).collect();
+            let states_before: Vec<_> = a
+                .tasks
+                .iter()
+                .map(|t| (t.id.clone(), t.state, t.exit))
+                .collect();
             a.tasks = update.tasks;
-            let states_after: Vec<_> = a.tasks.iter().map(|t| (t.id.clone(), t.state, t.exit)).collect();
+            let states_after: Vec<_> = a
+                .tasks
+                .iter()
+                .map(|t| (t.id.clone(), t.state, t.exit))
+                .collect();
             let id = a.job.as_ref().map(|j| j.id()).unwrap_or_default();
             (a.n, id, before, a.state(), states_before != states_after)
         };
         if !states_changed {
             return false;
         }
-        let word = after.map(|s| s.to_string()).unwrap_or_else(|| "PENDING".into());
+        let word = after
+            .map(|s| s.to_string())
+            .unwrap_or_else(|| "PENDING".into());
         let shown = if id.starts_with("run:") {
             format!("run {} {word}", id.trim_start_matches("run:"))
         } else if id.starts_with("pid:") {
@@ -711,7 +763,12 @@ impl Engine {
         let msg = format!(
             "attempt {n}: job {id} VANISHED: neither squeue nor sacct has known it for {after} s"
         );
-        self.record(i, "state", Some(&msg), json!({"attempt": n, "job": id, "state": "VANISHED"}));
+        self.record(
+            i,
+            "state",
+            Some(&msg),
+            json!({"attempt": n, "job": id, "state": "VANISHED"}),
+        );
         true
     }
 
@@ -785,13 +842,21 @@ impl Engine {
                         .collect();
                     (a.n, id, codes)
                 };
-                self.watched[i].track.current_mut().expect("active").exit_seen_at =
-                    Some(chrono::Utc::now().timestamp());
+                self.watched[i]
+                    .track
+                    .current_mut()
+                    .expect("active")
+                    .exit_seen_at = Some(chrono::Utc::now().timestamp());
                 let msg = format!(
                     "attempt {n}: job {id} ended (exit {}); asking the scheduler for its final state",
                     codes.join(",")
                 );
-                self.record(i, "exited", Some(&msg), json!({"attempt": n, "job": id, "exit": codes}));
+                self.record(
+                    i,
+                    "exited",
+                    Some(&msg),
+                    json!({"attempt": n, "job": id, "exit": codes}),
+                );
                 any = true;
             }
             if any {
@@ -824,13 +889,27 @@ impl Engine {
 
     /// Accounting, logs brought here, the diagnosis; then relaunch or finish.
     async fn conclude_attempt(&mut self, i: usize) -> Result<()> {
-        let mut attempt = self.watched[i].track.current().cloned().expect("an attempt");
+        let mut attempt = self.watched[i]
+            .track
+            .current()
+            .cloned()
+            .expect("an attempt");
         if let Some(job) = attempt.job.clone() {
             let key = BackendKey::of(&job, &self.watched[i].track);
-            let dest = self.watched[i].dir.dir.join(format!("attempt-{}", attempt.n)).join("logs");
+            let dest = self.watched[i]
+                .dir
+                .dir
+                .join(format!("attempt-{}", attempt.n))
+                .join("logs");
             if let Ok(b) = self.backend(&key, i) {
                 b.finalize(&mut attempt).await;
-                if matches!(job, JobHandle::Slurm { remote: Some(_), .. }) {
+                if matches!(
+                    job,
+                    JobHandle::Slurm {
+                        remote: Some(_),
+                        ..
+                    }
+                ) {
                     match b.fetch_logs(&attempt, &dest).await {
                         Ok(copies) => {
                             for p in copies {
@@ -856,7 +935,12 @@ impl Engine {
         attempt.diagnosis = Some(diagnosis.clone());
         attempt.finished = true;
         *self.watched[i].track.current_mut().expect("an attempt") = attempt;
-        self.record(i, "diagnosed", None, json!({"attempt": n, "diagnosis": diagnosis}));
+        self.record(
+            i,
+            "diagnosed",
+            None,
+            json!({"attempt": n, "diagnosis": diagnosis}),
+        );
         if state == Some(JobState::Completed) {
             self.watched[i].track.outcome = Some(Outcome::Succeeded);
             self.fetch_results(i).await;
@@ -865,7 +949,10 @@ impl Engine {
             self.publish_now(i, false).await;
             return Ok(());
         }
-        let msg = format!("attempt {n}/{max} failed: {}: {}", diagnosis.kind, diagnosis.summary);
+        let msg = format!(
+            "attempt {n}/{max} failed: {}: {}",
+            diagnosis.kind, diagnosis.summary
+        );
         self.record(
             i,
             "diagnosed_failure",
@@ -914,20 +1001,33 @@ impl Engine {
         };
         match fetched {
             Ok(Some(dir)) => {
-                self.watched[i].track.current_mut().expect("an attempt").results_dir = Some(dir.clone());
+                self.watched[i]
+                    .track
+                    .current_mut()
+                    .expect("an attempt")
+                    .results_dir = Some(dir.clone());
                 self.record(i, "results_fetched", None, json!({"dir": dir}));
             }
             Ok(None) => {}
             Err(e) => {
                 let msg = format!("cannot fetch the results: {e:#}");
-                self.record(i, "results_error", Some(&msg), json!({"error": format!("{e:#}")}));
+                self.record(
+                    i,
+                    "results_error",
+                    Some(&msg),
+                    json!({"error": format!("{e:#}")}),
+                );
             }
         }
     }
 
     /// Whether to try again, and with what: the policy's fixer for the diagnosis, with caps and
     /// history enforced by Rust. None ends the track.
-    fn plan_relaunch(&mut self, i: usize, diagnosis: &Diagnosis) -> Option<(JobSpec, Vec<AppliedEdit>)> {
+    fn plan_relaunch(
+        &mut self,
+        i: usize,
+        diagnosis: &Diagnosis,
+    ) -> Option<(JobSpec, Vec<AppliedEdit>)> {
         let (plan, kind) = {
             let w = &mut self.watched[i];
             let t = &w.track;
@@ -960,7 +1060,12 @@ impl Engine {
                         format!("no fixer for {kind}")
                     }
                 });
-            self.record(i, "no_fix", Some(&format!("no relaunch: {why}")), json!({"kind": kind}));
+            self.record(
+                i,
+                "no_fix",
+                Some(&format!("no relaunch: {why}")),
+                json!({"kind": kind}),
+            );
             return None;
         }
         if let Err(e) = make_dirs(&plan.applied) {
@@ -1042,7 +1147,10 @@ impl Engine {
     async fn withdraw_if_orphaned(&mut self, i: usize) -> bool {
         let failed_dep = {
             let t = &self.watched[i].track;
-            let Some(a) = t.current().filter(|a| !a.finished && !a.depends_on.is_empty()) else {
+            let Some(a) = t
+                .current()
+                .filter(|a| !a.finished && !a.depends_on.is_empty())
+            else {
                 return false;
             };
             let Some(step) = &t.step_of else { return false };
@@ -1076,7 +1184,12 @@ impl Engine {
         };
         let job_id = job.map(|j| j.id()).unwrap_or_default();
         let msg = format!("attempt {n}: withdrawn: {why}");
-        self.record(i, "withdrawn", Some(&msg), json!({"attempt": n, "job": job_id, "reason": why}));
+        self.record(
+            i,
+            "withdrawn",
+            Some(&msg),
+            json!({"attempt": n, "job": job_id, "reason": why}),
+        );
         true
     }
 
@@ -1106,7 +1219,12 @@ impl Engine {
                 Gate::Blocked(why) => {
                     self.watched[i].track.outcome = Some(Outcome::Cancelled);
                     let msg = format!("not run: {why}");
-                    self.record(i, "finished", Some(&msg), json!({"outcome": "cancelled", "reason": why}));
+                    self.record(
+                        i,
+                        "finished",
+                        Some(&msg),
+                        json!({"outcome": "cancelled", "reason": why}),
+                    );
                 }
             }
         }
@@ -1132,7 +1250,11 @@ impl Engine {
                 Outcome::Cancelled
             };
             self.watched[i].track.outcome = Some(outcome);
-            let msg = format!("pipeline {}: {:?}", self.watched[i].track.experiment, outcome).to_lowercase();
+            let msg = format!(
+                "pipeline {}: {:?}",
+                self.watched[i].track.experiment, outcome
+            )
+            .to_lowercase();
             self.record(i, "finished", Some(&msg), json!({"outcome": outcome}));
             self.publish_now(i, false).await;
         }
@@ -1162,9 +1284,13 @@ impl Engine {
         self.attach_steps(i);
         let w = &mut self.watched[i];
         let notes = if launched {
-            self.publisher.on_launch(&mut w.track, &w.dir, &mut w.policy).await
+            self.publisher
+                .on_launch(&mut w.track, &w.dir, &mut w.policy)
+                .await
         } else {
-            self.publisher.sync(&mut w.track, &w.dir, &mut w.policy).await
+            self.publisher
+                .sync(&mut w.track, &w.dir, &mut w.policy)
+                .await
         };
         record_policy_errors(w);
         self.show_notes(i, notes);
@@ -1175,7 +1301,10 @@ impl Engine {
         for i in 0..self.watched.len() {
             self.attach_steps(i);
             let w = &mut self.watched[i];
-            let notes = self.publisher.tick(&mut w.track, &w.dir, &mut w.policy).await;
+            let notes = self
+                .publisher
+                .tick(&mut w.track, &w.dir, &mut w.policy)
+                .await;
             record_policy_errors(w);
             self.show_notes(i, notes);
         }
@@ -1195,7 +1324,15 @@ impl Engine {
     fn tail_logs(&mut self) {
         for w in &mut self.watched {
             let Some(a) = w.track.current() else { continue };
-            if a.finished || matches!(&a.job, Some(JobHandle::Slurm { remote: Some(_), .. })) {
+            if a.finished
+                || matches!(
+                    &a.job,
+                    Some(JobHandle::Slurm {
+                        remote: Some(_),
+                        ..
+                    })
+                )
+            {
                 continue;
             }
             let Some(path) = a.log_paths.first().cloned() else {
@@ -1211,7 +1348,11 @@ impl Engine {
             }
             let (_, f) = w.follower.as_mut().expect("set above");
             if let Ok(lines) = f.poll() {
-                if let Some(p) = lines.iter().rev().find_map(|l| super::summary::progress_of(l)) {
+                if let Some(p) = lines
+                    .iter()
+                    .rev()
+                    .find_map(|l| super::summary::progress_of(l))
+                {
                     w.progress = Some(p);
                 }
                 if let Some(last) = lines.iter().rev().find(|l| !l.trim().is_empty()) {
@@ -1239,7 +1380,8 @@ impl Engine {
             .iter()
             .filter(|w| !w.track.is_done() && !w.track.is_pipeline())
             .map(|w| {
-                let line = super::summary::status_line_with(&w.track, &w.last_line, w.progress.as_deref());
+                let line =
+                    super::summary::status_line_with(&w.track, &w.last_line, w.progress.as_deref());
                 (w.track.id.clone(), line)
             })
             .collect();
@@ -1270,7 +1412,8 @@ impl Engine {
         if self.watched.iter().any(|w| w.recovery_due.is_some()) {
             wake = wake.min(now + Duration::from_secs(5));
         }
-        wake.saturating_duration_since(now).max(Duration::from_millis(50))
+        wake.saturating_duration_since(now)
+            .max(Duration::from_millis(50))
     }
 
     /// A future that resolves when any running local job exits (pidfd: no busy polling).

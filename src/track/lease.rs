@@ -54,7 +54,10 @@ pub fn lock(track_dir: &Path) -> Result<TrackLock> {
             bail!("another trackit process holds {}", path.display());
         }
         // No lock support (some network file systems): the lease in the state still guards.
-        tracing::debug!("flock {}: {err}; relying on the lease alone", path.display());
+        tracing::debug!(
+            "flock {}: {err}; relying on the lease alone",
+            path.display()
+        );
     }
     Ok(TrackLock { _file: file })
 }

@@ -1,9 +1,9 @@
 //! The tracking engine: tracks, their durable state, and the polling loop.
 
 pub mod backend;
+pub mod baseline;
 pub mod choose;
 pub mod diagnosis;
-pub mod baseline;
 pub mod display;
 pub mod engine;
 pub mod index;

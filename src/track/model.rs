@@ -445,7 +445,10 @@ impl Track {
     /// Attempts that count against `max_attempts` (not the ones withdrawn because a step they
     /// depended on was relaunched).
     pub fn attempts_used(&self) -> u32 {
-        self.attempts.iter().filter(|a| a.withdrawn.is_none()).count() as u32
+        self.attempts
+            .iter()
+            .filter(|a| a.withdrawn.is_none())
+            .count() as u32
     }
 
     pub fn is_pipeline(&self) -> bool {

@@ -61,7 +61,11 @@ impl Pacer {
         self.interval = if changed {
             secs(s.first_s.max(s.min_s))
         } else {
-            secs((self.interval.as_secs_f64() * s.growth).min(s.max_s).max(s.min_s))
+            secs(
+                (self.interval.as_secs_f64() * s.growth)
+                    .min(s.max_s)
+                    .max(s.min_s),
+            )
         };
         self.next = Instant::now() + self.interval;
     }
@@ -122,6 +126,9 @@ mod tests {
         p.answered(false);
         p.soon();
         let gap = p.next.saturating_duration_since(Instant::now());
-        assert!(gap <= Duration::from_secs(5) && gap >= Duration::from_secs(4), "{gap:?}");
+        assert!(
+            gap <= Duration::from_secs(5) && gap >= Duration::from_secs(4),
+            "{gap:?}"
+        );
     }
 }

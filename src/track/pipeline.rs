@@ -53,7 +53,11 @@ pub struct PipelineError {
 
 /// Checks the steps and returns them in an order where every step comes after the steps it
 /// waits for. `file` and `source` locate errors.
-pub fn validate(spec: PipelineSpec, file: &str, source: &str) -> Result<PipelineSpec, PipelineError> {
+pub fn validate(
+    spec: PipelineSpec,
+    file: &str,
+    source: &str,
+) -> Result<PipelineSpec, PipelineError> {
     let err = |i: usize, name: &str, message: String| PipelineError {
         location: locate(file, source, i, name),
         message,
@@ -84,13 +88,21 @@ pub fn validate(spec: PipelineSpec, file: &str, source: &str) -> Result<Pipeline
         match (&s.sbatch, &s.run) {
             (Some(a), None) | (None, Some(a)) if !a.is_empty() => {}
             (Some(_), Some(_)) => {
-                return Err(err(i, &s.name, format!("step {}: give sbatch or run, not both", s.name)))
+                return Err(err(
+                    i,
+                    &s.name,
+                    format!("step {}: give sbatch or run, not both", s.name),
+                ))
             }
             _ => {
-                return Err(err(i, &s.name, format!(
-                    "step {}: give sbatch = {{ ARGS... }} or run = {{ CMD, ARGS... }}",
-                    s.name
-                )))
+                return Err(err(
+                    i,
+                    &s.name,
+                    format!(
+                        "step {}: give sbatch = {{ ARGS... }} or run = {{ CMD, ARGS... }}",
+                        s.name
+                    ),
+                ))
             }
         }
         for a in &s.after {
@@ -98,13 +110,21 @@ pub fn validate(spec: PipelineSpec, file: &str, source: &str) -> Result<Pipeline
                 let hint = crate::settings::did_you_mean(a, names.iter().copied())
                     .map(|n| format!(" (did you mean {n:?}?)"))
                     .unwrap_or_default();
-                return Err(err(i, &s.name, format!(
-                    "step {} runs after {a:?}, which is not a step{hint}",
-                    s.name
-                )));
+                return Err(err(
+                    i,
+                    &s.name,
+                    format!(
+                        "step {} runs after {a:?}, which is not a step{hint}",
+                        s.name
+                    ),
+                ));
             }
             if a == &s.name {
-                return Err(err(i, &s.name, format!("step {} runs after itself", s.name)));
+                return Err(err(
+                    i,
+                    &s.name,
+                    format!("step {} runs after itself", s.name),
+                ));
             }
         }
     }
@@ -125,8 +145,16 @@ pub fn validate(spec: PipelineSpec, file: &str, source: &str) -> Result<Pipeline
                 .map(|i| names[i])
                 .collect();
             return Err(PipelineError {
-                location: locate(file, source, (0..done.len()).find(|&i| !done[i]).unwrap_or(0), stuck[0]),
-                message: format!("the steps {} wait for each other (a cycle)", stuck.join(", ")),
+                location: locate(
+                    file,
+                    source,
+                    (0..done.len()).find(|&i| !done[i]).unwrap_or(0),
+                    stuck[0],
+                ),
+                message: format!(
+                    "the steps {} wait for each other (a cycle)",
+                    stuck.join(", ")
+                ),
             });
         };
         done[i] = true;
@@ -175,7 +203,11 @@ mod tests {
     fn orders_steps_after_their_predecessors() {
         let spec = PipelineSpec {
             name: None,
-            steps: vec![step("eval", &["train"]), step("prepare", &[]), step("train", &["prepare"])],
+            steps: vec![
+                step("eval", &["train"]),
+                step("prepare", &[]),
+                step("train", &["prepare"]),
+            ],
         };
         let v = validate(spec, "p.lua", "").unwrap();
         let names: Vec<&str> = v.steps.iter().map(|s| s.name.as_str()).collect();
@@ -196,10 +228,21 @@ mod tests {
             name: None,
             steps: vec![step("a", &["b"]), step("b", &["a"])],
         };
-        assert!(validate(cyc, "p.lua", "").unwrap_err().message.contains("cycle"));
+        assert!(validate(cyc, "p.lua", "")
+            .unwrap_err()
+            .message
+            .contains("cycle"));
         let mut both = step("x", &[]);
         both.run = Some(vec!["true".into()]);
-        let e = validate(PipelineSpec { name: None, steps: vec![both] }, "p.lua", "").unwrap_err();
+        let e = validate(
+            PipelineSpec {
+                name: None,
+                steps: vec![both],
+            },
+            "p.lua",
+            "",
+        )
+        .unwrap_err();
         assert_eq!(e.location, "p.lua: steps[1]");
     }
 }

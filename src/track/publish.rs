@@ -378,13 +378,14 @@ impl Publisher {
         };
         // Other tracks of this experiment (today's reruns, a pipeline's steps) write the same
         // branch and doc: one writer at a time.
-        let _lock = match crate::git::BranchLock::acquire(&repo_root, &branch, Duration::from_secs(120)) {
-            Ok(l) => l,
-            Err(e) => {
-                notes.push(("error", self.scrub(&format!("git: {e}"))));
-                return;
-            }
-        };
+        let _lock =
+            match crate::git::BranchLock::acquire(&repo_root, &branch, Duration::from_secs(120)) {
+                Ok(l) => l,
+                Err(e) => {
+                    notes.push(("error", self.scrub(&format!("git: {e}"))));
+                    return;
+                }
+            };
         let rb = match crate::git::ResultsBranch::open_or_create(&repo_root, &branch) {
             Ok(rb) => rb,
             Err(e) => {
@@ -403,7 +404,8 @@ impl Publisher {
                     let remote = track.published.remote.clone().unwrap_or_default();
                     match rb.take_remote(&remote, &self.credentials) {
                         Ok(_) => {
-                            let _ = dir.append_event("took_remote_branch", json!({"branch": branch}));
+                            let _ =
+                                dir.append_event("took_remote_branch", json!({"branch": branch}));
                             continue;
                         }
                         Err(e) => {
@@ -558,7 +560,9 @@ impl Publisher {
             Err(e @ crate::git::GitError::RebaseConflict { .. }) => {
                 notes.push((
                     "push_conflict",
-                    self.scrub(&format!("git push {remote} {branch}: {e}; rendering again on the remote's branch")),
+                    self.scrub(&format!(
+                        "git push {remote} {branch}: {e}; rendering again on the remote's branch"
+                    )),
                 ));
                 PushResult::Conflict
             }
@@ -747,7 +751,8 @@ impl Publisher {
                     // two trackers of the experiment never overwrite each other's part.
                     let _lock = crate::git::find_repo_root(&track.root).and_then(|root| {
                         let branch = track.published.branch.clone()?;
-                        crate::git::BranchLock::acquire(&root, &branch, Duration::from_secs(60)).ok()
+                        crate::git::BranchLock::acquire(&root, &branch, Duration::from_secs(60))
+                            .ok()
                     });
                     match client.get_pr(number).await {
                         Ok(pr) => {
@@ -759,7 +764,11 @@ impl Publisher {
                                 Ok(())
                             } else {
                                 client
-                                    .update_pr(number, alone.then_some(title.as_str()), Some(&merged))
+                                    .update_pr(
+                                        number,
+                                        alone.then_some(title.as_str()),
+                                        Some(&merged),
+                                    )
                                     .await
                                     .map(|_| ())
                             }
@@ -967,12 +976,19 @@ pub fn report_ctx(track: &Track, policy: &mut GuardedPolicy, secrets: Secrets) -
         Launch::Local { command } => ("local", command.join(" ")),
         Launch::AttachSlurm { job_id } => ("slurm", format!("trackit attach {job_id}")),
         Launch::AttachPid { pid } => ("local", format!("trackit attach pid:{pid}")),
-        Launch::Pipeline { file, .. } => ("pipeline", format!("trackit pipeline {}", file.display())),
-        Launch::Dispatch { workflow, inputs, .. } => (
+        Launch::Pipeline { file, .. } => {
+            ("pipeline", format!("trackit pipeline {}", file.display()))
+        }
+        Launch::Dispatch {
+            workflow, inputs, ..
+        } => (
             "workflow",
             format!(
                 "trackit dispatch {workflow}{}",
-                inputs.iter().map(|(k, v)| format!(" -f {k}={v}")).collect::<String>()
+                inputs
+                    .iter()
+                    .map(|(k, v)| format!(" -f {k}={v}"))
+                    .collect::<String>()
             ),
         ),
     };
@@ -1192,7 +1208,11 @@ fn step_rows(track: &Track, ctx: &mut ReportCtx) {
             .unwrap_or_else(|| step.experiment.clone());
         let mut row = match step.current().filter(|a| a.withdrawn.is_none()) {
             Some(a) => {
-                let id = a.job.as_ref().map(JobHandle::id).unwrap_or_else(|| "—".into());
+                let id = a
+                    .job
+                    .as_ref()
+                    .map(JobHandle::id)
+                    .unwrap_or_else(|| "—".into());
                 let mut r = match a.deciding_task() {
                     Some(t) => JobRow::from_job(t, a.n),
                     None => JobRow::pending(id.clone(), a.n),
@@ -1246,7 +1266,10 @@ fn task_rows(track: &Track, ctx: &mut ReportCtx) {
     }
     let mut counts: std::collections::BTreeMap<String, usize> = std::collections::BTreeMap::new();
     for (_, t) in tasks.values() {
-        let word = t.state.map(|s| s.to_string()).unwrap_or_else(|| "PENDING".into());
+        let word = t
+            .state
+            .map(|s| s.to_string())
+            .unwrap_or_else(|| "PENDING".into());
         *counts.entry(word).or_default() += 1;
     }
     let many = tasks.len() > MAX_TASK_ROWS;
@@ -1305,7 +1328,12 @@ fn stops_github(e: &GithubError) -> bool {
 fn state_key(track: &Track) -> String {
     let a = track.current();
     // A pipeline changes when any of its steps does.
-    let steps: String = track.steps.iter().map(state_key).collect::<Vec<_>>().join(";");
+    let steps: String = track
+        .steps
+        .iter()
+        .map(state_key)
+        .collect::<Vec<_>>()
+        .join(";");
     format!(
         "{:?}|{}|{}|{:?}|{}|{steps}",
         track.outcome,

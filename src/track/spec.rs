@@ -129,10 +129,17 @@ pub fn only_failed_tasks(
         return None;
     }
     failed.sort_unstable();
-    let throttle = current.split_once('%').map(|(_, t)| format!("%{t}")).unwrap_or_default();
+    let throttle = current
+        .split_once('%')
+        .map(|(_, t)| format!("%{t}"))
+        .unwrap_or_default();
     let value = format!(
         "{}{throttle}",
-        failed.iter().map(u64::to_string).collect::<Vec<_>>().join(",")
+        failed
+            .iter()
+            .map(u64::to_string)
+            .collect::<Vec<_>>()
+            .join(",")
     );
     let (target, before) =
         crate::edits::script::set_option(script_text, sbatch_args, "array", &value);
@@ -141,7 +148,9 @@ pub fn only_failed_tasks(
         value: value.clone(),
     };
     Some(
-        crate::edits::AppliedEdit::new(&edit, target, before, Some(value))
-            .because(&format!("only the {} failed task(s); {succeeded} succeeded", failed.len())),
+        crate::edits::AppliedEdit::new(&edit, target, before, Some(value)).because(&format!(
+            "only the {} failed task(s); {succeeded} succeeded",
+            failed.len()
+        )),
     )
 }

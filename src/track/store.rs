@@ -109,7 +109,8 @@ impl TrackDir {
         }
         if let Err(e) = std::fs::rename(&tmp, self.state_path()) {
             let _ = std::fs::remove_file(&tmp);
-            return Err(e).with_context(|| format!("cannot replace {}", self.state_path().display()));
+            return Err(e)
+                .with_context(|| format!("cannot replace {}", self.state_path().display()));
         }
         if let Ok(d) = File::open(&self.dir) {
             let _ = d.sync_all();
@@ -245,7 +246,10 @@ mod tests {
         let ids: Vec<String> = (0..3)
             .map(|_| TrackDir::claim(root.path(), "20261129-1200-x").unwrap().1)
             .collect();
-        assert_eq!(ids, ["20261129-1200-x", "20261129-1200-x-2", "20261129-1200-x-3"]);
+        assert_eq!(
+            ids,
+            ["20261129-1200-x", "20261129-1200-x-2", "20261129-1200-x-3"]
+        );
     }
 
     #[test]

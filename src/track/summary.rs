@@ -120,7 +120,11 @@ pub fn progress_of(line: &str) -> Option<String> {
     });
     let c = re.captures(line)?;
     let what = c[1].to_ascii_lowercase();
-    let what = if what.starts_with("iter") { "iteration" } else { what.as_str() };
+    let what = if what.starts_with("iter") {
+        "iteration"
+    } else {
+        what.as_str()
+    };
     Some(format!("{what} {}/{}", &c[2], &c[3]))
 }
 
@@ -131,8 +135,14 @@ mod tests {
     #[test]
     fn progress_from_common_lines() {
         assert_eq!(progress_of("Epoch 3/10").as_deref(), Some("epoch 3/10"));
-        assert_eq!(progress_of("Epoch 2/9: 100%|####| 40/40 [00:03<00:00, loss=0.3]").as_deref(), Some("epoch 2/9"));
-        assert_eq!(progress_of("step 1200 of 5000, loss 0.2").as_deref(), Some("step 1200/5000"));
+        assert_eq!(
+            progress_of("Epoch 2/9: 100%|####| 40/40 [00:03<00:00, loss=0.3]").as_deref(),
+            Some("epoch 2/9")
+        );
+        assert_eq!(
+            progress_of("step 1200 of 5000, loss 0.2").as_deref(),
+            Some("step 1200/5000")
+        );
         assert_eq!(progress_of("loss=0.31"), None);
     }
 }

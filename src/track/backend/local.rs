@@ -16,7 +16,10 @@ impl Backend for LocalBackend {
         BackendKey::Local
     }
 
-    fn launch<'a>(&'a self, req: &'a LaunchRequest) -> BoxFuture<'a, Result<Launched, LaunchError>> {
+    fn launch<'a>(
+        &'a self,
+        req: &'a LaunchRequest,
+    ) -> BoxFuture<'a, Result<Launched, LaunchError>> {
         Box::pin(async move {
             let env = match &req.spec {
                 Some(JobSpec::Local { env, .. }) => env.clone(),

@@ -178,7 +178,8 @@ pub trait Backend: Send + Sync {
     fn key(&self) -> BackendKey;
 
     /// Starts one attempt.
-    fn launch<'a>(&'a self, req: &'a LaunchRequest) -> BoxFuture<'a, Result<Launched, LaunchError>>;
+    fn launch<'a>(&'a self, req: &'a LaunchRequest)
+        -> BoxFuture<'a, Result<Launched, LaunchError>>;
 
     /// The state of many jobs with one call to the scheduler (or one per run for GitHub).
     fn poll<'a>(&'a self, jobs: &'a [PollItem]) -> BoxFuture<'a, Result<PollReport, PollError>>;
@@ -248,7 +249,9 @@ pub fn open(
 ) -> anyhow::Result<Box<dyn Backend>> {
     Ok(match key {
         BackendKey::Local => Box::new(local::LocalBackend),
-        BackendKey::Slurm(None) => Box::new(slurm::SlurmBackend::here(crate::slurm::Slurm::default())),
+        BackendKey::Slurm(None) => {
+            Box::new(slurm::SlurmBackend::here(crate::slurm::Slurm::default()))
+        }
         BackendKey::Slurm(Some(host)) => {
             let remote = spec_hint
                 .and_then(|s| s.remote())
@@ -284,9 +287,12 @@ fn remote_of_track(track: &Track, host: &str) -> Option<Remote> {
 /// results in the run's artifacts.
 pub fn results_key(handle: &JobHandle, track: &Track) -> BackendKey {
     match (handle, track.backend_spec()) {
-        (JobHandle::Slurm { run_id: Some(_), .. }, BackendSpec::Workflow { .. }) => {
-            BackendKey::Workflow(track.root.to_string_lossy().into_owned())
-        }
+        (
+            JobHandle::Slurm {
+                run_id: Some(_), ..
+            },
+            BackendSpec::Workflow { .. },
+        ) => BackendKey::Workflow(track.root.to_string_lossy().into_owned()),
         _ => BackendKey::of(handle, track),
     }
 }
@@ -296,6 +302,8 @@ pub fn launch_key(spec: &BackendSpec, track: &Track) -> BackendKey {
     match spec {
         BackendSpec::Local => BackendKey::Local,
         BackendSpec::Slurm { remote } => BackendKey::Slurm(remote.as_ref().map(|r| r.host.clone())),
-        BackendSpec::Workflow { .. } => BackendKey::Workflow(track.root.to_string_lossy().into_owned()),
+        BackendSpec::Workflow { .. } => {
+            BackendKey::Workflow(track.root.to_string_lossy().into_owned())
+        }
     }
 }

@@ -184,7 +184,12 @@ impl SlurmBackend {
     }
 
     /// Looks for the job a lost reply may have submitted, asking again through outages.
-    async fn look_for(&self, req: &LaunchRequest, since: i64, started: Instant) -> Result<Option<String>, LaunchError> {
+    async fn look_for(
+        &self,
+        req: &LaunchRequest,
+        since: i64,
+        started: Instant,
+    ) -> Result<Option<String>, LaunchError> {
         let mut backoff = Backoff::new(self.submit_backoff.0, self.submit_backoff.1);
         loop {
             match self.slurm.find_marked(&self.markers(req), since).await {
@@ -208,7 +213,10 @@ impl Backend for SlurmBackend {
         BackendKey::Slurm(self.remote().map(|r| r.host.clone()))
     }
 
-    fn launch<'a>(&'a self, req: &'a LaunchRequest) -> BoxFuture<'a, Result<Launched, LaunchError>> {
+    fn launch<'a>(
+        &'a self,
+        req: &'a LaunchRequest,
+    ) -> BoxFuture<'a, Result<Launched, LaunchError>> {
         Box::pin(async move {
             let (args, exit_dir) = self.prepare(req).await?;
             let cwd = match self.remote() {
@@ -326,7 +334,12 @@ impl Backend for SlurmBackend {
                 let script = format!("tail -c {REMOTE_LOG_TAIL} {}", quote(&p.to_string_lossy()));
                 let out = host.run(&script, None).await?;
                 if !out.success() {
-                    tracing::warn!("cannot read {} on {}: {}", p.display(), host.host(), out.stderr);
+                    tracing::warn!(
+                        "cannot read {} on {}: {}",
+                        p.display(),
+                        host.host(),
+                        out.stderr
+                    );
                     continue;
                 }
                 let name = p
@@ -397,19 +410,27 @@ impl Backend for SlurmBackend {
             }
             let status = untar.wait()?;
             if !status.success() {
-                anyhow::bail!("tar could not unpack the results fetched from {}", host.host());
+                anyhow::bail!(
+                    "tar could not unpack the results fetched from {}",
+                    host.host()
+                );
             }
             Ok(Some(dest))
         })
     }
 
-    fn recover<'a>(&'a self, req: &'a RecoverRequest) -> BoxFuture<'a, anyhow::Result<Option<Launched>>> {
+    fn recover<'a>(
+        &'a self,
+        req: &'a RecoverRequest,
+    ) -> BoxFuture<'a, anyhow::Result<Option<Launched>>> {
         Box::pin(async move {
             let found = self
                 .slurm
                 .find_marked(&self.markers(&req.launch), req.since)
                 .await
-                .map_err(|e| anyhow!("cannot ask the scheduler about the interrupted submission: {e}"))?;
+                .map_err(|e| {
+                    anyhow!("cannot ask the scheduler about the interrupted submission: {e}")
+                })?;
             let Some(id) = found.filter(|id| !req.known.contains(id)) else {
                 return Ok(None);
             };
@@ -419,7 +440,10 @@ impl Backend for SlurmBackend {
                 "attempt {}: found job {id} submitted before the tracker stopped",
                 req.launch.attempt
             );
-            Ok(Some(self.launched(&id, req.since, exit_dir, "recovered", msg).await))
+            Ok(Some(
+                self.launched(&id, req.since, exit_dir, "recovered", msg)
+                    .await,
+            ))
         })
     }
 
@@ -499,7 +523,9 @@ impl Backend for SlurmBackend {
 fn spec_words(spec: &str) -> String {
     spec.split_whitespace()
         .map(|w| {
-            if w.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_./*?[]".contains(&b)) {
+            if w.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"-_./*?[]".contains(&b))
+            {
                 w.to_string()
             } else {
                 quote(w)

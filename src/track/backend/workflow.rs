@@ -124,7 +124,11 @@ impl WorkflowBackend {
     }
 
     /// The workflow file at `git_ref`, parsed. A missing file (or ref) is `Ok(None)`.
-    async fn declared_at(&self, workflow: &str, git_ref: &str) -> Result<Option<DispatchSpec>, GithubError> {
+    async fn declared_at(
+        &self,
+        workflow: &str,
+        git_ref: &str,
+    ) -> Result<Option<DispatchSpec>, GithubError> {
         let file = format!(".github/workflows/{workflow}");
         match self.client.file_at_ref(&file, git_ref).await {
             Ok(text) => Ok(Some(workflow_file::parse(&text))),
@@ -162,7 +166,8 @@ impl WorkflowBackend {
         if declared.declares("wandb_run") {
             inputs.insert("wandb_run".into(), run_marker(req).into());
         }
-        let at = crate::track::spec::script_index(sbatch_args, &req.cwd).unwrap_or(sbatch_args.len());
+        let at =
+            crate::track::spec::script_index(sbatch_args, &req.cwd).unwrap_or(sbatch_args.len());
         let mut options = sbatch_args[..at].to_vec();
         let script_args = sbatch_args.get(at + 1..).unwrap_or(&[]);
         if !script_args.is_empty() {
@@ -210,7 +215,9 @@ impl WorkflowBackend {
             return Err(LaunchError::Other(anyhow!("not a workflow track")));
         };
         let read_err = |git_ref: &str, e: GithubError| {
-            LaunchError::Other(anyhow!("cannot read .github/workflows/{workflow} at {git_ref}: {e}"))
+            LaunchError::Other(anyhow!(
+                "cannot read .github/workflows/{workflow} at {git_ref}: {e}"
+            ))
         };
         if let Launch::Dispatch { inputs, .. } = &req.launch {
             let git_ref = req.git_ref.clone().unwrap_or_else(|| "main".into());
@@ -238,7 +245,9 @@ impl WorkflowBackend {
             });
         }
         let base = req.git_ref.clone().ok_or_else(|| {
-            LaunchError::UseFallback("the repository is not on a branch (detached HEAD): no ref to dispatch on".into())
+            LaunchError::UseFallback(
+                "the repository is not on a branch (detached HEAD): no ref to dispatch on".into(),
+            )
         })?;
         let Some(JobSpec::Slurm {
             script_rel,
@@ -246,14 +255,20 @@ impl WorkflowBackend {
             ..
         }) = &req.spec
         else {
-            return Err(LaunchError::UseFallback("a dispatch needs a batch script".into()));
+            return Err(LaunchError::UseFallback(
+                "a dispatch needs a batch script".into(),
+            ));
         };
         let rel = script_rel.to_string_lossy().to_string();
         // The runner submits GitHub's copy at the ref: it must be the script to run.
         let theirs = match self.client.file_at_ref(&rel, &base).await {
             Ok(text) => Some(text),
             Err(GithubError::Api { status: 404, .. }) => None,
-            Err(e) => return Err(LaunchError::Other(anyhow!("cannot read {rel} at {base}: {e}"))),
+            Err(e) => {
+                return Err(LaunchError::Other(anyhow!(
+                    "cannot read {rel} at {base}: {e}"
+                )))
+            }
         };
         let (git_ref, note) = if theirs.as_deref() == Some(script_text.as_str()) {
             (base.clone(), String::new())
@@ -271,14 +286,26 @@ impl WorkflowBackend {
                 )));
             };
             if push {
-                let message = format!("trackit: {rel} for attempt {} of {}", req.attempt, req.track_id);
-                let (root, rel2, text, b) = (req.root.clone(), script_rel.clone(), script_text.clone(), branch.clone());
-                tokio::task::spawn_blocking(move || put_on_branch(&root, &b, &rel2, &text, &message))
-                    .await
-                    .map_err(|e| LaunchError::Other(anyhow!("{e}")))?
-                    .map_err(|e| {
-                        LaunchError::UseFallback(format!("{why}, and pushing it on {branch} failed: {e:#}"))
-                    })?;
+                let message = format!(
+                    "trackit: {rel} for attempt {} of {}",
+                    req.attempt, req.track_id
+                );
+                let (root, rel2, text, b) = (
+                    req.root.clone(),
+                    script_rel.clone(),
+                    script_text.clone(),
+                    branch.clone(),
+                );
+                tokio::task::spawn_blocking(move || {
+                    put_on_branch(&root, &b, &rel2, &text, &message)
+                })
+                .await
+                .map_err(|e| LaunchError::Other(anyhow!("{e}")))?
+                .map_err(|e| {
+                    LaunchError::UseFallback(format!(
+                        "{why}, and pushing it on {branch} failed: {e:#}"
+                    ))
+                })?;
             }
             (branch.clone(), format!(" ({why}: committed on {branch})"))
         };
@@ -340,7 +367,13 @@ impl WorkflowBackend {
         let started = std::time::Instant::now();
         loop {
             if let Ok(Some(run)) = self
-                .find_run(workflow, Some(&plan.git_ref), since, plan.title.as_deref(), known)
+                .find_run(
+                    workflow,
+                    Some(&plan.git_ref),
+                    since,
+                    plan.title.as_deref(),
+                    known,
+                )
                 .await
             {
                 return Some(run.id);
@@ -423,7 +456,10 @@ impl WorkflowBackend {
                         logs.push(path);
                     }
                 }
-                Err(e) => tracing::warn!("cannot download the log of job {} of run {run_id}: {e}", job.id),
+                Err(e) => tracing::warn!(
+                    "cannot download the log of job {} of run {run_id}: {e}",
+                    job.id
+                ),
             }
         }
         logs
@@ -431,12 +467,20 @@ impl WorkflowBackend {
 }
 
 fn is_chdir(option: &str) -> bool {
-    option == "-D" || option.starts_with("--chdir") || (option.starts_with("-D") && option.len() > 2)
+    option == "-D"
+        || option.starts_with("--chdir")
+        || (option.starts_with("-D") && option.len() > 2)
 }
 
 /// Commits `text` at `rel` on the results branch and pushes the branch to origin, so the
 /// runner can check it out.
-fn put_on_branch(root: &Path, branch: &str, rel: &Path, text: &str, message: &str) -> anyhow::Result<()> {
+fn put_on_branch(
+    root: &Path,
+    branch: &str,
+    rel: &Path,
+    text: &str,
+    message: &str,
+) -> anyhow::Result<()> {
     let repo_root = crate::git::find_repo_root(root).context("not a git repository")?;
     let rb = crate::git::ResultsBranch::open_or_create(&repo_root, branch)?;
     rb.commit_files(&[(rel, text.as_bytes())], message)?;
@@ -486,7 +530,10 @@ impl Backend for WorkflowBackend {
         BackendKey::Workflow(self.root.to_string_lossy().into_owned())
     }
 
-    fn launch<'a>(&'a self, req: &'a LaunchRequest) -> BoxFuture<'a, Result<Launched, LaunchError>> {
+    fn launch<'a>(
+        &'a self,
+        req: &'a LaunchRequest,
+    ) -> BoxFuture<'a, Result<Launched, LaunchError>> {
         Box::pin(async move {
             let BackendSpec::Workflow { workflow, .. } = &req.backend else {
                 return Err(LaunchError::Other(anyhow!("not a workflow track")));
@@ -526,13 +573,17 @@ impl Backend for WorkflowBackend {
                 };
                 let run = match self.client.get_run(*run_id).await {
                     Ok(r) => r,
-                    Err(e) if e.is_transient() => return Err(PollError::Transient(format!("GitHub: {e}"))),
+                    Err(e) if e.is_transient() => {
+                        return Err(PollError::Transient(format!("GitHub: {e}")))
+                    }
                     Err(e) => return Err(PollError::Other(format!("GitHub: {e}"))),
                 };
                 let state = run_state(&run);
                 let mut update = JobUpdate::default();
                 if state.is_terminal() {
-                    let logs = self.download_logs(*run_id, &item.attempt_dir.join("logs")).await;
+                    let logs = self
+                        .download_logs(*run_id, &item.attempt_dir.join("logs"))
+                        .await;
                     let job = submitted_job(&logs);
                     match (job, state, self.follower()) {
                         (Some(id), JobState::Completed | JobState::Failed, Some(Ok(slurm))) => {
@@ -625,11 +676,9 @@ impl Backend for WorkflowBackend {
                 .join("results");
             std::fs::create_dir_all(&dest)?;
             for a in live {
-                let zip = self
-                    .client
-                    .download_artifact(a.id)
-                    .await
-                    .map_err(|e| anyhow!("cannot download artifact {} of run {run_id}: {e}", a.name))?;
+                let zip = self.client.download_artifact(a.id).await.map_err(|e| {
+                    anyhow!("cannot download artifact {} of run {run_id}: {e}", a.name)
+                })?;
                 let into = dest.join(crate::track::model::sanitize(&a.name));
                 crate::results::unzip::extract(&zip, &into)
                     .with_context(|| format!("artifact {} of run {run_id}", a.name))?;
@@ -638,7 +687,10 @@ impl Backend for WorkflowBackend {
         })
     }
 
-    fn recover<'a>(&'a self, req: &'a RecoverRequest) -> BoxFuture<'a, anyhow::Result<Option<Launched>>> {
+    fn recover<'a>(
+        &'a self,
+        req: &'a RecoverRequest,
+    ) -> BoxFuture<'a, anyhow::Result<Option<Launched>>> {
         Box::pin(async move {
             let BackendSpec::Workflow { workflow, .. } = &req.launch.backend else {
                 return Ok(None);
@@ -655,7 +707,8 @@ impl Backend for WorkflowBackend {
                 .iter()
                 .filter_map(|k| k.strip_prefix("run:").and_then(|n| n.parse().ok()))
                 .collect();
-            let since = DateTime::from_timestamp(req.since - CLOCK_SKEW_S, 0).unwrap_or_else(Utc::now);
+            let since =
+                DateTime::from_timestamp(req.since - CLOCK_SKEW_S, 0).unwrap_or_else(Utc::now);
             let run = self
                 .find_run(workflow, None, since, plan.title.as_deref(), &known)
                 .await
