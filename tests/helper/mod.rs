@@ -143,6 +143,7 @@ pub fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
 
 pub mod fake_blob;
 pub mod fake_github;
+pub mod lab;
 pub mod sshd;
 pub mod fake_repo;
 pub mod fake_runner;
