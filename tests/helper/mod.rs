@@ -141,13 +141,9 @@ pub fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
     path
 }
 
-pub mod fake_blob;
 pub mod fake_github;
 pub mod lab;
 pub mod sshd;
-pub mod fake_repo;
-pub mod fake_runner;
-pub mod fake_workflow;
 
 /// Cluster tests share the cluster; a test that stops slurmctld takes it exclusively.
 static CLUSTER: std::sync::RwLock<()> = std::sync::RwLock::new(());

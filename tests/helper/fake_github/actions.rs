@@ -8,9 +8,9 @@ use super::runs::{self, RunPlan, RunState};
 use super::server::{paginate, Answer, Call};
 use super::state::{ts, State};
 use super::{FakeGithub, Flavor, LoggedRequest, OWNER, REPO};
-use crate::helper::fake_blob::BlobServer;
-use crate::helper::fake_repo::RepoAt;
-use crate::helper::{fake_runner, fake_workflow};
+use super::blob::BlobServer;
+use super::repo::RepoAt;
+use super::{runner, workflow};
 use chrono::SubsecRound;
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, HashMap};
@@ -35,7 +35,7 @@ pub(super) struct Actions {
     blobs: BlobServer,
     work_root: Option<tempfile::TempDir>,
     queued_for: Duration,
-    live: HashMap<u64, Arc<fake_runner::LiveRun>>,
+    live: HashMap<u64, Arc<runner::LiveRun>>,
     dispatched: Vec<Dispatched>,
     /// The runner machine's own environment (e.g. `SCRATCH`), beyond PATH and HOME.
     machine_env: BTreeMap<String, String>,
@@ -352,7 +352,7 @@ fn dispatch(state: &mut State, call: &Call) -> Answer {
     let Some(text) = repo.file(&commit, &file) else {
         return Answer::error(404, "Not Found");
     };
-    let wf = match fake_workflow::parse(&String::from_utf8_lossy(&text)) {
+    let wf = match workflow::parse(&String::from_utf8_lossy(&text)) {
         Ok(wf) => wf,
         Err(e) => {
             state
@@ -365,12 +365,12 @@ fn dispatch(state: &mut State, call: &Call) -> Answer {
         return Answer::error(422, "Workflow does not have 'workflow_dispatch' trigger");
     };
     let given = body["inputs"].as_object().cloned().unwrap_or_default();
-    let inputs = match fake_workflow::check_inputs(declared, &given) {
+    let inputs = match workflow::check_inputs(declared, &given) {
         Ok(v) => v,
         Err(message) => return Answer::error(422, &message),
     };
     let branch_name = git_ref.trim_start_matches("refs/heads/").to_string();
-    let ctx = fake_workflow::Context {
+    let ctx = workflow::Context {
         inputs: inputs.clone(),
         github: BTreeMap::from([
             ("actor".to_string(), "octocat".to_string()),
@@ -381,7 +381,7 @@ fn dispatch(state: &mut State, call: &Call) -> Answer {
         ..Default::default()
     };
     let title = match &wf.run_name {
-        Some(t) => match fake_workflow::expand(t, &ctx) {
+        Some(t) => match workflow::expand(t, &ctx) {
             Ok(t) => t,
             Err(e) => {
                 state.violations.push(format!("{file}: run-name: {e}"));
@@ -400,7 +400,7 @@ fn dispatch(state: &mut State, call: &Call) -> Answer {
         },
     );
     let job_ids: Vec<u64> = wf.jobs.iter().map(|_| state.id()).collect();
-    let live = fake_runner::start(fake_runner::RunOrder {
+    let live = runner::start(runner::RunOrder {
         run_id,
         workflow: wf,
         repo,
@@ -430,7 +430,7 @@ fn dispatch(state: &mut State, call: &Call) -> Answer {
     runs::dispatched(state, call, run_id)
 }
 
-fn live_job_json(state: &State, run: &RunState, job: &fake_runner::LiveJob) -> Value {
+fn live_job_json(state: &State, run: &RunState, job: &runner::LiveJob) -> Value {
     let mut json = runs::job_skeleton(state, run, job.id, &job.name);
     if let Some((_, sha)) = run_title(state, run.id) {
         json["head_sha"] = json!(sha);
@@ -460,7 +460,7 @@ fn artifact_json(
     run_id: u64,
     branch: &str,
     sha: Option<&str>,
-    a: &fake_runner::Artifact,
+    a: &runner::Artifact,
 ) -> Value {
     let mut json = state.spec.example("artifact-paginated")["artifacts"][0].clone();
     let api = format!("{}/repos/{OWNER}/{REPO}/actions/artifacts/{}", state.origin, a.id);

@@ -25,13 +25,17 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 mod actions;
+mod blob;
 mod faults;
 mod http;
 mod pulls;
+mod repo;
+mod runner;
 mod runs;
 mod server;
 mod spec;
 mod state;
+mod workflow;
 
 #[allow(unused_imports)]
 pub use actions::Dispatched;
