@@ -53,7 +53,7 @@ pub(super) struct Call<'a> {
     pub template: &'a str,
     /// The path parameters by name.
     pub params: &'a HashMap<String, String>,
-    pub query: &'a [(String, String)],
+    pub query_pairs: &'a [(String, String)],
     /// The JSON body (Null when there is none).
     pub body: &'a Value,
     /// The path as sent (with the API root).
@@ -63,10 +63,7 @@ pub(super) struct Call<'a> {
 impl<'a> Call<'a> {
     /// The value of a query parameter.
     pub fn query(&self, name: &str) -> Option<&'a str> {
-        self.query
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
+        value_of(self.query_pairs, name)
     }
 
     /// A numeric path parameter (0 when it is not a number).
@@ -99,8 +96,9 @@ pub(super) fn serve(state: &Mutex<State>, mut request: tiny_http::Request) {
     http::respond(request, answer.status, bytes, content_type, &answer.headers);
 }
 
-fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
-    headers
+/// The first value named `name` (a header's, a query parameter's).
+fn value_of<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    pairs
         .iter()
         .find(|(k, _)| k == name)
         .map(|(_, v)| v.as_str())
@@ -116,7 +114,7 @@ fn handle(
     state
         .log
         .push(LoggedRequest::new(method, url, headers, body));
-    let authorization = header(headers, "authorization").map(str::to_string);
+    let authorization = value_of(headers, "authorization").map(str::to_string);
     let (path, query_string) = url.split_once('?').unwrap_or((url, ""));
     let query: Vec<(String, String)> = url::form_urlencoded::parse(query_string.as_bytes())
         .map(|(k, v)| (k.into_owned(), v.into_owned()))
@@ -144,17 +142,17 @@ fn handle(
     let mut problems = state
         .spec
         .check_request(&template, method, &path_params, &query, body);
-    if header(headers, "accept") != Some("application/vnd.github+json") {
+    if value_of(headers, "accept") != Some("application/vnd.github+json") {
         problems.push(format!(
             "{method} {url}: Accept is not application/vnd.github+json"
         ));
     }
-    if header(headers, "x-github-api-version") != Some("2022-11-28") {
+    if value_of(headers, "x-github-api-version") != Some("2022-11-28") {
         problems.push(format!(
             "{method} {url}: X-GitHub-Api-Version is not 2022-11-28"
         ));
     }
-    if !header(headers, "user-agent").is_some_and(|ua| ua.starts_with("trackit/")) {
+    if !value_of(headers, "user-agent").is_some_and(|ua| ua.starts_with("trackit/")) {
         problems.push(format!(
             "{method} {url}: User-Agent is not trackit/<version>"
         ));
@@ -176,7 +174,7 @@ fn handle(
         method,
         template: &template,
         params: &path_params,
-        query: &query,
+        query_pairs: &query,
         body: &body,
         path,
     };
@@ -245,7 +243,7 @@ pub(super) fn paginate(
     items: Vec<Value>,
     wrapped_in: Option<&str>,
 ) -> Answer {
-    let query = call.query;
+    let query = call.query_pairs;
     let path = call.path;
     let total = items.len();
     let per_page = call
