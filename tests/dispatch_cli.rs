@@ -6,8 +6,10 @@
 //! The workflows are exactly the reference YAML of docs/sherlock.md.
 
 use crate::helper::fake_github::{FakeGithub, OWNER, REPO, TEST_TOKEN};
-use crate::helper::{cluster_shared, data_dir, require_cluster, stderr, stdout, trackit_bin, wait_for, write};
+use crate::helper::lab::{git, GitLab, GitSetup};
+use crate::helper::{cluster_shared, data_dir, output_within, require_cluster, stderr, stdout, wait_for, write};
 use serde_json::Value;
+use std::ops::Deref;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::Duration;
@@ -43,114 +45,44 @@ jobs:
       - run: sbatch "${{ inputs.script }}"
 "#;
 
-fn git(dir: &Path, args: &[&str]) -> String {
-    let out = Command::new("git")
-        .args(args)
-        .current_dir(dir)
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .output()
-        .expect("git runs");
-    assert!(
-        out.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
+/// The lab of these tests (tests/helper/lab.rs): the fake GitHub serves its bare remote and its
+/// runner executes dispatched runs (with `SCRATCH` set, as on Sherlock); a fast policy.
+struct Lab(GitLab);
 
-/// A lab repository on `main` pushed to a bare `origin`, the fake GitHub serving that remote
-/// (its runner executes dispatched runs), and a fast policy outside the repository.
-struct Lab {
-    _dir: tempfile::TempDir,
-    root: PathBuf,
-    work: PathBuf,
-    remote: PathBuf,
-    gh: FakeGithub,
+impl Deref for Lab {
+    type Target = GitLab;
+
+    fn deref(&self) -> &GitLab {
+        &self.0
+    }
 }
 
 impl Lab {
     /// `workflows`: (file name, YAML) under .github/workflows; `files`: (path, text).
     fn new(gh: FakeGithub, workflows: &[(&str, &str)], files: &[(&str, &str)]) -> Lab {
-        // Under /tmp: SLURM jobs run on this machine and write here.
-        let dir = tempfile::Builder::new()
-            .prefix("trackit-dispatch-")
-            .tempdir_in("/tmp")
-            .unwrap();
-        let root = dir.path().canonicalize().unwrap();
-        let remote = root.join("remote.git");
-        let work = root.join("work");
-        git(&root, &["init", "-q", "--bare", "-b", "main", "remote.git"]);
-        git(&root, &["init", "-q", "-b", "main", "work"]);
-        git(&work, &["config", "user.name", "Ada Lovelace"]);
-        git(&work, &["config", "user.email", "ada@example.org"]);
-        git(&work, &["config", "credential.helper", ""]);
+        let mut setup = GitSetup::new("trackit-dispatch-");
         for (name, yaml) in workflows {
-            write(&work, &format!(".github/workflows/{name}"), yaml);
+            setup = setup.file(&format!(".github/workflows/{name}"), yaml);
         }
         for (path, text) in files {
-            write(&work, path, text);
+            setup = setup.file(path, text);
         }
-        write(&work, "README.md", "# lab\n");
-        git(&work, &["add", "."]);
-        git(&work, &["commit", "-q", "-m", "base"]);
-        let url = format!("file://{}", remote.display());
-        git(&work, &["remote", "add", "origin", &url]);
-        git(&work, &["push", "-q", "origin", "main"]);
-        gh.serve_repo(&remote);
-        gh.set_queue_delay(Duration::from_millis(300));
-        let scratch = root.join("scratch");
+        let lab = Lab(GitLab::new(setup.file("README.md", "# lab\n"), gh, &fast_policy(None)));
+        lab.gh.serve_repo(&lab.remote);
+        lab.gh.set_queue_delay(Duration::from_millis(300));
+        let scratch = lab.root.join("scratch");
         std::fs::create_dir_all(&scratch).unwrap();
-        gh.set_runner_env("SCRATCH", scratch.to_str().unwrap());
-        let lab = Lab {
-            _dir: dir,
-            root,
-            work,
-            remote,
-            gh,
-        };
-        lab.policy(None);
+        lab.gh.set_runner_env("SCRATCH", scratch.to_str().unwrap());
         lab
     }
 
     /// The policy: the defaults, fast polling, and `dispatch_workflow` when given.
     fn policy(&self, dispatch_workflow: Option<&str>) {
-        let dispatch = dispatch_workflow
-            .map(|w| format!("dispatch_workflow = {w:?},"))
-            .unwrap_or_default();
-        write(
-            &self.root,
-            "fast.lua",
-            &format!(
-                "local base = require('trackit.default')\nreturn trackit.extend(base, {{ settings = {{ {dispatch} poll = {{ first_s = 0.5, growth = 1.5, max_s = 2, min_s = 0.2 }} }} }})\n"
-            ),
-        );
-    }
-
-    fn cmd(&self, args: &[&str]) -> Command {
-        let mut c = Command::new(trackit_bin());
-        crate::helper::isolate(&mut c, crate::helper::shared_home());
-        c.arg("--policy").arg(self.root.join("fast.lua"));
-        c.args(args)
-            .current_dir(&self.work)
-            .env("NO_COLOR", "1")
-            .env_remove("RUST_LOG")
-            .env_remove("GITHUB_TOKEN")
-            .env_remove("GH_HOST")
-            .env("GH_TOKEN", TEST_TOKEN)
-            .env("GITHUB_API_URL", self.gh.api_url())
-            .env("GITHUB_REPOSITORY", format!("{OWNER}/{REPO}"));
-        c
+        self.set_policy(&fast_policy(dispatch_workflow));
     }
 
     fn run(&self, args: &[&str]) -> Output {
-        let child = self
-            .cmd(args)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        wait_output(child, Duration::from_secs(600))
+        self.run_within(args, Duration::from_secs(600))
     }
 
     fn track_dir(&self) -> PathBuf {
@@ -185,30 +117,17 @@ impl Lab {
     }
 
     fn remote_file(&self, rev: &str, path: &str) -> String {
-        git(
-            &self.root,
-            &["--git-dir", self.remote.to_str().unwrap(), "show", &format!("{rev}:{path}")],
-        )
+        self.remote_git(&["show", &format!("{rev}:{path}")])
     }
 }
 
-fn wait_output(mut child: std::process::Child, limit: Duration) -> Output {
-    let started = std::time::Instant::now();
-    loop {
-        if child.try_wait().unwrap().is_some() {
-            return child.wait_with_output().unwrap();
-        }
-        if started.elapsed() > limit {
-            let _ = child.kill();
-            let out = child.wait_with_output().unwrap();
-            panic!(
-                "trackit did not finish within {limit:?}:\n{}{}",
-                String::from_utf8_lossy(&out.stdout),
-                String::from_utf8_lossy(&out.stderr)
-            );
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
+fn fast_policy(dispatch_workflow: Option<&str>) -> String {
+    let dispatch = dispatch_workflow
+        .map(|w| format!("dispatch_workflow = {w:?},"))
+        .unwrap_or_default();
+    format!(
+        "local base = require('trackit.default')\nreturn trackit.extend(base, {{ settings = {{ {dispatch} poll = {{ first_s = 0.5, growth = 1.5, max_s = 2, min_s = 0.2 }} }} }})\n"
+    )
 }
 
 fn report(out: &Output) -> Value {
@@ -564,7 +483,7 @@ fn trackit_cancel_cancels_a_dispatched_run_and_its_job() {
     let run = lab.gh.dispatched()[0].run_id;
     assert!(lab.gh.requests().iter().any(|r| r.method == "POST"
         && r.path().ends_with(&format!("/actions/runs/{run}/cancel"))));
-    let out = wait_output(tracker, Duration::from_secs(300));
+    let out = output_within(tracker, Duration::from_secs(300), "trackit sbatch");
     let r = report(&out);
     assert_eq!(r["outcome"], "cancelled", "{r}");
     assert_eq!(

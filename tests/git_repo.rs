@@ -3,13 +3,14 @@
 
 use std::io::{Read, Write};
 use std::net::TcpListener;
-use std::path::{Path, PathBuf};
+use std::ops::Deref;
+use std::path::Path;
 use std::process::Command;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use crate::helper::lab::{git_with, GitRepos, GitSetup};
 use std::collections::HashMap;
-use tempfile::TempDir;
 use trackit::auth::Credentials;
 use trackit::git::{author_from_config, find_repo_root, repo_facts, GitError, ResultsBranch};
 
@@ -30,70 +31,40 @@ fn credentials(pairs: &[(&str, &str)]) -> Credentials {
 
 const BRANCH: &str = "results/resnet-2026-11-28";
 
-/// Runs `git` with no system or global configuration; panics on failure.
+/// Someone other than the repository's configured author (Ada Lovelace), for every `git`
+/// command the tests run: a commit trackit makes as the configured author stands out.
+const OTHER_PERSON: &[(&str, &str)] = &[
+    ("GIT_AUTHOR_NAME", "Other Person"),
+    ("GIT_AUTHOR_EMAIL", "other@example.org"),
+    ("GIT_COMMITTER_NAME", "Other Person"),
+    ("GIT_COMMITTER_EMAIL", "other@example.org"),
+];
+
+/// Runs `git` as [`OTHER_PERSON`] with no system or global configuration; panics on failure.
 fn git(dir: &Path, args: &[&str]) -> String {
-    let out = Command::new("git")
-        .args(args)
-        .current_dir(dir)
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .env("GIT_AUTHOR_NAME", "Other Person")
-        .env("GIT_AUTHOR_EMAIL", "other@example.org")
-        .env("GIT_COMMITTER_NAME", "Other Person")
-        .env("GIT_COMMITTER_EMAIL", "other@example.org")
-        .output()
-        .expect("git runs");
-    assert!(
-        out.status.success(),
-        "git {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
+    git_with(dir, args, OTHER_PERSON)
 }
 
-struct Fixture {
-    _dir: TempDir,
-    root: PathBuf,
-    work: PathBuf,
-    remote: PathBuf,
+/// The repositories of tests/helper/lab.rs, set up by [`OTHER_PERSON`].
+struct Fixture(GitRepos);
+
+impl Deref for Fixture {
+    type Target = GitRepos;
+
+    fn deref(&self) -> &GitRepos {
+        &self.0
+    }
 }
 
 impl Fixture {
     /// A work repository with one commit on `main`, its own author config, and `origin`
     /// pointing at a bare repository (as a plain path, or a `file://` URL).
     fn new(file_url: bool) -> Fixture {
-        let dir = tempfile::tempdir().unwrap();
-        let root = dir.path().canonicalize().unwrap();
-        let remote = root.join("remote.git");
-        let work = root.join("work");
-        git(&root, &["init", "-q", "--bare", "-b", "main", "remote.git"]);
-        git(&root, &["init", "-q", "-b", "main", "work"]);
-        git(&work, &["config", "user.name", "Ada Lovelace"]);
-        git(&work, &["config", "user.email", "ada@example.org"]);
-        git(&work, &["config", "credential.helper", ""]);
-        std::fs::write(work.join("README.md"), "# experiment\n").unwrap();
-        std::fs::write(work.join("train.py"), "print('train')\n").unwrap();
-        git(&work, &["add", "."]);
-        git(&work, &["commit", "-q", "-m", "base"]);
-        let url = if file_url {
-            format!("file://{}", remote.display())
-        } else {
-            remote.display().to_string()
-        };
-        git(&work, &["remote", "add", "origin", &url]);
-        git(&work, &["push", "-q", "origin", "main"]);
-        Fixture {
-            _dir: dir,
-            root,
-            work,
-            remote,
-        }
-    }
-
-    fn remote_git(&self, args: &[&str]) -> String {
-        let mut all = vec!["--git-dir", self.remote.to_str().unwrap()];
-        all.extend_from_slice(args);
-        git(&self.root, &all)
+        let setup = GitSetup::new("trackit-git-")
+            .git_env(OTHER_PERSON)
+            .file("README.md", "# experiment\n")
+            .file("train.py", "print('train')\n");
+        Fixture(if file_url { setup } else { setup.plain_path_origin() }.create())
     }
 
     fn remote_subjects(&self, branch: &str) -> Vec<String> {

@@ -3,10 +3,10 @@
 //! relaunched step), an unfixable step that ends the pipeline, a killed tracker resumed
 //! mid-pipeline, and a broken file reported with its line.
 
-use crate::helper::{cluster_shared, isolate, require_cluster, shared_home, stderr, stdout, trackit_bin, wait_for, write};
+use crate::helper::{cluster_shared, isolate, require_cluster, run_within, shared_home, stderr, stdout, trackit_bin, wait_for, write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 const FAST: &str = r#"
 local base = require("trackit.default")
@@ -59,17 +59,7 @@ impl Lab {
     }
 
     fn run_within(&self, args: &[&str], limit: Duration) -> Output {
-        let mut child = self.spawn(args);
-        let start = Instant::now();
-        while child.try_wait().unwrap().is_none() {
-            if start.elapsed() > limit {
-                let _ = child.kill();
-                let out = child.wait_with_output().unwrap();
-                panic!("trackit {args:?} did not finish within {limit:?}: {}", String::from_utf8_lossy(&out.stderr));
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        child.wait_with_output().unwrap()
+        run_within(&mut self.cmd(args), limit)
     }
 
     fn pipeline_dir(&self) -> Option<PathBuf> {

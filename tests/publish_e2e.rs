@@ -3,127 +3,47 @@
 //! local processes and the real SLURM cluster.
 
 use crate::helper::fake_github::{FakeGithub, TEST_TOKEN};
-use crate::helper::{cluster_shared, data_dir, require_cluster, trackit_bin, wait_for, write};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use crate::helper::lab::{git, GitLab, GitSetup};
+use crate::helper::{cluster_shared, data_dir, output_within, require_cluster, wait_for, write};
+use std::ops::Deref;
+use std::path::Path;
+use std::process::{Child, Output};
+use std::time::Duration;
 
 const FAST_POLICY: &str = r#"
 local base = require("trackit.default")
 return trackit.extend(base, { settings = { poll = { first_s = 1, growth = 1.5, max_s = 3, min_s = 0.5 } } })
 "#;
 
-fn git(dir: &Path, args: &[&str]) -> String {
-    let out = Command::new("git")
-        .args(args)
-        .current_dir(dir)
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .output()
-        .expect("git runs");
-    assert!(
-        out.status.success(),
-        "git {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
+/// The lab of these tests (tests/helper/lab.rs) with `train.py` (writes a real trainer's
+/// results after a sleep), `crash.py` (fails), a fast policy and the fake GitHub.
+struct Repo(GitLab);
 
-/// A work repository on `main` with `origin` a local bare repository, a fast policy outside the
-/// repository, and the fake GitHub.
-struct Repo {
-    _dir: tempfile::TempDir,
-    root: PathBuf,
-    work: PathBuf,
-    remote: PathBuf,
-    gh: FakeGithub,
+impl Deref for Repo {
+    type Target = GitLab;
+
+    fn deref(&self) -> &GitLab {
+        &self.0
+    }
 }
 
 impl Repo {
     fn new() -> Repo {
-        // Under /tmp: SLURM jobs run on this machine and write here.
-        let dir = tempfile::Builder::new()
-            .prefix("trackit-publish-")
-            .tempdir_in("/tmp")
-            .unwrap();
-        let root = dir.path().canonicalize().unwrap();
-        let remote = root.join("remote.git");
-        let work = root.join("work");
-        git(&root, &["init", "-q", "--bare", "-b", "main", "remote.git"]);
-        git(&root, &["init", "-q", "-b", "main", "work"]);
-        git(&work, &["config", "user.name", "Ada Lovelace"]);
-        git(&work, &["config", "user.email", "ada@example.org"]);
-        git(&work, &["config", "credential.helper", ""]);
         let data = data_dir().join("results");
-        write(
-            &work,
-            "train.py",
-            &format!(
-                "import shutil, sys, time\ntime.sleep(float(sys.argv[1]) if len(sys.argv) > 1 else 3)\n\
-                 shutil.copy({:?}, 'trainer_state.json')\nshutil.copy({:?}, 'all_results.json')\nprint('done')\n",
-                data.join("hf_trainer.trainer_state.json").display().to_string(),
-                data.join("hf_trainer.all_results.json").display().to_string()
-            ),
+        let train = format!(
+            "import shutil, sys, time\ntime.sleep(float(sys.argv[1]) if len(sys.argv) > 1 else 3)\n\
+             shutil.copy({:?}, 'trainer_state.json')\nshutil.copy({:?}, 'all_results.json')\nprint('done')\n",
+            data.join("hf_trainer.trainer_state.json").display().to_string(),
+            data.join("hf_trainer.all_results.json").display().to_string()
         );
-        write(
-            &work,
-            "crash.py",
-            "import time\ntime.sleep(2)\nraise ValueError('loss is NaN at step 12')\n",
-        );
-        write(&work, "README.md", "# lab\n");
-        git(&work, &["add", "."]);
-        git(&work, &["commit", "-q", "-m", "base"]);
-        let url = format!("file://{}", remote.display());
-        git(&work, &["remote", "add", "origin", &url]);
-        git(&work, &["push", "-q", "origin", "main"]);
-        write(&root, "fast.lua", FAST_POLICY);
-        Repo {
-            _dir: dir,
-            root,
-            work,
-            remote,
-            gh: FakeGithub::start(),
-        }
-    }
-
-    fn cmd(&self, args: &[&str]) -> Command {
-        let mut c = Command::new(trackit_bin());
-        crate::helper::isolate(&mut c, &self.root);
-        c.arg("--policy").arg(self.root.join("fast.lua"));
-        c.args(args)
-            .current_dir(&self.work)
-            .env("NO_COLOR", "1")
-            .env_remove("RUST_LOG")
-            .env_remove("GITHUB_TOKEN")
-            .env("GH_TOKEN", TEST_TOKEN)
-            .env("GITHUB_API_URL", self.gh.api_url())
-            .env(
-                "GITHUB_REPOSITORY",
-                format!(
-                    "{}/{}",
-                    crate::helper::fake_github::OWNER,
-                    crate::helper::fake_github::REPO
-                ),
-            );
-        c
-    }
-
-    fn spawn(&self, args: &[&str]) -> Child {
-        self.cmd(args)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap()
-    }
-
-    fn run_within(&self, args: &[&str], limit: Duration) -> Output {
-        wait_output(self.spawn(args), limit)
-    }
-
-    fn remote_git(&self, args: &[&str]) -> String {
-        let mut all = vec!["--git-dir", self.remote.to_str().unwrap()];
-        all.extend_from_slice(args);
-        git(&self.root, &all)
+        let setup = GitSetup::new("trackit-publish-")
+            .file("train.py", &train)
+            .file(
+                "crash.py",
+                "import time\ntime.sleep(2)\nraise ValueError('loss is NaN at step 12')\n",
+            )
+            .file("README.md", "# lab\n");
+        Repo(GitLab::new(setup, FakeGithub::start(), FAST_POLICY))
     }
 
     fn remote_branches(&self) -> Vec<String> {
@@ -162,23 +82,6 @@ impl Repo {
         .map(|v| v["state"].clone())
         .unwrap_or_default()
     }
-}
-
-fn wait_output(mut child: Child, limit: Duration) -> Output {
-    let start = Instant::now();
-    while child.try_wait().unwrap().is_none() {
-        if start.elapsed() > limit {
-            let _ = child.kill();
-            let out = child.wait_with_output().unwrap();
-            panic!(
-                "trackit did not finish within {limit:?}\nstdout:\n{}\nstderr:\n{}",
-                String::from_utf8_lossy(&out.stdout),
-                String::from_utf8_lossy(&out.stderr)
-            );
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    child.wait_with_output().unwrap()
 }
 
 fn text(o: &Output) -> String {
@@ -409,7 +312,7 @@ fn github_outage_is_queued_and_delivered_later() {
     assert!(repo.gh.pulls().is_empty());
     std::thread::sleep(Duration::from_secs(2));
     repo.gh.end_outage();
-    let out = wait_output(child, Duration::from_secs(120));
+    let out = output_within(child, Duration::from_secs(120), "trackit");
     assert!(out.status.success(), "{}", text(&out));
     let pulls = repo.gh.pulls();
     assert_eq!(pulls.len(), 1, "{pulls:?}");
@@ -451,7 +354,7 @@ fn killed_tracker_resumes_without_a_second_pr() {
     }
     let _ = child.wait();
     let id = repo.track_ids().remove(0);
-    let out = wait_output(repo.spawn(&["resume", &id]), Duration::from_secs(120));
+    let out = output_within(repo.spawn(&["resume", &id]), Duration::from_secs(120), "trackit resume");
     assert!(out.status.success(), "{}", text(&out));
     let pulls = repo.gh.pulls();
     assert_eq!(pulls.len(), 1, "{pulls:?}");
@@ -869,7 +772,7 @@ fn three_runs_at_once_share_one_pr_and_lose_nothing() {
         .collect();
     let outs: Vec<Output> = runs
         .into_iter()
-        .map(|c| wait_output(c, Duration::from_secs(180)))
+        .map(|c| output_within(c, Duration::from_secs(180), "trackit"))
         .collect();
     for out in &outs {
         assert!(out.status.success(), "{}", text(out));

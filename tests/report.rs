@@ -2,6 +2,7 @@
 //! marked section, doc discovery, the failure report, the PR text, commit messages, comments,
 //! policy overrides and token scrubbing.
 
+use crate::helper::lab::git;
 use crate::helper::{data_dir, write};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -876,22 +877,6 @@ fn tokens_never_reach_rendered_text() {
 }
 
 // --- the PR as a research record ------------------------------------------------------------
-
-fn git(dir: &Path, args: &[&str]) -> String {
-    let out = std::process::Command::new("git")
-        .args(args)
-        .current_dir(dir)
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
 
 /// A completed track with everything a research record holds, from real data: the HF
 /// metrics, a real dirty git tree, the Hydra run's hyperparameters, an earlier run as the

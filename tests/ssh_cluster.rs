@@ -3,7 +3,7 @@
 //! scheduler command run locally would show up (and fail); over ssh the real ones answer.
 
 use crate::helper::sshd::{require_sshd, Sshd};
-use crate::helper::{cluster_shared, require_cluster, stderr, stdout, trackit_bin, wait_for, write};
+use crate::helper::{cluster_shared, require_cluster, run_within, stderr, stdout, trackit_bin, wait_for, write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
@@ -77,17 +77,7 @@ impl Remote {
     }
 
     fn run_within(&self, args: &[&str], limit: Duration) -> Output {
-        let mut child = self.spawn(args);
-        let start = Instant::now();
-        while child.try_wait().unwrap().is_none() {
-            if start.elapsed() > limit {
-                let _ = child.kill();
-                let out = child.wait_with_output().unwrap();
-                panic!("trackit {args:?} did not finish within {limit:?}: {}", String::from_utf8_lossy(&out.stderr));
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        child.wait_with_output().unwrap()
+        run_within(&mut self.cmd(args), limit)
     }
 
     fn spawn(&self, args: &[&str]) -> Child {

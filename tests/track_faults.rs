@@ -3,7 +3,7 @@
 //! file before the first poll, and a local job that lives on another machine. Shims stand in for
 //! a SLURM command only where a real cluster cannot show the fault on demand.
 
-use crate::helper::{cluster_shared, require_cluster, stderr, stdout, trackit_bin, wait_for, write};
+use crate::helper::{cluster_shared, require_cluster, run_within, stderr, stdout, trackit_bin, wait_for, write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
@@ -54,29 +54,15 @@ impl Lab {
         let path = format!("{}:{}", self.shims.path().display(), std::env::var("PATH").unwrap());
         let mut cmd = Command::new(trackit_bin());
         crate::helper::isolate(&mut cmd, crate::helper::shared_home());
-        let mut child = cmd
-            .arg("--no-git")
+        cmd.arg("--no-git")
             .arg("--policy")
             .arg(self.path().join("policy.lua"))
             .args(args)
             .current_dir(self.path())
             .env("PATH", path)
             .env("NO_COLOR", "1")
-            .env_remove("RUST_LOG")
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .unwrap();
-        let start = Instant::now();
-        while child.try_wait().unwrap().is_none() {
-            if start.elapsed() > limit {
-                let _ = child.kill();
-                let out = child.wait_with_output().unwrap();
-                panic!("trackit {args:?} did not finish within {limit:?}: {}", String::from_utf8_lossy(&out.stderr));
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        child.wait_with_output().unwrap()
+            .env_remove("RUST_LOG");
+        run_within(&mut cmd, limit)
     }
 
     fn track_dir(&self) -> PathBuf {

@@ -2,7 +2,7 @@
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 /// The trackit binary cargo built for these tests.
@@ -95,6 +95,42 @@ pub fn wait_for(timeout: Duration, mut cond: impl FnMut() -> bool) -> bool {
     cond()
 }
 
+/// Runs `cmd` to its end with its output captured; kills it and fails the test once `limit`
+/// has passed.
+pub fn run_within(cmd: &mut Command, limit: Duration) -> Output {
+    let program = Path::new(cmd.get_program())
+        .file_name()
+        .unwrap_or_default()
+        .to_string_lossy()
+        .into_owned();
+    let what = format!("{program} {:?}", cmd.get_args().collect::<Vec<_>>());
+    let child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("{what}: {e}"));
+    output_within(child, limit, &what)
+}
+
+/// Waits for `child` (spawned with its output piped) and returns its output; kills it and fails
+/// the test once `limit` has passed, showing what `what` printed.
+pub fn output_within(mut child: Child, limit: Duration, what: &str) -> Output {
+    let start = Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if start.elapsed() > limit {
+            let _ = child.kill();
+            let out = child.wait_with_output().unwrap();
+            panic!(
+                "{what} did not finish within {limit:?}\nstdout:\n{}\nstderr:\n{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    child.wait_with_output().unwrap()
+}
+
 /// Writes `text` to `dir/name` and returns the path.
 pub fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
     let path = dir.join(name);
@@ -105,12 +141,9 @@ pub fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
     path
 }
 
-pub mod fake_blob;
 pub mod fake_github;
+pub mod lab;
 pub mod sshd;
-pub mod fake_repo;
-pub mod fake_runner;
-pub mod fake_workflow;
 
 /// Cluster tests share the cluster; a test that stops slurmctld takes it exclusively.
 static CLUSTER: std::sync::RwLock<()> = std::sync::RwLock::new(());

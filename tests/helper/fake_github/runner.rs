@@ -12,8 +12,8 @@
 //! job. Steps marked `if: always()` or `cancelled()` still run. The runner's environment holds
 //! no GitHub token.
 
-use super::fake_repo::RepoAt;
-use super::fake_workflow::{self, Context, Workflow};
+use super::repo::RepoAt;
+use super::workflow::{self, Context, Workflow};
 use chrono::{DateTime, Utc};
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
@@ -201,7 +201,7 @@ fn execute(run: &LiveRun, order: RunOrder) {
         ("ref", format!("refs/heads/{}", order.ref_name)),
         ("workspace", workspace.display().to_string()),
         ("event_name", "workflow_dispatch".into()),
-        ("repository", format!("{}/{}", super::fake_github::OWNER, super::fake_github::REPO)),
+        ("repository", format!("{}/{}", super::OWNER, super::REPO)),
         ("actor", "octocat".into()),
     ] {
         ctx.github.insert(k.into(), v);
@@ -231,7 +231,7 @@ fn execute(run: &LiveRun, order: RunOrder) {
                 (_, Some(r)) => format!("Run {}", r.lines().next().unwrap_or_default()),
                 _ => "step".into(),
             });
-            let runs = match fake_workflow::should_run(step.condition.as_deref(), failed, cancelled) {
+            let runs = match workflow::should_run(step.condition.as_deref(), failed, cancelled) {
                 Ok(r) => r,
                 Err(e) => {
                     run.state().problems.push(e);
@@ -316,14 +316,14 @@ impl JobLog<'_> {
 fn run_step(
     run: &LiveRun,
     log: &mut JobLog,
-    step: &fake_workflow::Step,
+    step: &workflow::Step,
     env: &BTreeMap<String, String>,
     ctx: &Context,
     workspace: &Path,
     temp: &Path,
     order: &RunOrder,
 ) -> bool {
-    let expand = |text: &str| fake_workflow::expand(text, ctx);
+    let expand = |text: &str| workflow::expand(text, ctx);
     if let Some(uses) = &step.uses {
         let action = uses.split('@').next().unwrap_or(uses);
         return match action {

@@ -5,11 +5,11 @@
 //! carries an `Authorization` header is refused (403) and recorded as a violation, and so is a
 //! URL whose signature is wrong or expired.
 
-use super::fake_github::LoggedRequest;
+use super::http::{self, Loopback};
+use super::LoggedRequest;
 use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::thread::JoinHandle;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 /// How long a signed URL is good for.
@@ -28,10 +28,8 @@ struct BlobState {
 }
 
 pub struct BlobServer {
-    server: Arc<tiny_http::Server>,
-    thread: Option<JoinHandle<()>>,
+    server: Loopback,
     state: Arc<Mutex<BlobState>>,
-    origin: String,
     /// Per-server secret for the URL signatures.
     secret: u64,
 }
@@ -52,25 +50,14 @@ fn epoch_s() -> u64 {
 impl BlobServer {
     pub fn start() -> BlobServer {
         // Another loopback address: a different host from the API's, as on GitHub.
-        let server = Arc::new(tiny_http::Server::http("127.0.0.2:0").expect("bind 127.0.0.2"));
-        let port = server.server_addr().to_ip().expect("an IP listener").port();
-        let origin = format!("http://127.0.0.2:{port}");
+        let mut server = Loopback::bind("127.0.0.2");
         let state = Arc::new(Mutex::new(BlobState::default()));
-        let secret = epoch_s() ^ (port as u64) << 32;
-        let thread = {
-            let server = Arc::clone(&server);
-            let state = Arc::clone(&state);
-            std::thread::spawn(move || {
-                while let Ok(request) = server.recv() {
-                    serve(&state, secret, request);
-                }
-            })
-        };
+        let secret = epoch_s() ^ (server.port() as u64) << 32;
+        let serving = Arc::clone(&state);
+        server.serve(move |request| serve(&serving, secret, request));
         BlobServer {
             server,
-            thread: Some(thread),
             state,
-            origin,
             secret,
         }
     }
@@ -91,13 +78,13 @@ impl BlobServer {
         let expires = epoch_s() + VALID_S;
         format!(
             "{}/{key}?sv=2025-01-05&se={expires}&sig={}",
-            self.origin,
+            self.server.origin(),
             signature(self.secret, key, expires)
         )
     }
 
     pub fn origin(&self) -> &str {
-        &self.origin
+        self.server.origin()
     }
 
     pub fn requests(&self) -> Vec<LoggedRequest> {
@@ -113,29 +100,12 @@ impl BlobServer {
     }
 }
 
-impl Drop for BlobServer {
-    fn drop(&mut self) {
-        self.server.unblock();
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
-    }
-}
-
-fn serve(state: &Arc<Mutex<BlobState>>, secret: u64, request: tiny_http::Request) {
+fn serve(state: &Mutex<BlobState>, secret: u64, request: tiny_http::Request) {
     let method = request.method().as_str().to_string();
     let url = request.url().to_string();
-    let headers: Vec<(String, String)> = request
-        .headers()
-        .iter()
-        .map(|h| {
-            (
-                h.field.as_str().as_str().to_ascii_lowercase(),
-                h.value.as_str().to_string(),
-            )
-        })
-        .collect();
-    let authorized = headers.iter().any(|(k, _)| k == "authorization");
+    let headers = http::headers(&request);
+    let logged = LoggedRequest::new(&method, &url, &headers, "");
+    let authorized = logged.authorized;
     let (path, query) = url.split_once('?').unwrap_or((&url, ""));
     let key = path.trim_start_matches('/').to_string();
     let query: HashMap<String, String> = url::form_urlencoded::parse(query.as_bytes())
@@ -143,17 +113,7 @@ fn serve(state: &Arc<Mutex<BlobState>>, secret: u64, request: tiny_http::Request
         .collect();
     let (status, body, content_type) = {
         let mut s = state.lock().unwrap_or_else(|e| e.into_inner());
-        s.log.push(LoggedRequest {
-            method: method.clone(),
-            url: url.clone(),
-            headers: headers
-                .iter()
-                .filter(|(k, _)| k != "authorization")
-                .cloned()
-                .collect(),
-            body: String::new(),
-            authorized,
-        });
+        s.log.push(logged);
         let expires: u64 = query.get("se").and_then(|v| v.parse().ok()).unwrap_or(0);
         let signed = query.get("sig").map(String::as_str) == Some(&signature(secret, &key, expires));
         if authorized {
@@ -174,9 +134,5 @@ fn serve(state: &Arc<Mutex<BlobState>>, secret: u64, request: tiny_http::Request
             }
         }
     };
-    let mut response = tiny_http::Response::from_data(body).with_status_code(status);
-    response.add_header(
-        tiny_http::Header::from_bytes("Content-Type", content_type).expect("header"),
-    );
-    let _ = request.respond(response);
+    http::respond(request, status, body, Some(content_type), &[]);
 }

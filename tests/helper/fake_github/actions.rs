@@ -3,15 +3,20 @@
 //! against the inputs the workflow file declares at that ref (422 as GitHub answers) and then
 //! executed by the fake runner; cancel; artifacts; job logs and artifact archives served by
 //! 302 from the storage host ([`BlobServer`]), which must see no token.
-//!
-//! A child module of `fake_github` (it uses that file's state and answers).
 
-use super::*;
-use crate::helper::fake_blob::BlobServer;
-use crate::helper::fake_repo::RepoAt;
-use crate::helper::{fake_runner, fake_workflow};
-use std::collections::BTreeMap;
+use super::runs::{self, RunPlan, RunState};
+use super::server::{paginate, Answer, Call};
+use super::state::{ts, State};
+use super::{FakeGithub, Flavor, LoggedRequest, OWNER, REPO};
+use super::blob::BlobServer;
+use super::repo::RepoAt;
+use super::{runner, workflow};
+use chrono::SubsecRound;
+use serde_json::{json, Value};
+use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
 
 /// One dispatch the fake accepted, as the test may inspect it.
 #[derive(Debug, Clone)]
@@ -29,10 +34,8 @@ pub(super) struct Actions {
     repo: Option<RepoAt>,
     blobs: BlobServer,
     work_root: Option<tempfile::TempDir>,
-    /// Requests whose path ends with one of these take effect, then their reply is lost (502).
-    lose_reply: Vec<String>,
     queued_for: Duration,
-    live: HashMap<u64, Arc<fake_runner::LiveRun>>,
+    live: HashMap<u64, Arc<runner::LiveRun>>,
     dispatched: Vec<Dispatched>,
     /// The runner machine's own environment (e.g. `SCRATCH`), beyond PATH and HOME.
     machine_env: BTreeMap<String, String>,
@@ -44,7 +47,6 @@ impl Actions {
             repo: None,
             blobs: BlobServer::start(),
             work_root: None,
-            lose_reply: Vec::new(),
             queued_for: Duration::from_millis(300),
             live: HashMap::new(),
             dispatched: Vec::new(),
@@ -68,12 +70,6 @@ impl FakeGithub {
                     .expect("runner folder"),
             );
         }
-    }
-
-    /// The next request whose path ends with `suffix` takes effect, but its reply is lost
-    /// (answered 502, as a gateway that timed out after the work was done).
-    pub fn lose_reply_to(&self, suffix: &str) {
-        self.lock().actions.lose_reply.push(suffix.to_string());
     }
 
     /// A variable of the runner machine's environment (as `SCRATCH` is set on Sherlock).
@@ -148,20 +144,6 @@ impl FakeGithub {
     }
 }
 
-/// The answer actually sent: a lost reply after the effect took place.
-pub(super) fn deliver(state: &mut State, path: &str, answer: Answer) -> Answer {
-    if let Some(i) = state
-        .actions
-        .lose_reply
-        .iter()
-        .position(|s| path.ends_with(s.as_str()))
-    {
-        state.actions.lose_reply.remove(i);
-        return Answer::error(502, "Server Error");
-    }
-    answer
-}
-
 /// A run's status and conclusion when the runner executes it.
 pub(super) fn live_status(state: &State, run_id: u64) -> Option<(&'static str, Option<String>)> {
     let live = state.actions.live.get(&run_id)?;
@@ -211,23 +193,15 @@ fn workflow_name(state: &State, id: &str) -> String {
 
 /// Handles the operations below when they concern the repository or a live run; None lets
 /// the plain fake answer.
-pub(super) fn route(
-    state: &mut State,
-    method: &str,
-    template: &str,
-    params: &HashMap<String, String>,
-    query: &[(String, String)],
-    body: &Value,
-    path: &str,
-) -> Option<Answer> {
-    Some(match (method, template) {
-        ("GET", "/repos/{owner}/{repo}/contents/{path}") => contents(state, params, query),
+pub(super) fn route(state: &mut State, call: &Call) -> Option<Answer> {
+    Some(match (call.method, call.template) {
+        ("GET", "/repos/{owner}/{repo}/contents/{path}") => contents(state, call),
         ("POST", "/repos/{owner}/{repo}/actions/workflows/{workflow_id}/dispatches") => {
             state.actions.repo.as_ref()?;
-            dispatch(state, params, body)
+            dispatch(state, call)
         }
         ("POST", "/repos/{owner}/{repo}/actions/runs/{run_id}/cancel") => {
-            let id = num(params, "run_id");
+            let id = call.num("run_id");
             if let Some(live) = state.actions.live.get(&id).cloned() {
                 if live.request_cancel() {
                     Answer::json(202, json!({}))
@@ -246,18 +220,15 @@ pub(super) fn route(
             }
         }
         ("GET", "/repos/{owner}/{repo}/actions/runs/{run_id}/jobs") => {
-            let id = num(params, "run_id");
+            let id = call.num("run_id");
             let live = state.actions.live.get(&id).cloned()?;
             let run = state.runs.iter().find(|r| r.id == id)?;
             let jobs = live.state().jobs.clone();
             let items: Vec<Value> = jobs.iter().map(|j| live_job_json(state, run, j)).collect();
-            let total = items.len();
-            paginate(state, path, query, items, move |items| {
-                json!({"total_count": total, "jobs": items})
-            })
+            paginate(state, call, items, Some("jobs"))
         }
         ("GET", "/repos/{owner}/{repo}/actions/jobs/{job_id}/logs") => {
-            let id = num(params, "job_id");
+            let id = call.num("job_id");
             let live_log = state.actions.live.values().find_map(|r| {
                 r.state().jobs.iter().find(|j| j.id == id).map(|j| j.log.clone())
             });
@@ -279,7 +250,7 @@ pub(super) fn route(
             }
         }
         ("GET", "/repos/{owner}/{repo}/actions/runs/{run_id}/artifacts") => {
-            let id = num(params, "run_id");
+            let id = call.num("run_id");
             let Some(run) = state.runs.iter().find(|r| r.id == id) else {
                 return Some(Answer::error(404, "Not Found"));
             };
@@ -290,20 +261,17 @@ pub(super) fn route(
                 .get(&id)
                 .map(|l| l.state().artifacts.clone())
                 .unwrap_or_default();
-            let name = query_get(query, "name");
+            let name = call.query("name");
             let items: Vec<Value> = artifacts
                 .iter()
                 .filter(|a| name.is_none_or(|n| n == a.name))
                 .map(|a| artifact_json(state, id, &branch, sha.as_deref(), a))
                 .collect();
-            let total = items.len();
-            paginate(state, path, query, items, move |items| {
-                json!({"total_count": total, "artifacts": items})
-            })
+            paginate(state, call, items, Some("artifacts"))
         }
         ("GET", "/repos/{owner}/{repo}/actions/artifacts/{artifact_id}/{archive_format}") => {
-            let id = num(params, "artifact_id");
-            if params.get("archive_format").map(String::as_str) != Some("zip") {
+            let id = call.num("artifact_id");
+            if call.params.get("archive_format").map(String::as_str) != Some("zip") {
                 return Some(Answer::error(404, "Not Found"));
             }
             let zip = state.actions.live.values().find_map(|r| {
@@ -322,12 +290,12 @@ pub(super) fn route(
     })
 }
 
-fn contents(state: &mut State, params: &HashMap<String, String>, query: &[(String, String)]) -> Answer {
+fn contents(state: &mut State, call: &Call) -> Answer {
     let Some(repo) = state.actions.repo.clone() else {
         return Answer::error(404, "Not Found");
     };
-    let file_path = params.get("path").cloned().unwrap_or_default();
-    let wanted = query_get(query, "ref")
+    let file_path = call.params.get("path").cloned().unwrap_or_default();
+    let wanted = call.query("ref")
         .map(str::to_string)
         .unwrap_or_else(|| repo.default_branch());
     let Some(commit) = repo.any_ref(&wanted) else {
@@ -357,9 +325,10 @@ fn contents(state: &mut State, params: &HashMap<String, String>, query: &[(Strin
     Answer::json(200, json)
 }
 
-fn dispatch(state: &mut State, params: &HashMap<String, String>, body: &Value) -> Answer {
+fn dispatch(state: &mut State, call: &Call) -> Answer {
+    let body = call.body;
     let repo = state.actions.repo.clone().expect("checked by the caller");
-    let workflow = workflow_name(state, params.get("workflow_id").map(String::as_str).unwrap_or(""));
+    let workflow = workflow_name(state, call.params.get("workflow_id").map(String::as_str).unwrap_or(""));
     let file = format!(".github/workflows/{workflow}");
     // GitHub only knows a workflow_dispatch workflow that is on the default branch.
     let default = repo.default_branch();
@@ -383,7 +352,7 @@ fn dispatch(state: &mut State, params: &HashMap<String, String>, body: &Value) -
     let Some(text) = repo.file(&commit, &file) else {
         return Answer::error(404, "Not Found");
     };
-    let wf = match fake_workflow::parse(&String::from_utf8_lossy(&text)) {
+    let wf = match workflow::parse(&String::from_utf8_lossy(&text)) {
         Ok(wf) => wf,
         Err(e) => {
             state
@@ -396,12 +365,12 @@ fn dispatch(state: &mut State, params: &HashMap<String, String>, body: &Value) -
         return Answer::error(422, "Workflow does not have 'workflow_dispatch' trigger");
     };
     let given = body["inputs"].as_object().cloned().unwrap_or_default();
-    let inputs = match fake_workflow::check_inputs(declared, &given) {
+    let inputs = match workflow::check_inputs(declared, &given) {
         Ok(v) => v,
         Err(message) => return Answer::error(422, &message),
     };
     let branch_name = git_ref.trim_start_matches("refs/heads/").to_string();
-    let ctx = fake_workflow::Context {
+    let ctx = workflow::Context {
         inputs: inputs.clone(),
         github: BTreeMap::from([
             ("actor".to_string(), "octocat".to_string()),
@@ -412,7 +381,7 @@ fn dispatch(state: &mut State, params: &HashMap<String, String>, body: &Value) -
         ..Default::default()
     };
     let title = match &wf.run_name {
-        Some(t) => match fake_workflow::expand(t, &ctx) {
+        Some(t) => match workflow::expand(t, &ctx) {
             Ok(t) => t,
             Err(e) => {
                 state.violations.push(format!("{file}: run-name: {e}"));
@@ -431,7 +400,7 @@ fn dispatch(state: &mut State, params: &HashMap<String, String>, body: &Value) -
         },
     );
     let job_ids: Vec<u64> = wf.jobs.iter().map(|_| state.id()).collect();
-    let live = fake_runner::start(fake_runner::RunOrder {
+    let live = runner::start(runner::RunOrder {
         run_id,
         workflow: wf,
         repo,
@@ -458,40 +427,18 @@ fn dispatch(state: &mut State, params: &HashMap<String, String>, body: &Value) -
         inputs,
         title,
     });
-    if state.spec.flavor == Flavor::Dotcom && body["return_run_details"].as_bool() == Some(true) {
-        let mut details = state.spec.example("workflow-dispatch-response");
-        details["workflow_run_id"] = json!(run_id);
-        details["run_url"] = json!(format!(
-            "{}/repos/{OWNER}/{REPO}/actions/runs/{run_id}",
-            state.origin
-        ));
-        details["html_url"] = json!(format!("{}/{OWNER}/{REPO}/actions/runs/{run_id}", state.origin));
-        return Answer::json(200, details);
-    }
-    Answer::empty(204)
+    runs::dispatched(state, call, run_id)
 }
 
-fn live_job_json(state: &State, run: &RunState, job: &fake_runner::LiveJob) -> Value {
-    let mut json = state.spec.example("job-paginated")["jobs"][0].clone();
-    json["id"] = json!(job.id);
-    json["run_id"] = json!(run.id);
-    json["name"] = json!(job.name);
-    json["workflow_name"] = json!(run.workflow);
-    json["head_branch"] = json!(run.branch);
+fn live_job_json(state: &State, run: &RunState, job: &runner::LiveJob) -> Value {
+    let mut json = runs::job_skeleton(state, run, job.id, &job.name);
     if let Some((_, sha)) = run_title(state, run.id) {
         json["head_sha"] = json!(sha);
     }
     json["status"] = json!(job.status);
     json["conclusion"] = json!(job.conclusion);
-    json["created_at"] = json!(ts(run.created_at));
     json["started_at"] = json!(ts(job.started_at.map(|t| t.trunc_subsecs(0)).unwrap_or(run.created_at)));
     json["completed_at"] = json!(job.completed_at.map(|t| ts(t.trunc_subsecs(0))));
-    json["url"] = json!(format!("{}/repos/{OWNER}/{REPO}/actions/jobs/{}", state.origin, job.id));
-    json["run_url"] = json!(format!("{}/repos/{OWNER}/{REPO}/actions/runs/{}", state.origin, run.id));
-    json["html_url"] = json!(format!(
-        "{}/{OWNER}/{REPO}/actions/runs/{}/job/{}",
-        state.origin, run.id, job.id
-    ));
     json["steps"] = Value::Array(
         job.steps
             .iter()
@@ -513,7 +460,7 @@ fn artifact_json(
     run_id: u64,
     branch: &str,
     sha: Option<&str>,
-    a: &fake_runner::Artifact,
+    a: &runner::Artifact,
 ) -> Value {
     let mut json = state.spec.example("artifact-paginated")["artifacts"][0].clone();
     let api = format!("{}/repos/{OWNER}/{REPO}/actions/artifacts/{}", state.origin, a.id);
