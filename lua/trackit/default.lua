@@ -181,6 +181,8 @@ policy.rules = {
       [=[(?i)\boom-kill(er)?:]=],
       [=[(?i)PBS: job killed: (p|v)?mem \d+\S* exceeded limit]=],
       [=[TERM_MEMLIMIT]=],
+      -- Torque/PBS's mail and job summary: "Job exceeded a memory resource limit (vmem, pvmem, etc.)".
+      [=[(?i)Job exceeded a memory resource limit]=],
       [=[(?i)exceeded (the )?(hard )?memory limit]=],
       [=[(?i)memory usage exceeded (request_memory|the requested|its request)]=],
       [=[\bOOMKilled\b]=],
