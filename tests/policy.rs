@@ -79,12 +79,21 @@ fn every_dev_corpus_log_is_diagnosed_right() {
         // A Fortran open of a path the code built wrong (a missing '/'): the log shows only a
         // file that cannot be opened, as a real missing input would.
         "logs/438-user_code.log",
+        // Third round. Nodes of one partition lack cuDNN that the others have: the same bare
+        // loader line as a library the job's environment lacks (as 159 and 181).
+        "logs/665-node_fail.log",
+        // A torchrun rendezvous timeout cut before its exception line: only a traceback through
+        // the launcher is left.
+        "logs/668-distributed.log",
+        // A wrapper's bug makes srun exec a command named "nil": the line is srun's ordinary
+        // report of a command the job lacks.
+        "logs/672-user_code.log",
     ];
     let corpus = data_dir().join("corpus/dev");
     let labels: Vec<serde_json::Value> =
         serde_json::from_str(&std::fs::read_to_string(corpus.join("labels.json")).unwrap())
             .unwrap();
-    assert!(labels.len() >= 100, "{}", labels.len());
+    assert!(labels.len() >= 241, "{}", labels.len());
     let host = Host::builtin();
     let fixable = [
         "oom",

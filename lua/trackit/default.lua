@@ -84,7 +84,10 @@ local NCCL_WATCHDOG = {
   [=[(?i)NCCL communicator was aborted]=],
 }
 -- The system's own utilities missing: `-bash: ls: command not found`, `sh: 1: awk: not found`.
-local SYSTEM_COMMAND_MISSING = [=[(?:^|: )(?P<command>ls|cat|cp|mv|rm|mkdir|rmdir|awk|gawk|sed|grep|cut|sort|uniq|head|tail|wc|date|hostname|sleep|touch|chmod|ln|find|xargs|tr|basename|dirname|env|id|whoami|uname|ps|tee|tar|gzip|expr|seq|readlink|stat|du|df): (?:command )?not found\s*$]=]
+local SYSTEM_COMMANDS = [=[ls|cat|cp|mv|rm|mkdir|rmdir|awk|gawk|sed|grep|cut|sort|uniq|head|tail|wc|date|hostname|sleep|touch|chmod|ln|find|xargs|tr|basename|dirname|env|id|whoami|uname|ps|tee|tar|gzip|expr|seq|readlink|stat|du|df]=]
+local SYSTEM_COMMAND_MISSING = [=[(?:^|: )(?P<command>]=] .. SYSTEM_COMMANDS .. [=[): (?:command )?not found\s*$]=]
+-- The same, as srun's slurmstepd reports a program it cannot exec: `execve(): mkdir: No such file`.
+local SYSTEM_COMMAND_NOT_EXECUTABLE = [=[execve\(\): (?P<command>]=] .. SYSTEM_COMMANDS .. [=[): No such file or directory]=]
 -- Python's FileNotFoundError for a bare name (no directory, no extension), as subprocess reports
 -- a program it cannot find.
 local BARE_NAME_NOT_FOUND = [=[FileNotFoundError: \[Errno 2\] No such file or directory: '(?P<command>[^'/.\s]+)'\s*$]=]
@@ -178,6 +181,8 @@ policy.rules = {
       [=[(?i)\boom-kill(er)?:]=],
       [=[(?i)PBS: job killed: (p|v)?mem \d+\S* exceeded limit]=],
       [=[TERM_MEMLIMIT]=],
+      -- Torque/PBS's mail and job summary: "Job exceeded a memory resource limit (vmem, pvmem, etc.)".
+      [=[(?i)Job exceeded a memory resource limit]=],
       [=[(?i)exceeded (the )?(hard )?memory limit]=],
       [=[(?i)memory usage exceeded (request_memory|the requested|its request)]=],
       [=[\bOOMKilled\b]=],
@@ -248,8 +253,21 @@ policy.rules = {
       [=[(?i)exited on signal 9 \(Killed\)]=],
       [=[(?i)\bSignal 9 \(SIGKILL\) received\b]=],
       [=[(?i)\bWTERMSIG 9\b]=],
+      [=[(?i)\bfailed \(exitcode: -9\)]=],
     },
     summary = "the process was killed with SIGKILL and the log does not say why (not proof of running out of memory)",
+  },
+
+  terminated_by_sigterm = {
+    -- The shell's "Terminated" for a child that got SIGTERM: the scheduler, an admin, a workflow
+    -- manager or a session that closed. The line alone names no one; a time limit, cancellation
+    -- or preemption line elsewhere outranks it.
+    kind = "unknown", priority = 44,
+    patterns = {
+      [=[^\s*Terminated(\s|$)]=],
+      [=[: line \d+: +\d+ Terminated\b]=],
+    },
+    summary = "the process was terminated (SIGTERM) and the log does not say by whom: {line}",
   },
 
   ---------------------------------------------------------------- time
@@ -346,7 +364,7 @@ policy.rules = {
       [=[/usr/bin/env: '?(?P<command>[^':]+)'?: No such file or directory]=],
     },
     -- The system's own utilities are no package a job loads (see system_commands_missing).
-    unless_line = { SYSTEM_COMMAND_MISSING },
+    unless_line = { SYSTEM_COMMAND_MISSING, SYSTEM_COMMAND_NOT_EXECUTABLE },
     summary = "command {command} is not available",
   },
   system_commands_missing = {
@@ -354,7 +372,7 @@ policy.rules = {
     -- script replaced PATH. Nothing in the log tells which, and no module load helps; it
     -- outranks the symptoms that follow (a full /tmp, files the broken shell cannot make).
     kind = "unknown", priority = 89,
-    patterns = { SYSTEM_COMMAND_MISSING },
+    patterns = { SYSTEM_COMMAND_MISSING, SYSTEM_COMMAND_NOT_EXECUTABLE },
     summary = "basic system commands are missing (the node's install or the job's PATH is broken): {line}",
   },
   script_interpreter_missing = {
@@ -402,6 +420,9 @@ policy.rules = {
       [=[Can't locate (?P<module>\S+)\.pm in @INC]=],
       [=[(?i)Could not find conda environment: (?P<conda_env>\S+)]=],
       [=[EnvironmentNameNotFound]=],
+      -- The batch shell never ran conda's hook, so `conda activate` cannot set up the
+      -- environment the job's tools live in.
+      [=[Your shell has not been properly configured to use '(conda|mamba) activate']=],
       [=[(?i)Could not find a version that satisfies the requirement (?P<package>\S+)]=],
     },
     summary = "a package is not installed: {line}",
@@ -431,6 +452,7 @@ policy.rules = {
       [=[(?i)\bnew[ug]idmap\b.*\b(failed|error|denied|exit status)\b]=],
       [=[(?i)\bunable to start container process\b]=],
       [=[(?i)\bpyxis\b.*\b(error|failed)\b]=],
+      [=[(?i)\bspank-\w+: error: (pyxis|enroot)\b]=],
       [=[(?i)\benroot\b.*\b(error|failed)\b]=],
       [=[(?i)spank_pyxis]=],
       [=[nvidia-container-cli: .*error]=],
@@ -582,6 +604,7 @@ policy.rules = {
       [=[(?i)qsub: (ERROR|Job rejected|Unknown queue|Illegal attribute)(?P<reason>.*)]=],
       [=[(?i)qsub: (?P<reason>.*\b(exceeds?|rejected|not allowed|cannot satisfy)\b.*)]=],
       [=[(?i)Job violates accounting/QOS policy]=],
+      [=[(?i)ERROR: Command: '\S*\b(qsub|sbatch|bsub|dsub|msub|condor_submit)\b]=],
     },
     summary = "the scheduler refused the job: {reason}",
   },
@@ -609,6 +632,8 @@ policy.rules = {
       [=[DUE TO NODE FAILURE]=],
       [=[(?i)\bnode fail(ure|ed)?\b]=],
       [=[\bNODE_FAIL\b]=],
+      -- A scheduler reason naming a node failure, e.g. CycleCloud's `cyclecloud_node_fail`.
+      [=[(?i)[a-z]_node_fail\b]=],
       [=[(?i)could not connect to MOM]=],
       [=[(?i)lost connection to (the )?node]=],
       [=[(?i)\bnode (?P<node>[\w.-]+) (is )?(not responding|down)\b]=],
@@ -643,6 +668,16 @@ policy.rules = {
     unless_line = { [=[\(ignored\)\s*$]=] },
     summary = "the node's own software is missing or broken: {line}",
   },
+  interconnect_port_fault = {
+    -- The node's InfiniBand/RoCE port reports errors or goes down under the job (a flapping
+    -- link, a bad cable): NCCL or MPI only relays it. Ranked above distributed_error.
+    kind = "node_fail", priority = 84,
+    patterns = {
+      [=[(?i)NET/IB ?: Got async event ?: port (error|down)]=],
+      [=[(?i)\bIBV_EVENT_PORT_ERR\b]=],
+    },
+    summary = "the node's interconnect port failed: {line}",
+  },
   shared_filesystem_fault = {
     -- A network filesystem went away under the job on its node.
     kind = "node_fail", priority = 70,
@@ -656,6 +691,11 @@ policy.rules = {
     kind = "cancelled", priority = 65,
     patterns = {
       [=[\*\*\* JOB \S+ ON (?P<node>\S+) CANCELLED AT \S+ \*\*\*]=],
+      [=[\*\*\* JOB \S+ CANCELLED AT \S+ \*\*\*(\s+on (?P<node>\S+))?\s*$]=],
+      -- A workflow manager stopped by its user (Snakemake's Ctrl-C), and scancel's own errors
+      -- while cancelling jobs.
+      [=[(?i)Terminating processes on user request]=],
+      [=[^scancel: error: Kill job error on job id]=],
       [=[(?i)\bcancel+ed by (user|admin|root|\d+)\b]=],
       [=[(?i)Job deleted at request of (?P<by>\S+)]=],
       [=[^KeyboardInterrupt\s*$]=],
@@ -710,6 +750,18 @@ policy.rules = {
     },
     summary = "the node's GPU failed (hardware): {line}",
   },
+  cuda_unknown_error = {
+    -- CUDA error 999, "unknown error": the driver or the GPU is in a bad state (a reset, a
+    -- driver fault). NCCL or a framework only reports it; it is neither their fault nor the
+    -- program's, and the log cannot tell node from driver.
+    kind = "unknown", priority = 85,
+    patterns = {
+      [=[(?i)\bCuda failure 999\b]=],
+      [=[cudaErrorUnknown|CUDA_ERROR_UNKNOWN]=],
+      [=[(?i)\bCUDA error: unknown error\b]=],
+    },
+    summary = "the CUDA driver reported an unknown error (a GPU or driver fault): {line}",
+  },
   gpu_unavailable = {
     -- The job cannot get a GPU: another process holds it (exclusive mode), the node's GPUs or
     -- driver are broken, or the job asked for none. The log alone cannot tell which; it is not
@@ -757,6 +809,18 @@ policy.rules = {
       [=[terminate called after throwing an instance of '(?P<exception>[^']+)']=],
     },
     summary = "the program failed: {line}",
+  },
+
+  workflow_output_missing = {
+    -- Snakemake found the job's declared outputs missing after it ended: filesystem latency, a
+    -- rule whose command writes elsewhere, or a tool that failed quietly. Not a success, and
+    -- no fix the log can justify.
+    kind = "unknown", priority = 25,
+    patterns = {
+      [=[MissingOutputException]=],
+      [=[(?i)completed successfully, but some output files are missing]=],
+    },
+    summary = "the job ended but its declared outputs are missing: {line}",
   },
 
   ---------------------------------------------------------------- anything that says it failed
