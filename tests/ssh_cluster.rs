@@ -4,7 +4,7 @@
 
 use crate::helper::sshd::{require_sshd, Sshd};
 use crate::helper::{cluster_shared, require_cluster, run_within, stderr, stdout, trackit_bin, wait_for, write};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
@@ -278,7 +278,3 @@ fn remote_attach_adopts_a_job_on_the_host() {
     assert_eq!(t["attempts"][0]["job"]["id"], job.as_str());
     assert_eq!(r.local_calls(), "");
 }
-
-/// Keeps the import of Path used when some tests are filtered out.
-#[allow(dead_code)]
-fn _unused(_: &Path) {}
