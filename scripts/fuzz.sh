@@ -1,10 +1,9 @@
 #!/usr/bin/env bash
 # Fuzzes the parsers that read foreign text (src/fuzzing.rs) with cargo-fuzz, for a bounded time:
 # FUZZ_SECONDS per target (default 15; every [[bin]] of fuzz/Cargo.toml). Installs cargo-fuzz on a
-# fresh machine. The
-# stable toolchain builds the targets with RUSTC_BOOTSTRAP=1 and no sanitizer (-s none), so no
-# nightly toolchain is needed. New inputs go to a scratch folder; the committed corpus
-# (fuzz/corpus/<target>/) is read, never written. A crash leaves its input in
+# fresh machine. The stable toolchain builds the targets with RUSTC_BOOTSTRAP=1 and no sanitizer
+# (-s none), so no nightly toolchain is needed. New inputs go to a scratch folder; the committed
+# corpus (fuzz/corpus/<target>/) is read, never written. A crash leaves its input in
 # fuzz/artifacts/<target>/ and fails the run: add that input to the corpus once fixed.
 # Usage: scripts/fuzz.sh [target...]
 set -euo pipefail
