@@ -395,6 +395,62 @@ fn submit_only_the_track_follows_the_job_to_its_real_end() {
 }
 
 #[test]
+fn submit_only_with_host_follows_the_job_over_ssh_and_runs_no_scheduler_command_here() {
+    if !require_cluster() || !crate::helper::sshd::require_sshd() {
+        return;
+    }
+    let _c = cluster_shared();
+    // The laptop: no SLURM of its own (shims that log and fail), the cluster behind sshd on
+    // loopback. The runner submits on the cluster; trackit follows that job over ssh.
+    let sshd = crate::helper::sshd::Sshd::start();
+    let lab = Lab::new(
+        FakeGithub::start(),
+        &[(SUBMIT_ONLY, &reference_workflow(SUBMIT_ONLY))],
+        &[(
+            "job.sh",
+            "#!/bin/bash\n#SBATCH --mem=50M\n#SBATCH --output=slurm-%j.out\nsleep 3\necho 'ValueError: loss is NaN at step 12'\nexit 1\n",
+        )],
+    );
+    lab.policy(Some(SUBMIT_ONLY));
+    let shims = lab.root.join("shims");
+    std::fs::create_dir_all(&shims).unwrap();
+    for cmd in ["sbatch", "squeue", "sacct", "scontrol", "scancel"] {
+        let body = format!(
+            "#!/bin/sh\necho \"{cmd} $*\" >> '{}'\nexit 1\n",
+            shims.join("calls.log").display()
+        );
+        let p = crate::helper::write(&shims, cmd, &body);
+        std::fs::set_permissions(&p, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    }
+    let mut cmd = lab.cmd(&["--host", &sshd.alias, "--no-pr", "--json", "sbatch", "job.sh"]);
+    cmd.env(
+        "PATH",
+        format!("{}:{}", shims.display(), std::env::var("PATH").unwrap_or_default()),
+    );
+    for (k, v) in sshd.env() {
+        cmd.env(k, v);
+    }
+    let out = crate::helper::run_within(&mut cmd, Duration::from_secs(600));
+    assert_eq!(out.status.code(), Some(1), "{}{}", stdout(&out), stderr(&out));
+    let r = report(&out);
+    assert_eq!(r["outcome"], "failed", "{r}");
+    let job = slurm_job(&r["attempts"][0]);
+    assert_sacct(&job, "State", "FAILED");
+    let kinds: Vec<String> = lab
+        .events()
+        .iter()
+        .map(|e| e["event"].as_str().unwrap().to_string())
+        .collect();
+    assert!(kinds.iter().any(|k| k == "handoff"), "{kinds:?}");
+    assert_eq!(
+        std::fs::read_to_string(shims.join("calls.log")).unwrap_or_default(),
+        "",
+        "no scheduler command may run on the laptop"
+    );
+    assert!(sshd.logins() >= 1, "the job was followed over ssh");
+}
+
+#[test]
 fn a_failure_is_diagnosed_and_the_relaunch_runs_the_edited_script_from_the_results_branch() {
     if !require_cluster() {
         return;
