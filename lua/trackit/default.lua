@@ -694,6 +694,8 @@ policy.rules = {
       -- Cloud capacity reclaimed under the job: AWS Batch's "Host EC2 (instance i-...)
       -- terminated", a spot instance's interruption notice.
       [=[(?i)\bHost EC2\b.*\bterminated\b]=],
+      -- PBS Pro's tracejob: "Job Rerun at request of Scheduler" then "preempting job".
+      [=[(?i)\bpreempting (the )?job\b]=],
       [=[(?i)\bspot (instance )?interruption\b|\bInstance is going to be interrupted\b]=],
     },
     unless = { [=[(?i)\bnode fail]=] },
