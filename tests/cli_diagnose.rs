@@ -366,8 +366,9 @@ fn policy_test_runs_the_corpus_and_reports_failures() {
         count(dev) + count(test),
         v["cases"].as_array().unwrap().len() as u64
     );
-    // The figures docs/benchmarks.md reports (third round, measured once on the test split):
-    // a rule change that moves any of them must be measured and recorded there.
+    // The figures docs/benchmarks.md reports (fourth round, measured once on the test split,
+    // test batch 6 included): a rule change that moves any of them must be measured and recorded
+    // there.
     let pins = |split: &str| {
         let cases: Vec<&serde_json::Value> = v["cases"]
             .as_array()
@@ -384,12 +385,12 @@ fn policy_test_runs_the_corpus_and_reports_failures() {
     };
     assert_eq!(
         pins("dev"),
-        (241, 229, 5),
+        (323, 301, 7),
         "dev: (logs, right, wrong fixable)"
     );
     assert_eq!(
         pins("test"),
-        (168, 148, 6),
+        (209, 181, 6),
         "test: (logs, right, wrong fixable)"
     );
     assert!(v["cases"][0]["file"]

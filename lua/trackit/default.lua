@@ -57,7 +57,8 @@ policy.fixers = require("trackit.fixers")
 -- memory" is advice, not a finding.
 local WARNING_LINE = {
   [=[(?i)\b[A-Za-z]*Warning\b(:|\s+\()]=],            -- UserWarning: ..., RuntimeWarning: ..., Warning (...)
-  [=[^\s*(\[[^\]]*\]:?)*\s*(WARN(ING)?|W\d{4} \d)\b]=],   -- WARNING ..., glog's W0124 16:00:17
+  -- WARNING ..., glog's W0124 16:00:17, and absl/TensorFlow's "2024-12-28 16:10:57.19: W dso_loader.cc:64]".
+  [=[^\s*(\[[^\]]*\]:?)*\s*(\d{4}-\d\d-\d\d[ T][\d:.,]+:?\s+)?(WARN(ING)?\b|W\d{4} \d|W \S+:\d+\])]=],
   [=[(?i)\bwarnings\.warn\(]=],
 }
 local SPECULATION_LINE = {
@@ -75,6 +76,7 @@ local GPU_OOM = {
   [=[(?i)\bHIP out of memory]=],
   [=[OOM when allocating tensor]=],
   [=[RESOURCE_EXHAUSTED: Out of memory]=],
+  [=[(?i)\bResource[ _]exhausted: (Out\b|Failed to allocate\b)]=],
   [=[(?i)out of memory on device]=],
 }
 -- The NCCL watchdog reporting a collective that hung.
@@ -94,6 +96,9 @@ local BARE_NAME_NOT_FOUND = [=[FileNotFoundError: \[Errno 2\] No such file or di
 -- A kernel interface (/proc/self/statm, /sys/...) a program expects and the system does not
 -- offer: the program's platform assumption, never a file the job should have provided.
 local KERNEL_INTERFACE_PATH = [=[['"`‘ ]/(proc|sys)/]=]
+-- A command-line option read as a file name ('--no-restore.matrix'): the program's argument
+-- handling, not a file the job should have provided.
+local OPTION_AS_PATH = [=[['‘"`]--[A-Za-z]]=]
 -- Shared memory (/dev/shm) is memory, not the disk the job writes to.
 local SHARED_MEMORY_LINE = [=[(?i)/dev/shm\b|\bshared memory\b|\bposix_fallocate\b]=]
 -- A file watcher's limit (inotify) reported as ENOSPC: no disk is full.
@@ -106,6 +111,7 @@ local CONTAINER_BUILD = {
   [=[\.wh\.\.wh\.\.opq]=],                                     -- OCI layer whiteouts being unpacked
   [=[(?i)\b(singularity|apptainer) (build|pull)\b]=],
   [=[(?i)\bdocker (build|pull)\b|\bfailed to (solve|build|pull)\b|\bCopying blob\b]=],
+  [=[(?i)\bwriting blob\b|\bwhile building SIF\b|/build-temp-]=],
 }
 
 policy.rules = {
@@ -186,6 +192,13 @@ policy.rules = {
       [=[(?i)exceeded (the )?(hard )?memory limit]=],
       [=[(?i)memory usage exceeded (request_memory|the requested|its request)]=],
       [=[\bOOMKilled\b]=],
+      -- HTCondor's periodic hold or removal for memory use over the request (CMS/CRAB wording too).
+      [=[(?i)\bput on hold\b.*\bdue to memory\b]=],
+      [=[(?i)\bremoved due to memory use\b|\bdue to excessive memory use\b]=],
+      -- Ray's memory monitor, Dask's nanny and the kubelet's eviction under memory pressure.
+      [=[(?i)\bkilled due to (memory pressure|the node running low on memory)\b]=],
+      [=[(?i)\bexceeded [1-9]\d*% memory budget\b]=],
+      [=[(?i)\bThe node was low on resource: memory\b|\bThe node had condition: \[MemoryPressure\]]=],
     },
     unless_line = {
       [=[(?i)\boom[-_ ]?kill(ed|er)?"?\s*[:=]?\s*"?(false|no|none|0)\b]=],
@@ -221,7 +234,6 @@ policy.rules = {
       [=[(?i)Native memory allocation \(mmap\) failed]=],
       [=[(?i)cannot allocate vector of size]=],
       [=[(?i)DataLoader worker \(pid\(?s?\)? ?[\d, ]+\)? is killed by signal: Killed]=],
-      [=[(?i)insufficient shared memory \(shm\)]=],
     },
     unless_line = WARNING_LINE,
     summary = "the program ran out of memory: {line}",
@@ -254,6 +266,8 @@ policy.rules = {
       [=[(?i)\bSignal 9 \(SIGKILL\) received\b]=],
       [=[(?i)\bWTERMSIG 9\b]=],
       [=[(?i)\bfailed \(exitcode: -9\)]=],
+      -- MPICH/Hydra: "YOUR APPLICATION TERMINATED WITH THE EXIT STRING: Killed (signal 9)".
+      [=[(?i)\bKilled \(signal 9\)]=],
     },
     summary = "the process was killed with SIGKILL and the log does not say why (not proof of running out of memory)",
   },
@@ -266,8 +280,51 @@ policy.rules = {
     patterns = {
       [=[^\s*Terminated(\s|$)]=],
       [=[: line \d+: +\d+ Terminated\b]=],
+      [=[(?i)\bEXIT STRING: Terminated \(signal 15\)]=],
     },
     summary = "the process was terminated (SIGTERM) and the log does not say by whom: {line}",
+  },
+
+  mpi_launcher_exit_code = {
+    -- MPICH/Intel MPI's Hydra banner: "BAD TERMINATION ... EXIT CODE: 139". The code is a rank's
+    -- exit status or signal (11 and 139 SIGSEGV, 6 and 134 SIGABRT, 7/135 SIGBUS, 4/132 SIGILL,
+    -- 8/136 SIGFPE): a native crash, unless the "EXIT STRING" line names a kill instead.
+    kind = "segfault", priority = 30,
+    patterns = { [=[^\s*=\s+EXIT CODE: (?P<code>139|134|135|132|136|11|6|7|4|8)\s*$]=] },
+    summary = "an MPI rank crashed (Hydra exit code {code})",
+  },
+  mpi_launcher_killed = {
+    -- Hydra's "EXIT CODE: 9" (or 137) is a rank killed by SIGKILL: who sent it, the log does not
+    -- say (the same rule as a bare "Killed").
+    kind = "unknown", priority = 45,
+    patterns = { [=[^\s*=\s+EXIT CODE: (9|137)\s*$]=] },
+    summary = "an MPI rank was killed with SIGKILL and the log does not say why: {line}",
+  },
+  shared_memory_exhausted = {
+    -- PyTorch's DataLoader workers out of /dev/shm: a container's 64 MB default or the node's
+    -- shared memory, not the job's memory request. Without container evidence no fix applies.
+    kind = "unknown", priority = 60,
+    patterns = {
+      [=[(?i)\binsufficient shared memory \(shm\)]=],
+      [=[(?i)\bworkers are out of shared\s*$|\bout of shared memory\b]=],
+    },
+    summary = "worker processes ran out of shared memory (/dev/shm): {line}",
+  },
+  workflow_task_vanished = {
+    -- Nextflow found its task gone without an exit status: killed by the scheduler, preempted,
+    -- or lost; the workflow's own log does not say which.
+    kind = "unknown", priority = 8,
+    patterns = { [=[(?i)\bterminated for an unknown reason\b]=] },
+    summary = "the workflow's task ended without an exit status (killed or lost by the system): {line}",
+  },
+  output_transfer_failed = {
+    -- HTCondor could not send back an output file the job declared: the job ended without
+    -- producing it (a program that failed quietly), not a path the job got wrong.
+    kind = "unknown", priority = 60,
+    -- The starter sends the outputs back and the shadow receives them (for inputs it is the
+    -- other way round, and a missing input is a path the job got wrong).
+    patterns = { [=[(?i)\bSTARTER at \S+ failed to send file\(s\)|\bSHADOW failed to receive file\(s\)]=] },
+    summary = "the job ended without a declared output file (HTCondor could not transfer it): {line}",
   },
 
   ---------------------------------------------------------------- time
@@ -343,7 +400,7 @@ policy.rules = {
   shared_library_missing = {
     kind = "missing_dep", priority = 78,
     patterns = {
-      [=[error while loading shared libraries: (?P<library>[^:\s]+): cannot open shared object file]=],
+      [=[error while loading shared libraries\s*:\s*(?P<library>[^:\s]+)\s*:\s*cannot open shared objects? file]=],
       [=[(?P<library>[\w.+-]+\.so(?:\.[\w.]+)?): cannot open shared object file]=],
       [=[(?i)version `(?P<symbol_version>[\w.]+)' not found \(required by]=],
     },
@@ -351,6 +408,8 @@ policy.rules = {
       WARNING_LINE[1], WARNING_LINE[2], WARNING_LINE[3],
       -- Open MPI skips a plugin whose library is absent and says so: "... (ignored)".
       [=[\(ignored\)\s*$]=],
+      -- TensorFlow probing for optional GPU libraries; it falls back to the CPU.
+      [=[(?i)Could not (load|dlopen) (dynamic )?library]=],
     },
     summary = "shared library {library} is missing",
   },
@@ -529,6 +588,7 @@ policy.rules = {
       [=[(?i)\b(user|group|project|block|inode|file|storage) (quota|limit) (exceeded|reached)]=],
       [=[(?i)\bquota exceeded\b]=],
       [=[(?i)not enough (free )?(disk )?space]=],
+      [=[(?i)\blow on resource: ephemeral-storage\b|\bcondition: \[DiskPressure\]]=],
     },
     unless = CONTAINER_BUILD,
     unless_line = { WARNING_LINE[1], WARNING_LINE[2], WARNING_LINE[3], FILE_WATCH_LINE, SHARED_MEMORY_LINE },
@@ -536,6 +596,13 @@ policy.rules = {
   },
 
   ---------------------------------------------------------------- paths
+  file_lock_refused = {
+    -- HDF5 (1.10+) locks the files it opens: another process holds the file, or the filesystem
+    -- offers no locks (HDF5_USE_FILE_LOCKING=FALSE). The file exists; no path fix applies.
+    kind = "unknown", priority = 55,
+    patterns = { [=[(?i)\bunable to lock (the )?file\b]=] },
+    summary = "a file lock was refused (a concurrent writer, or a filesystem without locks): {line}",
+  },
   slurm_output_path = {
     kind = "path_error", priority = 80,
     patterns = {
@@ -552,7 +619,7 @@ policy.rules = {
       [=[(?i)FileNotFoundError: (?P<path>.+)]=],
       [=[(?i)(NotADirectory|IsADirectory|Permission)Error: (?P<path>.+)]=],
     },
-    unless_line = { WARNING_LINE[1], WARNING_LINE[2], WARNING_LINE[3], KERNEL_INTERFACE_PATH },
+    unless_line = { WARNING_LINE[1], WARNING_LINE[2], WARNING_LINE[3], KERNEL_INTERFACE_PATH, OPTION_AS_PATH },
     summary = "a file or directory is missing or not accessible: {path}",
   },
   program_file_error = {
@@ -571,6 +638,7 @@ policy.rules = {
       [=[/slurm_script: (No such file|Permission denied)]=],
       [=[(?i)shared (libraries|object)]=],
       KERNEL_INTERFACE_PATH,
+      OPTION_AS_PATH,
     },
     summary = "a file or directory the program needs is missing or not accessible: {line}",
   },
@@ -586,8 +654,11 @@ policy.rules = {
     unless_line = {
       WARNING_LINE[1], WARNING_LINE[2], WARNING_LINE[3],
       [=[/slurm_script: (No such file|Permission denied)]=],
-      [=[(?i)cannot open shared object file]=],
+      [=[(?i)cannot open shared objects? file]=],
       KERNEL_INTERFACE_PATH,
+      OPTION_AS_PATH,
+      -- Removing a file that is already gone (a cleanup race) is no input the job lacks.
+      [=[(?i)\bunlink\b|\bcannot remove\b]=],
       -- newuidmap writing /proc/N/uid_map is the container runtime's (container_runtime).
       [=[(?i)\bnew[ug]idmap\b]=],
     },
@@ -620,6 +691,12 @@ policy.rules = {
       [=[(?i)\b(SIGUSR1|SIGUSR2)\b.*\bpreempt]=],
       [=[\bPREEMPTED\b]=],
       [=[(?i)\breason[=: ]+preempt]=],
+      -- Cloud capacity reclaimed under the job: AWS Batch's "Host EC2 (instance i-...)
+      -- terminated", a spot instance's interruption notice.
+      [=[(?i)\bHost EC2\b.*\bterminated\b]=],
+      -- PBS Pro's tracejob: "Job Rerun at request of Scheduler" then "preempting job".
+      [=[(?i)\bpreempting (the )?job\b]=],
+      [=[(?i)\bspot (instance )?interruption\b|\bInstance is going to be interrupted\b]=],
     },
     unless = { [=[(?i)\bnode fail]=] },
     unless_line = { [=[(?i)\b(not|never|no|without|non)[- ]preempt]=] },
@@ -724,7 +801,7 @@ policy.rules = {
       [=[(?i)\bBus error\b]=],
       [=[\bSIGBUS\b]=],
       [=[Signal: (Segmentation fault|Aborted|Bus error|Illegal instruction|Floating point exception) \(\d+\)]=],
-      [=[(?i)\bAborted\b.*\(core dumped\)]=],
+      [=[(?i)\bAborted\b.*\(core dumped\)|\bAborted \(signal 6\)]=],
       [=[(?i)\b(double free or corruption|free\(\): invalid|malloc\(\): |stack smashing detected|corrupted size vs)]=],
       [=[(?i)\bIllegal instruction\b|\bSIGILL\b|Floating point exception|\bSIGFPE\b]=],
       [=[Fatal Python error: (Segmentation fault|Aborted|Bus error)]=],
@@ -807,6 +884,10 @@ policy.rules = {
       [=[^ERROR: LoadError:]=],
       [=[thread '\S+' panicked at]=],
       [=[terminate called after throwing an instance of '(?P<exception>[^']+)']=],
+      -- Fortran runtimes: Intel's "forrtl: severe (32): invalid logical unit number", gfortran's
+      -- "Fortran runtime error: ...". The path rules outrank it for the file ones.
+      [=[^forrtl: severe \(\d+\): (?P<exception>.+)]=],
+      [=[(?i)\bFortran runtime error: (?P<exception>.+)]=],
     },
     summary = "the program failed: {line}",
   },
@@ -828,7 +909,7 @@ policy.rules = {
     kind = "unknown", priority = 5,
     patterns = {
       [=[(?i)(^|[\s\[(:])(error|fatal|failed|failure)(:|\s*!|\]|\s*$)]=],
-      [=[(?i)\bexit(ed)? (with )?(code|status) [1-9]\d*]=],
+      [=[(?i)exit(ed)? (with )?(code|status):? [1-9]\d*]=],
       [=[(?i)non-zero exit]=],
       [=[(?i)^\s*(ERROR|FATAL)\b]=],
     },
