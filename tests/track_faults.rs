@@ -185,6 +185,53 @@ fn the_exit_file_brings_the_end_forward() {
     assert!(log.contains("working"), "{log}");
 }
 
+/// A job requeued after its first run wrote an exit file (its own `scontrol requeue`, as a
+/// checkpoint-and-requeue script does; preemption and node failures look the same): that file
+/// is the earlier run's. The tracker waits out the requeue at its usual pace, instead of
+/// polling as fast as allowed to confirm an end that is not coming, and takes only the second
+/// run's own exit file as its end.
+#[test]
+fn a_requeued_job_is_not_taken_as_ended_by_its_earlier_exit_file() {
+    if !require_cluster() {
+        return;
+    }
+    let _c = cluster_shared();
+    let lab = Lab::new("poll = { first_s = 2, growth = 1.5, max_s = 6, min_s = 0.5 }, max_attempts = 1");
+    lab.script(
+        "job.sh",
+        "#SBATCH --open-mode=append\necho \"run ${SLURM_RESTART_COUNT:-0}\"\nif [ \"${SLURM_RESTART_COUNT:-0}\" = 0 ]; then scontrol requeue \"$SLURM_JOB_ID\"; sleep 60; fi\nsleep 10\necho done",
+    );
+    let calls = lab.shims.path().join("squeue.calls");
+    lab.shim("squeue", &format!("echo call >> '{}'\nexec /usr/bin/squeue \"$@\"", calls.display()));
+    // SLURM holds a requeued job for 2 minutes (BeginTime) before it runs again.
+    let out = lab.run(&["sbatch", "job.sh"], Duration::from_secs(400));
+    assert_eq!(out.status.code(), Some(0), "{}{}", stdout(&out), stderr(&out));
+    let t = lab.track();
+    assert_eq!(t["outcome"], "succeeded", "{t:#}");
+    let events = lab.events();
+    let requeued = events.iter().filter(|e| e["event"] == "requeued").count();
+    assert_eq!(requeued, 1, "{events:#?}");
+    // After the requeue, only the second run's own file may be taken as its end (whether the
+    // file or the next poll sees that end first is a race).
+    let after: Vec<_> = events
+        .iter()
+        .skip_while(|e| e["event"] != "requeued")
+        .filter(|e| e["event"] == "exited")
+        .collect();
+    assert!(after.iter().all(|e| e["data"]["exit"][0] == "0"), "{events:#?}");
+    // At the usual pace (at most one call every 6 s) the 2-minute hold costs about 25 calls;
+    // confirming the stale end every 0.5 s would cost over 200.
+    let squeue_calls = std::fs::read_to_string(&calls).unwrap().lines().count();
+    assert!(squeue_calls < 80, "{squeue_calls} squeue calls");
+    let log = std::fs::read_dir(lab.path())
+        .unwrap()
+        .flatten()
+        .find(|e| e.file_name().to_string_lossy().starts_with("job.sh-"))
+        .map(|e| std::fs::read_to_string(e.path()).unwrap())
+        .unwrap();
+    assert!(log.contains("run 0") && log.contains("run 1") && log.contains("done"), "{log}");
+}
+
 /// A local job started on another machine: resuming here says where it runs instead of
 /// declaring it failed.
 #[test]

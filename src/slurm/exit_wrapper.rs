@@ -7,6 +7,11 @@
 //! task) with a temp file and a rename. The tracker notices the file with a cheap stat every few
 //! seconds and then confirms with one scheduler call.
 //!
+//! The job script runs in the background so the wrapper can pass on the signals meant for the
+//! batch shell (`--signal=B:USR1@90`, `scancel -b`): a checkpoint-and-requeue trap in the job
+//! script works as it would without trackit. A requeued job keeps its id, so the wrapper first
+//! removes the status file an earlier run of it wrote.
+//!
 //! A job killed from outside (OOM kill of the whole cgroup, time limit, node failure) may never
 //! write the file: the tracker's squeue/sacct polling covers those.
 
@@ -38,8 +43,26 @@ pub fn wrap(script_text: &str, job_path: &str, exit_dir: &str) -> String {
         r#"{MARK}; the job script is {job}
 __trackit_id="${{SLURM_ARRAY_JOB_ID:+${{SLURM_ARRAY_JOB_ID}}_${{SLURM_ARRAY_TASK_ID}}}}"
 __trackit_id="${{__trackit_id:-${{SLURM_JOB_ID:-local}}}}"
-{runner}{job} "$@"
-__trackit_rc=$?
+# A requeued job keeps its id: the status its earlier run wrote is stale.
+rm -f {dir}/$__trackit_id 2>/dev/null
+# Signals meant for the batch shell (sbatch --signal=B:USR1@90, scancel -b) reach the job
+# script, whose checkpoint traps expect them.
+__trackit_pid=
+__trackit_forward() {{ __trackit_signalled=1; [ -n "$__trackit_pid" ] && kill -s "$1" "$__trackit_pid" 2>/dev/null; }}
+for __trackit_s in TERM INT HUP USR1 USR2 XCPU; do trap "__trackit_forward $__trackit_s" "$__trackit_s"; done
+{runner}{job} "$@" <&0 &
+__trackit_pid=$!
+__trackit_rc=
+while :; do
+  __trackit_signalled=
+  wait "$__trackit_pid"
+  __trackit_w=$?
+  # 127 after an interrupted wait: the child was already reaped and its status is kept.
+  [ "$__trackit_w" = 127 ] && [ -n "$__trackit_rc" ] && break
+  __trackit_rc=$__trackit_w
+  # A wait cut short by a forwarded signal: the job goes on, so wait again.
+  [ -z "$__trackit_signalled" ] && break
+done
 mkdir -p {dir} 2>/dev/null
 printf '%s\n' "$__trackit_rc" > {dir}/.$__trackit_id.tmp 2>/dev/null && mv -f {dir}/.$__trackit_id.tmp {dir}/$__trackit_id 2>/dev/null
 exit $__trackit_rc
@@ -124,7 +147,7 @@ mod tests {
         let script = "#!/bin/bash\n#SBATCH --mem=1G\n# a note\n\n#SBATCH -t 10\necho hi\nexit 3\n";
         let w = wrap(script, "/t/attempt-1.job", "/t/exits");
         assert!(w.starts_with("#!/bin/bash\n#SBATCH --mem=1G\n# a note\n\n#SBATCH -t 10\n"));
-        assert!(w.contains("\n/t/attempt-1.job \"$@\"\n"));
+        assert!(w.contains("\n/t/attempt-1.job \"$@\" <&0 &\n"));
         assert!(!w.contains("echo hi"), "the body stays in the job script");
         // Every directive sbatch reads is still in the header block.
         let opts = crate::edits::options::script_options(&w);
@@ -136,11 +159,65 @@ mod tests {
         let py = "#!/usr/bin/env python3\n#SBATCH --mem=1G\nprint(1)\n";
         let w = wrap(py, "/t/a.job", "/t/x");
         assert!(w.starts_with("#!/bin/bash\n#SBATCH --mem=1G\n"), "{w}");
-        assert!(w.contains("\n/t/a.job \"$@\""));
+        assert!(w.contains("\n/t/a.job \"$@\" <&0 &"));
         let bare = "#SBATCH --mem=1G\necho\n";
         let w = wrap(bare, "/t/a.job", "/t/x");
         assert!(w.starts_with("#!/bin/bash\n#SBATCH --mem=1G\n"));
-        assert!(w.contains("\n/bin/bash /t/a.job \"$@\""));
+        assert!(w.contains("\n/bin/bash /t/a.job \"$@\" <&0 &"));
+    }
+
+    /// Runs a wrapper with bash here (no scheduler: its id is `local`).
+    fn run_wrapped(body: &str, signal: Option<&str>) -> (String, String) {
+        let dir = tempfile::tempdir().unwrap();
+        let job = dir.path().join("job.sh");
+        std::fs::write(&job, format!("#!/bin/bash\n{body}\n")).unwrap();
+        std::fs::set_permissions(&job, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+        let exits = dir.path().join("exits");
+        std::fs::create_dir_all(&exits).unwrap();
+        std::fs::write(exits.join("local"), "99\n").unwrap();
+        let wrapper = dir.path().join("wrapper.sh");
+        let text = wrap("#!/bin/bash\n#SBATCH -t 1\n", job.to_str().unwrap(), exits.to_str().unwrap());
+        std::fs::write(&wrapper, text).unwrap();
+        let child = std::process::Command::new("bash")
+            .arg(&wrapper)
+            .env_remove("SLURM_JOB_ID")
+            .env_remove("SLURM_ARRAY_JOB_ID")
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        if let Some(sig) = signal {
+            // The job says when its trap is set; then the wrapper alone gets the signal.
+            let started = dir.path().join("started");
+            let t0 = std::time::Instant::now();
+            while !started.exists() && t0.elapsed() < std::time::Duration::from_secs(10) {
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            let pid = child.id().to_string();
+            std::process::Command::new("kill").args(["-s", sig, &pid]).status().unwrap();
+        }
+        let out = child.wait_with_output().unwrap();
+        let status = std::fs::read_to_string(exits.join("local")).unwrap_or_default();
+        assert_eq!(out.status.code().map(|c| c.to_string()), Some(status.trim().to_string()));
+        (String::from_utf8_lossy(&out.stdout).into_owned(), status.trim().to_string())
+    }
+
+    #[test]
+    fn the_exit_status_is_written_and_a_stale_one_replaced() {
+        assert_eq!(run_wrapped("echo hi; exit 3", None), ("hi\n".into(), "3".into()));
+        assert_eq!(run_wrapped("no-such-command-here 2>/dev/null", None).1, "127");
+        assert_eq!(run_wrapped("true", None).1, "0");
+    }
+
+    /// `sbatch --signal=B:USR1@90` signals the batch shell only: the job script's trap must
+    /// still run, and the job's own exit status is the one recorded.
+    #[test]
+    fn a_signal_for_the_batch_shell_reaches_the_job_script() {
+        let body = "trap 'echo checkpointed; exit 7' USR1\ntouch \"$(dirname \"$0\")/started\"\nsleep 30 >/dev/null &\nwait";
+        let (out, status) = run_wrapped(body, Some("USR1"));
+        assert_eq!((out.as_str(), status.as_str()), ("checkpointed\n", "7"));
+        // A signal the job does not trap ends it as it would without the wrapper.
+        let body = "touch \"$(dirname \"$0\")/started\"\nexec sleep 30";
+        assert_eq!(run_wrapped(body, Some("TERM")).1, "143");
     }
 
     #[test]

@@ -39,6 +39,10 @@ use serde_json::{json, Value};
 use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};
 
+/// How long after its exit file appeared a job is polled at the fastest allowed pace while the
+/// scheduler still calls it running (COMPLETING: epilog, I/O flush); then the usual pace.
+const CONFIRM_EXIT_FOR_S: i64 = 300;
+
 pub use super::diagnosis::dry_run_plan;
 pub use super::lease::lease_alive;
 pub use super::summary::{attempt_rows, status_line};
@@ -614,13 +618,17 @@ impl Engine {
                         let missing = report.missing.contains(&item.handle.id());
                         changed |= self.note_missing(*i, missing);
                     }
+                    for (i, _) in &items {
+                        self.forget_stale_exit(*i);
+                    }
                     if !local {
                         self.pacer(&key).answered(changed);
                         // A job whose exit file is there but whose state is not final yet
-                        // (COMPLETING): look again as soon as the site allows.
+                        // (COMPLETING): look again as soon as the site allows, for a while.
+                        let now = chrono::Utc::now().timestamp();
                         let confirming = items.iter().any(|(i, _)| {
                             self.watched[*i].track.current().is_some_and(|a| {
-                                a.exit_seen_at.is_some()
+                                a.exit_seen_at.is_some_and(|t| now - t < CONFIRM_EXIT_FOR_S)
                                     && !a.state().is_some_and(|s| s.is_terminal())
                             })
                         });
@@ -651,6 +659,27 @@ impl Engine {
                 }
             }
         }
+    }
+
+    /// A job pending again after its exit file was seen was requeued (preemption, a node
+    /// failure, its own `scontrol requeue`): that file is its earlier run's, and the job has
+    /// not ended. The file is ignored until the job runs again (its wrapper removes it then).
+    fn forget_stale_exit(&mut self, i: usize) {
+        let Some(a) = self.watched[i].track.current_mut() else {
+            return;
+        };
+        let state = a.state();
+        if a.exit_stale && state == Some(JobState::Running) {
+            a.exit_stale = false;
+        }
+        if a.exit_seen_at.is_none() || state != Some(JobState::Pending) {
+            return;
+        }
+        a.exit_seen_at = None;
+        a.exit_stale = true;
+        let (n, id) = (a.n, a.job.as_ref().map(|j| j.id()).unwrap_or_default());
+        let msg = format!("attempt {n}: job {id} was requeued; waiting for its next run");
+        self.record(i, "requeued", Some(&msg), json!({"attempt": n, "job": id}));
     }
 
     /// Applies what a poll learned about track `i`'s current job. True if its state changed.
@@ -794,7 +823,10 @@ impl Engine {
             let mut waiting = Vec::new();
             for (i, _) in &items {
                 let a = self.watched[*i].track.current().expect("active");
-                if a.exit_seen_at.is_some() || a.state().is_some_and(|s| s.is_terminal()) {
+                if a.exit_seen_at.is_some()
+                    || a.exit_stale
+                    || a.state().is_some_and(|s| s.is_terminal())
+                {
                     continue;
                 }
                 if let Some(d) = &a.exit_dir {

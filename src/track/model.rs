@@ -201,6 +201,10 @@ pub struct Attempt {
     /// Epoch s when the job's exit file was first seen (the job ended; the scheduler confirms).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub exit_seen_at: Option<i64>,
+    /// The exit file there is an earlier run's (the job was requeued): ignored until the job
+    /// runs again.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub exit_stale: bool,
     /// Epoch s since when the scheduler has not known the job at all (squeue nor sacct).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub missing_since: Option<i64>,
