@@ -112,6 +112,9 @@ local CONTAINER_BUILD = {
   [=[(?i)\b(singularity|apptainer) (build|pull)\b]=],
   [=[(?i)\bdocker (build|pull)\b|\bfailed to (solve|build|pull)\b|\bCopying blob\b]=],
   [=[(?i)\bwriting blob\b|\bwhile building SIF\b|/build-temp-]=],
+  -- The container engine's own storage (docker's /var/lib/docker/tmp while it pulls a blob,
+  -- podman's /var/lib/containers): space there is the engine's, not the job's quota.
+  [=[(?i)/var/lib/(docker|containers)/|\bGetImageBlob]=],
 }
 
 policy.rules = {
@@ -282,6 +285,9 @@ policy.rules = {
       [=[: line \d+: +\d+ Terminated\b]=],
       [=[(?i)\bEXIT STRING: Terminated \(signal 15\)]=],
     },
+    -- LSF's job report ("Started at ...", "Terminated at Sat Nov 25 00:26:39 2023", "Results
+    -- reported at ...") gives the job's end time on every job, finished or not: no signal.
+    unless_line = { [=[^\s*Terminated at \w{3} \w{3} +\d]=] },
     summary = "the process was terminated (SIGTERM) and the log does not say by whom: {line}",
   },
 
@@ -327,6 +333,16 @@ policy.rules = {
     summary = "the job ended without a declared output file (HTCondor could not transfer it): {line}",
   },
 
+  transfer_plugin_failed = {
+    -- HTCondor held the job because a file transfer plugin (stash, osdf, pelican, curl) failed
+    -- on its own: the plugin's scratch file, its network, its credentials. A path error only
+    -- when the plugin says the path does not exist (then the path rules decide).
+    kind = "unknown", priority = 60,
+    patterns = { [=[(?i)\bfile transfer plugin \S+ exited with (code|status|signal)\b]=] },
+    unless_line = { [=[(?i)\b404\b|\bnot found\b|\bno such (file|namespace|object|key)\b|\bdoes not exist\b]=] },
+    summary = "an HTCondor file transfer plugin failed (not a path of the job's): {line}",
+  },
+
   ---------------------------------------------------------------- time
   time_limit = {
     kind = "timeout", priority = 90,
@@ -363,6 +379,9 @@ policy.rules = {
       [=[(?i)server socket has failed to (bind|listen)]=],
       [=[(?i)\[enforce fail at .*gloo]=],
       [=[(?i)ORTE has lost communication]=],
+      -- mpirun (ORTE, PRRTE) could not launch its daemons on the other nodes (ssh, the remote
+      -- environment, a node that refused): the job's ranks never started together.
+      [=[(?i)\b(ORTE|PRRTE|prterun) was unable to (reliably )?start one or more daemons\b]=],
     },
     summary = "a distributed (NCCL/torch.distributed/MPI) failure: {line}",
   },
@@ -588,7 +607,8 @@ policy.rules = {
       [=[(?i)\b(user|group|project|block|inode|file|storage) (quota|limit) (exceeded|reached)]=],
       [=[(?i)\bquota exceeded\b]=],
       [=[(?i)not enough (free )?(disk )?space]=],
-      [=[(?i)\blow on resource: ephemeral-storage\b|\bcondition: \[DiskPressure\]]=],
+      -- The kubelet evicting a pod that used more ephemeral storage than it asked for.
+      [=[(?i)\blow on resource: ephemeral-storage\b]=],
     },
     unless = CONTAINER_BUILD,
     unless_line = { WARNING_LINE[1], WARNING_LINE[2], WARNING_LINE[3], FILE_WATCH_LINE, SHARED_MEMORY_LINE },
@@ -676,6 +696,15 @@ policy.rules = {
       [=[(?i)qsub: (?P<reason>.*\b(exceeds?|rejected|not allowed|cannot satisfy)\b.*)]=],
       [=[(?i)Job violates accounting/QOS policy]=],
       [=[(?i)ERROR: Command: '\S*\b(qsub|sbatch|bsub|dsub|msub|condor_submit)\b]=],
+      -- LSF's bsub refusals all end "Job not submitted." (no such queue, a resource request
+      -- outside the queue's limits, a bad option, an esub that aborts); the terminal wraps the
+      -- long ones, leaving "not submitted." alone on a line.
+      [=[(?i)\bJob not submitted\b]=],
+      [=[(?i)^\s*not submitted\.\s*$]=],
+      [=[(?i)\bRequest aborted by esub\b]=],
+      -- A workflow tool reporting that its submission command failed.
+      [=[(?i)\bCommand '\[?'?(bsub|sbatch|qsub|condor_submit)\b.*\breturned non-zero exit status\b]=],
+      [=[\bBsubInvocationError\b]=],
     },
     summary = "the scheduler refused the job: {reason}",
   },
@@ -697,10 +726,23 @@ policy.rules = {
       -- PBS Pro's tracejob: "Job Rerun at request of Scheduler" then "preempting job".
       [=[(?i)\bpreempting (the )?job\b]=],
       [=[(?i)\bspot (instance )?interruption\b|\bInstance is going to be interrupted\b]=],
+      -- LSF's termination reason for a job killed to make room for another (IBM's table of
+      -- TERM_* reasons).
+      [=[\bTERM_PREEMPT\b]=],
     },
     unless = { [=[(?i)\bnode fail]=] },
     unless_line = { [=[(?i)\b(not|never|no|without|non)[- ]preempt]=] },
     summary = "the job was preempted: {line}",
+  },
+  cloud_vm_reclaimed = {
+    -- A spot or preemptible cloud VM reclaimed under the job: Compute Engine sends an ACPI
+    -- soft-off, which systemd-logind logs as "Power key pressed", while the worker watches the
+    -- metadata server for its termination time. Without that spot context a power-off is no
+    -- preemption.
+    kind = "preempted", priority = 86,
+    patterns = { [=[(?i)\bPower key pressed\b|\bACPI G2 Soft Off\b]=] },
+    requires = { [=[(?i)\btermination[- ]time\b|\bpreempt(ed|ible|ion)\b|\bspot (vm|instance)\b]=] },
+    summary = "the cloud VM was reclaimed under the job (spot/preemptible shutdown): {line}",
   },
   node_failure = {
     kind = "node_fail", priority = 89,
@@ -755,6 +797,14 @@ policy.rules = {
     },
     summary = "the node's interconnect port failed: {line}",
   },
+  node_disk_pressure = {
+    -- A pod evicted or refused because its node "had condition: [DiskPressure]": the node's
+    -- disk (images, other pods, logs), not a quota of the job's. A pod that itself used more
+    -- than it asked for is named differently ("low on resource: ephemeral-storage").
+    kind = "node_fail", priority = 70,
+    patterns = { [=[(?i)\bThe node had condition: \[DiskPressure\]]=] },
+    summary = "the node's disk was under pressure and the pod was evicted: {line}",
+  },
   shared_filesystem_fault = {
     -- A network filesystem went away under the job on its node.
     kind = "node_fail", priority = 70,
@@ -778,6 +828,23 @@ policy.rules = {
       [=[^KeyboardInterrupt\s*$]=],
     },
     summary = "the job was cancelled: {line}",
+  },
+
+  lsf_killed_by_someone = {
+    -- LSF's termination reasons for bkill (IBM's TERM_* table): by the job's owner or by root
+    -- or an LSF administrator. LSF signals SIGINT, then SIGTERM, then SIGKILL, so the program's
+    -- KeyboardInterrupt or "Terminated" above the report is the fallout.
+    kind = "cancelled", priority = 66,
+    patterns = { [=[\bTERM_(FORCE_)?(OWNER|ADMIN)\b]=] },
+    summary = "the job was killed through LSF: {line}",
+  },
+  accounting_step_signalled = {
+    -- sacct's row of a job or step CANCELLED with exit "0:N" (ended by signal N) and no "by
+    -- <uid>": something signalled it, and the accounting does not say who (a time-limit
+    -- warning signal, a workflow tool, a crashed launcher). No failure kind can be claimed.
+    kind = "unknown", priority = 10,
+    patterns = { [=[(?:\||\s)CANCELLED\s*\|?\s*0:[1-9]\d*\s*\|?\s*$]=] },
+    summary = "the scheduler's accounting shows a step cancelled by a signal, not by whom: {line}",
   },
 
   step_cancelled = {
