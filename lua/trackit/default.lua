@@ -236,6 +236,8 @@ policy.rules = {
       [=[(?i)Could not reserve enough space for (\d+\w* )?object heap]=],
       [=[(?i)Native memory allocation \(mmap\) failed]=],
       [=[(?i)cannot allocate vector of size]=],
+      -- R's vector heap limit (R_MAX_VSIZE, mem.maxVSize()).
+      [=[(?i)\bvector memory (exhausted|limit of [\d.]+ ?[KMGT]i?b reached)\b]=],
       [=[(?i)DataLoader worker \(pid\(?s?\)? ?[\d, ]+\)? is killed by signal: Killed]=],
     },
     unless_line = WARNING_LINE,
@@ -354,6 +356,8 @@ policy.rules = {
       [=[(?i)\bexceeded (its |the )?(wall ?time|run ?time|running time|time) limit\b]=],
       [=[(?i)\bwall ?time\b.*\bexceeded\b]=],
       [=[(?i)job .* exceeded .*h_rt]=],
+      -- A Kubernetes Job past its activeDeadlineSeconds.
+      [=[(?i)\bJob was active longer than specified deadline\b|\breason:\s*'?DeadlineExceeded\b]=],
     },
     unless_line = { [=[^\s*#(SBATCH|PBS)\b]=] },
     summary = "the job hit its time limit: {line}",
@@ -429,6 +433,9 @@ policy.rules = {
       [=[\(ignored\)\s*$]=],
       -- TensorFlow probing for optional GPU libraries; it falls back to the CPU.
       [=[(?i)Could not (load|dlopen) (dynamic )?library]=],
+      -- nvidia-container-cli (the container runtime's GPU hook) failing to load the driver's
+      -- library is the container setup's (container_runtime), not a library the job lacks.
+      [=[(?i)\bnvidia-container-cli\b]=],
     },
     summary = "shared library {library} is missing",
   },
@@ -549,6 +556,8 @@ policy.rules = {
       [=[(?i)\bimage driver\b.*\b(failure|failed|error)\b]=],
       [=[(?i)\bsquashfuse\w*\b.*\b(exited|failed|error)\b]=],
       [=[(?i)\broot filesystem extraction failed\b]=],
+      -- Amazon ECS / AWS Batch could not pull, create or start the task's container.
+      [=[\bCannot(Pull|Create|Start)ContainerError\b|\bResourceInitializationError\b]=],
     },
     -- A runtime's fatal line may quote a warning ("extract command failed: WARNING: ..."): only
     -- lines that start as warnings are vetoed here.
@@ -557,6 +566,13 @@ policy.rules = {
       [=[(?i)\bcontainer_[pg]_join\b]=],
     },
     summary = "the container runtime failed: {line}",
+  },
+  container_agent_fault = {
+    -- The ECS agent lost track of a container it had started (inspecting or stopping it timed
+    -- out): the platform's agent, after the job's command ran; nothing in the job to change.
+    kind = "unknown", priority = 60,
+    patterns = { [=[\bCannot(Inspect|Stop)ContainerError\b]=] },
+    summary = "the container agent failed around a container it had started: {line}",
   },
   container_pull_transient = {
     kind = "container", priority = 86, captures = { transient = "true" },
@@ -783,6 +799,10 @@ policy.rules = {
       [=[(?:^|\s)(?P<program>(?:/usr(?:/local)?/(?:s?bin|libexec)|/s?bin)/\S+): error while loading shared libraries: (?P<library>[^:\s]+)]=],
       [=[(?P<missing_path>\S*/lmod/libexec/lmod): No such file or directory]=],
       [=[(?P<missing_path>\S*/modulecmd(?:\.tcl)?): No such file or directory]=],
+      -- The node's NVIDIA kernel driver never bound its GPUs (another driver holds them).
+      [=[(?i)\bNVRM: (No NVIDIA graphics adapter probed|The NVIDIA probe routine was not called)]=],
+      -- The node's local filesystem hit an I/O error and the kernel remounted it read-only.
+      [=[(?i)\bRemounting filesystem read-only\b|\bEXT4-fs error\b.*\baborted journal\b]=],
     },
     unless_line = { [=[\(ignored\)\s*$]=] },
     summary = "the node's own software is missing or broken: {line}",
