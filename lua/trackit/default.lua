@@ -273,6 +273,8 @@ policy.rules = {
       [=[(?i)\bfailed \(exitcode: -9\)]=],
       -- MPICH/Hydra: "YOUR APPLICATION TERMINATED WITH THE EXIT STRING: Killed (signal 9)".
       [=[(?i)\bKilled \(signal 9\)]=],
+      -- torch.multiprocessing's "process 0 terminated with signal SIGKILL".
+      [=[(?i)\bterminated with signal SIGKILL\b]=],
     },
     summary = "the process was killed with SIGKILL and the log does not say why (not proof of running out of memory)",
   },
@@ -343,6 +345,18 @@ policy.rules = {
     patterns = { [=[(?i)\bfile transfer plugin \S+ exited with (code|status|signal)\b]=] },
     unless_line = { [=[(?i)\b404\b|\bnot found\b|\bno such (file|namespace|object|key)\b|\bdoes not exist\b]=] },
     summary = "an HTCondor file transfer plugin failed (not a path of the job's): {line}",
+  },
+
+  thread_limit_reached = {
+    -- A library cannot start its threads or a shell cannot fork: the process count limit
+    -- (ulimit -u, the cgroup's pids) or a thread pool sized for all the node's cores. Not
+    -- memory, and no fix the log can name.
+    kind = "unknown", priority = 24,
+    patterns = {
+      [=[(?i)\bpthread_create( failed)?\b[^:]*: Resource temporarily unavailable\b]=],
+      [=[(?i)\bfork: (retry: )?Resource temporarily unavailable\b]=],
+    },
+    summary = "the process hit its thread or process limit: {line}",
   },
 
   ---------------------------------------------------------------- time
@@ -958,6 +972,8 @@ policy.rules = {
     patterns = {
       [=[^\s*(?:[A-Za-z_]\w*\.)*(?P<exception>[A-Z]\w*(?:Error|Exception))(?::\s*(?P<message>.*)|$)]=],
       [=[^Traceback \(most recent call last\):]=],
+      -- Python's base class raised as is: "Exception: process 3 terminated with signal ...".
+      [=[^\s*(?P<exception>Exception): (?P<message>.*)]=],
       -- A notebook's traceback header, often all that is left of it: `KeyError    Traceback (...)`.
       [=[^(?P<exception>[A-Z]\w*(?:Error|Exception|Exit|Interrupt))\s{2,}Traceback \(most recent call last\)]=],
     },
