@@ -111,12 +111,18 @@ fn every_dev_corpus_log_is_diagnosed_right() {
         // a container (unknown, as for 444-446).
         "logs/870-container.log",
         "logs/871-container.log",
+        // Fifth round. A Singularity container's small /tmp filled by funannotate: as 806, the
+        // line is a plain ENOSPC and nothing in the log names the container.
+        "logs/1021-container.log",
+        // pip filling a Singularity image, cut before the exception line: only a traceback
+        // through pip is left.
+        "logs/1024-container.log",
     ];
     let corpus = data_dir().join("corpus/dev");
     let labels: Vec<serde_json::Value> =
         serde_json::from_str(&std::fs::read_to_string(corpus.join("labels.json")).unwrap())
             .unwrap();
-    assert!(labels.len() >= 323, "{}", labels.len());
+    assert!(labels.len() >= 380, "{}", labels.len());
     let host = Host::builtin();
     let fixable = [
         "oom",

@@ -112,6 +112,9 @@ local CONTAINER_BUILD = {
   [=[(?i)\b(singularity|apptainer) (build|pull)\b]=],
   [=[(?i)\bdocker (build|pull)\b|\bfailed to (solve|build|pull)\b|\bCopying blob\b]=],
   [=[(?i)\bwriting blob\b|\bwhile building SIF\b|/build-temp-]=],
+  -- The container engine's own storage (docker's /var/lib/docker/tmp while it pulls a blob,
+  -- podman's /var/lib/containers): space there is the engine's, not the job's quota.
+  [=[(?i)/var/lib/(docker|containers)/|\bGetImageBlob]=],
 }
 
 policy.rules = {
@@ -233,6 +236,8 @@ policy.rules = {
       [=[(?i)Could not reserve enough space for (\d+\w* )?object heap]=],
       [=[(?i)Native memory allocation \(mmap\) failed]=],
       [=[(?i)cannot allocate vector of size]=],
+      -- R's vector heap limit (R_MAX_VSIZE, mem.maxVSize()).
+      [=[(?i)\bvector memory (exhausted|limit of [\d.]+ ?[KMGT]i?b reached)\b]=],
       [=[(?i)DataLoader worker \(pid\(?s?\)? ?[\d, ]+\)? is killed by signal: Killed]=],
     },
     unless_line = WARNING_LINE,
@@ -268,6 +273,8 @@ policy.rules = {
       [=[(?i)\bfailed \(exitcode: -9\)]=],
       -- MPICH/Hydra: "YOUR APPLICATION TERMINATED WITH THE EXIT STRING: Killed (signal 9)".
       [=[(?i)\bKilled \(signal 9\)]=],
+      -- torch.multiprocessing's "process 0 terminated with signal SIGKILL".
+      [=[(?i)\bterminated with signal SIGKILL\b]=],
     },
     summary = "the process was killed with SIGKILL and the log does not say why (not proof of running out of memory)",
   },
@@ -282,6 +289,9 @@ policy.rules = {
       [=[: line \d+: +\d+ Terminated\b]=],
       [=[(?i)\bEXIT STRING: Terminated \(signal 15\)]=],
     },
+    -- LSF's job report ("Started at ...", "Terminated at Sat Nov 25 00:26:39 2023", "Results
+    -- reported at ...") gives the job's end time on every job, finished or not: no signal.
+    unless_line = { [=[^\s*Terminated at \w{3} \w{3} +\d]=] },
     summary = "the process was terminated (SIGTERM) and the log does not say by whom: {line}",
   },
 
@@ -327,6 +337,28 @@ policy.rules = {
     summary = "the job ended without a declared output file (HTCondor could not transfer it): {line}",
   },
 
+  transfer_plugin_failed = {
+    -- HTCondor held the job because a file transfer plugin (stash, osdf, pelican, curl) failed
+    -- on its own: the plugin's scratch file, its network, its credentials. A path error only
+    -- when the plugin says the path does not exist (then the path rules decide).
+    kind = "unknown", priority = 60,
+    patterns = { [=[(?i)\bfile transfer plugin \S+ exited with (code|status|signal)\b]=] },
+    unless_line = { [=[(?i)\b404\b|\bnot found\b|\bno such (file|namespace|object|key)\b|\bdoes not exist\b]=] },
+    summary = "an HTCondor file transfer plugin failed (not a path of the job's): {line}",
+  },
+
+  thread_limit_reached = {
+    -- A library cannot start its threads or a shell cannot fork: the process count limit
+    -- (ulimit -u, the cgroup's pids) or a thread pool sized for all the node's cores. Not
+    -- memory, and no fix the log can name.
+    kind = "unknown", priority = 24,
+    patterns = {
+      [=[(?i)\bpthread_create( failed)?\b[^:]*: Resource temporarily unavailable\b]=],
+      [=[(?i)\bfork: (retry: )?Resource temporarily unavailable\b]=],
+    },
+    summary = "the process hit its thread or process limit: {line}",
+  },
+
   ---------------------------------------------------------------- time
   time_limit = {
     kind = "timeout", priority = 90,
@@ -338,6 +370,8 @@ policy.rules = {
       [=[(?i)\bexceeded (its |the )?(wall ?time|run ?time|running time|time) limit\b]=],
       [=[(?i)\bwall ?time\b.*\bexceeded\b]=],
       [=[(?i)job .* exceeded .*h_rt]=],
+      -- A Kubernetes Job past its activeDeadlineSeconds.
+      [=[(?i)\bJob was active longer than specified deadline\b|\breason:\s*'?DeadlineExceeded\b]=],
     },
     unless_line = { [=[^\s*#(SBATCH|PBS)\b]=] },
     summary = "the job hit its time limit: {line}",
@@ -363,6 +397,9 @@ policy.rules = {
       [=[(?i)server socket has failed to (bind|listen)]=],
       [=[(?i)\[enforce fail at .*gloo]=],
       [=[(?i)ORTE has lost communication]=],
+      -- mpirun (ORTE, PRRTE) could not launch its daemons on the other nodes (ssh, the remote
+      -- environment, a node that refused): the job's ranks never started together.
+      [=[(?i)\b(ORTE|PRRTE|prterun) was unable to (reliably )?start one or more daemons\b]=],
     },
     summary = "a distributed (NCCL/torch.distributed/MPI) failure: {line}",
   },
@@ -410,6 +447,9 @@ policy.rules = {
       [=[\(ignored\)\s*$]=],
       -- TensorFlow probing for optional GPU libraries; it falls back to the CPU.
       [=[(?i)Could not (load|dlopen) (dynamic )?library]=],
+      -- nvidia-container-cli (the container runtime's GPU hook) failing to load the driver's
+      -- library is the container setup's (container_runtime), not a library the job lacks.
+      [=[(?i)\bnvidia-container-cli\b]=],
     },
     summary = "shared library {library} is missing",
   },
@@ -530,6 +570,8 @@ policy.rules = {
       [=[(?i)\bimage driver\b.*\b(failure|failed|error)\b]=],
       [=[(?i)\bsquashfuse\w*\b.*\b(exited|failed|error)\b]=],
       [=[(?i)\broot filesystem extraction failed\b]=],
+      -- Amazon ECS / AWS Batch could not pull, create or start the task's container.
+      [=[\bCannot(Pull|Create|Start)ContainerError\b|\bResourceInitializationError\b]=],
     },
     -- A runtime's fatal line may quote a warning ("extract command failed: WARNING: ..."): only
     -- lines that start as warnings are vetoed here.
@@ -538,6 +580,13 @@ policy.rules = {
       [=[(?i)\bcontainer_[pg]_join\b]=],
     },
     summary = "the container runtime failed: {line}",
+  },
+  container_agent_fault = {
+    -- The ECS agent lost track of a container it had started (inspecting or stopping it timed
+    -- out): the platform's agent, after the job's command ran; nothing in the job to change.
+    kind = "unknown", priority = 60,
+    patterns = { [=[\bCannot(Inspect|Stop)ContainerError\b]=] },
+    summary = "the container agent failed around a container it had started: {line}",
   },
   container_pull_transient = {
     kind = "container", priority = 86, captures = { transient = "true" },
@@ -588,7 +637,8 @@ policy.rules = {
       [=[(?i)\b(user|group|project|block|inode|file|storage) (quota|limit) (exceeded|reached)]=],
       [=[(?i)\bquota exceeded\b]=],
       [=[(?i)not enough (free )?(disk )?space]=],
-      [=[(?i)\blow on resource: ephemeral-storage\b|\bcondition: \[DiskPressure\]]=],
+      -- The kubelet evicting a pod that used more ephemeral storage than it asked for.
+      [=[(?i)\blow on resource: ephemeral-storage\b]=],
     },
     unless = CONTAINER_BUILD,
     unless_line = { WARNING_LINE[1], WARNING_LINE[2], WARNING_LINE[3], FILE_WATCH_LINE, SHARED_MEMORY_LINE },
@@ -676,6 +726,15 @@ policy.rules = {
       [=[(?i)qsub: (?P<reason>.*\b(exceeds?|rejected|not allowed|cannot satisfy)\b.*)]=],
       [=[(?i)Job violates accounting/QOS policy]=],
       [=[(?i)ERROR: Command: '\S*\b(qsub|sbatch|bsub|dsub|msub|condor_submit)\b]=],
+      -- LSF's bsub refusals all end "Job not submitted." (no such queue, a resource request
+      -- outside the queue's limits, a bad option, an esub that aborts); the terminal wraps the
+      -- long ones, leaving "not submitted." alone on a line.
+      [=[(?i)\bJob not submitted\b]=],
+      [=[(?i)^\s*not submitted\.\s*$]=],
+      [=[(?i)\bRequest aborted by esub\b]=],
+      -- A workflow tool reporting that its submission command failed.
+      [=[(?i)\bCommand '\[?'?(bsub|sbatch|qsub|condor_submit)\b.*\breturned non-zero exit status\b]=],
+      [=[\bBsubInvocationError\b]=],
     },
     summary = "the scheduler refused the job: {reason}",
   },
@@ -697,10 +756,23 @@ policy.rules = {
       -- PBS Pro's tracejob: "Job Rerun at request of Scheduler" then "preempting job".
       [=[(?i)\bpreempting (the )?job\b]=],
       [=[(?i)\bspot (instance )?interruption\b|\bInstance is going to be interrupted\b]=],
+      -- LSF's termination reason for a job killed to make room for another (IBM's table of
+      -- TERM_* reasons).
+      [=[\bTERM_PREEMPT\b]=],
     },
     unless = { [=[(?i)\bnode fail]=] },
     unless_line = { [=[(?i)\b(not|never|no|without|non)[- ]preempt]=] },
     summary = "the job was preempted: {line}",
+  },
+  cloud_vm_reclaimed = {
+    -- A spot or preemptible cloud VM reclaimed under the job: Compute Engine sends an ACPI
+    -- soft-off, which systemd-logind logs as "Power key pressed", while the worker watches the
+    -- metadata server for its termination time. Without that spot context a power-off is no
+    -- preemption.
+    kind = "preempted", priority = 86,
+    patterns = { [=[(?i)\bPower key pressed\b|\bACPI G2 Soft Off\b]=] },
+    requires = { [=[(?i)\btermination[- ]time\b|\bpreempt(ed|ible|ion)\b|\bspot (vm|instance)\b]=] },
+    summary = "the cloud VM was reclaimed under the job (spot/preemptible shutdown): {line}",
   },
   node_failure = {
     kind = "node_fail", priority = 89,
@@ -741,6 +813,10 @@ policy.rules = {
       [=[(?:^|\s)(?P<program>(?:/usr(?:/local)?/(?:s?bin|libexec)|/s?bin)/\S+): error while loading shared libraries: (?P<library>[^:\s]+)]=],
       [=[(?P<missing_path>\S*/lmod/libexec/lmod): No such file or directory]=],
       [=[(?P<missing_path>\S*/modulecmd(?:\.tcl)?): No such file or directory]=],
+      -- The node's NVIDIA kernel driver never bound its GPUs (another driver holds them).
+      [=[(?i)\bNVRM: (No NVIDIA graphics adapter probed|The NVIDIA probe routine was not called)]=],
+      -- The node's local filesystem hit an I/O error and the kernel remounted it read-only.
+      [=[(?i)\bRemounting filesystem read-only\b|\bEXT4-fs error\b.*\baborted journal\b]=],
     },
     unless_line = { [=[\(ignored\)\s*$]=] },
     summary = "the node's own software is missing or broken: {line}",
@@ -754,6 +830,14 @@ policy.rules = {
       [=[(?i)\bIBV_EVENT_PORT_ERR\b]=],
     },
     summary = "the node's interconnect port failed: {line}",
+  },
+  node_disk_pressure = {
+    -- A pod evicted or refused because its node "had condition: [DiskPressure]": the node's
+    -- disk (images, other pods, logs), not a quota of the job's. A pod that itself used more
+    -- than it asked for is named differently ("low on resource: ephemeral-storage").
+    kind = "node_fail", priority = 70,
+    patterns = { [=[(?i)\bThe node had condition: \[DiskPressure\]]=] },
+    summary = "the node's disk was under pressure and the pod was evicted: {line}",
   },
   shared_filesystem_fault = {
     -- A network filesystem went away under the job on its node.
@@ -778,6 +862,23 @@ policy.rules = {
       [=[^KeyboardInterrupt\s*$]=],
     },
     summary = "the job was cancelled: {line}",
+  },
+
+  lsf_killed_by_someone = {
+    -- LSF's termination reasons for bkill (IBM's TERM_* table): by the job's owner or by root
+    -- or an LSF administrator. LSF signals SIGINT, then SIGTERM, then SIGKILL, so the program's
+    -- KeyboardInterrupt or "Terminated" above the report is the fallout.
+    kind = "cancelled", priority = 66,
+    patterns = { [=[\bTERM_(FORCE_)?(OWNER|ADMIN)\b]=] },
+    summary = "the job was killed through LSF: {line}",
+  },
+  accounting_step_signalled = {
+    -- sacct's row of a job or step CANCELLED with exit "0:N" (ended by signal N) and no "by
+    -- <uid>": something signalled it, and the accounting does not say who (a time-limit
+    -- warning signal, a workflow tool, a crashed launcher). No failure kind can be claimed.
+    kind = "unknown", priority = 10,
+    patterns = { [=[(?:\||\s)CANCELLED\s*\|?\s*0:[1-9]\d*\s*\|?\s*$]=] },
+    summary = "the scheduler's accounting shows a step cancelled by a signal, not by whom: {line}",
   },
 
   step_cancelled = {
@@ -871,6 +972,8 @@ policy.rules = {
     patterns = {
       [=[^\s*(?:[A-Za-z_]\w*\.)*(?P<exception>[A-Z]\w*(?:Error|Exception))(?::\s*(?P<message>.*)|$)]=],
       [=[^Traceback \(most recent call last\):]=],
+      -- Python's base class raised as is: "Exception: process 3 terminated with signal ...".
+      [=[^\s*(?P<exception>Exception): (?P<message>.*)]=],
       -- A notebook's traceback header, often all that is left of it: `KeyError    Traceback (...)`.
       [=[^(?P<exception>[A-Z]\w*(?:Error|Exception|Exit|Interrupt))\s{2,}Traceback \(most recent call last\)]=],
     },
