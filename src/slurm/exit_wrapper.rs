@@ -50,7 +50,10 @@ rm -f {dir}/$__trackit_id 2>/dev/null
 __trackit_pid=
 __trackit_forward() {{ __trackit_signalled=1; [ -n "$__trackit_pid" ] && kill -s "$1" "$__trackit_pid" 2>/dev/null; }}
 for __trackit_s in TERM INT HUP USR1 USR2 XCPU; do trap "__trackit_forward $__trackit_s" "$__trackit_s"; done
-{runner}{job} "$@" <&0 &
+# A background child of a script starts with SIGINT and SIGQUIT ignored; give them back.
+__trackit_env=
+env --default-signal=INT,QUIT true 2>/dev/null && __trackit_env="env --default-signal=INT,QUIT"
+$__trackit_env {runner}{job} "$@" <&0 &
 __trackit_pid=$!
 __trackit_rc=
 while :; do
@@ -147,7 +150,7 @@ mod tests {
         let script = "#!/bin/bash\n#SBATCH --mem=1G\n# a note\n\n#SBATCH -t 10\necho hi\nexit 3\n";
         let w = wrap(script, "/t/attempt-1.job", "/t/exits");
         assert!(w.starts_with("#!/bin/bash\n#SBATCH --mem=1G\n# a note\n\n#SBATCH -t 10\n"));
-        assert!(w.contains("\n/t/attempt-1.job \"$@\" <&0 &\n"));
+        assert!(w.contains("\n$__trackit_env /t/attempt-1.job \"$@\" <&0 &\n"));
         assert!(!w.contains("echo hi"), "the body stays in the job script");
         // Every directive sbatch reads is still in the header block.
         let opts = crate::edits::options::script_options(&w);
@@ -159,11 +162,11 @@ mod tests {
         let py = "#!/usr/bin/env python3\n#SBATCH --mem=1G\nprint(1)\n";
         let w = wrap(py, "/t/a.job", "/t/x");
         assert!(w.starts_with("#!/bin/bash\n#SBATCH --mem=1G\n"), "{w}");
-        assert!(w.contains("\n/t/a.job \"$@\" <&0 &"));
+        assert!(w.contains(" /t/a.job \"$@\" <&0 &"));
         let bare = "#SBATCH --mem=1G\necho\n";
         let w = wrap(bare, "/t/a.job", "/t/x");
         assert!(w.starts_with("#!/bin/bash\n#SBATCH --mem=1G\n"));
-        assert!(w.contains("\n/bin/bash /t/a.job \"$@\" <&0 &"));
+        assert!(w.contains(" /bin/bash /t/a.job \"$@\" <&0 &"));
     }
 
     /// Runs a wrapper with bash here (no scheduler: its id is `local`).
@@ -215,6 +218,9 @@ mod tests {
         let body = "trap 'echo checkpointed; exit 7' USR1\ntouch \"$(dirname \"$0\")/started\"\nsleep 30 >/dev/null &\nwait";
         let (out, status) = run_wrapped(body, Some("USR1"));
         assert_eq!((out.as_str(), status.as_str()), ("checkpointed\n", "7"));
+        // So does an interrupt, which a background child would otherwise ignore.
+        let body = "trap 'echo interrupted; exit 5' INT\ntouch \"$(dirname \"$0\")/started\"\nsleep 30 >/dev/null &\nwait";
+        assert_eq!(run_wrapped(body, Some("INT")), ("interrupted\n".into(), "5".into()));
         // A signal the job does not trap ends it as it would without the wrapper.
         let body = "touch \"$(dirname \"$0\")/started\"\nexec sleep 30";
         assert_eq!(run_wrapped(body, Some("TERM")).1, "143");
