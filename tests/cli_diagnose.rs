@@ -368,13 +368,19 @@ fn policy_test_runs_the_corpus_and_reports_failures() {
     );
     // The figures docs/benchmarks.md reports (fifth round, measured once on the test split,
     // test batch 7 included): a rule change that moves any of them must be measured and recorded
-    // there.
+    // there. Test batch 8 (files 1101-1199) is frozen but not measured yet: it is left out here so
+    // that this test neither fails on it nor shows its figures before the sixth round's one
+    // measurement.
+    let unmeasured = |c: &serde_json::Value| {
+        let file = c["file"].as_str().unwrap_or("");
+        file.starts_with("test/logs/11") && file.as_bytes().get(13).is_some_and(u8::is_ascii_digit)
+    };
     let pins = |split: &str| {
         let cases: Vec<&serde_json::Value> = v["cases"]
             .as_array()
             .unwrap()
             .iter()
-            .filter(|c| c["split"] == split)
+            .filter(|c| c["split"] == split && !unmeasured(c))
             .collect();
         let right = cases.iter().filter(|c| c["pass"] == true).count();
         let wrong_fixable = cases
