@@ -99,6 +99,9 @@ local KERNEL_INTERFACE_PATH = [=[['"`‘ ]/(proc|sys)/]=]
 -- A command-line option read as a file name ('--no-restore.matrix'): the program's argument
 -- handling, not a file the job should have provided.
 local OPTION_AS_PATH = [=[['‘"`]--[A-Za-z]]=]
+-- EIO: the storage under a file failed while reading or writing it (a disk, a network or
+-- parallel filesystem, a device). The file is there; no path or package the job names is wrong.
+local IO_ERROR_LINE = [=[(?i)\bInput/output error\b|\[Errno 5\]]=]
 -- Shared memory (/dev/shm) is memory, not the disk the job writes to.
 local SHARED_MEMORY_LINE = [=[(?i)/dev/shm\b|\bshared memory\b|\bposix_fallocate\b]=]
 -- A file watcher's limit (inotify) reported as ENOSPC: no disk is full.
@@ -193,6 +196,9 @@ policy.rules = {
       -- Torque/PBS's mail and job summary: "Job exceeded a memory resource limit (vmem, pvmem, etc.)".
       [=[(?i)Job exceeded a memory resource limit]=],
       [=[(?i)exceeded (the )?(hard )?memory limit]=],
+      -- Moab's enforcement, mailed or appended to the job's output: "job N exceeded MEM usage
+      -- hard limit (2528 > 1126)" (the soft limit only warns).
+      [=[(?i)\bexceeded MEM usage hard limit\b]=],
       [=[(?i)memory usage exceeded (request_memory|the requested|its request)]=],
       [=[\bOOMKilled\b]=],
       -- HTCondor's periodic hold or removal for memory use over the request (CMS/CRAB wording too).
@@ -391,6 +397,9 @@ policy.rules = {
       [=[nccl(System|Internal|UnhandledCuda|Invalid|Remote)Error]=],
       [=[DistBackendError|DistNetworkError|DistStoreError]=],
       [=[(?i)NCCL WARN .*(failed|error|timeout)]=],
+      -- NCCL's InfiniBand transport getting an error completion from a peer ("status=12",
+      -- transport retries exceeded): the collective's network path failed under the job.
+      [=[(?i)NCCL WARN NET/IB\S* ?: Got completion from peer\b]=],
       [=[Rendezvous(Timeout|Closed|Connection)Error]=],
       [=[(?i)\b(c10d|TCPStore)\b.*(timed out|timeout|connection (refused|reset))]=],
       [=[(?i)client socket has timed out after \d+\w* while trying to connect to]=],
@@ -522,6 +531,8 @@ policy.rules = {
       -- The batch shell never ran conda's hook, so `conda activate` cannot set up the
       -- environment the job's tools live in.
       [=[Your shell has not been properly configured to use '(conda|mamba) activate']=],
+      -- micromamba/mamba 2's wording of the same: the batch shell has no shell hook.
+      [=[(?i)\bcritical libmamba Shell not initialized\b]=],
       [=[(?i)Could not find a version that satisfies the requirement (?P<package>\S+)]=],
     },
     summary = "a package is not installed: {line}",
@@ -669,7 +680,7 @@ policy.rules = {
       [=[(?i)FileNotFoundError: (?P<path>.+)]=],
       [=[(?i)(NotADirectory|IsADirectory|Permission)Error: (?P<path>.+)]=],
     },
-    unless_line = { WARNING_LINE[1], WARNING_LINE[2], WARNING_LINE[3], KERNEL_INTERFACE_PATH, OPTION_AS_PATH },
+    unless_line = { WARNING_LINE[1], WARNING_LINE[2], WARNING_LINE[3], KERNEL_INTERFACE_PATH, OPTION_AS_PATH, IO_ERROR_LINE },
     summary = "a file or directory is missing or not accessible: {path}",
   },
   program_file_error = {
@@ -689,6 +700,7 @@ policy.rules = {
       [=[(?i)shared (libraries|object)]=],
       KERNEL_INTERFACE_PATH,
       OPTION_AS_PATH,
+      IO_ERROR_LINE,
     },
     summary = "a file or directory the program needs is missing or not accessible: {line}",
   },
@@ -723,6 +735,15 @@ policy.rules = {
       [=[(?i)Batch job submission failed: (?P<reason>.+)]=],
       [=[(srun|salloc): error: (Unable to allocate resources|Invalid|Requested node configuration)(?P<reason>.*)]=],
       [=[(?i)qsub: (ERROR|Job rejected|Unknown queue|Illegal attribute)(?P<reason>.*)]=],
+      -- Torque/PBS: "qsub: submit error (Bad UID for job execution MSG=...)", "(Unknown queue
+      -- MSG=...)"; a submit host without credentials: "qsub: Invalid credential".
+      [=[(?i)qsub: submit error\b\s*(?P<reason>.*)]=],
+      [=[(?i)\bqsub: Invalid credential\b]=],
+      -- SGE through DRMAA: "DeniedByDrmException: code 17: Job was rejected because ...".
+      [=[(?i)\bDeniedByDrmException\b|\bJob was rejected because\b]=],
+      -- SLURM's refusal of an account the user may not charge, from sbatch, srun, salloc or
+      -- slurmctld's own log (`_slurm_rpc_submit_batch_job: Invalid account ...`).
+      [=[(?i)\bInvalid account or account/partition combination specified\b]=],
       [=[(?i)qsub: (?P<reason>.*\b(exceeds?|rejected|not allowed|cannot satisfy)\b.*)]=],
       [=[(?i)Job violates accounting/QOS policy]=],
       [=[(?i)ERROR: Command: '\S*\b(qsub|sbatch|bsub|dsub|msub|condor_submit)\b]=],
@@ -735,6 +756,9 @@ policy.rules = {
       -- A workflow tool reporting that its submission command failed.
       [=[(?i)\bCommand '\[?'?(bsub|sbatch|qsub|condor_submit)\b.*\breturned non-zero exit status\b]=],
       [=[\bBsubInvocationError\b]=],
+      -- A pilot or workflow layer (RADICAL-SAGA) that found no job id in sbatch's output: the
+      -- submission did not happen.
+      [=[(?i)\bcouldn'?t get job id from submitted job\b]=],
     },
     summary = "the scheduler refused the job: {reason}",
   },
@@ -838,6 +862,20 @@ policy.rules = {
     kind = "node_fail", priority = 70,
     patterns = { [=[(?i)\bThe node had condition: \[DiskPressure\]]=] },
     summary = "the node's disk was under pressure and the pod was evicted: {line}",
+  },
+  storage_io_error = {
+    -- A file the job or the system reads returns EIO: "cannot read file data: Input/output
+    -- error" for a shared library or the module system's own, "error reading 'x': Input/output
+    -- error", Python's "[Errno 5] Input/output error: '<path>'". The storage under the node
+    -- failed (a disk, a Lustre/GPFS/NFS server, a device). An EIO with no file named (a
+    -- program writing to a terminal that went away) is left to the other rules.
+    kind = "node_fail", priority = 70,
+    patterns = {
+      [=[(?i)\bcannot read file data: Input/output error\b]=],
+      [=[(?i)\berror (reading|writing) [`'‘"]?[^:]+['’`"]?: Input/output error\b]=],
+      [=[(?i)\[Errno 5\] Input/output error: ['"]/]=],
+    },
+    summary = "the storage under the job returned I/O errors: {line}",
   },
   shared_filesystem_fault = {
     -- A network filesystem went away under the job on its node.
@@ -995,6 +1033,15 @@ policy.rules = {
     summary = "the program failed: {line}",
   },
 
+  htcondor_policy_undefined = {
+    -- HTCondor held or removed the job because one of its own policy expressions
+    -- (PeriodicRemove, OnExitHold, ...) evaluated to UNDEFINED: an attribute it uses is not
+    -- defined (MemoryUsage before the first update, ExitCode after a kill by signal). The
+    -- expression is the job's configuration; no resource or path fix applies.
+    kind = "user_code", priority = 30,
+    patterns = { [=[(?i)\b(Periodic|OnExit)(Remove|Hold|Release)\b.*\bevaluated to UNDEFINED\b]=] },
+    summary = "an HTCondor policy expression of the job evaluated to UNDEFINED: {line}",
+  },
   workflow_output_missing = {
     -- Snakemake found the job's declared outputs missing after it ended: filesystem latency, a
     -- rule whose command writes elsewhere, or a tool that failed quietly. Not a success, and
