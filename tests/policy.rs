@@ -123,6 +123,28 @@ fn every_dev_corpus_log_is_diagnosed_right() {
         // EIO reading a sysfs file with no path in the error line: the same line as a program
         // printing to a terminal that went away, so the storage rule leaves it alone.
         "logs/1229-node_fail.log",
+        // Seventh round. A results file or config file the code itself failed to write or to
+        // ship (bugs the maintainers fixed): the same FileNotFoundError as an input path the
+        // user got wrong (1412, 1415, 1416), and nothing in the log says which.
+        "logs/1413-user_code.log",
+        "logs/1414-user_code.log",
+        // A SPANK plugin logging an informational message at error level at every job start: the
+        // line reads like any other error line.
+        "logs/1424-not_a_failure.log",
+        // A stalled training whose log holds only TensorFlow's allocator retries, which say they
+        // are not failures (none, where the thread found a bug).
+        "logs/1425-unknown.log",
+        // A segfault in a library's destructor after the run wrote its checkpoint: the crash line
+        // is all that marks the end.
+        "logs/1428-not_a_failure.log",
+        // A file watcher's ENOSPC (inotify's watch limit) printed as Rust's io::Error with no
+        // watcher named on the line: the same line as a full disk.
+        "logs/1429-unknown.log",
+        // The post ends before the kill: only tcmalloc's large-allocation notices are left.
+        "logs/1434-unknown.log",
+        // Flux's raw JSON eventlog of jobs that timed out through a scheduler bug: no rule reads
+        // the eventlog's JSON (the job's own output says "job.exception type=timeout").
+        "logs/1437-unknown.log",
     ];
     let corpus = data_dir().join("corpus/dev");
     let labels: Vec<serde_json::Value> =

@@ -106,6 +106,14 @@ local IO_ERROR_LINE = [=[(?i)\bInput/output error\b|\[Errno 5\]]=]
 local SHARED_MEMORY_LINE = [=[(?i)/dev/shm\b|\bshared memory\b|\bposix_fallocate\b]=]
 -- A file watcher's limit (inotify) reported as ENOSPC: no disk is full.
 local FILE_WATCH_LINE = [=[(?i)\binotify|\badd_watch\b|\bwatch(es|er|ers|ing)?\b]=]
+-- A missing path that is the scheduler's or the system's own, never a file the job provides: the
+-- scheduler's spool (a Torque epilogue grepping /var/spool/torque/aux, a site wrapper under
+-- /var/spool) or a system administration program (an sbin directory). The job's own batch
+-- script reporting one of its commands ("/var/spool/slurmd/job1/slurm_script: line 5: ./run:
+-- No such file") names the job's path after the script, so it is not matched.
+local SYSTEM_OWNED_MISSING_PATH = [=[(?:^|[\s:'"`‘])(?:/var/spool/|/(?:[^\s:'"`]*/)?sbin/)[^\s:'"`]*['’"`]?: No such file or directory]=]
+-- Running inside a container: the runtime's name or options on some line.
+local CONTAINER_CONTEXT = [=[(?i)\b(apptainer|singularity|docker|podman|enroot|pyxis|charliecloud|ch-run)\b|--container-image\b|\.sif\b]=]
 -- Building, pulling or unpacking a container image: a "no space left" there is the image build's
 -- cache or temp directory, not the job's quota.
 local CONTAINER_BUILD = {
@@ -232,6 +240,20 @@ policy.rules = {
     unless_line = WARNING_LINE,
     summary = "a rank ran out of GPU memory and the other ranks' collectives timed out waiting for it: {line}",
   },
+  tensorflow_allocator_oom = {
+    -- TensorFlow's BFC allocator giving up: "W ...bfc_allocator.cc:273] Allocator (GPU_0_bfc) ran
+    -- out of memory trying to allocate 3.72GiB.  Current allocation summary follows." (then the
+    -- ResourceExhaustedError, if it was not cut off). It is logged as a warning, so the warning
+    -- veto is not applied; the retry form, which says "The caller indicates that this is not a
+    -- failure", only costs speed and is no OOM.
+    kind = "oom", priority = 85,
+    patterns = {
+      [=[(?i)\bran out of memory trying to allocate [\d.]+ ?[KMGT]?i?B\b.*\bCurrent allocation summary follows\b]=],
+      [=[(?i)\bRan out of memory trying to allocate [\d.]+ ?[KMGT]?i?B\. See logs for memory state\b]=],
+    },
+    unless_line = { [=[(?i)\bcaller indicates that this is not a failure\b]=] },
+    summary = "TensorFlow's allocator ran out of memory: {line}",
+  },
   host_oom = {
     kind = "oom", priority = 85,
     patterns = {
@@ -244,7 +266,6 @@ policy.rules = {
       [=[(?i)cannot allocate vector of size]=],
       -- R's vector heap limit (R_MAX_VSIZE, mem.maxVSize()).
       [=[(?i)\bvector memory (exhausted|limit of [\d.]+ ?[KMGT]i?b reached)\b]=],
-      [=[(?i)DataLoader worker \(pid\(?s?\)? ?[\d, ]+\)? is killed by signal: Killed]=],
     },
     unless_line = WARNING_LINE,
     summary = "the program ran out of memory: {line}",
@@ -281,6 +302,9 @@ policy.rules = {
       [=[(?i)\bKilled \(signal 9\)]=],
       -- torch.multiprocessing's "process 0 terminated with signal SIGKILL".
       [=[(?i)\bterminated with signal SIGKILL\b]=],
+      -- A DataLoader worker "killed by signal: Killed" is a SIGKILL as well: the OOM killer's
+      -- usual work, but the line does not say who sent it (no OOM line, no fix).
+      [=[(?i)DataLoader worker \(pid\(?s?\)? ?[\d, ]+\)? is killed by signal: Killed]=],
     },
     summary = "the process was killed with SIGKILL and the log does not say why (not proof of running out of memory)",
   },
@@ -383,6 +407,29 @@ policy.rules = {
     summary = "the job hit its time limit: {line}",
   },
 
+  flux_time_limit = {
+    -- Flux's timeout exception in the job's output or its human-readable eventlog
+    -- ("job.exception type=timeout severity=0 resource allocation expired", `exception
+    -- type="timeout" ... note="resource allocation expired"`): the job's time limit. When the
+    -- tasks never started (an exec exception first), the expiry is the hung job's aftermath.
+    kind = "timeout", priority = 90,
+    patterns = { [=[(?i)\bexception type="?timeout"?\b.*\bresource allocation expired\b]=] },
+    unless = { [=[(?i)\bexception type="?exec"?\b]=] },
+    summary = "the job hit its time limit (Flux): {line}",
+  },
+  flux_task_start_failed = {
+    -- Flux could not start the job's tasks ("flux-shell[0]: FATAL: task 0: start failed: X: No
+    -- such file or directory", then "job.exception type=exec"): the program is missing or not
+    -- executable on the nodes the job got. Whether the job's environment lacks it or those nodes
+    -- do, the log cannot tell, so no missing-dependency or path fix is tried.
+    kind = "unknown", priority = 77,
+    patterns = {
+      [=[(?i)\bjob\.exception type=exec\b]=],
+      [=[(?i)\bflux-shell\[\d+\]: FATAL: task \d+: start failed\b]=],
+    },
+    summary = "the job's tasks could not be started on its nodes: {line}",
+  },
+
   ---------------------------------------------------------------- distributed
   nccl_watchdog = {
     -- A hung collective: more time does not help, so it outranks even the TIMEOUT state.
@@ -409,6 +456,13 @@ policy.rules = {
       -- mpirun (ORTE, PRRTE) could not launch its daemons on the other nodes (ssh, the remote
       -- environment, a node that refused): the job's ranks never started together.
       [=[(?i)\b(ORTE|PRRTE|prterun) was unable to (reliably )?start one or more daemons\b]=],
+      -- JAX/XLA's distributed runtime: the coordination service's barrier or registration timing
+      -- out (processes that never joined), and XLA's rendezvous waiting for ranks that do not
+      -- arrive. A start-up rendezvous failure, not the job's time limit.
+      [=[(?i)\bCoordination service agent in error status\b]=],
+      [=[(?i)\bDEADLINE_EXCEEDED: Barrier timed out\b]=],
+      [=[(?i)/tensorflow\.CoordinationService/(RegisterTask|Barrier|Heartbeat|WaitForAllTasks)\b]=],
+      [=[(?i)\bthreads to join the rendezvous, but not all of them arrived on time\b]=],
     },
     summary = "a distributed (NCCL/torch.distributed/MPI) failure: {line}",
   },
@@ -592,6 +646,33 @@ policy.rules = {
     },
     summary = "the container runtime failed: {line}",
   },
+  container_gpu_libraries_missing = {
+    -- Inside a container the driver's libraries come from the host through the runtime's GPU
+    -- support (apptainer/singularity --nv, the NVIDIA container toolkit): nvidia-smi or CUDA not
+    -- finding libnvidia-ml/libcuda there is the container's GPU setup, not a library the job
+    -- should install. Outside a container the same line is the node's driver (left alone).
+    kind = "container", priority = 80,
+    patterns = {
+      [=[(?i)\bcouldn't find libnvidia-ml\.so\b]=],
+      [=[(?i)\blibnvidia-ml\.so\S*: cannot open shared object file\b]=],
+    },
+    requires = { CONTAINER_CONTEXT },
+    summary = "the container did not get the host's GPU driver libraries: {line}",
+  },
+  container_command_missing = {
+    -- srun with pyxis/enroot (or another runtime) looks up the command before or outside the
+    -- image: "srun: fatal: Can not execute /opt/conda/bin/python", "execve(): /usr/bin/ls: No
+    -- such file or directory" for a program the image has at another path. The container
+    -- launch, not a file or package of the job's.
+    kind = "container", priority = 86,
+    patterns = {
+      [=[execve\(\): \S+: No such file or directory]=],
+      [=[(?i)\bsrun: fatal: Can not execute\b]=],
+    },
+    unless_line = { [=[/slurm_script: ]=] },
+    requires = { [=[(?i)\bpyxis: import|--container-image\b|\benroot\b]=] },
+    summary = "the command could not be started in the container: {line}",
+  },
   container_agent_fault = {
     -- The ECS agent lost track of a container it had started (inspecting or stopping it timed
     -- out): the platform's agent, after the job's command ran; nothing in the job to change.
@@ -680,7 +761,7 @@ policy.rules = {
       [=[(?i)FileNotFoundError: (?P<path>.+)]=],
       [=[(?i)(NotADirectory|IsADirectory|Permission)Error: (?P<path>.+)]=],
     },
-    unless_line = { WARNING_LINE[1], WARNING_LINE[2], WARNING_LINE[3], KERNEL_INTERFACE_PATH, OPTION_AS_PATH, IO_ERROR_LINE },
+    unless_line = { WARNING_LINE[1], WARNING_LINE[2], WARNING_LINE[3], KERNEL_INTERFACE_PATH, OPTION_AS_PATH, IO_ERROR_LINE, SYSTEM_OWNED_MISSING_PATH },
     summary = "a file or directory is missing or not accessible: {path}",
   },
   program_file_error = {
@@ -723,6 +804,7 @@ policy.rules = {
       [=[(?i)\bunlink\b|\bcannot remove\b]=],
       -- newuidmap writing /proc/N/uid_map is the container runtime's (container_runtime).
       [=[(?i)\bnew[ug]idmap\b]=],
+      SYSTEM_OWNED_MISSING_PATH,
     },
     summary = "a file or directory is missing or not accessible: {line}",
   },
@@ -759,6 +841,9 @@ policy.rules = {
       -- A pilot or workflow layer (RADICAL-SAGA) that found no job id in sbatch's output: the
       -- submission did not happen.
       [=[(?i)\bcouldn'?t get job id from submitted job\b]=],
+      -- A SLURM client on a host that cannot reach the cluster's configuration (configless
+      -- DNS SRV lookup, no slurm.conf): nothing can be submitted from there.
+      [=[(?i)\b(sbatch|srun|salloc|sinfo|squeue|scontrol|sacct): (error|fatal): (?P<reason>.*\b(Could not establish a configuration source|DNS SRV lookup failed)\b.*)]=],
     },
     summary = "the scheduler refused the job: {reason}",
   },
@@ -822,6 +907,10 @@ policy.rules = {
       [=[execve\(\): \S*/slurm_script: (No such file or directory|Permission denied)]=],
       [=[(?i)\bcontainer_[pg]_join\b.*\bfailed\b]=],
       [=[(?i)\bJob prolog failed\b|\bprolog error\b]=],
+      -- The site's prolog hanging or failing on the node (slurmstepd, salloc's wording).
+      [=[(?i)\bProlog (hung|failure) on node\b]=],
+      -- slurmctld taking nodes out because the site's node health check failed.
+      [=[(?i)\breason set to: Scheduler health check failed\b]=],
       [=[(?i)Task launch for \S+ failed on node (?P<node>\S+)]=],
       [=[(?i)\blaunch failed requeued held\b]=],
     },
@@ -841,6 +930,11 @@ policy.rules = {
       [=[(?i)\bNVRM: (No NVIDIA graphics adapter probed|The NVIDIA probe routine was not called)]=],
       -- The node's local filesystem hit an I/O error and the kernel remounted it read-only.
       [=[(?i)\bRemounting filesystem read-only\b|\bEXT4-fs error\b.*\baborted journal\b]=],
+      -- The node cannot resolve the job owner's user or group (its passwd/LDAP/sssd service).
+      [=[(?i)\bcannot find name for (user|group) ID \d+]=],
+      -- The kernel's system-wide file table is full (ENFILE, "in system"), unlike a process's
+      -- own descriptor limit ("Too many open files").
+      [=[(?i)\bToo many open files in system\b]=],
     },
     unless_line = { [=[\(ignored\)\s*$]=] },
     summary = "the node's own software is missing or broken: {line}",
