@@ -805,8 +805,39 @@ policy.rules = {
       -- newuidmap writing /proc/N/uid_map is the container runtime's (container_runtime).
       [=[(?i)\bnew[ug]idmap\b]=],
       SYSTEM_OWNED_MISSING_PATH,
+      -- A Rust tool's io::Error ("No such file or directory (os error 2)") names no path: uv,
+      -- pixi and their kin print it for a program they cannot spawn, a file of their own, or
+      -- their own bug. The tool rules below read what they can from the lines around it.
+      [=[\(os error 2\)]=],
     },
     summary = "a file or directory is missing or not accessible: {line}",
+  },
+
+  launcher_script_missing = {
+    -- uv (and the like) asked to run a script that is not there: "error: Failed to spawn:
+    -- `test.py`" for a name with a directory or a script extension.
+    kind = "path_error", priority = 50,
+    patterns = { [=[(?i)\bFailed to spawn: `(?P<path>[^`]*(?:/|\.(?:py|sh|bash|R|jl|pl|rb))[^`]*)`]=] },
+    summary = "the script to run does not exist: {path}",
+  },
+  launcher_program_not_found = {
+    -- uv's newer wording for a program the project's environment does not provide:
+    -- "error: Failed to spawn: `uvicorn`" then "Caused by: program not found".
+    kind = "missing_dep", priority = 75,
+    patterns = { [=[(?i)^\s*Caused by: program not found\s*$]=] },
+    requires = { [=[(?i)\bFailed to spawn: `]=] },
+    summary = "the program to run is not installed in the environment: {line}",
+  },
+  launcher_spawn_failed = {
+    -- A launcher (uv run, pixi run) that could not start a bare program name with ENOENT: the
+    -- program missing from the environment, an interpreter or loader it needs, or the tool's
+    -- own bug. Which one, the log does not say.
+    kind = "unknown", priority = 40,
+    patterns = {
+      [=[(?i)\bFailed to spawn: `[^`/]+`]=],
+      [=[(?i)\bError launching '[^']+': No such file or directory\b]=],
+    },
+    summary = "the launcher could not start the program (missing, or its interpreter or loader): {line}",
   },
 
   ---------------------------------------------------------------- submission
