@@ -463,6 +463,13 @@ policy.rules = {
       [=[(?i)\bDEADLINE_EXCEEDED: Barrier timed out\b]=],
       [=[(?i)/tensorflow\.CoordinationService/(RegisterTask|Barrier|Heartbeat|WaitForAllTasks)\b]=],
       [=[(?i)\bthreads to join the rendezvous, but not all of them arrived on time\b]=],
+      -- A launcher that starts the other ranks over ssh (pdsh for DeepSpeed, mpirun's rsh agent)
+      -- and cannot log in: no key, a refused login, an unreachable host. The ranks never start
+      -- together; no file of the job's is denied.
+      [=[Permission denied \((publickey|password|gssapi|keyboard-interactive)[^)]*\)]=],
+      [=[(?i)\bssh exited with exit code 255\b]=],
+      [=[(?i)\bwas not reachable via ssh\b]=],
+      [=[(?i)\bCommand 'ssh .*' returned non-zero exit status 255\b]=],
     },
     summary = "a distributed (NCCL/torch.distributed/MPI) failure: {line}",
   },
@@ -805,6 +812,12 @@ policy.rules = {
       -- newuidmap writing /proc/N/uid_map is the container runtime's (container_runtime).
       [=[(?i)\bnew[ug]idmap\b]=],
       SYSTEM_OWNED_MISSING_PATH,
+      -- ssh's own -v debug output probing for optional key files ("debug1: key_load_public: No
+      -- such file or directory"), and its login refusals ("Permission denied (publickey)"): the
+      -- remote launch's, never a file of the job's (distributed_error reads the refusal).
+      [=[^debug\d: ]=],
+      [=[Permission denied \((publickey|password|gssapi|keyboard-interactive)]=],
+      [=[(?i)^\S+: Permission denied, please try again\.?\s*$]=],
       -- A Rust tool's io::Error ("No such file or directory (os error 2)") names no path: uv,
       -- pixi and their kin print it for a program they cannot spawn, a file of their own, or
       -- their own bug. The tool rules below read what they can from the lines around it.
