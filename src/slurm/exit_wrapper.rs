@@ -174,12 +174,17 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let job = dir.path().join("job.sh");
         std::fs::write(&job, format!("#!/bin/bash\n{body}\n")).unwrap();
-        std::fs::set_permissions(&job, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+        std::fs::set_permissions(&job, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+            .unwrap();
         let exits = dir.path().join("exits");
         std::fs::create_dir_all(&exits).unwrap();
         std::fs::write(exits.join("local"), "99\n").unwrap();
         let wrapper = dir.path().join("wrapper.sh");
-        let text = wrap("#!/bin/bash\n#SBATCH -t 1\n", job.to_str().unwrap(), exits.to_str().unwrap());
+        let text = wrap(
+            "#!/bin/bash\n#SBATCH -t 1\n",
+            job.to_str().unwrap(),
+            exits.to_str().unwrap(),
+        );
         std::fs::write(&wrapper, text).unwrap();
         let child = std::process::Command::new("bash")
             .arg(&wrapper)
@@ -196,18 +201,33 @@ mod tests {
                 std::thread::sleep(std::time::Duration::from_millis(20));
             }
             let pid = child.id().to_string();
-            std::process::Command::new("kill").args(["-s", sig, &pid]).status().unwrap();
+            std::process::Command::new("kill")
+                .args(["-s", sig, &pid])
+                .status()
+                .unwrap();
         }
         let out = child.wait_with_output().unwrap();
         let status = std::fs::read_to_string(exits.join("local")).unwrap_or_default();
-        assert_eq!(out.status.code().map(|c| c.to_string()), Some(status.trim().to_string()));
-        (String::from_utf8_lossy(&out.stdout).into_owned(), status.trim().to_string())
+        assert_eq!(
+            out.status.code().map(|c| c.to_string()),
+            Some(status.trim().to_string())
+        );
+        (
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            status.trim().to_string(),
+        )
     }
 
     #[test]
     fn the_exit_status_is_written_and_a_stale_one_replaced() {
-        assert_eq!(run_wrapped("echo hi; exit 3", None), ("hi\n".into(), "3".into()));
-        assert_eq!(run_wrapped("no-such-command-here 2>/dev/null", None).1, "127");
+        assert_eq!(
+            run_wrapped("echo hi; exit 3", None),
+            ("hi\n".into(), "3".into())
+        );
+        assert_eq!(
+            run_wrapped("no-such-command-here 2>/dev/null", None).1,
+            "127"
+        );
         assert_eq!(run_wrapped("true", None).1, "0");
     }
 
@@ -220,7 +240,10 @@ mod tests {
         assert_eq!((out.as_str(), status.as_str()), ("checkpointed\n", "7"));
         // So does an interrupt, which a background child would otherwise ignore.
         let body = "trap 'echo interrupted; exit 5' INT\ntouch \"$(dirname \"$0\")/started\"\nsleep 30 >/dev/null &\nwait";
-        assert_eq!(run_wrapped(body, Some("INT")), ("interrupted\n".into(), "5".into()));
+        assert_eq!(
+            run_wrapped(body, Some("INT")),
+            ("interrupted\n".into(), "5".into())
+        );
         // A signal the job does not trap ends it as it would without the wrapper.
         let body = "touch \"$(dirname \"$0\")/started\"\nexec sleep 30";
         assert_eq!(run_wrapped(body, Some("TERM")).1, "143");
