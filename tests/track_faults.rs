@@ -51,6 +51,10 @@ impl Lab {
     }
 
     fn run(&self, args: &[&str], limit: Duration) -> Output {
+        run_within(&mut self.command(args), limit)
+    }
+
+    fn command(&self, args: &[&str]) -> Command {
         let path = format!("{}:{}", self.shims.path().display(), std::env::var("PATH").unwrap());
         let mut cmd = Command::new(trackit_bin());
         crate::helper::isolate(&mut cmd, crate::helper::shared_home());
@@ -62,7 +66,7 @@ impl Lab {
             .env("PATH", path)
             .env("NO_COLOR", "1")
             .env_remove("RUST_LOG");
-        run_within(&mut cmd, limit)
+        cmd
     }
 
     fn track_dir(&self) -> PathBuf {
@@ -230,6 +234,48 @@ fn a_requeued_job_is_not_taken_as_ended_by_its_earlier_exit_file() {
         .map(|e| std::fs::read_to_string(e.path()).unwrap())
         .unwrap();
     assert!(log.contains("run 0") && log.contains("run 1") && log.contains("done"), "{log}");
+}
+
+/// `sbatch --signal=B:USR1@90` (here `scancel --batch --signal=USR1`, which SLURM delivers the
+/// same way) signals the batch shell only, which is trackit's wrapper: the job script's
+/// checkpoint trap must still run, and its exit status is the job's.
+#[test]
+fn a_signal_for_the_batch_shell_reaches_the_job_scripts_trap() {
+    if !require_cluster() {
+        return;
+    }
+    let _c = cluster_shared();
+    let lab = Lab::new(&format!("{FAST}, max_attempts = 1"));
+    lab.script(
+        "job.sh",
+        "trap 'echo checkpointed; exit 7' USR1\necho trap set\nsleep 120 &\nwait",
+    );
+    let child = lab
+        .command(&["sbatch", "job.sh"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let log = || {
+        std::fs::read_dir(lab.path())
+            .unwrap()
+            .flatten()
+            .find(|e| e.file_name().to_string_lossy().starts_with("job.sh-"))
+            .map(|e| (e.file_name(), std::fs::read_to_string(e.path()).unwrap_or_default()))
+    };
+    assert!(
+        wait_for(Duration::from_secs(120), || log().is_some_and(|(_, t)| t.contains("trap set"))),
+        "the job never started"
+    );
+    let name = log().unwrap().0.to_string_lossy().into_owned();
+    let job = name.trim_start_matches("job.sh-").trim_end_matches(".out").to_string();
+    let sent = Command::new("scancel").args(["--batch", "--signal=USR1", &job]).status().unwrap();
+    assert!(sent.success());
+    let out = crate::helper::output_within(child, Duration::from_secs(120), "trackit");
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(log().unwrap().1.contains("checkpointed"), "{:?}", log());
+    let t = lab.track();
+    assert_eq!(t["attempts"][0]["tasks"][0]["exit"]["code"], 7, "{t:#}");
 }
 
 /// A local job started on another machine: resuming here says where it runs instead of
