@@ -368,13 +368,22 @@ fn policy_test_runs_the_corpus_and_reports_failures() {
     );
     // The figures docs/benchmarks.md reports (seventh round, measured once on the test split,
     // test batch 9 included): a rule change that moves any of them must be measured and recorded
-    // there.
+    // there. Test batch 10 (files 1501-1599) is frozen but not yet measured, so it is left out of
+    // the pins until its one measurement.
+    let unmeasured = |c: &serde_json::Value| {
+        c["file"]
+            .as_str()
+            .and_then(|f| f.strip_prefix("test/logs/"))
+            .and_then(|f| f.split('-').next())
+            .and_then(|n| n.parse::<u32>().ok())
+            .is_some_and(|n| (1501..=1599).contains(&n))
+    };
     let pins = |split: &str| {
         let cases: Vec<&serde_json::Value> = v["cases"]
             .as_array()
             .unwrap()
             .iter()
-            .filter(|c| c["split"] == split)
+            .filter(|c| c["split"] == split && !unmeasured(c))
             .collect();
         let right = cases.iter().filter(|c| c["pass"] == true).count();
         let wrong_fixable = cases
