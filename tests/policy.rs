@@ -163,6 +163,10 @@ fn every_dev_corpus_log_is_diagnosed_right() {
         "logs/1626-user_code.log",
         // A typo in a site's Lmod SitePackage.lua: a Lua stack trace from the module system.
         "logs/1632-node_fail.log",
+        // The driver's libcuda.so.1 missing in a container started without GPU support, with
+        // nothing in the log naming a container: unknown (no driver on the node reads the same).
+        "logs/1634-container.log",
+        "logs/1635-container.log",
     ];
     let corpus = data_dir().join("corpus/dev");
     let labels: Vec<serde_json::Value> =
@@ -278,6 +282,9 @@ step 100 done", Some("COMPLETED"), Some("0:0"), "none"),
         // dash's not-found: a program's sh or an image's shell; the log cannot tell whether the
         // environment or an image lacks it (eighth round), unless a container is named.
         ("sh: 1: nvidia-smi: not found", None, None, "unknown"),
+        ("ImportError: libcuda.so.1: cannot open shared object file: No such file or directory", None, None, "unknown"),
+        ("docker run --rm img python t.py\nImportError: libcuda.so.1: cannot open shared object file: No such file or directory", None, None, "container"),
+        ("node3:11:11 [0] NCCL INFO NET/Plugin : Plugin load (libnccl-net.so) returned 2 : libnccl-net.so: cannot open shared object file: No such file or directory\nRuntimeError: NCCL error in: ProcessGroupNCCL.cpp:1691, unhandled system error", None, None, "distributed"),
         ("Apptainer> fastp\n/bin/sh: 1: fastp: not found\nApptainer>", None, None, "container"),
         ("+ apptainer exec tools.sif samtools view in.bam\n/bin/sh: 1: samtools: not found", None, None, "container"),
         ("/var/spool/slurmd/job7/slurm_script: line 9: samtools: command not found", None, None, "missing_dep"),

@@ -129,7 +129,8 @@ local BUILD_CACHE_TOOL_LINE = [=[^\s*ccache: error:]=]
 -- program spawned or that runs inside an image, never the bash that runs a batch script.
 local POSIX_SH_NOT_FOUND = [=[^(?:/bin/|/usr/bin/)?(?:da)?sh: \d+: (?P<command>[^\s:/]+): not found]=]
 -- A container's own interactive prompt: what follows was typed inside the image.
-local CONTAINER_SHELL_PROMPT = [=[^(?:Apptainer|Singularity)> ]=]
+-- (`Apptainer> `, `Singularity> `, older singularity's `Singularity image.simg:~> `).
+local CONTAINER_SHELL_PROMPT = [=[^(?:Apptainer|Singularity)(?: \S+)?> ]=]
 -- Running inside a container: the runtime's name or options on some line.
 local CONTAINER_CONTEXT = [=[(?i)\b(apptainer|singularity|docker|podman|enroot|pyxis|charliecloud|ch-run)\b|--container-image\b|\.sif\b]=]
 -- Building, pulling or unpacking a container image: a "no space left" there is the image build's
@@ -514,12 +515,15 @@ policy.rules = {
       [=[ImportError: No module named '?(?P<module>[\w.]+)'?]=],
     },
     unless_line = WARNING_LINE,
+    -- Typed at a container's own prompt: the image's Python (container_prompt_import_failure).
+    unless = { CONTAINER_SHELL_PROMPT },
     summary = "Python module {module} is not installed",
   },
   python_import_error = {
     kind = "missing_dep", priority = 60,
     patterns = { [=[ImportError: cannot import name '?(?P<name>\w+)'?(?: from '?(?P<module>[\w.]+)'?)?]=] },
     unless_line = WARNING_LINE,
+    unless = { CONTAINER_SHELL_PROMPT },
     summary = "an installed package has the wrong version: {line}",
   },
   shared_library_missing = {
@@ -535,11 +539,33 @@ policy.rules = {
       [=[\(ignored\)\s*$]=],
       -- TensorFlow probing for optional GPU libraries; it falls back to the CPU.
       [=[(?i)Could not (load|dlopen) (dynamic )?library]=],
+      -- NCCL's informational lines: no external network plugin (libnccl-net.so) installed is
+      -- its normal case; it uses its internal transport.
+      [=[\bNCCL INFO\b]=],
+      -- The GPU driver's own libraries (driver_library_missing, container_gpu_libraries_missing).
+      [=[\blibcuda\.so(?:\.\d+)*: cannot open|\blibnvidia-[\w-]+\.so\S*: cannot open]=],
       -- nvidia-container-cli (the container runtime's GPU hook) failing to load the driver's
       -- library is the container setup's (container_runtime), not a library the job lacks.
       [=[(?i)\bnvidia-container-cli\b]=],
     },
+    unless = { CONTAINER_SHELL_PROMPT },
     summary = "shared library {library} is missing",
+  },
+  driver_library_missing = {
+    -- The NVIDIA driver's own libraries (libcuda.so.1, libnvidia-*.so) come with the node's
+    -- driver, or into a container through the runtime's GPU support: never a package the job
+    -- installs. Missing, it is a node without the driver (a CPU node, a broken install) or a
+    -- container started without GPU support; with no container named, the log cannot tell which
+    -- (container_gpu_libraries_missing reads the container case).
+    kind = "unknown", priority = 79,
+    patterns = { [=[(?P<library>libcuda\.so(?:\.\d+)*|libnvidia-[\w-]+\.so(?:\.[\w.]+)?): cannot open shared object file]=] },
+    unless_line = {
+      WARNING_LINE[1], WARNING_LINE[2], WARNING_LINE[3],
+      [=[\(ignored\)\s*$]=],
+      [=[(?i)Could not (load|dlopen) (dynamic )?library]=],
+      [=[(?i)\bnvidia-container-cli\b]=],
+    },
+    summary = "the GPU driver's library {library} is not there (no driver on this node, or a container without GPU support): {line}",
   },
   command_missing = {
     kind = "missing_dep", priority = 75,
@@ -692,7 +718,9 @@ policy.rules = {
     patterns = {
       [=[(?i)\bcouldn't find libnvidia-ml\.so\b]=],
       [=[(?i)\blibnvidia-ml\.so\S*: cannot open shared object file\b]=],
+      [=[\blibcuda\.so(?:\.\d+)*: cannot open shared object file\b]=],
     },
+    unless_line = { WARNING_LINE[1], WARNING_LINE[2], WARNING_LINE[3], [=[(?i)Could not (load|dlopen) (dynamic )?library]=] },
     requires = { CONTAINER_CONTEXT },
     summary = "the container did not get the host's GPU driver libraries: {line}",
   },
@@ -719,6 +747,19 @@ policy.rules = {
     requires = { CONTAINER_SHELL_PROMPT },
     unless_line = { SYSTEM_COMMAND_MISSING },
     summary = "the container image lacks the command {command}: {line}",
+  },
+  container_prompt_import_failure = {
+    -- Python at a container's own prompt failing to import (a module the image lacks, a library
+    -- it cannot load, the host's home environment shadowing the image's): the image's Python.
+    kind = "container", priority = 86,
+    patterns = {
+      [=[ModuleNotFoundError: No module named '(?P<module>[\w.]+)']=],
+      [=[^ImportError: ]=],
+      [=[(?P<library>[\w.+-]+\.so(?:\.[\w.]+)?): cannot open shared object file]=],
+    },
+    requires = { CONTAINER_SHELL_PROMPT },
+    unless_line = WARNING_LINE,
+    summary = "Python inside the container image failed to import: {line}",
   },
   container_posix_sh_command_missing = {
     kind = "container", priority = 86,
@@ -1059,6 +1100,9 @@ policy.rules = {
       -- The kernel's system-wide file table is full (ENFILE, "in system"), unlike a process's
       -- own descriptor limit ("Too many open files").
       [=[(?i)\bToo many open files in system\b]=],
+      -- CUDA's cudaErrorSystemNotReady (802): an NVSwitch node whose fabric manager is not
+      -- running; the same job runs once the node's service is up.
+      [=[(?i)\b(error|failure) 802\b.*\bsystem not yet initialized\b]=],
     },
     unless_line = { [=[\(ignored\)\s*$]=] },
     summary = "the node's own software is missing or broken: {line}",
