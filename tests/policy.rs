@@ -167,6 +167,9 @@ fn every_dev_corpus_log_is_diagnosed_right() {
         // nothing in the log naming a container: unknown (no driver on the node reads the same).
         "logs/1634-container.log",
         "logs/1635-container.log",
+        // apt-get inside a read-only SIF finds no room in the image's /var/cache: apt's own
+        // "E:" line names no failure kind (none; the image lacks the program the user wanted).
+        "logs/1639-container.log",
     ];
     let corpus = data_dir().join("corpus/dev");
     let labels: Vec<serde_json::Value> =
@@ -283,6 +286,7 @@ step 100 done", Some("COMPLETED"), Some("0:0"), "none"),
         // environment or an image lacks it (eighth round), unless a container is named.
         ("sh: 1: nvidia-smi: not found", None, None, "unknown"),
         ("ImportError: libcuda.so.1: cannot open shared object file: No such file or directory", None, None, "unknown"),
+        ("$ docker run -it img:1 bash\nroot@c0ffee:/# samtools\nbash: samtools: command not found", None, None, "container"),
         ("docker run --rm img python t.py\nImportError: libcuda.so.1: cannot open shared object file: No such file or directory", None, None, "container"),
         ("node3:11:11 [0] NCCL INFO NET/Plugin : Plugin load (libnccl-net.so) returned 2 : libnccl-net.so: cannot open shared object file: No such file or directory\nRuntimeError: NCCL error in: ProcessGroupNCCL.cpp:1691, unhandled system error", None, None, "distributed"),
         ("Apptainer> fastp\n/bin/sh: 1: fastp: not found\nApptainer>", None, None, "container"),

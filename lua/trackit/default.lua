@@ -131,6 +131,10 @@ local POSIX_SH_NOT_FOUND = [=[^(?:/bin/|/usr/bin/)?(?:da)?sh: \d+: (?P<command>[
 -- A container's own interactive prompt: what follows was typed inside the image.
 -- (`Apptainer> `, `Singularity> `, older singularity's `Singularity image.simg:~> `).
 local CONTAINER_SHELL_PROMPT = [=[^(?:Apptainer|Singularity)(?: \S+)?> ]=]
+-- An interactive session entered inside a container (`docker run -it ... bash`, `apptainer
+-- shell img.sif`): the commands that follow run in the image.
+local CONTAINER_INTERACTIVE_SESSION = [=[(?i)\b(?:docker|podman|nerdctl)\s+(?:run|exec)\b[^|;&]*\s-(?:it|ti)\b|\b(?:apptainer|singularity)\s+shell\b]=]
+local INSIDE_CONTAINER_SESSION = { CONTAINER_SHELL_PROMPT, CONTAINER_INTERACTIVE_SESSION }
 -- Running inside a container: the runtime's name or options on some line.
 local CONTAINER_CONTEXT = [=[(?i)\b(apptainer|singularity|docker|podman|enroot|pyxis|charliecloud|ch-run)\b|--container-image\b|\.sif\b]=]
 -- Building, pulling or unpacking a container image: a "no space left" there is the image build's
@@ -516,14 +520,14 @@ policy.rules = {
     },
     unless_line = WARNING_LINE,
     -- Typed at a container's own prompt: the image's Python (container_prompt_import_failure).
-    unless = { CONTAINER_SHELL_PROMPT },
+    unless = INSIDE_CONTAINER_SESSION,
     summary = "Python module {module} is not installed",
   },
   python_import_error = {
     kind = "missing_dep", priority = 60,
     patterns = { [=[ImportError: cannot import name '?(?P<name>\w+)'?(?: from '?(?P<module>[\w.]+)'?)?]=] },
     unless_line = WARNING_LINE,
-    unless = { CONTAINER_SHELL_PROMPT },
+    unless = INSIDE_CONTAINER_SESSION,
     summary = "an installed package has the wrong version: {line}",
   },
   shared_library_missing = {
@@ -548,7 +552,7 @@ policy.rules = {
       -- library is the container setup's (container_runtime), not a library the job lacks.
       [=[(?i)\bnvidia-container-cli\b]=],
     },
-    unless = { CONTAINER_SHELL_PROMPT },
+    unless = INSIDE_CONTAINER_SESSION,
     summary = "shared library {library} is missing",
   },
   driver_library_missing = {
@@ -579,7 +583,7 @@ policy.rules = {
     -- The system's own utilities are no package a job loads (see system_commands_missing).
     unless_line = { SYSTEM_COMMAND_MISSING, SYSTEM_COMMAND_NOT_EXECUTABLE },
     -- Typed at a container's own prompt: the image lacks it (container_shell_command_missing).
-    unless = { CONTAINER_SHELL_PROMPT },
+    unless = INSIDE_CONTAINER_SESSION,
     summary = "command {command} is not available",
   },
   posix_sh_command_missing = {
@@ -744,7 +748,7 @@ policy.rules = {
     -- lacks the program, not the job's environment.
     kind = "container", priority = 86,
     patterns = { POSIX_SH_NOT_FOUND, [=[(?:^|: )(?P<command>[^\s:/'"]+): command not found]=] },
-    requires = { CONTAINER_SHELL_PROMPT },
+    requires = INSIDE_CONTAINER_SESSION,
     unless_line = { SYSTEM_COMMAND_MISSING },
     summary = "the container image lacks the command {command}: {line}",
   },
@@ -757,7 +761,7 @@ policy.rules = {
       [=[^ImportError: ]=],
       [=[(?P<library>[\w.+-]+\.so(?:\.[\w.]+)?): cannot open shared object file]=],
     },
-    requires = { CONTAINER_SHELL_PROMPT },
+    requires = INSIDE_CONTAINER_SESSION,
     unless_line = WARNING_LINE,
     summary = "Python inside the container image failed to import: {line}",
   },
