@@ -148,6 +148,28 @@ fn every_dev_corpus_log_is_diagnosed_right() {
         // The post ends before ssh's refusal: only ssh's debug lines are left, which say nothing
         // failed (they no longer count as missing files either).
         "logs/1449-distributed.log",
+        // Eighth round. A program inside an image reported "not found" by the image's shell with
+        // nothing in the log naming a container (1605: dash's eval of a path; 1621: dash's
+        // not-found, now unknown rather than a missing dependency).
+        "logs/1605-container.log",
+        "logs/1621-container.log",
+        // A step that could not be killed after a cancel with no reason; the node drained and
+        // the cause was never found: the CANCELLED line reads as a cancellation.
+        "logs/1619-unknown.log",
+        // A tool's lock directory under /tmp owned by root, reported on a warning line only.
+        "logs/1625-user_code.log",
+        // A result directory the program itself never created (a bug the maintainer fixed): the
+        // same FileNotFoundError as an input path the user got wrong (as 1413, 1414).
+        "logs/1626-user_code.log",
+        // A typo in a site's Lmod SitePackage.lua: a Lua stack trace from the module system.
+        "logs/1632-node_fail.log",
+        // The driver's libcuda.so.1 missing in a container started without GPU support, with
+        // nothing in the log naming a container: unknown (no driver on the node reads the same).
+        "logs/1634-container.log",
+        "logs/1635-container.log",
+        // apt-get inside a read-only SIF finds no room in the image's /var/cache: apt's own
+        // "E:" line names no failure kind (none; the image lacks the program the user wanted).
+        "logs/1639-container.log",
     ];
     let corpus = data_dir().join("corpus/dev");
     let labels: Vec<serde_json::Value> =
@@ -260,7 +282,21 @@ step 100 done", Some("COMPLETED"), Some("0:0"), "none"),
         ("torch.OutOfMemoryError: CUDA out of memory. Tried to allocate 20.00 MiB. GPU 0 has a total capacity of 79.15 GiB of which 3.06 MiB is free.", None, None, "oom"),
         ("Traceback (most recent call last):\n  File \"train.py\", line 3, in <module>\n    import sklearn\nModuleNotFoundError: No module named 'sklearn'", None, None, "missing_dep"),
         ("/var/spool/slurmd/job123/slurm_script: line 10: conda: command not found", None, None, "missing_dep"),
-        ("sh: 1: nvidia-smi: not found", None, None, "missing_dep"),
+        // dash's not-found: a program's sh or an image's shell; the log cannot tell whether the
+        // environment or an image lacks it (eighth round), unless a container is named.
+        ("sh: 1: nvidia-smi: not found", None, None, "unknown"),
+        ("ImportError: libcuda.so.1: cannot open shared object file: No such file or directory", None, None, "unknown"),
+        ("$ docker run -it img:1 bash\nroot@c0ffee:/# samtools\nbash: samtools: command not found", None, None, "container"),
+        ("docker run --rm img python t.py\nImportError: libcuda.so.1: cannot open shared object file: No such file or directory", None, None, "container"),
+        ("node3:11:11 [0] NCCL INFO NET/Plugin : Plugin load (libnccl-net.so) returned 2 : libnccl-net.so: cannot open shared object file: No such file or directory\nRuntimeError: NCCL error in: ProcessGroupNCCL.cpp:1691, unhandled system error", None, None, "distributed"),
+        ("Apptainer> fastp\n/bin/sh: 1: fastp: not found\nApptainer>", None, None, "container"),
+        ("+ apptainer exec tools.sif samtools view in.bam\n/bin/sh: 1: samtools: not found", None, None, "container"),
+        ("/var/spool/slurmd/job7/slurm_script: line 9: samtools: command not found", None, None, "missing_dep"),
+        // A tool's cache or lock, not a path of the job's (eighth round).
+        ("PermissionError: [Errno 13] Permission denied: '/tmp/triton/0b7e.lock'", None, None, "user_code"),
+        ("ccache: error: Failed to create directory /ccache/cache/1/5: Permission denied", None, None, "unknown"),
+        ("FileNotFoundError: [Errno 2] No such file or directory: 'data/train.csv'", None, None, "path_error"),
+        ("/opt/gcc/9.3/libexec/gcc/x86_64-pc-linux-gnu/9.3.0/cc1plus: error while loading shared libraries: libisl.so.15: cannot open shared object file: No such file or directory", None, None, "node_fail"),
         ("ImportError: libcudnn.so.8: cannot open shared object file: No such file or directory", None, None, "missing_dep"),
         ("Lmod has detected the following error:  The following module(s) are unknown: \"cuda/12.9\"", None, None, "missing_dep"),
         ("OSError: [Errno 28] No space left on device: '/scratch/u/ckpt/model.pt'", None, None, "disk_quota"),

@@ -112,6 +112,29 @@ local FILE_WATCH_LINE = [=[(?i)\binotify|\badd_watch\b|\bwatch(es|er|ers|ing)?\b
 -- script reporting one of its commands ("/var/spool/slurmd/job1/slurm_script: line 5: ./run:
 -- No such file") names the job's path after the script, so it is not matched.
 local SYSTEM_OWNED_MISSING_PATH = [=[(?:^|[\s:'"`‘])(?:/var/spool/|/(?:[^\s:'"`]*/)?sbin/)[^\s:'"`]*['’"`]?: No such file or directory]=]
+-- A path a tool keeps for itself: a cache, lock or temp file or directory (Triton's and
+-- Inductor's caches, torch_extensions, ccache, the Hugging Face hub's .locks, pip's build
+-- directories, /tmp/<tool>, ~/.cache). Another process racing on it, a stale lock, or another user
+-- owning the shared directory makes it missing or denied; the job's own script, data and output
+-- paths are elsewhere, and no path fix of the job's applies (the tool's bug or setup: user_code).
+local TOOL_OWNED_PATH = table.concat({
+  [=[(?:^|[\s'"`‘(=])(?:/tmp|/var/tmp|/run/user|/dev/shm)/]=],
+  [=[\.locks?\b|/lock['"’`]]=],
+  [=[(?i)(?:^|[/._-])c?cache(?:[/._-]|['"’`]|$)|pycache]=],
+  [=[/\.triton\b|torch_?extensions|torchinductor_|/pip-(?:build|install|req-build)-]=],
+}, "|")
+-- A build tool's own error line about its cache (ccache's temp files and directories).
+local BUILD_CACHE_TOOL_LINE = [=[^\s*ccache: error:]=]
+-- dash's wording of a command it cannot find ("sh: 1: fastp: not found"): a POSIX sh that a
+-- program spawned or that runs inside an image, never the bash that runs a batch script.
+local POSIX_SH_NOT_FOUND = [=[^(?:/bin/|/usr/bin/)?(?:da)?sh: \d+: (?P<command>[^\s:/]+): not found]=]
+-- A container's own interactive prompt: what follows was typed inside the image.
+-- (`Apptainer> `, `Singularity> `, older singularity's `Singularity image.simg:~> `).
+local CONTAINER_SHELL_PROMPT = [=[^(?:Apptainer|Singularity)(?: \S+)?> ]=]
+-- An interactive session entered inside a container (`docker run -it ... bash`, `apptainer
+-- shell img.sif`): the commands that follow run in the image.
+local CONTAINER_INTERACTIVE_SESSION = [=[(?i)\b(?:docker|podman|nerdctl)\s+(?:run|exec)\b[^|;&]*\s-(?:it|ti)\b|\b(?:apptainer|singularity)\s+shell\b]=]
+local INSIDE_CONTAINER_SESSION = { CONTAINER_SHELL_PROMPT, CONTAINER_INTERACTIVE_SESSION }
 -- Running inside a container: the runtime's name or options on some line.
 local CONTAINER_CONTEXT = [=[(?i)\b(apptainer|singularity|docker|podman|enroot|pyxis|charliecloud|ch-run)\b|--container-image\b|\.sif\b]=]
 -- Building, pulling or unpacking a container image: a "no space left" there is the image build's
@@ -496,12 +519,15 @@ policy.rules = {
       [=[ImportError: No module named '?(?P<module>[\w.]+)'?]=],
     },
     unless_line = WARNING_LINE,
+    -- Typed at a container's own prompt: the image's Python (container_prompt_import_failure).
+    unless = INSIDE_CONTAINER_SESSION,
     summary = "Python module {module} is not installed",
   },
   python_import_error = {
     kind = "missing_dep", priority = 60,
     patterns = { [=[ImportError: cannot import name '?(?P<name>\w+)'?(?: from '?(?P<module>[\w.]+)'?)?]=] },
     unless_line = WARNING_LINE,
+    unless = INSIDE_CONTAINER_SESSION,
     summary = "an installed package has the wrong version: {line}",
   },
   shared_library_missing = {
@@ -517,24 +543,58 @@ policy.rules = {
       [=[\(ignored\)\s*$]=],
       -- TensorFlow probing for optional GPU libraries; it falls back to the CPU.
       [=[(?i)Could not (load|dlopen) (dynamic )?library]=],
+      -- NCCL's informational lines: no external network plugin (libnccl-net.so) installed is
+      -- its normal case; it uses its internal transport.
+      [=[\bNCCL INFO\b]=],
+      -- The GPU driver's own libraries (driver_library_missing, container_gpu_libraries_missing).
+      [=[\blibcuda\.so(?:\.\d+)*: cannot open|\blibnvidia-[\w-]+\.so\S*: cannot open]=],
       -- nvidia-container-cli (the container runtime's GPU hook) failing to load the driver's
       -- library is the container setup's (container_runtime), not a library the job lacks.
       [=[(?i)\bnvidia-container-cli\b]=],
     },
+    unless = INSIDE_CONTAINER_SESSION,
     summary = "shared library {library} is missing",
+  },
+  driver_library_missing = {
+    -- The NVIDIA driver's own libraries (libcuda.so.1, libnvidia-*.so) come with the node's
+    -- driver, or into a container through the runtime's GPU support: never a package the job
+    -- installs. Missing, it is a node without the driver (a CPU node, a broken install) or a
+    -- container started without GPU support; with no container named, the log cannot tell which
+    -- (container_gpu_libraries_missing reads the container case).
+    kind = "unknown", priority = 79,
+    patterns = { [=[(?P<library>libcuda\.so(?:\.\d+)*|libnvidia-[\w-]+\.so(?:\.[\w.]+)?): cannot open shared object file]=] },
+    unless_line = {
+      WARNING_LINE[1], WARNING_LINE[2], WARNING_LINE[3],
+      [=[\(ignored\)\s*$]=],
+      [=[(?i)Could not (load|dlopen) (dynamic )?library]=],
+      [=[(?i)\bnvidia-container-cli\b]=],
+    },
+    summary = "the GPU driver's library {library} is not there (no driver on this node, or a container without GPU support): {line}",
   },
   command_missing = {
     kind = "missing_dep", priority = 75,
     patterns = {
       [=[(?:^|: )(?P<command>[^\s:/'"]+): command not found]=],
-      [=[^(?:/bin/|/usr/bin/)?(?:ba|da)?sh: (?:line )?\d+: (?P<command>[^\s:/]+): not found]=],
+      [=[^(?:/bin/|/usr/bin/)?(?:ba)?sh: line \d+: (?P<command>[^\s:/]+): not found]=],
       [=[execve\(\): (?P<command>[^:\s/]+): No such file or directory]=],
       [=[No such file or directory: '(?P<command>[^'/]+)': '[^'/]+']=],
       [=[/usr/bin/env: '?(?P<command>[^':]+)'?: No such file or directory]=],
     },
     -- The system's own utilities are no package a job loads (see system_commands_missing).
     unless_line = { SYSTEM_COMMAND_MISSING, SYSTEM_COMMAND_NOT_EXECUTABLE },
+    -- Typed at a container's own prompt: the image lacks it (container_shell_command_missing).
+    unless = INSIDE_CONTAINER_SESSION,
     summary = "command {command} is not available",
+  },
+  posix_sh_command_missing = {
+    -- dash ("sh: 1: X: not found") is the sh of Debian/Ubuntu systems and images, spawned by a
+    -- program (os.system, a workflow's task script) rather than the batch shell: the host
+    -- environment or an image may lack the program, and with nothing naming a container the log
+    -- cannot tell which, so no dependency fix is tried.
+    kind = "unknown", priority = 45,
+    patterns = { POSIX_SH_NOT_FOUND },
+    unless_line = { SYSTEM_COMMAND_MISSING },
+    summary = "a program run through sh was not found (in the environment or an image): {line}",
   },
   system_commands_missing = {
     -- `ls`, `awk` or `mkdir` not found: the node's system install is broken, or the job's
@@ -662,7 +722,9 @@ policy.rules = {
     patterns = {
       [=[(?i)\bcouldn't find libnvidia-ml\.so\b]=],
       [=[(?i)\blibnvidia-ml\.so\S*: cannot open shared object file\b]=],
+      [=[\blibcuda\.so(?:\.\d+)*: cannot open shared object file\b]=],
     },
+    unless_line = { WARNING_LINE[1], WARNING_LINE[2], WARNING_LINE[3], [=[(?i)Could not (load|dlopen) (dynamic )?library]=] },
     requires = { CONTAINER_CONTEXT },
     summary = "the container did not get the host's GPU driver libraries: {line}",
   },
@@ -679,6 +741,36 @@ policy.rules = {
     unless_line = { [=[/slurm_script: ]=] },
     requires = { [=[(?i)\bpyxis: import|--container-image\b|\benroot\b]=] },
     summary = "the command could not be started in the container: {line}",
+  },
+  container_shell_command_missing = {
+    -- A command not found at a container's own prompt (`Apptainer> fastp` then `/bin/sh: 1:
+    -- fastp: not found`), or dash's not-found when the log runs a container runtime: the image
+    -- lacks the program, not the job's environment.
+    kind = "container", priority = 86,
+    patterns = { POSIX_SH_NOT_FOUND, [=[(?:^|: )(?P<command>[^\s:/'"]+): command not found]=] },
+    requires = INSIDE_CONTAINER_SESSION,
+    unless_line = { SYSTEM_COMMAND_MISSING },
+    summary = "the container image lacks the command {command}: {line}",
+  },
+  container_prompt_import_failure = {
+    -- Python at a container's own prompt failing to import (a module the image lacks, a library
+    -- it cannot load, the host's home environment shadowing the image's): the image's Python.
+    kind = "container", priority = 86,
+    patterns = {
+      [=[ModuleNotFoundError: No module named '(?P<module>[\w.]+)']=],
+      [=[^ImportError: ]=],
+      [=[(?P<library>[\w.+-]+\.so(?:\.[\w.]+)?): cannot open shared object file]=],
+    },
+    requires = INSIDE_CONTAINER_SESSION,
+    unless_line = WARNING_LINE,
+    summary = "Python inside the container image failed to import: {line}",
+  },
+  container_posix_sh_command_missing = {
+    kind = "container", priority = 86,
+    patterns = { POSIX_SH_NOT_FOUND },
+    requires = { CONTAINER_CONTEXT },
+    unless_line = { SYSTEM_COMMAND_MISSING },
+    summary = "the container image lacks the command {command}: {line}",
   },
   container_agent_fault = {
     -- The ECS agent lost track of a container it had started (inspecting or stopping it timed
@@ -768,7 +860,7 @@ policy.rules = {
       [=[(?i)FileNotFoundError: (?P<path>.+)]=],
       [=[(?i)(NotADirectory|IsADirectory|Permission)Error: (?P<path>.+)]=],
     },
-    unless_line = { WARNING_LINE[1], WARNING_LINE[2], WARNING_LINE[3], KERNEL_INTERFACE_PATH, OPTION_AS_PATH, IO_ERROR_LINE, SYSTEM_OWNED_MISSING_PATH },
+    unless_line = { WARNING_LINE[1], WARNING_LINE[2], WARNING_LINE[3], KERNEL_INTERFACE_PATH, OPTION_AS_PATH, IO_ERROR_LINE, SYSTEM_OWNED_MISSING_PATH, TOOL_OWNED_PATH },
     summary = "a file or directory is missing or not accessible: {path}",
   },
   program_file_error = {
@@ -777,9 +869,7 @@ policy.rules = {
     kind = "path_error", priority = 50,
     patterns = {
       [=[(?i)forrtl: severe \(\d+\): (file not found|permission to access file denied|cannot (open|stat))]=],
-      [=[(?i)\b(could not|couldn't|cannot|can't|unable to|failed to) (open|read|find|load|locate|access|stat)\b[^:]{0,40}\b(file|input|directory|dir|folder|path)\b]=],
-      [=[(?i)\bcan'?t chdir to\b]=],
-      [=[(?i)failed changing into working directory]=],
+      [=[(?i)\b(could not|couldn't|cannot|can't|unable to|failed to) (open|read|find|load|locate|access|stat)\b[^:]{0,40}\b(input ?file|file|input|directory|dir|folder|path)s?\b]=],
       [=[(?i)\bcannot create (regular file )?[`'‘"]?[^:\s]+['’`"]?: (Permission denied|No such file or directory|Read-only file system)]=],
     },
     unless_line = {
@@ -789,8 +879,21 @@ policy.rules = {
       KERNEL_INTERFACE_PATH,
       OPTION_AS_PATH,
       IO_ERROR_LINE,
+      TOOL_OWNED_PATH,
+      BUILD_CACHE_TOOL_LINE,
     },
     summary = "a file or directory the program needs is missing or not accessible: {line}",
+  },
+  working_directory_missing = {
+    -- The scheduler or the program cannot enter the job's working directory: the job's own
+    -- path wherever it lives (a node-local /tmp included), so the tool-path veto does not apply.
+    kind = "path_error", priority = 50,
+    patterns = {
+      [=[(?i)\bcan'?t chdir to\b]=],
+      [=[(?i)failed changing into working directory]=],
+    },
+    unless_line = { WARNING_LINE[1], WARNING_LINE[2], WARNING_LINE[3], IO_ERROR_LINE },
+    summary = "the job's working directory is missing or not accessible: {line}",
   },
   shell_path_error = {
     kind = "path_error", priority = 45,
@@ -799,6 +902,7 @@ policy.rules = {
       [=[(?i)cannot (open|create|stat|access|read|write|find)[^:]*[:]? [`'‘]?(?P<path>[^'’`\s:]+)['’`]?: (No such file or directory|Permission denied|Not a directory)]=],
       [=[(?i)\bPermission denied\b]=],
       [=[(?i)\b(file|directory|path|folder) [`'"‘]?(?P<path>[^'"’`\s]+)['"’`]? (does not exist|not found)]=],
+      [=[(?i)\b(file|directory|path|folder) "(?P<path>[^"]+)" (does not exist|not found)]=],
       [=[(?i)No such file or directory]=],
     },
     unless_line = {
@@ -822,10 +926,31 @@ policy.rules = {
       -- pixi and their kin print it for a program they cannot spawn, a file of their own, or
       -- their own bug. The tool rules below read what they can from the lines around it.
       [=[\(os error 2\)]=],
+      TOOL_OWNED_PATH,
+      BUILD_CACHE_TOOL_LINE,
     },
     summary = "a file or directory is missing or not accessible: {line}",
   },
 
+  stale_build_lock = {
+    -- PyTorch's extension loader waiting on a lock left by an interrupted build: the job hangs
+    -- on the tool's cache, not on anything the job provides.
+    kind = "unknown", priority = 30,
+    patterns = { [=[(?i)\bLock file exists in build directory\b]=] },
+    summary = "a stale build lock in the extension cache blocks the job: {line}",
+  },
+  package_build_failed = {
+    -- pip building a package from source failed (its setup script, its wheel): a file or
+    -- directory that build misses is the package's, not the job's.
+    kind = "unknown", priority = 55,
+    patterns = {
+      [=[Command "python setup\.py egg_info" failed]=],
+      [=[(?i)\berror: subprocess-exited-with-error\b]=],
+      [=[(?i)\bFailed building wheel for\b]=],
+      [=[(?i)\bERROR: Failed to build installable wheels\b]=],
+    },
+    summary = "building a Python package failed: {line}",
+  },
   launcher_script_missing = {
     -- uv (and the like) asked to run a script that is not there: "error: Failed to spawn:
     -- `test.py`" for a name with a directory or a script extension.
@@ -979,9 +1104,22 @@ policy.rules = {
       -- The kernel's system-wide file table is full (ENFILE, "in system"), unlike a process's
       -- own descriptor limit ("Too many open files").
       [=[(?i)\bToo many open files in system\b]=],
+      -- CUDA's cudaErrorSystemNotReady (802): an NVSwitch node whose fabric manager is not
+      -- running; the same job runs once the node's service is up.
+      [=[(?i)\b(error|failure) 802\b.*\bsystem not yet initialized\b]=],
     },
     unless_line = { [=[\(ignored\)\s*$]=] },
     summary = "the node's own software is missing or broken: {line}",
+  },
+  toolchain_install_fault = {
+    -- A compiler's internal program (gcc's cc1, cc1plus, collect2 under .../libexec/gcc/...)
+    -- that cannot load its libraries: the toolchain's installation, which no package the job
+    -- loads mends, when the toolchain is the site's (/opt, /usr, /apps). A compiler in the
+    -- user's own environment (conda, a home directory) stays a missing dependency.
+    kind = "node_fail", priority = 89,
+    patterns = { [=[(?:^|\s)(?P<program>/\S*/libexec/\S+): error while loading shared libraries: (?P<library>[^:\s]+)]=] },
+    unless_line = { [=[(?i)(?:^|[\s/])(?:home|Users|scratch|work)/|(?:mini|ana)conda|/envs/|/\.conda/|mamba|/\.local/]=] },
+    summary = "the site's compiler installation cannot load its libraries: {line}",
   },
   interconnect_port_fault = {
     -- The node's InfiniBand/RoCE port reports errors or goes down under the job (a flapping
@@ -1146,7 +1284,7 @@ policy.rules = {
     -- The traceback's last exception is the cause; earlier ones were handled or chained.
     kind = "user_code", priority = 20, last_match = true,
     patterns = {
-      [=[^\s*(?:[A-Za-z_]\w*\.)*(?P<exception>[A-Z]\w*(?:Error|Exception))(?::\s*(?P<message>.*)|$)]=],
+      [=[^\s*(?:\[rank\d+\]:\s*)?(?:[A-Za-z_]\w*\.)*(?P<exception>[A-Z]\w*(?:Error|Exception))(?::\s*(?P<message>.*)|$)]=],
       [=[^Traceback \(most recent call last\):]=],
       -- Python's base class raised as is: "Exception: process 3 terminated with signal ...".
       [=[^\s*(?P<exception>Exception): (?P<message>.*)]=],
