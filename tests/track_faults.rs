@@ -69,6 +69,15 @@ impl Lab {
         cmd
     }
 
+    /// The job's id and log (`job.sh-<id>.out`, as [`Lab::script`] names it), once it exists.
+    fn job_log(&self) -> Option<(String, String)> {
+        std::fs::read_dir(self.path()).unwrap().flatten().find_map(|e| {
+            let name = e.file_name().to_string_lossy().into_owned();
+            let id = name.strip_prefix("job.sh-")?.strip_suffix(".out")?.to_string();
+            Some((id, std::fs::read_to_string(e.path()).unwrap_or_default()))
+        })
+    }
+
     fn track_dir(&self) -> PathBuf {
         let dir = self.path().join(".trackit/tracks");
         std::fs::read_dir(&dir).unwrap().next().unwrap().unwrap().path()
@@ -180,12 +189,7 @@ fn the_exit_file_brings_the_end_forward() {
     // The user's script ran unchanged (a copy), under a wrapper beside the state.
     let wrapper = std::fs::read_to_string(lab.track_dir().join("attempt-1.wrapper.sh")).unwrap();
     assert!(wrapper.contains("records this job's exit status"), "{wrapper}");
-    let log = std::fs::read_dir(lab.path())
-        .unwrap()
-        .flatten()
-        .find(|e| e.file_name().to_string_lossy().starts_with("job.sh-"))
-        .map(|e| std::fs::read_to_string(e.path()).unwrap())
-        .expect("the job's log, named after the script");
+    let (_, log) = lab.job_log().expect("the job's log, named after the script");
     assert!(log.contains("working"), "{log}");
 }
 
@@ -227,12 +231,7 @@ fn a_requeued_job_is_not_taken_as_ended_by_its_earlier_exit_file() {
     // confirming the stale end every 0.5 s would cost over 200.
     let squeue_calls = std::fs::read_to_string(&calls).unwrap().lines().count();
     assert!(squeue_calls < 80, "{squeue_calls} squeue calls");
-    let log = std::fs::read_dir(lab.path())
-        .unwrap()
-        .flatten()
-        .find(|e| e.file_name().to_string_lossy().starts_with("job.sh-"))
-        .map(|e| std::fs::read_to_string(e.path()).unwrap())
-        .unwrap();
+    let (_, log) = lab.job_log().unwrap();
     assert!(log.contains("run 0") && log.contains("run 1") && log.contains("done"), "{log}");
 }
 
@@ -256,24 +255,16 @@ fn a_signal_for_the_batch_shell_reaches_the_job_scripts_trap() {
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    let log = || {
-        std::fs::read_dir(lab.path())
-            .unwrap()
-            .flatten()
-            .find(|e| e.file_name().to_string_lossy().starts_with("job.sh-"))
-            .map(|e| (e.file_name(), std::fs::read_to_string(e.path()).unwrap_or_default()))
-    };
     assert!(
-        wait_for(Duration::from_secs(120), || log().is_some_and(|(_, t)| t.contains("trap set"))),
+        wait_for(Duration::from_secs(120), || lab.job_log().is_some_and(|(_, t)| t.contains("trap set"))),
         "the job never started"
     );
-    let name = log().unwrap().0.to_string_lossy().into_owned();
-    let job = name.trim_start_matches("job.sh-").trim_end_matches(".out").to_string();
+    let (job, _) = lab.job_log().unwrap();
     let sent = Command::new("scancel").args(["--batch", "--signal=USR1", &job]).status().unwrap();
     assert!(sent.success());
     let out = crate::helper::output_within(child, Duration::from_secs(120), "trackit");
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
-    assert!(log().unwrap().1.contains("checkpointed"), "{:?}", log());
+    assert!(lab.job_log().unwrap().1.contains("checkpointed"), "{:?}", lab.job_log());
     let t = lab.track();
     assert_eq!(t["attempts"][0]["tasks"][0]["exit"]["code"], 7, "{t:#}");
 }
