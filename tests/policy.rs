@@ -170,6 +170,24 @@ fn every_dev_corpus_log_is_diagnosed_right() {
         // apt-get inside a read-only SIF finds no room in the image's /var/cache: apt's own
         // "E:" line names no failure kind (none; the image lacks the program the user wanted).
         "logs/1639-container.log",
+        // Ninth round. A Python under /opt/conda in an image that cannot load libpython, with no
+        // runtime named: the image's or the node's (unknown, no relaunch).
+        "logs/1802-container.log",
+        // A bare loader line for a library a user-built image lacks: the same line as a library
+        // the job's environment lacks (as 159, 181, 665).
+        "logs/1804-container.log",
+        // `which` finding no sbatch on a compute node: no failure line of the job's.
+        "logs/1809-node_fail.log",
+        // A service's own log directory on a full disk, from its Ruby log daemon: the same
+        // ENOSPC line as a job writing to a full disk of its own.
+        "logs/1818-node_fail.log",
+        // A submission template that treats a node name as a file: `cp: cannot stat 'node'`
+        // reads as a missing input file.
+        "logs/1822-user_code.log",
+        // dash's not-found under sudo (root's PATH) and a command-not-found handler whose own
+        // interpreter is gone: unknown, no relaunch.
+        "logs/1823-missing_dep.log",
+        "logs/1830-missing_dep.log",
     ];
     let corpus = data_dir().join("corpus/dev");
     let labels: Vec<serde_json::Value> =

@@ -88,6 +88,9 @@ local NCCL_WATCHDOG = {
 -- The system's own utilities missing: `-bash: ls: command not found`, `sh: 1: awk: not found`.
 local SYSTEM_COMMANDS = [=[ls|cat|cp|mv|rm|mkdir|rmdir|awk|gawk|sed|grep|cut|sort|uniq|head|tail|wc|date|hostname|sleep|touch|chmod|ln|find|xargs|tr|basename|dirname|env|id|whoami|uname|ps|tee|tar|gzip|expr|seq|readlink|stat|du|df]=]
 local SYSTEM_COMMAND_MISSING = [=[(?:^|: )(?P<command>]=] .. SYSTEM_COMMANDS .. [=[): (?:command )?not found\s*$]=]
+-- A script line bash ran as a command though it is none: an option (`--save-dir: command not
+-- found`), an assignment (`lr=0.1: command not found`) or a bare carriage return (`$'\r'`).
+local BROKEN_SCRIPT_LINE = [=[(?:^|: )(?P<command>--?[\w.-]+|[\w.]+=\S*|\$'\\r'): command not found\s*$]=]
 -- The same, as srun's slurmstepd reports a program it cannot exec: `execve(): mkdir: No such file`.
 local SYSTEM_COMMAND_NOT_EXECUTABLE = [=[execve\(\): (?P<command>]=] .. SYSTEM_COMMANDS .. [=[): No such file or directory]=]
 -- Python's FileNotFoundError for a bare name (no directory, no extension), as subprocess reports
@@ -135,8 +138,10 @@ local CONTAINER_SHELL_PROMPT = [=[^(?:Apptainer|Singularity)(?: \S+)?> ]=]
 -- shell img.sif`): the commands that follow run in the image.
 local CONTAINER_INTERACTIVE_SESSION = [=[(?i)\b(?:docker|podman|nerdctl)\s+(?:run|exec)\b[^|;&]*\s-(?:it|ti)\b|\b(?:apptainer|singularity)\s+shell\b]=]
 local INSIDE_CONTAINER_SESSION = { CONTAINER_SHELL_PROMPT, CONTAINER_INTERACTIVE_SESSION }
--- Running inside a container: the runtime's name or options on some line.
-local CONTAINER_CONTEXT = [=[(?i)\b(apptainer|singularity|docker|podman|enroot|pyxis|charliecloud|ch-run)\b|--container-image\b|\.sif\b]=]
+-- Running inside a container: the runtime's name or options on some line, or a container init
+-- system's own lines (s6-overlay's `[cont-init.d]` and `[s6-finish]`, phusion baseimage's
+-- `/etc/my_init.d/`): those only run as an image's PID 1.
+local CONTAINER_CONTEXT = [=[(?i)\b(apptainer|singularity|docker|podman|enroot|pyxis|charliecloud|ch-run)\b|--container-image\b|\.sif\b|\[(?:cont-init|cont-finish|s6-init|s6-finish)\b|/etc/my_init\.d/]=]
 -- Building, pulling or unpacking a container image: a "no space left" there is the image build's
 -- cache or temp directory, not the job's quota.
 local CONTAINER_BUILD = {
@@ -579,12 +584,28 @@ policy.rules = {
       [=[execve\(\): (?P<command>[^:\s/]+): No such file or directory]=],
       [=[No such file or directory: '(?P<command>[^'/]+)': '[^'/]+']=],
       [=[/usr/bin/env: '?(?P<command>[^':]+)'?: No such file or directory]=],
+      -- bash in other locales, and the distributions' command-not-found handlers (Ubuntu's
+      -- "Command 'python' not found, did you mean", openSUSE's "If 'X' is not a typo").
+      [=[(?:^|: )(?P<command>[^\s:/'"]+): (?:未找到命令|Befehl nicht gefunden|commande introuvable|comando non trovato|orden no encontrada|comando não encontrado)\s*$]=],
+      [=[^Command '(?P<command>[^'\s]+)' not found\b]=],
+      [=[^If '(?P<command>[^'\s]+)' is not a typo you can use command-not-found\b]=],
     },
     -- The system's own utilities are no package a job loads (see system_commands_missing).
-    unless_line = { SYSTEM_COMMAND_MISSING, SYSTEM_COMMAND_NOT_EXECUTABLE },
+    -- A "command" that is an option, an assignment or a carriage return is a broken script line
+    -- (script_line_broken), not a program the environment lacks.
+    unless_line = { SYSTEM_COMMAND_MISSING, SYSTEM_COMMAND_NOT_EXECUTABLE, BROKEN_SCRIPT_LINE },
     -- Typed at a container's own prompt: the image lacks it (container_shell_command_missing).
     unless = INSIDE_CONTAINER_SESSION,
     summary = "command {command} is not available",
+  },
+  script_line_broken = {
+    -- bash running an option (`--save-dir: command not found`: a line continuation broken by a
+    -- stray space or a Windows line ending), an assignment with spaces around it, or a bare
+    -- carriage return (`$'\r': command not found`, a script saved with CRLF line endings) as a
+    -- command: the script's text is wrong; no package or module supplies such a command.
+    kind = "user_code", priority = 30,
+    patterns = { BROKEN_SCRIPT_LINE },
+    summary = "the job script has a broken line (run as a command): {line}",
   },
   posix_sh_command_missing = {
     -- dash ("sh: 1: X: not found") is the sh of Debian/Ubuntu systems and images, spawned by a
@@ -764,6 +785,47 @@ policy.rules = {
     requires = INSIDE_CONTAINER_SESSION,
     unless_line = WARNING_LINE,
     summary = "Python inside the container image failed to import: {line}",
+  },
+  container_library_missing = {
+    -- A program that cannot load its shared libraries in a log that runs a container (the
+    -- runtime named, or a container init system's lines): the image's program with the image's
+    -- libraries (or the host environment leaking into it), which no module load or package the
+    -- job installs mends.
+    kind = "container", priority = 91,
+    patterns = {
+      [=[error while loading shared libraries\s*:\s*(?P<library>[^:\s]+)\s*:\s*cannot open shared objects? file]=],
+      [=[(?P<library>[\w.+-]+\.so(?:\.[\w.]+)?): cannot open shared object file]=],
+    },
+    unless_line = {
+      WARNING_LINE[1], WARNING_LINE[2], WARNING_LINE[3],
+      [=[\(ignored\)\s*$]=],
+      [=[(?i)Could not (load|dlopen) (dynamic )?library]=],
+      [=[\bNCCL INFO\b]=],
+    },
+    requires = { CONTAINER_CONTEXT },
+    summary = "a program inside the container image cannot load its libraries: {line}",
+  },
+  musl_loader_failure = {
+    -- musl's dynamic loader ("Error loading shared library X: ... (needed by P)", "Error
+    -- relocating P: sym: symbol not found"): the libc of Alpine-based images. Cluster nodes run
+    -- glibc, whose loader words it "error while loading shared libraries"; a musl loader failing
+    -- is an image built without the libraries its programs need (or for another libc).
+    kind = "container", priority = 91,
+    patterns = {
+      [=[^Error loading shared library (?P<library>\S+): [^(]+\(needed by (?P<program>[^)]+)\)]=],
+      [=[^Error relocating (?P<program>[^:\s]+): \S+: symbol not found]=],
+    },
+    summary = "a program built for an Alpine (musl) image cannot load its libraries: {line}",
+  },
+  image_program_library_missing = {
+    -- A program under the prefixes container images install to (/usr/local/bin, /opt/conda,
+    -- /app, /workspace) that cannot load its libraries, with nothing naming a container: the
+    -- image's program (a runtime that was not named) or the node's own install; the log cannot
+    -- tell which, and neither is a package the job loads, so nothing is relaunched.
+    kind = "unknown", priority = 90,
+    patterns = { [=[(?:^|\s)(?P<program>/(?:usr/local/s?bin|opt/conda|app|workspace)/\S+): error while loading shared libraries: (?P<library>[^:\s]+)]=] },
+    unless = { CONTAINER_CONTEXT },
+    summary = "a program installed the way images install it cannot load {library} (an image's, or the node's): {line}",
   },
   container_posix_sh_command_missing = {
     kind = "container", priority = 86,
@@ -1084,6 +1146,13 @@ policy.rules = {
       [=[(?i)\blaunch failed requeued held\b]=],
     },
     summary = "the node could not start the job: {line}",
+  },
+  node_failure_requeue = {
+    -- slurmctld requeueing a job because the node it was given failed (a cloud node that never
+    -- came up, a node that went down under it): the node's, and the job runs again elsewhere.
+    kind = "node_fail", priority = 88,
+    patterns = { [=[\brequeue job JobId=\d+ due to failure of node (?P<node>\S+)]=] },
+    summary = "the job's node failed and the scheduler requeued it: {line}",
   },
   node_software_fault = {
     -- The node's own software install is broken or missing, which no module load in the job can
