@@ -268,6 +268,10 @@ fn realistic_failures_across_tools() {
         // A program's own "cannot open file" message, and a relative path gone in the job's directory.
         ("At line 57 of file setup.f90 (unit = 10)\nFortran runtime error: Cannot open file 'grid.nml': No such file or directory", None, None, "path_error"),
         ("slurmstepd: error: execve(): ./bin/solver: No such file or directory\nsrun: error: n12: task 0: Exited with exit code 2", None, None, "path_error"),
+        // A job staged in node-local /tmp ($TMPDIR) writing into an output folder it never made is
+        // its own path error; a file another user left in the shared /tmp, denied, is not.
+        ("Traceback (most recent call last):\n  File \"/tmp/slurm-4242/run/train.py\", line 30, in <module>\n    with open(out, \"a\") as f:\nFileNotFoundError: [Errno 2] No such file or directory: '/tmp/slurm-4242/run/outputs/metrics.jsonl'", None, None, "path_error"),
+        ("Traceback (most recent call last):\n  File \"bench.py\", line 9, in <module>\nPermissionError: [Errno 13] Permission denied: '/tmp/profiler/session.log'", None, None, "user_code"),
         // Container runtimes.
         ("FATAL:   \"nextflow\": executable file not found in $PATH", None, None, "container"),
         ("INFO:    Creating SIF file...\nFATAL:   While performing build: while creating squashfs: create command failed: exit status 1: Write failed because No space left on device", None, None, "container"),

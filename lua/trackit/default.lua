@@ -117,11 +117,15 @@ local FILE_WATCH_LINE = [=[(?i)\binotify|\badd_watch\b|\bwatch(es|er|ers|ing)?\b
 local SYSTEM_OWNED_MISSING_PATH = [=[(?:^|[\s:'"`‘])(?:/var/spool/|/(?:[^\s:'"`]*/)?sbin/)[^\s:'"`]*['’"`]?: No such file or directory]=]
 -- A path a tool keeps for itself: a cache, lock or temp file or directory (Triton's and
 -- Inductor's caches, torch_extensions, ccache, the Hugging Face hub's .locks, pip's build
--- directories, /tmp/<tool>, ~/.cache). Another process racing on it, a stale lock, or another user
--- owning the shared directory makes it missing or denied; the job's own script, data and output
--- paths are elsewhere, and no path fix of the job's applies (the tool's bug or setup: user_code).
+-- directories, ~/.cache, a file another user left in the shared /tmp). Another process racing on
+-- it, a stale lock, or another user owning the shared directory makes it missing or denied; the
+-- job's own script, data and output paths are elsewhere, and no path fix of the job's applies
+-- (the tool's bug or setup: user_code). A file simply missing under /tmp may be the job's own
+-- (a checkout or $TMPDIR staging there), so /tmp counts only when access was denied.
 local TOOL_OWNED_PATH = table.concat({
-  [=[(?:^|[\s'"`‘(=])(?:/tmp|/var/tmp|/run/user|/dev/shm)/]=],
+  [=[(?:^|[\s'"`‘(=])(?:/run/user|/dev/shm)/]=],
+  [=[(?i:permission denied|operation not permitted|\[Errno 13\]|\bEACCES\b).*(?:^|[\s'"`‘(=])(?:/tmp|/var/tmp)/]=],
+  [=[(?:^|[\s'"`‘(=])(?:/tmp|/var/tmp)/.*(?i:permission denied|operation not permitted)]=],
   [=[\.locks?\b|/lock['"’`]]=],
   [=[(?i)(?:^|[/._-])c?cache(?:[/._-]|['"’`]|$)|pycache]=],
   [=[/\.triton\b|torch_?extensions|torchinductor_|/pip-(?:build|install|req-build)-]=],
