@@ -300,30 +300,6 @@ pub fn parse_sacct(out: &str) -> (Vec<SacctRow>, Vec<String>) {
 /// fields are found by name, and those not asked are None.
 pub fn parse_sacct_with(out: &str, fields: &[&str]) -> (Vec<SacctRow>, Vec<String>) {
     let n = fields.len();
-    let at = |name: &str| fields.iter().position(|f| *f == name);
-    let idx: Vec<Option<usize>> = [
-        "JobID",
-        "JobIDRaw",
-        "State",
-        "ExitCode",
-        "Elapsed",
-        "Timelimit",
-        "ReqMem",
-        "TotalCPU",
-        "AllocCPUS",
-        "NodeList",
-        "Reason",
-        "Submit",
-        "Start",
-        "End",
-        "MaxRSS",
-        "WorkDir",
-        "JobName",
-        "AllocTRES",
-    ]
-    .iter()
-    .map(|name| at(name))
-    .collect();
     let mut rows = Vec::new();
     let mut bad = Vec::new();
     for line in out.lines().filter(|l| !l.trim().is_empty()) {
@@ -334,10 +310,15 @@ pub fn parse_sacct_with(out: &str, fields: &[&str]) -> (Vec<SacctRow>, Vec<Strin
             }
             continue;
         }
-        let get = |i: usize| idx[i].map(|k| f[k]).unwrap_or("");
-        let (job_part, step) = match get(0).split_once('.') {
+        let get = |name: &str| {
+            fields
+                .iter()
+                .position(|asked| *asked == name)
+                .map_or("", |k| f[k])
+        };
+        let (job_part, step) = match get("JobID").split_once('.') {
             Some((j, s)) => (j, Some(s.to_string())),
-            None => (get(0), None),
+            None => (get("JobID"), None),
         };
         let ids = expand_array_id(job_part);
         let expanded = ids.len() > 1 || ids[0] != job_part;
@@ -346,28 +327,28 @@ pub fn parse_sacct_with(out: &str, fields: &[&str]) -> (Vec<SacctRow>, Vec<Strin
                 raw_id: if expanded {
                     id.clone()
                 } else {
-                    get(1).to_string()
+                    get("JobIDRaw").to_string()
                 },
                 job_id: id,
                 step: step.clone(),
-                state: parse_state(get(2)),
-                state_text: get(2).to_string(),
-                exit: get(3).parse().ok(),
-                elapsed_s: parse_duration(get(4)),
-                timelimit_s: parse_duration(get(5)),
-                req_mem_bytes: parse_mem(get(6)),
-                cpu_time_s: parse_duration(get(7)),
-                cpus: get(8).trim().parse().ok(),
-                node_list: value(get(9)).filter(|n| n != "None assigned"),
-                reason: value(get(10)),
-                submit_time: value(get(11)),
-                submit_epoch: parse_slurm_time(get(11)),
-                start_time: value(get(12)),
-                end_time: value(get(13)),
-                max_rss_bytes: parse_mem(get(14)),
-                work_dir: value(get(15)),
-                alloc_tres: value(get(17)),
-                name: value(get(16)),
+                state: parse_state(get("State")),
+                state_text: get("State").to_string(),
+                exit: get("ExitCode").parse().ok(),
+                elapsed_s: parse_duration(get("Elapsed")),
+                timelimit_s: parse_duration(get("Timelimit")),
+                req_mem_bytes: parse_mem(get("ReqMem")),
+                cpu_time_s: parse_duration(get("TotalCPU")),
+                cpus: get("AllocCPUS").trim().parse().ok(),
+                node_list: value(get("NodeList")).filter(|n| n != "None assigned"),
+                reason: value(get("Reason")),
+                submit_time: value(get("Submit")),
+                submit_epoch: parse_slurm_time(get("Submit")),
+                start_time: value(get("Start")),
+                end_time: value(get("End")),
+                max_rss_bytes: parse_mem(get("MaxRSS")),
+                work_dir: value(get("WorkDir")),
+                alloc_tres: value(get("AllocTRES")),
+                name: value(get("JobName")),
             });
         }
     }

@@ -7,25 +7,9 @@ const SACCT_X: &str = include_str!("../../../tests/fixtures/slurm/captured/sacct
 const SACCT_STEPS: &str = include_str!("../../../tests/fixtures/slurm/captured/sacct-steps.txt");
 const SACCT_TRES: &str = include_str!("../../../tests/fixtures/slurm/captured/sacct-tres.txt");
 /// The `--format` list the older captures were made with (before AllocTRES was asked).
-const CAPTURED_FIELDS: &[&str] = &[
-    "JobID",
-    "JobIDRaw",
-    "State",
-    "ExitCode",
-    "Elapsed",
-    "Timelimit",
-    "ReqMem",
-    "TotalCPU",
-    "AllocCPUS",
-    "NodeList",
-    "Reason",
-    "Submit",
-    "Start",
-    "End",
-    "MaxRSS",
-    "WorkDir",
-    "JobName",
-];
+fn captured_fields() -> Vec<&'static str> {
+    SACCT_FIELDS.iter().copied().filter(|f| *f != "AllocTRES").collect()
+}
 const SCONTROL_CANCELLED: &str =
     include_str!("../../../tests/fixtures/slurm/captured/scontrol-job-cancelled.txt");
 const SCONTROL_ARRAY: &str =
@@ -116,7 +100,7 @@ fn squeue_compressed_array_rows_are_expanded_and_odd_lines_skipped() {
 
 #[test]
 fn sacct_rows_from_a_real_cluster() {
-    let (rows, bad) = parse_sacct_with(SACCT_X, CAPTURED_FIELDS);
+    let (rows, bad) = parse_sacct_with(SACCT_X, &captured_fields());
     assert!(bad.is_empty(), "{bad:?}");
     let get = |id: &str| rows.iter().find(|r| r.job_id == id).unwrap();
     let cancelled = get("8");
@@ -141,7 +125,7 @@ fn sacct_rows_from_a_real_cluster() {
 
 #[test]
 fn sacct_steps_carry_oom_and_maxrss() {
-    let (rows, bad) = parse_sacct_with(SACCT_STEPS, CAPTURED_FIELDS);
+    let (rows, bad) = parse_sacct_with(SACCT_STEPS, &captured_fields());
     assert!(bad.is_empty());
     let oom_batch = rows
         .iter()
@@ -278,7 +262,7 @@ fn sacct_half_written_job_line_right_after_the_end() {
     // ReqMem `16?` while the batch step already says RUNNING.
     let out = "27|27|PENDING|0:0|00:00:00|UNLIMITED|16?|00:00:00|1|vm|None|2026-11-28T19:17:30|Unknown|Unknown||/tmp/exp|oom\n\
                27.batch|27.batch|RUNNING|0:0|00:00:00|||00:00:00|1|vm||2026-11-28T19:17:30|2026-11-28T19:17:30|Unknown|||batch\n";
-    let (rows, bad) = parse_sacct_with(out, CAPTURED_FIELDS);
+    let (rows, bad) = parse_sacct_with(out, &captured_fields());
     assert!(bad.is_empty());
     assert_eq!(rows[0].state, Some(JobState::Pending));
     assert_eq!(rows[0].req_mem_bytes, None);
