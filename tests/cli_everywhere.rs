@@ -469,4 +469,3 @@ fn logs_show_all_of_a_jobs_files() {
         stderr(&out)
     );
 }
-

@@ -7,7 +7,9 @@
 
 use crate::helper::fake_github::{FakeGithub, OWNER, REPO, TEST_TOKEN};
 use crate::helper::lab::{git, GitLab, GitSetup};
-use crate::helper::{cluster_shared, data_dir, output_within, require_cluster, stderr, stdout, wait_for, write};
+use crate::helper::{
+    cluster_shared, data_dir, output_within, require_cluster, stderr, stdout, wait_for, write,
+};
 use serde_json::Value;
 use std::ops::Deref;
 use std::path::{Path, PathBuf};
@@ -16,8 +18,9 @@ use std::time::Duration;
 
 /// The YAML block of docs/sherlock.md whose first line is `# .github/workflows/<name>`.
 fn reference_workflow(name: &str) -> String {
-    let doc = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/sherlock.md"))
-        .expect("docs/sherlock.md");
+    let doc =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/sherlock.md"))
+            .expect("docs/sherlock.md");
     let header = format!("# .github/workflows/{name}\n");
     let mut blocks = doc.split("```yaml\n").skip(1);
     blocks
@@ -67,7 +70,11 @@ impl Lab {
         for (path, text) in files {
             setup = setup.file(path, text);
         }
-        let lab = Lab(GitLab::new(setup.file("README.md", "# lab\n"), gh, &fast_policy(None)));
+        let lab = Lab(GitLab::new(
+            setup.file("README.md", "# lab\n"),
+            gh,
+            &fast_policy(None),
+        ));
         lab.gh.serve_repo(&lab.remote);
         lab.gh.set_queue_delay(Duration::from_millis(300));
         let scratch = lab.root.join("scratch");
@@ -155,7 +162,10 @@ fn assert_sacct(job: &str, field: &str, want: &str) {
         last = sacct(job, field);
         last == want
     });
-    assert!(ok, "sacct says {field} of job {job} is {last:?}, not {want:?}");
+    assert!(
+        ok,
+        "sacct says {field} of job {job} is {last:?}, not {want:?}"
+    );
 }
 
 /// The SLURM job id of an attempt's job (after the hand-off from the run).
@@ -172,7 +182,8 @@ fn hello_job(extra: &str) -> String {
 }
 
 fn data_files() -> (String, String) {
-    let text = std::fs::read_to_string(data_dir().join("results/hf_trainer.all_results.json")).unwrap();
+    let text =
+        std::fs::read_to_string(data_dir().join("results/hf_trainer.all_results.json")).unwrap();
     ("data/all_results.json".to_string(), text)
 }
 
@@ -189,8 +200,18 @@ fn the_default_policy_never_dispatches() {
         &[("job.sh", &hello_job("")), (&data_path, &data)],
     );
     let out = lab.run(&["--no-pr", "--json", "sbatch", "job.sh"]);
-    assert_eq!(out.status.code(), Some(0), "{}{}", stdout(&out), stderr(&out));
-    assert_eq!(lab.dispatch_posts(), 0, "the built-in default names no dispatch workflow");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    assert_eq!(
+        lab.dispatch_posts(),
+        0,
+        "the built-in default names no dispatch workflow"
+    );
     assert!(lab.gh.dispatched().is_empty());
     let state = lab.state();
     assert_eq!(state["backend"]["type"], "slurm", "{state}");
@@ -207,11 +228,20 @@ fn a_dispatch_sends_only_the_inputs_the_workflow_declares() {
     let lab = Lab::new(
         FakeGithub::start_ghes(),
         &[("lab-submit.yml", SCRIPT_ONLY)],
-        &[("job.sh", "#!/bin/bash\n#SBATCH --mem=50M\n#SBATCH --output=slurm-%j.out\necho hello\n")],
+        &[(
+            "job.sh",
+            "#!/bin/bash\n#SBATCH --mem=50M\n#SBATCH --output=slurm-%j.out\necho hello\n",
+        )],
     );
     lab.policy(Some("lab-submit.yml"));
     let out = lab.run(&["--no-pr", "--json", "sbatch", "job.sh"]);
-    assert_eq!(out.status.code(), Some(0), "{}{}", stdout(&out), stderr(&out));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
     let dispatched = lab.gh.dispatched();
     assert_eq!(dispatched.len(), 1, "{}{}", stdout(&out), stderr(&out));
     assert_eq!(
@@ -231,11 +261,14 @@ fn a_dispatch_sends_only_the_inputs_the_workflow_declares() {
     )
     .unwrap();
     assert_eq!(body["inputs"].as_object().unwrap().len(), 1, "{body}");
-    assert!(body.get("return_run_details").is_none(), "GHES has no return_run_details: {body}");
+    assert!(
+        body.get("return_run_details").is_none(),
+        "GHES has no return_run_details: {body}"
+    );
     // The contents were read at the ref before dispatching.
-    assert!(lab.gh.requests().iter().any(|r| r.url.contains(
-        "/contents/.github/workflows/lab-submit.yml?ref=main"
-    )));
+    assert!(lab.gh.requests().iter().any(|r| r
+        .url
+        .contains("/contents/.github/workflows/lab-submit.yml?ref=main")));
     assert_eq!(report(&out)["outcome"], "succeeded");
 }
 
@@ -253,7 +286,13 @@ fn typed_sbatch_options_travel_in_the_args_input() {
     );
     lab.policy(Some(SUBMIT_ONLY));
     let out = lab.run(&["--no-pr", "--json", "sbatch", "--mem=500M", "job.sh"]);
-    assert_eq!(out.status.code(), Some(0), "{}{}", stdout(&out), stderr(&out));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
     let dispatched = lab.gh.dispatched();
     assert_eq!(dispatched.len(), 1);
     assert_eq!(dispatched[0].inputs["args"], "--mem=500M");
@@ -275,7 +314,10 @@ fn without_an_args_input_typed_options_fall_back_to_sbatch_and_say_why() {
     let lab = Lab::new(
         FakeGithub::start(),
         &[("lab-submit.yml", SCRIPT_ONLY)],
-        &[("job.sh", "#!/bin/bash\n#SBATCH --output=slurm-%j.out\necho hello\n")],
+        &[(
+            "job.sh",
+            "#!/bin/bash\n#SBATCH --output=slurm-%j.out\necho hello\n",
+        )],
     );
     lab.policy(Some("lab-submit.yml"));
     let out = lab.run(&["--no-pr", "sbatch", "--mem=500M", "job.sh"]);
@@ -304,7 +346,13 @@ fn submit_wait_collect_the_runs_conclusion_is_the_jobs_and_the_artifact_fills_th
     );
     lab.policy(Some(SUBMIT_WAIT));
     let out = lab.run(&["--json", "sbatch", "job.sh"]);
-    assert_eq!(out.status.code(), Some(0), "{}{}", stdout(&out), stderr(&out));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
     let run = lab.gh.dispatched()[0].run_id;
     assert_eq!(
         lab.gh.run_status(run),
@@ -314,13 +362,20 @@ fn submit_wait_collect_the_runs_conclusion_is_the_jobs_and_the_artifact_fills_th
     let job = slurm_job(&state["attempts"][0]);
     assert_sacct(&job, "State", "COMPLETED");
     // The results came from the run's artifact, downloaded from the storage host without the token.
-    let results = state["attempts"][0]["results_dir"].as_str().expect("results fetched");
+    let results = state["attempts"][0]["results_dir"]
+        .as_str()
+        .expect("results fetched");
     assert!(
-        Path::new(results).join("results/all_results.json").is_file(),
+        Path::new(results)
+            .join("results/all_results.json")
+            .is_file(),
         "{results}"
     );
     let blobs = lab.gh.blob_requests();
-    assert!(blobs.iter().any(|r| r.path().starts_with("/artifacts/")), "{blobs:?}");
+    assert!(
+        blobs.iter().any(|r| r.path().starts_with("/artifacts/")),
+        "{blobs:?}"
+    );
     assert!(blobs.iter().all(|r| !r.authorized));
     let pulls = lab.gh.pulls();
     assert_eq!(pulls.len(), 1);
@@ -334,7 +389,13 @@ fn submit_wait_collect_the_runs_conclusion_is_the_jobs_and_the_artifact_fills_th
     );
     lab2.policy(Some(SUBMIT_WAIT));
     let out = lab2.run(&["--no-pr", "--json", "sbatch", "job.sh"]);
-    assert_eq!(out.status.code(), Some(1), "{}{}", stdout(&out), stderr(&out));
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
     let run = lab2.gh.dispatched()[0].run_id;
     assert_eq!(
         lab2.gh.run_status(run),
@@ -363,7 +424,13 @@ fn submit_only_the_track_follows_the_job_to_its_real_end() {
     );
     lab.policy(Some(SUBMIT_ONLY));
     let out = lab.run(&["--no-pr", "--json", "sbatch", "job.sh"]);
-    assert_eq!(out.status.code(), Some(1), "{}{}", stdout(&out), stderr(&out));
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
     let run = lab.gh.dispatched()[0].run_id;
     assert_eq!(
         lab.gh.run_status(run),
@@ -375,23 +442,32 @@ fn submit_only_the_track_follows_the_job_to_its_real_end() {
     assert_sacct(&job, "State", "FAILED");
     assert_eq!(r["attempts"][0]["job"]["run_id"], run);
     let events = lab.events();
-    let kinds: Vec<&str> = events.iter().map(|e| e["event"].as_str().unwrap()).collect();
+    let kinds: Vec<&str> = events
+        .iter()
+        .map(|e| e["event"].as_str().unwrap())
+        .collect();
     assert!(kinds.contains(&"handoff"), "{kinds:?}");
     assert!(
         !events.iter().any(|e| e["data"]["state"] == "COMPLETED"),
         "no COMPLETED was ever recorded: {events:?}"
     );
     // The job ran from a copy under $SCRATCH, and the track ended after it did.
-    let ended_at: i64 = std::fs::read_to_string(lab.root.join(format!("scratch/trackit-runs/{run}/ended_at")))
-        .unwrap()
-        .trim()
-        .parse()
-        .unwrap();
+    let ended_at: i64 = std::fs::read_to_string(
+        lab.root
+            .join(format!("scratch/trackit-runs/{run}/ended_at")),
+    )
+    .unwrap()
+    .trim()
+    .parse()
+    .unwrap();
     let finished = events.iter().find(|e| e["event"] == "finished").unwrap();
     let finished_at = chrono::DateTime::parse_from_rfc3339(finished["at"].as_str().unwrap())
         .unwrap()
         .timestamp();
-    assert!(finished_at >= ended_at, "finished {finished_at}, job ended {ended_at}");
+    assert!(
+        finished_at >= ended_at,
+        "finished {finished_at}, job ended {ended_at}"
+    );
 }
 
 #[test]
@@ -422,16 +498,33 @@ fn submit_only_with_host_follows_the_job_over_ssh_and_runs_no_scheduler_command_
         let p = crate::helper::write(&shims, cmd, &body);
         std::fs::set_permissions(&p, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
     }
-    let mut cmd = lab.cmd(&["--host", &sshd.alias, "--no-pr", "--json", "sbatch", "job.sh"]);
+    let mut cmd = lab.cmd(&[
+        "--host",
+        &sshd.alias,
+        "--no-pr",
+        "--json",
+        "sbatch",
+        "job.sh",
+    ]);
     cmd.env(
         "PATH",
-        format!("{}:{}", shims.display(), std::env::var("PATH").unwrap_or_default()),
+        format!(
+            "{}:{}",
+            shims.display(),
+            std::env::var("PATH").unwrap_or_default()
+        ),
     );
     for (k, v) in sshd.env() {
         cmd.env(k, v);
     }
     let out = crate::helper::run_within(&mut cmd, Duration::from_secs(600));
-    assert_eq!(out.status.code(), Some(1), "{}{}", stdout(&out), stderr(&out));
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
     let r = report(&out);
     assert_eq!(r["outcome"], "failed", "{r}");
     let job = slurm_job(&r["attempts"][0]);
@@ -483,16 +576,37 @@ fn a_failure_is_diagnosed_and_the_relaunch_runs_the_edited_script_from_the_resul
     assert!(branch.starts_with("results/"), "{branch}");
     let pushed = lab.remote_file(branch, "job.sh");
     assert!(pushed.contains("#SBATCH --mem=200M"), "{pushed}");
-    assert!(lab.remote_file("main", "job.sh").contains("--mem=100M"), "main is untouched");
-    assert_eq!(dispatched[1].commit, git(&lab.root, &["--git-dir", lab.remote.to_str().unwrap(), "rev-parse", branch]).trim());
+    assert!(
+        lab.remote_file("main", "job.sh").contains("--mem=100M"),
+        "main is untouched"
+    );
+    assert_eq!(
+        dispatched[1].commit,
+        git(
+            &lab.root,
+            &[
+                "--git-dir",
+                lab.remote.to_str().unwrap(),
+                "rev-parse",
+                branch
+            ]
+        )
+        .trim()
+    );
     // The runner ran the edited script: the second job asked for 200M.
     let second = slurm_job(&r["attempts"][1]);
     assert_sacct(&second, "ReqMem", "200M");
     assert_sacct(&slurm_job(&r["attempts"][0]), "State", "OUT_OF_MEMORY");
     // The run's job logs were downloaded for the diagnosis (302 to the storage host, no token).
-    let logs = r["attempts"][0]["fetched_logs"].as_array().expect("fetched logs");
+    let logs = r["attempts"][0]["fetched_logs"]
+        .as_array()
+        .expect("fetched logs");
     assert!(!logs.is_empty());
-    assert!(lab.gh.blob_requests().iter().any(|b| b.path().starts_with("/job-logs/")));
+    assert!(lab
+        .gh
+        .blob_requests()
+        .iter()
+        .any(|b| b.path().starts_with("/job-logs/")));
 }
 
 #[test]
@@ -531,14 +645,27 @@ fn trackit_cancel_cancels_a_dispatched_run_and_its_job() {
             sacct(&job, "State") == "RUNNING"
         }),
         "the job never ran: {}",
-        lab.gh.dispatched().first().map(|d| lab.gh.run_log(d.run_id)).unwrap_or_default()
+        lab.gh
+            .dispatched()
+            .first()
+            .map(|d| lab.gh.run_log(d.run_id))
+            .unwrap_or_default()
     );
     let track = lab.state()["id"].as_str().unwrap().to_string();
     let out = lab.run(&["cancel", &track]);
-    assert_eq!(out.status.code(), Some(0), "{}{}", stdout(&out), stderr(&out));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
     let run = lab.gh.dispatched()[0].run_id;
-    assert!(lab.gh.requests().iter().any(|r| r.method == "POST"
-        && r.path().ends_with(&format!("/actions/runs/{run}/cancel"))));
+    assert!(lab
+        .gh
+        .requests()
+        .iter()
+        .any(|r| r.method == "POST" && r.path().ends_with(&format!("/actions/runs/{run}/cancel"))));
     let out = output_within(tracker, Duration::from_secs(300), "trackit sbatch");
     let r = report(&out);
     assert_eq!(r["outcome"], "cancelled", "{r}");
@@ -547,7 +674,8 @@ fn trackit_cancel_cancels_a_dispatched_run_and_its_job() {
         Some(("completed".into(), Some("cancelled".into())))
     );
     assert!(
-        wait_for(Duration::from_secs(30), || sacct(&job, "State").starts_with("CANCELLED")),
+        wait_for(Duration::from_secs(30), || sacct(&job, "State")
+            .starts_with("CANCELLED")),
         "the workflow's trap cancelled job {job}: {}",
         sacct(&job, "State")
     );
@@ -562,7 +690,10 @@ fn a_tracker_killed_mid_dispatch_adopts_the_run_on_resume() {
     let lab = Lab::new(
         FakeGithub::start_ghes(),
         &[(SUBMIT_ONLY, &reference_workflow(SUBMIT_ONLY))],
-        &[("job.sh", "#!/bin/bash\n#SBATCH --mem=50M\n#SBATCH --output=slurm-%j.out\necho hello\n")],
+        &[(
+            "job.sh",
+            "#!/bin/bash\n#SBATCH --mem=50M\n#SBATCH --output=slurm-%j.out\necho hello\n",
+        )],
     );
     lab.policy(Some(SUBMIT_ONLY));
     lab.gh.set_queue_delay(Duration::from_secs(8));
@@ -588,15 +719,27 @@ fn a_tracker_killed_mid_dispatch_adopts_the_run_on_resume() {
     // Rewrite the state as it was between the dispatch and its record.
     let path = lab.track_dir().join("state.json");
     let mut state: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
-    let run_id = state["state"]["attempts"][0]["job"]["run_id"].as_u64().unwrap();
+    let run_id = state["state"]["attempts"][0]["job"]["run_id"]
+        .as_u64()
+        .unwrap();
     state["state"]["attempts"][0]["job"] = Value::Null;
     state["state"]["attempts"][0]["launching_since"] = (chrono::Utc::now().timestamp() - 20).into();
     state["state"]["lease"] = Value::Null;
     std::fs::write(&path, state.to_string()).unwrap();
     let id = lab.state()["id"].as_str().unwrap().to_string();
     let out = lab.run(&["--json", "resume", &id]);
-    assert_eq!(out.status.code(), Some(0), "{}{}", stdout(&out), stderr(&out));
-    assert_eq!(lab.dispatch_posts(), 1, "resume adopted the run instead of dispatching again");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    assert_eq!(
+        lab.dispatch_posts(),
+        1,
+        "resume adopted the run instead of dispatching again"
+    );
     let events = lab.events();
     assert!(
         events
@@ -615,15 +758,28 @@ fn a_dispatch_whose_reply_is_lost_is_not_dispatched_twice() {
     let lab = Lab::new(
         FakeGithub::start(),
         &[(SUBMIT_ONLY, &reference_workflow(SUBMIT_ONLY))],
-        &[("job.sh", "#!/bin/bash\n#SBATCH --mem=50M\n#SBATCH --output=slurm-%j.out\necho hello\n")],
+        &[(
+            "job.sh",
+            "#!/bin/bash\n#SBATCH --mem=50M\n#SBATCH --output=slurm-%j.out\necho hello\n",
+        )],
     );
     lab.policy(Some(SUBMIT_ONLY));
     // GitHub makes the run, then the reply is lost (502): the client's retries must not
     // dispatch again without looking.
     lab.gh.lose_reply_to("/dispatches");
     let out = lab.run(&["--no-pr", "--json", "sbatch", "job.sh"]);
-    assert_eq!(out.status.code(), Some(0), "{}{}", stdout(&out), stderr(&out));
-    assert_eq!(lab.dispatch_posts(), 1, "one POST: the run it made was found");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    assert_eq!(
+        lab.dispatch_posts(),
+        1,
+        "one POST: the run it made was found"
+    );
     assert_eq!(lab.gh.dispatched().len(), 1);
     assert_eq!(report(&out)["outcome"], "succeeded");
 }
@@ -641,19 +797,44 @@ fn trackit_dispatch_is_a_track_on_the_same_engine() {
         &[("job.sh", &hello_job("")), (&data_path, &data)],
     );
     // An input the workflow does not declare: a clear error, and nothing is dispatched.
-    let out = lab.run(&["dispatch", SUBMIT_WAIT, "-f", "script=job.sh", "-f", "partition=gpu"]);
-    assert_eq!(out.status.code(), Some(2), "{}{}", stdout(&out), stderr(&out));
+    let out = lab.run(&[
+        "dispatch",
+        SUBMIT_WAIT,
+        "-f",
+        "script=job.sh",
+        "-f",
+        "partition=gpu",
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
     assert!(
-        stderr(&out).contains("does not declare the input(s) partition (it declares: script, args, wandb_run)"),
+        stderr(&out).contains(
+            "does not declare the input(s) partition (it declares: script, args, wandb_run)"
+        ),
         "{}",
         stderr(&out)
     );
     // A required input left out.
     let out = lab.run(&["dispatch", SUBMIT_WAIT, "-f", "args=--mem=60M"]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(stderr(&out).contains("requires the input(s) script"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("requires the input(s) script"),
+        "{}",
+        stderr(&out)
+    );
     assert_eq!(lab.dispatch_posts(), 0);
-    assert!(!lab.work.join(".trackit/tracks").exists() || std::fs::read_dir(lab.work.join(".trackit/tracks")).unwrap().next().is_none());
+    assert!(
+        !lab.work.join(".trackit/tracks").exists()
+            || std::fs::read_dir(lab.work.join(".trackit/tracks"))
+                .unwrap()
+                .next()
+                .is_none()
+    );
 
     let out = lab.run(&[
         "--no-pr",
@@ -667,11 +848,20 @@ fn trackit_dispatch_is_a_track_on_the_same_engine() {
         "--ref",
         "main",
     ]);
-    assert_eq!(out.status.code(), Some(0), "{}{}", stdout(&out), stderr(&out));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
     let dispatched = lab.gh.dispatched();
     assert_eq!(dispatched.len(), 1);
     assert_eq!(dispatched[0].inputs["args"], "--mem=60M");
-    assert_eq!(dispatched[0].inputs["wandb_run"], "", "not given: the default");
+    assert_eq!(
+        dispatched[0].inputs["wandb_run"], "",
+        "not given: the default"
+    );
     let r = report(&out);
     assert_eq!(r["outcome"], "succeeded", "{r}");
     // The engine's track: the workflow backend, the job followed, the artifact fetched.
@@ -705,12 +895,30 @@ fn github_settings_come_from_the_config() {
         ".xdg/config/trackit/config.toml",
         &format!("[github]\napi_url = \"{}\"\n", lab.gh.api_url()),
     );
-    let mut c = lab.cmd(&["--no-pr", "dispatch", SUBMIT_WAIT, "-f", "script=job.sh", "--ref", "main"]);
+    let mut c = lab.cmd(&[
+        "--no-pr",
+        "dispatch",
+        SUBMIT_WAIT,
+        "-f",
+        "script=job.sh",
+        "--ref",
+        "main",
+    ]);
     crate::helper::isolate(&mut c, home.path());
     c.env_remove("GITHUB_API_URL");
     let out = c.output().unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}{}", stdout(&out), stderr(&out));
-    assert_eq!(lab.dispatch_posts(), 1, "the dispatch went to the configured API");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    assert_eq!(
+        lab.dispatch_posts(),
+        1,
+        "the dispatch went to the configured API"
+    );
     assert!(lab.gh.take_violations().is_empty());
 }
 
@@ -741,26 +949,49 @@ fn the_fake_refuses_what_github_refuses() {
         rt.block_on(client.dispatch_once(workflow, git_ref, &map))
     };
     let refused = |r: Result<Option<u64>, GithubError>| match r {
-        Err(GithubError::Api { status, message, .. }) => (status, message),
+        Err(GithubError::Api {
+            status, message, ..
+        }) => (status, message),
         other => panic!("not refused: {other:?}"),
     };
-    let (status, message) = refused(dispatch("lab-submit.yml", "main", &[("script", "job.sh"), ("wandb_run", "x")]));
+    let (status, message) = refused(dispatch(
+        "lab-submit.yml",
+        "main",
+        &[("script", "job.sh"), ("wandb_run", "x")],
+    ));
     assert_eq!(status, 422);
     assert!(message.contains("Unexpected inputs provided"), "{message}");
     let (status, message) = refused(dispatch("lab-submit.yml", "main", &[]));
     assert_eq!(status, 422);
-    assert!(message.contains("Required input 'script' not provided"), "{message}");
+    assert!(
+        message.contains("Required input 'script' not provided"),
+        "{message}"
+    );
     let (status, message) = refused(dispatch("lab-submit.yml", "nope", &[("script", "job.sh")]));
     assert_eq!(status, 422);
     assert!(message.contains("No ref found for: nope"), "{message}");
     let (status, _) = refused(dispatch("side.yml", "side", &[("script", "job.sh")]));
-    assert_eq!(status, 404, "not on the default branch: GitHub does not know it");
+    assert_eq!(
+        status, 404,
+        "not on the default branch: GitHub does not know it"
+    );
     assert!(lab.gh.dispatched().is_empty());
 
     let read = |path: &str, git_ref: &str| rt.block_on(client.file_at_ref(path, git_ref));
-    assert_eq!(read(".github/workflows/lab-submit.yml", "main").unwrap(), SCRIPT_ONLY);
-    assert_eq!(read(".github/workflows/side.yml", "side").unwrap(), SCRIPT_ONLY);
-    assert_eq!(read(".github/workflows/side.yml", "main").unwrap_err().status(), Some(404));
+    assert_eq!(
+        read(".github/workflows/lab-submit.yml", "main").unwrap(),
+        SCRIPT_ONLY
+    );
+    assert_eq!(
+        read(".github/workflows/side.yml", "side").unwrap(),
+        SCRIPT_ONLY
+    );
+    assert_eq!(
+        read(".github/workflows/side.yml", "main")
+            .unwrap_err()
+            .status(),
+        Some(404)
+    );
     assert_eq!(read("job.sh", "nope").unwrap_err().status(), Some(404));
 
     // The storage host: a signed URL without the token works, with the token it is refused.
@@ -780,14 +1011,20 @@ fn the_fake_refuses_what_github_refuses() {
         })
     };
     let (status, body) = get(
-        &format!("{}/repos/{OWNER}/{REPO}/contents/job.sh?ref=main", lab.gh.api_url()),
+        &format!(
+            "{}/repos/{OWNER}/{REPO}/contents/job.sh?ref=main",
+            lab.gh.api_url()
+        ),
         Some(TEST_TOKEN),
     );
     assert_eq!(status, 200, "{body}");
     let contents: Value = serde_json::from_str(&body).unwrap();
     let url = contents["download_url"].as_str().unwrap().to_string();
     assert!(url.starts_with(&lab.gh.blob_origin()), "{url}");
-    assert_eq!(get(&url, None), (200, "#!/bin/bash\necho hello\n".to_string()));
+    assert_eq!(
+        get(&url, None),
+        (200, "#!/bin/bash\necho hello\n".to_string())
+    );
     assert_eq!(get(&url, Some(TEST_TOKEN)).0, 403);
     let violations = lab.gh.take_violations();
     assert!(

@@ -64,7 +64,14 @@ impl Fixture {
             .git_env(OTHER_PERSON)
             .file("README.md", "# experiment\n")
             .file("train.py", "print('train')\n");
-        Fixture(if file_url { setup } else { setup.plain_path_origin() }.create())
+        Fixture(
+            if file_url {
+                setup
+            } else {
+                setup.plain_path_origin()
+            }
+            .create(),
+        )
     }
 
     fn remote_subjects(&self, branch: &str) -> Vec<String> {

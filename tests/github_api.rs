@@ -357,7 +357,10 @@ async fn dispatch_and_follow(fake: &FakeGithub) {
         assert_eq!(run_id, None);
         assert!(posted.get("return_run_details").is_none(), "{posted}");
     } else {
-        assert!(run_id.is_some(), "github.com returns the run id with return_run_details");
+        assert!(
+            run_id.is_some(),
+            "github.com returns the run id with return_run_details"
+        );
         assert_eq!(posted["return_run_details"], true);
     }
 
@@ -450,11 +453,7 @@ async fn ghes_serves_everything_under_api_v3() {
         .expect("labels");
     gh.rate_limit().await.expect("rate limit");
     for request in fake.requests() {
-        assert!(
-            request.path().starts_with("/api/v3/"),
-            "{}",
-            request.url
-        );
+        assert!(request.path().starts_with("/api/v3/"), "{}", request.url);
     }
 }
 

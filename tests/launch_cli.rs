@@ -36,11 +36,22 @@ fn a_batch_script_goes_to_sbatch_where_squeue_is() {
         let p = write(shims.path(), cmd, "#!/bin/sh\nexit 0\n");
         std::fs::set_permissions(&p, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
     }
-    let out = launch(dir.path(), &shims.path().display().to_string(), &["--dry-run", "launch", "job.sh"]);
+    let out = launch(
+        dir.path(),
+        &shims.path().display().to_string(),
+        &["--dry-run", "launch", "job.sh"],
+    );
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let first = stderr(&out).lines().next().unwrap_or_default().to_string();
-    assert!(first.contains("SLURM (sbatch here)") && first.contains("squeue is on PATH"), "{first}");
-    assert!(stdout(&out).contains("would submit `sbatch job.sh`"), "{}", stdout(&out));
+    assert!(
+        first.contains("SLURM (sbatch here)") && first.contains("squeue is on PATH"),
+        "{first}"
+    );
+    assert!(
+        stdout(&out).contains("would submit `sbatch job.sh`"),
+        "{}",
+        stdout(&out)
+    );
     assert!(stdout(&out).contains("nothing was submitted"));
 }
 
@@ -51,12 +62,24 @@ fn without_slurm_a_host_sends_it_over_ssh() {
     let out = launch(
         dir.path(),
         "/nonexistent",
-        &["--dry-run", "--host", "mycluster", "--remote-dir", "proj", "launch", "job.sh"],
+        &[
+            "--dry-run",
+            "--host",
+            "mycluster",
+            "--remote-dir",
+            "proj",
+            "launch",
+            "job.sh",
+        ],
     );
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let first = stderr(&out).lines().next().unwrap_or_default().to_string();
     assert!(first.contains("SLURM on mycluster over ssh"), "{first}");
-    assert!(stdout(&out).contains("on mycluster in proj"), "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains("on mycluster in proj"),
+        "{}",
+        stdout(&out)
+    );
 }
 
 #[test]
@@ -66,7 +89,10 @@ fn without_any_cluster_the_script_runs_here_with_a_warning() {
     // PATH keeps the usual tools (bash) but no SLURM client.
     let tools = tempfile::tempdir().unwrap();
     for t in ["bash", "sh", "git"] {
-        let real = Command::new("sh").args(["-c", &format!("command -v {t}")]).output().unwrap();
+        let real = Command::new("sh")
+            .args(["-c", &format!("command -v {t}")])
+            .output()
+            .unwrap();
         let real = String::from_utf8_lossy(&real.stdout).trim().to_string();
         std::os::unix::fs::symlink(real, tools.path().join(t)).unwrap();
     }
@@ -74,13 +100,27 @@ fn without_any_cluster_the_script_runs_here_with_a_warning() {
     let out = launch(dir.path(), &path, &["--dry-run", "launch", "job.sh"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let err = stderr(&out);
-    assert!(err.lines().next().unwrap().contains("a local process"), "{err}");
+    assert!(
+        err.lines().next().unwrap().contains("a local process"),
+        "{err}"
+    );
     assert!(err.contains("#SBATCH lines are ignored"), "{err}");
     // And for real: it runs here and completes.
     let out = launch(dir.path(), &path, &["--no-git", "launch", "job.sh"]);
-    assert_eq!(out.status.code(), Some(0), "{}{}", stdout(&out), stderr(&out));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
     let tracks = dir.path().join(".trackit/tracks");
-    let track = std::fs::read_dir(&tracks).unwrap().next().unwrap().unwrap().path();
+    let track = std::fs::read_dir(&tracks)
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
     let log = std::fs::read_to_string(track.join("attempt-1/output.log")).unwrap();
     assert!(log.contains("from the batch script"), "{log}");
 }
@@ -89,7 +129,19 @@ fn without_any_cluster_the_script_runs_here_with_a_warning() {
 fn anything_else_runs_here() {
     let dir = tempfile::tempdir().unwrap();
     let path = std::env::var("PATH").unwrap();
-    let out = launch(dir.path(), &path, &["--no-git", "launch", "sh", "-c", "echo plain command"]);
+    let out = launch(
+        dir.path(),
+        &path,
+        &["--no-git", "launch", "sh", "-c", "echo plain command"],
+    );
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    assert!(stderr(&out).lines().next().unwrap().contains("not a batch script"), "{}", stderr(&out));
+    assert!(
+        stderr(&out)
+            .lines()
+            .next()
+            .unwrap()
+            .contains("not a batch script"),
+        "{}",
+        stderr(&out)
+    );
 }

@@ -3,7 +3,10 @@
 //! relaunched step), an unfixable step that ends the pipeline, a killed tracker resumed
 //! mid-pipeline, and a broken file reported with its line.
 
-use crate::helper::{cluster_shared, isolate, require_cluster, run_within, shared_home, stderr, stdout, trackit_bin, wait_for, write};
+use crate::helper::{
+    cluster_shared, isolate, require_cluster, run_within, shared_home, stderr, stdout, trackit_bin,
+    wait_for, write,
+};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::Duration;
@@ -19,7 +22,10 @@ struct Lab {
 
 impl Lab {
     fn new() -> Lab {
-        let dir = tempfile::Builder::new().prefix("trackit-pipe-").tempdir_in("/tmp").unwrap();
+        let dir = tempfile::Builder::new()
+            .prefix("trackit-pipe-")
+            .tempdir_in("/tmp")
+            .unwrap();
         write(dir.path(), "fast.lua", FAST);
         Lab { dir }
     }
@@ -55,7 +61,11 @@ impl Lab {
     }
 
     fn spawn(&self, args: &[&str]) -> Child {
-        self.cmd(args).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap()
+        self.cmd(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
     }
 
     fn run_within(&self, args: &[&str], limit: Duration) -> Output {
@@ -64,7 +74,11 @@ impl Lab {
 
     fn pipeline_dir(&self) -> Option<PathBuf> {
         let dir = self.path().join(".trackit/tracks");
-        std::fs::read_dir(dir).ok()?.flatten().map(|e| e.path()).next()
+        std::fs::read_dir(dir)
+            .ok()?
+            .flatten()
+            .map(|e| e.path())
+            .next()
     }
 
     fn state(path: &Path) -> serde_json::Value {
@@ -76,7 +90,9 @@ impl Lab {
     }
 
     fn pipeline(&self) -> serde_json::Value {
-        self.pipeline_dir().map(|d| Lab::state(&d)).unwrap_or_default()
+        self.pipeline_dir()
+            .map(|d| Lab::state(&d))
+            .unwrap_or_default()
     }
 
     fn step(&self, name: &str) -> serde_json::Value {
@@ -95,7 +111,10 @@ impl Lab {
 }
 
 fn position(order: &[String], line: &str) -> usize {
-    order.iter().position(|l| l == line).unwrap_or_else(|| panic!("{line:?} not in {order:?}"))
+    order
+        .iter()
+        .position(|l| l == line)
+        .unwrap_or_else(|| panic!("{line:?} not in {order:?}"))
 }
 
 #[test]
@@ -106,7 +125,10 @@ fn a_sweep_runs_in_order_with_slurm_dependencies() {
     let _c = cluster_shared();
     let lab = Lab::new();
     lab.script("prep.sh", "sleep 2");
-    lab.script("train.sh", "sleep 1\necho \"{\\\"loss\\\": $1}\" > train-$1.json");
+    lab.script(
+        "train.sh",
+        "sleep 1\necho \"{\\\"loss\\\": $1}\" > train-$1.json",
+    );
     write(
         lab.path(),
         "sweep.lua",
@@ -122,20 +144,38 @@ return { name = "lr-sweep", steps = steps }
 "#,
     );
     let out = lab.run_within(&["pipeline", "sweep.lua"], Duration::from_secs(300));
-    assert_eq!(out.status.code(), Some(0), "{}{}", stdout(&out), stderr(&out));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
     assert_eq!(lab.pipeline()["outcome"], "succeeded");
     // The trains were submitted at once, held by SLURM until prepare succeeded.
-    let prep_job = lab.step("prepare")["attempts"][0]["job"]["id"].as_str().unwrap().to_string();
+    let prep_job = lab.step("prepare")["attempts"][0]["job"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
     for lr in ["0.5", "0.25"] {
         let t = lab.step(&format!("train-{lr}"));
         assert_eq!(t["attempts"][0]["depends_on"][0], prep_job.as_str());
-        assert_eq!(t["published"]["results"]["metrics"]["metrics"][0]["final"].as_f64(), Some(lr.parse::<f64>().unwrap()));
+        assert_eq!(
+            t["published"]["results"]["metrics"]["metrics"][0]["final"].as_f64(),
+            Some(lr.parse::<f64>().unwrap())
+        );
     }
     let order = lab.order();
     for lr in ["0.5", "0.25"] {
-        assert!(position(&order, "end prep.sh ") < position(&order, &format!("start train.sh {lr}")), "{order:?}");
+        assert!(
+            position(&order, "end prep.sh ") < position(&order, &format!("start train.sh {lr}")),
+            "{order:?}"
+        );
     }
-    assert!(lab.path().join("summary.txt").is_file(), "the local step ran after both trains");
+    assert!(
+        lab.path().join("summary.txt").is_file(),
+        "the local step ran after both trains"
+    );
     assert_eq!(lab.step("summary")["outcome"], "succeeded");
 }
 
@@ -146,7 +186,10 @@ fn a_failed_step_is_fixed_and_its_dependents_follow_the_relaunch() {
     }
     let _c = cluster_shared();
     let lab = Lab::new();
-    lab.script("train.sh", "#SBATCH --mem=100M\npython3 -c \"x = bytearray(150*1024*1024)\"");
+    lab.script(
+        "train.sh",
+        "#SBATCH --mem=100M\npython3 -c \"x = bytearray(150*1024*1024)\"",
+    );
     lab.script("eval.sh", "echo evaluated");
     write(
         lab.path(),
@@ -157,20 +200,47 @@ fn a_failed_step_is_fixed_and_its_dependents_follow_the_relaunch() {
 } }"#,
     );
     let out = lab.run_within(&["pipeline", "p.lua"], Duration::from_secs(400));
-    assert_eq!(out.status.code(), Some(0), "{}{}", stdout(&out), stderr(&out));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
     let train = lab.step("train");
-    let states: Vec<&str> = train["attempts"].as_array().unwrap().iter().map(|a| a["tasks"][0]["state"].as_str().unwrap()).collect();
+    let states: Vec<&str> = train["attempts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["tasks"][0]["state"].as_str().unwrap())
+        .collect();
     assert_eq!(states, ["OUT_OF_MEMORY", "COMPLETED"]);
     let eval = lab.step("eval");
     let attempts = eval["attempts"].as_array().unwrap();
     // eval's first job waited on the failed train job: withdrawn, then resubmitted on the new one.
     assert_eq!(attempts.len(), 2, "{eval:#}");
-    assert!(attempts[0]["withdrawn"].as_str().unwrap().contains("step train failed"));
-    assert_eq!(attempts[0]["depends_on"][0], train["attempts"][0]["job"]["id"]);
-    assert_eq!(attempts[1]["depends_on"][0], train["attempts"][1]["job"]["id"]);
+    assert!(attempts[0]["withdrawn"]
+        .as_str()
+        .unwrap()
+        .contains("step train failed"));
+    assert_eq!(
+        attempts[0]["depends_on"][0],
+        train["attempts"][0]["job"]["id"]
+    );
+    assert_eq!(
+        attempts[1]["depends_on"][0],
+        train["attempts"][1]["job"]["id"]
+    );
     assert_eq!(eval["outcome"], "succeeded");
     let order = lab.order();
-    assert_eq!(order.iter().filter(|l| l.starts_with("start eval.sh")).count(), 1, "eval ran once: {order:?}");
+    assert_eq!(
+        order
+            .iter()
+            .filter(|l| l.starts_with("start eval.sh"))
+            .count(),
+        1,
+        "eval ran once: {order:?}"
+    );
     assert_eq!(lab.pipeline()["outcome"], "succeeded");
 }
 
@@ -194,18 +264,38 @@ fn an_unfixable_step_ends_the_pipeline_and_keeps_what_succeeded() {
 } }"#,
     );
     let out = lab.run_within(&["pipeline", "p.lua"], Duration::from_secs(300));
-    assert_eq!(out.status.code(), Some(1), "{}{}", stdout(&out), stderr(&out));
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
     assert_eq!(lab.pipeline()["outcome"], "failed");
     assert_eq!(lab.step("a")["outcome"], "succeeded");
-    assert_eq!(lab.step("a")["published"]["results"]["metrics"]["metrics"][0]["final"], 1.5);
+    assert_eq!(
+        lab.step("a")["published"]["results"]["metrics"]["metrics"][0]["final"],
+        1.5
+    );
     assert_eq!(lab.step("b")["outcome"], "failed");
-    assert_eq!(lab.step("b")["attempts"][0]["diagnosis"]["kind"], "user_code");
+    assert_eq!(
+        lab.step("b")["attempts"][0]["diagnosis"]["kind"],
+        "user_code"
+    );
     assert_eq!(lab.step("c")["outcome"], "cancelled");
-    assert!(!lab.order().iter().any(|l| l.starts_with("start c.sh")), "c never ran");
+    assert!(
+        !lab.order().iter().any(|l| l.starts_with("start c.sh")),
+        "c never ran"
+    );
     // Its job, held on b, was cancelled rather than left pending for ever.
-    let c_job = lab.step("c")["attempts"][0]["job"]["id"].as_str().map(str::to_string);
+    let c_job = lab.step("c")["attempts"][0]["job"]["id"]
+        .as_str()
+        .map(str::to_string);
     if let Some(job) = c_job {
-        let q = Command::new("squeue").args(["-h", "-j", &job, "-o", "%T"]).output().unwrap();
+        let q = Command::new("squeue")
+            .args(["-h", "-j", &job, "-o", "%T"])
+            .output()
+            .unwrap();
         assert!(!String::from_utf8_lossy(&q.stdout).contains("PENDING"));
     }
 }
@@ -229,22 +319,47 @@ fn a_killed_tracker_resumes_mid_pipeline_without_resubmitting() {
 } }"#,
     );
     let mut tracker = lab.spawn(&["pipeline", "p.lua"]);
-    assert!(wait_for(Duration::from_secs(180), || lab.step("first")["outcome"] == "succeeded"
-        && lab.step("second")["attempts"][0]["tasks"][0]["state"] == "RUNNING"));
+    assert!(wait_for(Duration::from_secs(180), || lab.step("first")
+        ["outcome"]
+        == "succeeded"
+        && lab.step("second")["attempts"][0]["tasks"][0]["state"]
+            == "RUNNING"));
     unsafe {
         libc::kill(tracker.id() as i32, libc::SIGKILL);
     }
     let _ = tracker.wait();
     let id = lab.pipeline()["id"].as_str().unwrap().to_string();
     let out = lab.run_within(&["resume", &id], Duration::from_secs(240));
-    assert_eq!(out.status.code(), Some(0), "{}{}", stdout(&out), stderr(&out));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
     assert_eq!(lab.pipeline()["outcome"], "succeeded");
     for step in ["first", "second", "third"] {
-        assert_eq!(lab.step(step)["attempts"].as_array().unwrap().len(), 1, "{step} launched once");
+        assert_eq!(
+            lab.step(step)["attempts"].as_array().unwrap().len(),
+            1,
+            "{step} launched once"
+        );
     }
     let order = lab.order();
-    assert_eq!(order.iter().filter(|l| l.starts_with("start first.sh")).count(), 1);
-    assert_eq!(order.iter().filter(|l| l.starts_with("start second.sh")).count(), 1);
+    assert_eq!(
+        order
+            .iter()
+            .filter(|l| l.starts_with("start first.sh"))
+            .count(),
+        1
+    );
+    assert_eq!(
+        order
+            .iter()
+            .filter(|l| l.starts_with("start second.sh"))
+            .count(),
+        1
+    );
     assert_eq!(order.last().map(String::as_str), Some("third"));
 }
 
@@ -261,8 +376,15 @@ fn a_broken_pipeline_file_is_reported_with_its_line() {
     let err = stderr(&out);
     assert!(err.contains("p.lua:3:"), "{err}");
     assert!(err.contains("did you mean \"prep\""), "{err}");
-    write(lab.path(), "q.lua", "return { steps = {\n  { name = 'x', run = { 'true' } }\n}\n");
+    write(
+        lab.path(),
+        "q.lua",
+        "return { steps = {\n  { name = 'x', run = { 'true' } }\n}\n",
+    );
     let out = lab.cmd(&["pipeline", "q.lua"]).output().unwrap();
     assert!(stderr(&out).contains("q.lua:"), "{}", stderr(&out));
-    assert!(!lab.path().join(".trackit/tracks").exists(), "nothing was created");
+    assert!(
+        !lab.path().join(".trackit/tracks").exists(),
+        "nothing was created"
+    );
 }

@@ -354,7 +354,11 @@ fn killed_tracker_resumes_without_a_second_pr() {
     }
     let _ = child.wait();
     let id = repo.track_ids().remove(0);
-    let out = output_within(repo.spawn(&["resume", &id]), Duration::from_secs(120), "trackit resume");
+    let out = output_within(
+        repo.spawn(&["resume", &id]),
+        Duration::from_secs(120),
+        "trackit resume",
+    );
     assert!(out.status.success(), "{}", text(&out));
     let pulls = repo.gh.pulls();
     assert_eq!(pulls.len(), 1, "{pulls:?}");
@@ -789,7 +793,11 @@ fn three_runs_at_once_share_one_pr_and_lose_nothing() {
             "the PR has {id}'s section: {body}"
         );
     }
-    assert_eq!(body.matches("0.01954").count() >= 3, true, "all three results: {body}");
+    assert_eq!(
+        body.matches("0.01954").count() >= 3,
+        true,
+        "all three results: {body}"
+    );
     let comments = repo.gh.comments(*number);
     for id in &ids {
         let status = comments
@@ -798,9 +806,15 @@ fn three_runs_at_once_share_one_pr_and_lose_nothing() {
             .count();
         assert_eq!(status, 1, "one status comment for {id}: {comments:?}");
     }
-    let doc = repo.remote_git(&["show", &format!("{}:docs/experiments/train.md", today_branch("train"))]);
+    let doc = repo.remote_git(&[
+        "show",
+        &format!("{}:docs/experiments/train.md", today_branch("train")),
+    ]);
     for id in &ids {
-        assert!(doc.contains(&format!("<!-- trackit:results:start track={id} -->")), "{doc}");
+        assert!(
+            doc.contains(&format!("<!-- trackit:results:start track={id} -->")),
+            "{doc}"
+        );
     }
     repo.gh.assert_no_violations();
 }

@@ -3,7 +3,9 @@
 //! scheduler command run locally would show up (and fail); over ssh the real ones answer.
 
 use crate::helper::sshd::{require_sshd, Sshd};
-use crate::helper::{cluster_shared, require_cluster, run_within, stderr, stdout, trackit_bin, wait_for, write};
+use crate::helper::{
+    cluster_shared, require_cluster, run_within, stderr, stdout, trackit_bin, wait_for, write,
+};
 use std::path::PathBuf;
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
@@ -27,8 +29,14 @@ struct Remote {
 impl Remote {
     fn new() -> Remote {
         let sshd = Sshd::start();
-        let local = tempfile::Builder::new().prefix("trackit-laptop-").tempdir_in("/tmp").unwrap();
-        let checkout = tempfile::Builder::new().prefix("trackit-cluster-").tempdir_in("/tmp").unwrap();
+        let local = tempfile::Builder::new()
+            .prefix("trackit-laptop-")
+            .tempdir_in("/tmp")
+            .unwrap();
+        let checkout = tempfile::Builder::new()
+            .prefix("trackit-cluster-")
+            .tempdir_in("/tmp")
+            .unwrap();
         let shims = tempfile::tempdir().unwrap();
         for cmd in SLURM_COMMANDS {
             let log = shims.path().join("calls.log");
@@ -37,7 +45,8 @@ impl Remote {
                 log.display()
             );
             let p = write(shims.path(), cmd, &body);
-            std::fs::set_permissions(&p, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+            std::fs::set_permissions(&p, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+                .unwrap();
         }
         write(local.path(), "fast.lua", FAST_POLICY);
         Remote {
@@ -49,7 +58,8 @@ impl Remote {
     }
 
     fn script(&self, name: &str, body: &str) {
-        let text = format!("#!/bin/bash\n#SBATCH --output=slurm-%j.out\n#SBATCH --time=5\n{body}\n");
+        let text =
+            format!("#!/bin/bash\n#SBATCH --output=slurm-%j.out\n#SBATCH --time=5\n{body}\n");
         write(self.local.path(), name, &text);
     }
 
@@ -81,7 +91,11 @@ impl Remote {
     }
 
     fn spawn(&self, args: &[&str]) -> Child {
-        self.cmd(args).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap()
+        self.cmd(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
     }
 
     /// Scheduler commands trackit ran on this machine (must stay empty).
@@ -104,7 +118,12 @@ impl Remote {
 
     fn track_dir(&self) -> PathBuf {
         let dir = self.local.path().join(".trackit/tracks");
-        let id = std::fs::read_dir(&dir).unwrap().next().unwrap().unwrap().file_name();
+        let id = std::fs::read_dir(&dir)
+            .unwrap()
+            .next()
+            .unwrap()
+            .unwrap()
+            .file_name();
         dir.join(id)
     }
 }
@@ -120,7 +139,13 @@ fn states(t: &serde_json::Value) -> Vec<String> {
 }
 
 fn check(out: &Output) {
-    assert_eq!(out.status.code(), Some(0), "{}\n{}", stdout(out), stderr(out));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}\n{}",
+        stdout(out),
+        stderr(out)
+    );
 }
 
 #[test]
@@ -138,7 +163,11 @@ fn remote_sbatch_runs_everything_on_the_host_and_fetches_results() {
     check(&out);
     let t = r.track();
     assert_eq!(states(&t), ["COMPLETED"], "{t:#}");
-    assert_eq!(r.local_calls(), "", "no scheduler command ran on this machine");
+    assert_eq!(
+        r.local_calls(),
+        "",
+        "no scheduler command ran on this machine"
+    );
     // The job ran in the remote checkout, from a copy of the script and its wrapper there.
     let id = t["id"].as_str().unwrap();
     let remote_track = r.checkout.path().join(".trackit/tracks").join(id);
@@ -149,12 +178,20 @@ fn remote_sbatch_runs_everything_on_the_host_and_fetches_results() {
     let a = &t["attempts"][0];
     let fetched = a["fetched_logs"][0].as_str().expect("a fetched log");
     let log = std::fs::read_to_string(fetched).unwrap();
-    assert!(log.contains(&format!("running in {}", r.checkout.path().display())), "{log}");
+    assert!(
+        log.contains(&format!("running in {}", r.checkout.path().display())),
+        "{log}"
+    );
     let results = PathBuf::from(a["results_dir"].as_str().expect("results fetched"));
     assert!(results.starts_with(r.track_dir()), "{results:?}");
     assert!(results.join("metrics.json").is_file());
-    let metrics = t["published"]["results"]["metrics"]["metrics"].as_array().unwrap();
-    let loss = metrics.iter().find(|m| m["name"] == "loss").expect("loss collected");
+    let metrics = t["published"]["results"]["metrics"]["metrics"]
+        .as_array()
+        .unwrap();
+    let loss = metrics
+        .iter()
+        .find(|m| m["name"] == "loss")
+        .expect("loss collected");
     assert_eq!(loss["final"], 0.25, "{metrics:?}");
     let logins = r.sshd.logins();
     assert!((1..=3).contains(&logins), "{logins} ssh logins for one job");
@@ -180,9 +217,18 @@ fn remote_oom_is_diagnosed_from_the_fetched_log_and_fixed_there() {
     assert!(edits.starts_with("--mem 100M -> 200M"), "{edits}");
     // The edited copy ran on the cluster; the user's script is untouched.
     let id = t["id"].as_str().unwrap();
-    let copy = r.checkout.path().join(".trackit/tracks").join(id).join("attempt-2.sh");
-    assert!(std::fs::read_to_string(copy).unwrap().contains("--mem=200M"));
-    assert!(std::fs::read_to_string(r.local.path().join("grow.sh")).unwrap().contains("--mem=100M"));
+    let copy = r
+        .checkout
+        .path()
+        .join(".trackit/tracks")
+        .join(id)
+        .join("attempt-2.sh");
+    assert!(std::fs::read_to_string(copy)
+        .unwrap()
+        .contains("--mem=200M"));
+    assert!(std::fs::read_to_string(r.local.path().join("grow.sh"))
+        .unwrap()
+        .contains("--mem=100M"));
     assert_eq!(r.local_calls(), "");
     let logins = r.sshd.logins();
     assert!((1..=3).contains(&logins), "{logins} ssh logins");
@@ -217,7 +263,11 @@ fn remote_resume_cancel_and_logs() {
     let out = resumed.wait_with_output().unwrap();
     let t = r.track();
     assert_eq!(t["outcome"], "cancelled", "{}\n{t:#}", stderr(&out));
-    assert_eq!(t["attempts"].as_array().unwrap().len(), 1, "nothing was submitted twice");
+    assert_eq!(
+        t["attempts"].as_array().unwrap().len(),
+        1,
+        "nothing was submitted twice"
+    );
     assert_eq!(r.local_calls(), "");
     // Logs are read over ssh too.
     let out = r.cmd(&["logs", &id]).output().unwrap();
@@ -252,9 +302,15 @@ fn a_dropped_connection_is_no_failure() {
     let t = r.track();
     assert_eq!(states(&t), ["COMPLETED"], "{t:#}");
     let events = std::fs::read_to_string(r.track_dir().join("events.jsonl")).unwrap();
-    assert!(events.contains("scheduler_unreachable"), "the outage was noticed: {events}");
+    assert!(
+        events.contains("scheduler_unreachable"),
+        "the outage was noticed: {events}"
+    );
     let logins = r.sshd.logins();
-    assert!((2..=3).contains(&logins), "{logins} logins: one, plus one after the outage");
+    assert!(
+        (2..=3).contains(&logins),
+        "{logins} logins: one, plus one after the outage"
+    );
 }
 
 #[test]
@@ -264,12 +320,20 @@ fn remote_attach_adopts_a_job_on_the_host() {
     }
     let _c = cluster_shared();
     let r = Remote::new();
-    write(r.checkout.path(), "mine.sh", "#!/bin/bash\necho adopted\nsleep 4\n");
+    write(
+        r.checkout.path(),
+        "mine.sh",
+        "#!/bin/bash\necho adopted\nsleep 4\n",
+    );
     let out = r.sshd.exec(&format!(
         "cd {} && sbatch --parsable --output=mine-%j.out mine.sh",
         r.checkout.path().display()
     ));
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let job = String::from_utf8_lossy(&out.stdout).trim().to_string();
     let out = r.run_within(&["attach", &job], Duration::from_secs(180));
     check(&out);

@@ -559,7 +559,12 @@ fn live_status_on_a_terminal_and_plain_lines_elsewhere() {
     // the message alone, never the message and the bar run together.
     let printed: Vec<&str> = screen
         .split('\n')
-        .map(|l| l.rsplit("\x1b[2K").next().unwrap_or(l).trim_end_matches('\r'))
+        .map(|l| {
+            l.rsplit("\x1b[2K")
+                .next()
+                .unwrap_or(l)
+                .trim_end_matches('\r')
+        })
         .collect();
     let state = printed
         .iter()

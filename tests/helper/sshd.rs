@@ -269,7 +269,10 @@ fn children_of(pid: i32) -> Vec<i32> {
         };
         // The fields after the command name (which may hold spaces) start after the last ')'.
         let rest = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
-        let ppid = rest.split_whitespace().nth(1).and_then(|p| p.parse::<i32>().ok());
+        let ppid = rest
+            .split_whitespace()
+            .nth(1)
+            .and_then(|p| p.parse::<i32>().ok());
         if ppid == Some(pid) {
             out.push(child);
         }

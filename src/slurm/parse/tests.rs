@@ -8,7 +8,11 @@ const SACCT_STEPS: &str = include_str!("../../../tests/fixtures/slurm/captured/s
 const SACCT_TRES: &str = include_str!("../../../tests/fixtures/slurm/captured/sacct-tres.txt");
 /// The `--format` list the older captures were made with (before AllocTRES was asked).
 fn captured_fields() -> Vec<&'static str> {
-    SACCT_FIELDS.iter().copied().filter(|f| *f != "AllocTRES").collect()
+    SACCT_FIELDS
+        .iter()
+        .copied()
+        .filter(|f| *f != "AllocTRES")
+        .collect()
 }
 const SCONTROL_CANCELLED: &str =
     include_str!("../../../tests/fixtures/slurm/captured/scontrol-job-cancelled.txt");

@@ -4,13 +4,13 @@
 //! executed by the fake runner; cancel; artifacts; job logs and artifact archives served by
 //! 302 from the storage host ([`BlobServer`]), which must see no token.
 
+use super::blob::BlobServer;
+use super::repo::RepoAt;
 use super::runs::{self, RunPlan, RunState};
 use super::server::{paginate, Answer, Call};
 use super::state::{ts, State};
-use super::{FakeGithub, Flavor, LoggedRequest, OWNER, REPO};
-use super::blob::BlobServer;
-use super::repo::RepoAt;
 use super::{runner, workflow};
+use super::{FakeGithub, Flavor, LoggedRequest, OWNER, REPO};
 use chrono::SubsecRound;
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, HashMap};
@@ -112,7 +112,11 @@ impl FakeGithub {
             return String::new();
         };
         let s = live.state();
-        s.jobs.iter().map(|j| j.log.clone()).collect::<Vec<_>>().join("")
+        s.jobs
+            .iter()
+            .map(|j| j.log.clone())
+            .collect::<Vec<_>>()
+            .join("")
     }
 
     /// Cancels every run still going and waits for the runner (traps scancel their jobs).
@@ -130,7 +134,12 @@ impl FakeGithub {
     pub(super) fn actions_violations(state: &State) -> Vec<String> {
         let mut v = state.actions.blobs.violations();
         for run in state.actions.live.values() {
-            v.extend(run.state().problems.iter().map(|p| format!("run {}: {p}", run.id)));
+            v.extend(
+                run.state()
+                    .problems
+                    .iter()
+                    .map(|p| format!("run {}: {p}", run.id)),
+            );
         }
         v
     }
@@ -168,7 +177,11 @@ fn base64(bytes: &[u8]) -> String {
         if n > 0 && n % 15 == 0 {
             out.push('\n');
         }
-        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
         let v = (b[0] as u32) << 16 | (b[1] as u32) << 8 | b[2] as u32;
         for i in 0..4 {
             if i <= chunk.len() {
@@ -230,7 +243,11 @@ pub(super) fn route(state: &mut State, call: &Call) -> Option<Answer> {
         ("GET", "/repos/{owner}/{repo}/actions/jobs/{job_id}/logs") => {
             let id = call.num("job_id");
             let live_log = state.actions.live.values().find_map(|r| {
-                r.state().jobs.iter().find(|j| j.id == id).map(|j| j.log.clone())
+                r.state()
+                    .jobs
+                    .iter()
+                    .find(|j| j.id == id)
+                    .map(|j| j.log.clone())
             });
             let log = live_log.or_else(|| {
                 state
@@ -243,7 +260,11 @@ pub(super) fn route(state: &mut State, call: &Call) -> Option<Answer> {
             match log {
                 Some(text) => {
                     let key = format!("job-logs/{id}/{}", state.id());
-                    let url = state.actions.blobs.put(&key, text.into_bytes(), "text/plain; charset=utf-8");
+                    let url = state.actions.blobs.put(
+                        &key,
+                        text.into_bytes(),
+                        "text/plain; charset=utf-8",
+                    );
                     Answer::empty(302).header("Location", url)
                 }
                 None => Answer::error(404, "Not Found"),
@@ -275,7 +296,11 @@ pub(super) fn route(state: &mut State, call: &Call) -> Option<Answer> {
                 return Some(Answer::error(404, "Not Found"));
             }
             let zip = state.actions.live.values().find_map(|r| {
-                r.state().artifacts.iter().find(|a| a.id == id).map(|a| a.zip.clone())
+                r.state()
+                    .artifacts
+                    .iter()
+                    .find(|a| a.id == id)
+                    .map(|a| a.zip.clone())
             });
             match zip {
                 Some(bytes) => {
@@ -295,7 +320,8 @@ fn contents(state: &mut State, call: &Call) -> Answer {
         return Answer::error(404, "Not Found");
     };
     let file_path = call.params.get("path").cloned().unwrap_or_default();
-    let wanted = call.query("ref")
+    let wanted = call
+        .query("ref")
         .map(str::to_string)
         .unwrap_or_else(|| repo.default_branch());
     let Some(commit) = repo.any_ref(&wanted) else {
@@ -305,7 +331,9 @@ fn contents(state: &mut State, call: &Call) -> Answer {
         return Answer::error(404, "Not Found");
     };
     let sha = repo.blob_id(&commit, &file_path).unwrap_or_default();
-    let mut json = state.spec.example("content-file-response-if-content-is-a-file");
+    let mut json = state
+        .spec
+        .example("content-file-response-if-content-is-a-file");
     let api = format!("{}/repos/{OWNER}/{REPO}/contents/{file_path}", state.origin);
     let html = format!("{}/{OWNER}/{REPO}/blob/{wanted}/{file_path}", state.origin);
     let git = format!("{}/repos/{OWNER}/{REPO}/git/blobs/{sha}", state.origin);
@@ -320,7 +348,11 @@ fn contents(state: &mut State, call: &Call) -> Answer {
     json["git_url"] = json!(git);
     json["html_url"] = json!(html);
     let n = state.id();
-    json["download_url"] = json!(state.actions.blobs.put(&format!("raw/{sha}/{n}"), bytes, "text/plain"));
+    json["download_url"] =
+        json!(state
+            .actions
+            .blobs
+            .put(&format!("raw/{sha}/{n}"), bytes, "text/plain"));
     json["_links"] = json!({"self": api, "git": git, "html": html});
     Answer::json(200, json)
 }
@@ -328,7 +360,13 @@ fn contents(state: &mut State, call: &Call) -> Answer {
 fn dispatch(state: &mut State, call: &Call) -> Answer {
     let body = call.body;
     let repo = state.actions.repo.clone().expect("checked by the caller");
-    let workflow = workflow_name(state, call.params.get("workflow_id").map(String::as_str).unwrap_or(""));
+    let workflow = workflow_name(
+        state,
+        call.params
+            .get("workflow_id")
+            .map(String::as_str)
+            .unwrap_or(""),
+    );
     let file = format!(".github/workflows/{workflow}");
     // GitHub only knows a workflow_dispatch workflow that is on the default branch.
     let default = repo.default_branch();
@@ -437,7 +475,10 @@ fn live_job_json(state: &State, run: &RunState, job: &runner::LiveJob) -> Value 
     }
     json["status"] = json!(job.status);
     json["conclusion"] = json!(job.conclusion);
-    json["started_at"] = json!(ts(job.started_at.map(|t| t.trunc_subsecs(0)).unwrap_or(run.created_at)));
+    json["started_at"] = json!(ts(job
+        .started_at
+        .map(|t| t.trunc_subsecs(0))
+        .unwrap_or(run.created_at)));
     json["completed_at"] = json!(job.completed_at.map(|t| ts(t.trunc_subsecs(0))));
     json["steps"] = Value::Array(
         job.steps
@@ -463,7 +504,10 @@ fn artifact_json(
     a: &runner::Artifact,
 ) -> Value {
     let mut json = state.spec.example("artifact-paginated")["artifacts"][0].clone();
-    let api = format!("{}/repos/{OWNER}/{REPO}/actions/artifacts/{}", state.origin, a.id);
+    let api = format!(
+        "{}/repos/{OWNER}/{REPO}/actions/artifacts/{}",
+        state.origin, a.id
+    );
     json["id"] = json!(a.id);
     json["node_id"] = json!(format!("MDg6QXJ0aWZhY3Q{}", a.id));
     json["name"] = json!(a.name);

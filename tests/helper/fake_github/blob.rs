@@ -115,18 +115,29 @@ fn serve(state: &Mutex<BlobState>, secret: u64, request: tiny_http::Request) {
         let mut s = state.lock().unwrap_or_else(|e| e.into_inner());
         s.log.push(logged);
         let expires: u64 = query.get("se").and_then(|v| v.parse().ok()).unwrap_or(0);
-        let signed = query.get("sig").map(String::as_str) == Some(&signature(secret, &key, expires));
+        let signed =
+            query.get("sig").map(String::as_str) == Some(&signature(secret, &key, expires));
         if authorized {
             s.violations.push(format!(
                 "{method} {path}: the GitHub token was sent to the storage host"
             ));
-            (403, b"AuthenticationFailed: unexpected Authorization header".to_vec(), "text/plain")
+            (
+                403,
+                b"AuthenticationFailed: unexpected Authorization header".to_vec(),
+                "text/plain",
+            )
         } else if method != "GET" {
-            s.violations.push(format!("{method} {path}: the storage host serves GET only"));
+            s.violations
+                .push(format!("{method} {path}: the storage host serves GET only"));
             (405, Vec::new(), "text/plain")
         } else if !signed || expires < epoch_s() {
-            s.violations.push(format!("GET {url}: bad or expired signature"));
-            (403, b"AuthenticationFailed: signature".to_vec(), "text/plain")
+            s.violations
+                .push(format!("GET {url}: bad or expired signature"));
+            (
+                403,
+                b"AuthenticationFailed: signature".to_vec(),
+                "text/plain",
+            )
         } else {
             match s.blobs.get(&key) {
                 Some(b) => (200, b.bytes.clone(), b.content_type),

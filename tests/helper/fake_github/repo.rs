@@ -29,7 +29,12 @@ impl RepoAt {
     }
 
     fn commit_of(&self, full_ref: &str) -> Option<String> {
-        let out = self.git(&["rev-parse", "--verify", "--quiet", &format!("{full_ref}^{{commit}}")])?;
+        let out = self.git(&[
+            "rev-parse",
+            "--verify",
+            "--quiet",
+            &format!("{full_ref}^{{commit}}"),
+        ])?;
         Some(String::from_utf8_lossy(&out).trim().to_string())
     }
 
@@ -103,6 +108,9 @@ impl RepoAt {
             ],
             None,
         )?;
-        run(&["-c", "advice.detachedHead=false", "checkout", "-q", commit], Some(dest))
+        run(
+            &["-c", "advice.detachedHead=false", "checkout", "-q", commit],
+            Some(dest),
+        )
     }
 }

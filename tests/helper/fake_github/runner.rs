@@ -154,7 +154,8 @@ pub fn start(order: RunOrder) -> Arc<LiveRun> {
         let run = Arc::clone(&run);
         std::thread::spawn(move || {
             // A runner that breaks must not leave the run in progress for ever.
-            let done = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| execute(&run, order)));
+            let done =
+                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| execute(&run, order)));
             if let Err(e) = done {
                 let mut s = run.state();
                 s.problems.push(format!("the fake runner panicked: {e:?}"));
@@ -219,18 +220,24 @@ fn execute(run: &LiveRun, order: RunOrder) {
         log.line("Current runner version: '2.330.0' (fake, in the trackit tests)");
         let mut failed = false;
         if let Err(e) = &checkout {
-            log.line(&format!("##[error]checkout of {} failed: {e}", order.commit));
+            log.line(&format!(
+                "##[error]checkout of {} failed: {e}",
+                order.commit
+            ));
             failed = true;
         }
         let mut env = order.workflow.env.clone();
         env.extend(job.env.clone());
         for (n, step) in job.steps.iter().enumerate() {
             let cancelled = run.cancelling();
-            let name = step.name.clone().unwrap_or_else(|| match (&step.uses, &step.run) {
-                (Some(u), _) => format!("Run {u}"),
-                (_, Some(r)) => format!("Run {}", r.lines().next().unwrap_or_default()),
-                _ => "step".into(),
-            });
+            let name = step
+                .name
+                .clone()
+                .unwrap_or_else(|| match (&step.uses, &step.run) {
+                    (Some(u), _) => format!("Run {u}"),
+                    (_, Some(r)) => format!("Run {}", r.lines().next().unwrap_or_default()),
+                    _ => "step".into(),
+                });
             let runs = match workflow::should_run(step.condition.as_deref(), failed, cancelled) {
                 Ok(r) => r,
                 Err(e) => {
@@ -330,7 +337,10 @@ fn run_step(
             "actions/checkout" => {
                 log.line(&format!("##[group]Run {uses}"));
                 log.line("##[endgroup]");
-                log.line(&format!("Checked out {} at {}", order.ref_name, order.commit));
+                log.line(&format!(
+                    "Checked out {} at {}",
+                    order.ref_name, order.commit
+                ));
                 true
             }
             "actions/upload-artifact" => {
@@ -395,7 +405,10 @@ fn run_step(
     for l in script.lines() {
         log.line(l);
     }
-    log.line(&format!("shell: /usr/bin/bash {} {{0}}", shell_args.join(" ")));
+    log.line(&format!(
+        "shell: /usr/bin/bash {} {{0}}",
+        shell_args.join(" ")
+    ));
     if !step_env.is_empty() {
         log.line("env:");
         for (k, v) in &step_env {
@@ -403,7 +416,10 @@ fn run_step(
         }
     }
     log.line("##[endgroup]");
-    let path = temp.join(format!("step-{}.sh", Utc::now().timestamp_nanos_opt().unwrap_or(0)));
+    let path = temp.join(format!(
+        "step-{}.sh",
+        Utc::now().timestamp_nanos_opt().unwrap_or(0)
+    ));
     std::fs::write(&path, &script).expect("write the step's script");
     let out_path = path.with_extension("out");
     let out = std::fs::File::create(&out_path).expect("step output file");
@@ -465,8 +481,12 @@ fn run_step(
         }
         let escalate = match signalled {
             None if run.cancelling() || started.elapsed() > STEP_LIMIT => Some(libc::SIGINT),
-            Some((at, libc::SIGINT)) if at.elapsed() > Duration::from_secs(3) => Some(libc::SIGTERM),
-            Some((at, libc::SIGTERM)) if at.elapsed() > Duration::from_secs(2) => Some(libc::SIGKILL),
+            Some((at, libc::SIGINT)) if at.elapsed() > Duration::from_secs(3) => {
+                Some(libc::SIGTERM)
+            }
+            Some((at, libc::SIGTERM)) if at.elapsed() > Duration::from_secs(2) => {
+                Some(libc::SIGKILL)
+            }
             _ => None,
         };
         if let Some(sig) = escalate {
@@ -486,7 +506,9 @@ fn run_step(
         return true;
     }
     let code = status.code().unwrap_or(128 + status_signal(&status));
-    log.line(&format!("##[error]Process completed with exit code {code}."));
+    log.line(&format!(
+        "##[error]Process completed with exit code {code}."
+    ));
     false
 }
 
@@ -504,13 +526,23 @@ fn upload(
     log: &mut JobLog,
 ) -> Result<(), String> {
     for k in with.keys() {
-        if !["name", "path", "if-no-files-found", "retention-days", "compression-level", "overwrite"]
-            .contains(&k.as_str())
+        if ![
+            "name",
+            "path",
+            "if-no-files-found",
+            "retention-days",
+            "compression-level",
+            "overwrite",
+        ]
+        .contains(&k.as_str())
         {
             return Err(format!("upload-artifact: unsupported input `{k}`"));
         }
     }
-    let name = with.get("name").cloned().unwrap_or_else(|| "artifact".into());
+    let name = with
+        .get("name")
+        .cloned()
+        .unwrap_or_else(|| "artifact".into());
     let paths: Vec<&str> = with
         .get("path")
         .ok_or("upload-artifact: `path` is required")?
@@ -555,8 +587,14 @@ fn upload(
     }
     let base = common_ancestor(&roots);
     if files.is_empty() {
-        let what = with.get("if-no-files-found").map(String::as_str).unwrap_or("warn");
-        let msg = format!("No files were found with the provided path: {}. No artifacts will be uploaded.", paths.join(", "));
+        let what = with
+            .get("if-no-files-found")
+            .map(String::as_str)
+            .unwrap_or("warn");
+        let msg = format!(
+            "No files were found with the provided path: {}. No artifacts will be uploaded.",
+            paths.join(", ")
+        );
         return match what {
             "error" => Err(msg),
             "ignore" => Ok(()),
@@ -575,7 +613,8 @@ fn upload(
         files.dedup();
         for f in &files {
             let rel = f.strip_prefix(&base).unwrap_or(f);
-            w.start_file(rel.to_string_lossy(), opts).map_err(|e| e.to_string())?;
+            w.start_file(rel.to_string_lossy(), opts)
+                .map_err(|e| e.to_string())?;
             w.write_all(&std::fs::read(f).map_err(|e| e.to_string())?)
                 .map_err(|e| e.to_string())?;
         }
@@ -583,7 +622,9 @@ fn upload(
     }
     let mut s = run.state();
     if s.artifacts.iter().any(|a| a.name == name) {
-        return Err(format!("an artifact named {name} already exists in this run"));
+        return Err(format!(
+            "an artifact named {name} already exists in this run"
+        ));
     }
     let id = run.id * 1000 + s.artifacts.len() as u64 + 1;
     s.artifacts.push(Artifact {
@@ -597,7 +638,9 @@ fn upload(
         "With the provided path, there will be {} file(s) uploaded",
         files.len()
     ));
-    log.line(&format!("Artifact {name} has been successfully uploaded! Artifact ID is {id}"));
+    log.line(&format!(
+        "Artifact {name} has been successfully uploaded! Artifact ID is {id}"
+    ));
     Ok(())
 }
 

@@ -65,7 +65,10 @@ fn key_str(k: &Yaml) -> Result<String, String> {
 
 fn map(y: &Yaml, what: &str) -> Result<Vec<(String, Yaml)>, String> {
     match y {
-        Yaml::Hash(h) => h.iter().map(|(k, v)| Ok((key_str(k)?, v.clone()))).collect(),
+        Yaml::Hash(h) => h
+            .iter()
+            .map(|(k, v)| Ok((key_str(k)?, v.clone())))
+            .collect(),
         Yaml::Null | Yaml::BadValue => Ok(Vec::new()),
         other => Err(format!("{what} is not a mapping: {other:?}")),
     }
@@ -115,7 +118,14 @@ fn dispatch_inputs(on: &Yaml) -> Result<Option<Vec<Input>>, String> {
         let fields = map(&spec, &format!("input {name}"))?;
         only_keys(
             &fields,
-            &["description", "required", "default", "type", "options", "deprecationMessage"],
+            &[
+                "description",
+                "required",
+                "default",
+                "type",
+                "options",
+                "deprecationMessage",
+            ],
             &format!("input {name}"),
         )?;
         let kind = spec["type"].as_str().unwrap_or("string").to_string();
@@ -125,7 +135,11 @@ fn dispatch_inputs(on: &Yaml) -> Result<Option<Vec<Input>>, String> {
         let required = match &spec["required"] {
             Yaml::Boolean(b) => *b,
             Yaml::BadValue | Yaml::Null => false,
-            other => return Err(format!("input {name}: required is not a boolean: {other:?}")),
+            other => {
+                return Err(format!(
+                    "input {name}: required is not a boolean: {other:?}"
+                ))
+            }
         };
         let options = match &spec["options"] {
             Yaml::Array(a) => a.iter().filter_map(scalar).collect(),
@@ -152,7 +166,16 @@ pub fn parse(text: &str) -> Result<Workflow, String> {
     let top = map(doc, "the workflow")?;
     only_keys(
         &top,
-        &["name", "run-name", "on", "jobs", "env", "permissions", "concurrency", "defaults"],
+        &[
+            "name",
+            "run-name",
+            "on",
+            "jobs",
+            "env",
+            "permissions",
+            "concurrency",
+            "defaults",
+        ],
         "the workflow",
     )?;
     let dispatch_inputs = dispatch_inputs(&doc["on"])?;
@@ -161,11 +184,24 @@ pub fn parse(text: &str) -> Result<Workflow, String> {
         let fields = map(&job, &format!("job {id}"))?;
         only_keys(
             &fields,
-            &["name", "runs-on", "env", "steps", "timeout-minutes", "permissions"],
+            &[
+                "name",
+                "runs-on",
+                "env",
+                "steps",
+                "timeout-minutes",
+                "permissions",
+            ],
             &format!("job {id}"),
         )?;
         let mut steps = Vec::new();
-        for (i, step) in job["steps"].as_vec().cloned().unwrap_or_default().iter().enumerate() {
+        for (i, step) in job["steps"]
+            .as_vec()
+            .cloned()
+            .unwrap_or_default()
+            .iter()
+            .enumerate()
+        {
             let what = format!("job {id} step {}", i + 1);
             let fields = map(step, &what)?;
             only_keys(
@@ -250,9 +286,13 @@ pub fn check_inputs(
         if value.is_none() && input.required && input.default.is_none() {
             return Err(format!("Required input '{}' not provided", input.name));
         }
-        let value = value
-            .or_else(|| input.default.clone())
-            .unwrap_or_else(|| if input.kind == "boolean" { "false".into() } else { String::new() });
+        let value = value.or_else(|| input.default.clone()).unwrap_or_else(|| {
+            if input.kind == "boolean" {
+                "false".into()
+            } else {
+                String::new()
+            }
+        });
         match input.kind.as_str() {
             "choice" if !input.options.contains(&value) => {
                 return Err(format!(
@@ -261,10 +301,16 @@ pub fn check_inputs(
                 ))
             }
             "boolean" if value != "true" && value != "false" => {
-                return Err(format!("Provided value '{value}' for input '{}' is not a boolean", input.name))
+                return Err(format!(
+                    "Provided value '{value}' for input '{}' is not a boolean",
+                    input.name
+                ))
             }
             "number" if value.parse::<f64>().is_err() => {
-                return Err(format!("Provided value '{value}' for input '{}' is not a number", input.name))
+                return Err(format!(
+                    "Provided value '{value}' for input '{}' is not a number",
+                    input.name
+                ))
             }
             _ => {}
         }
@@ -322,7 +368,12 @@ fn lookup(expr: &str, ctx: &Context) -> Result<String, String> {
 /// Whether a step runs, from its `if:` and how the job went so far.
 pub fn should_run(condition: Option<&str>, failed: bool, cancelled: bool) -> Result<bool, String> {
     let c = condition
-        .map(|c| c.trim().trim_start_matches("${{").trim_end_matches("}}").trim())
+        .map(|c| {
+            c.trim()
+                .trim_start_matches("${{")
+                .trim_end_matches("}}")
+                .trim()
+        })
         .unwrap_or("success()");
     Ok(match c {
         "success()" => !failed && !cancelled,
