@@ -342,3 +342,50 @@ fn remote_attach_adopts_a_job_on_the_host() {
     assert_eq!(t["attempts"][0]["job"]["id"], job.as_str());
     assert_eq!(r.local_calls(), "");
 }
+
+#[test]
+fn a_remote_attached_job_is_relaunched_from_its_own_script_wrapped_on_the_host() {
+    if !require_cluster() || !require_sshd() {
+        return;
+    }
+    let _c = cluster_shared();
+    let r = Remote::new();
+    let body = "#!/bin/bash\npython3 -c \"x = bytearray(150*1024*1024); print('fits')\"\n";
+    write(r.checkout.path(), "grow.sh", body);
+    let out = r.sshd.exec(&format!(
+        "cd {} && sbatch --parsable --mem=100M --time=5 --output=grow-%j.out grow.sh",
+        r.checkout.path().display()
+    ));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let job = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    // The script on the host changes after submission; the relaunch runs what was submitted.
+    write(r.checkout.path(), "grow.sh", "#!/bin/bash\nexit 9\n");
+    let out = r.run_within(&["attach", &job], Duration::from_secs(300));
+    check(&out);
+    let t = r.track();
+    assert_eq!(states(&t), ["OUT_OF_MEMORY", "COMPLETED"], "{t:#}");
+    let edits = t["attempts"][1]["edits"][0].as_str().unwrap();
+    assert!(edits.starts_with("--mem 100M -> 200M"), "{edits}");
+    let kept = r
+        .local
+        .path()
+        .join(format!(".trackit/attached/job-{job}.sh"));
+    assert_eq!(std::fs::read_to_string(kept).unwrap(), body);
+    // The relaunch ran the kept script through the exit-file wrapper, on the host.
+    let id = t["id"].as_str().unwrap();
+    let on_host = r.checkout.path().join(".trackit/tracks").join(id);
+    let wrapper = std::fs::read_to_string(on_host.join("attempt-2.wrapper.sh")).unwrap();
+    assert!(wrapper.contains("attempt-2.sh"), "{wrapper}");
+    assert_eq!(
+        std::fs::read_to_string(on_host.join("attempt-2.sh")).unwrap(),
+        body
+    );
+    let exits = std::fs::read_dir(on_host.join("exits")).unwrap().count();
+    assert_eq!(exits, 1, "the relaunch wrote its exit file");
+    assert_eq!(t["attempts"][1]["job"]["name"], "grow.sh");
+    assert_eq!(r.local_calls(), "");
+}

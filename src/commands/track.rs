@@ -337,7 +337,27 @@ pub fn attach(global: &GlobalOpts, target: &str, detach: bool) -> Result<ExitCod
             args.push(format!("--time={}", format_duration(t)));
         }
         if let Some(cmd) = &first.command {
+            let script_at = args.len();
             args.extend(cmd.split_whitespace().map(|s| s.to_string()));
+            // The script lives on the host: keep the one the job was submitted with, so a
+            // relaunch copies, edits and wraps it as `trackit sbatch` does.
+            if remote.is_some() {
+                match rt.block_on(slurm.batch_script(target)) {
+                    Ok(Some(text)) => {
+                        args[script_at] = keep_attached_script(&cwd, target, &text)?
+                            .to_string_lossy()
+                            .into_owned();
+                        // The kept copy's name is not the job's.
+                        if let Some(name) = &first.name {
+                            args.insert(script_at, format!("--job-name={name}"));
+                        }
+                    }
+                    Ok(None) => {}
+                    Err(e) => tracing::warn!(
+                        "cannot read job {target}'s batch script ({e}); a relaunch runs {cmd} on the host, unwrapped"
+                    ),
+                }
+            }
         }
         let name_from: Vec<String> = first
             .command
@@ -386,6 +406,18 @@ pub fn attach(global: &GlobalOpts, target: &str, detach: bool) -> Result<ExitCod
     };
     drop(rt);
     start(global, track, detach, None)
+}
+
+/// Saves an adopted remote job's batch script under `.trackit/attached/`, where a relaunch
+/// finds it as it finds a local script.
+fn keep_attached_script(cwd: &Path, job: &str, text: &str) -> Result<PathBuf> {
+    let dir = track_root(cwd).join(".trackit/attached");
+    std::fs::create_dir_all(&dir)?;
+    let path = dir.join(format!("job-{job}.sh"));
+    let tmp = dir.join(format!(".job-{job}.sh.{}", std::process::id()));
+    std::fs::write(&tmp, text).with_context(|| format!("cannot write {}", tmp.display()))?;
+    std::fs::rename(&tmp, &path)?;
+    Ok(path)
 }
 
 /// Says where the job goes and why (the first line `trackit launch` prints).

@@ -883,6 +883,21 @@ impl Slurm {
             .collect())
     }
 
+    /// `scontrol write batch_script ID -`: the script the job was submitted with, as the
+    /// controller keeps it. None when the job has no batch script (`srun`, `salloc`) or the
+    /// controller no longer knows the job.
+    pub async fn batch_script(&self, id: &str) -> Result<Option<String>, SlurmError> {
+        let args = strings(&["write", "batch_script", id, "-"]);
+        let out = self.run(SlurmCommand::Scontrol, &args, None, &[]).await?;
+        if !out.success {
+            if out.stderr.contains(INVALID_JOB_ID) || out.stderr.contains("No batch script") {
+                return Ok(None);
+            }
+            return Err(Self::failed(SlurmCommand::Scontrol, &out));
+        }
+        Ok(Some(out.stdout).filter(|s| s.starts_with("#!")))
+    }
+
     /// `scontrol show partition NAME -o`, plus the smallest RealMemory of its nodes
     /// (one more scontrol call). None when the partition does not exist.
     pub async fn partition(&self, name: &str) -> Result<Option<PartitionInfo>, SlurmError> {
