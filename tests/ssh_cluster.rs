@@ -98,6 +98,20 @@ impl Remote {
             .unwrap()
     }
 
+    /// Submits a job on the cluster as its user would, in the checkout; its id.
+    fn sbatch_on_host(&self, args: &str) -> String {
+        let out = self.sshd.exec(&format!(
+            "cd {} && sbatch --parsable {args}",
+            self.checkout.path().display()
+        ));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    }
+
     /// Scheduler commands trackit ran on this machine (must stay empty).
     fn local_calls(&self) -> String {
         std::fs::read_to_string(self.shims.path().join("calls.log")).unwrap_or_default()
@@ -325,16 +339,7 @@ fn remote_attach_adopts_a_job_on_the_host() {
         "mine.sh",
         "#!/bin/bash\necho adopted\nsleep 4\n",
     );
-    let out = r.sshd.exec(&format!(
-        "cd {} && sbatch --parsable --output=mine-%j.out mine.sh",
-        r.checkout.path().display()
-    ));
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let job = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    let job = r.sbatch_on_host("--output=mine-%j.out mine.sh");
     let out = r.run_within(&["attach", &job], Duration::from_secs(180));
     check(&out);
     let t = r.track();
@@ -352,16 +357,7 @@ fn a_remote_attached_job_is_relaunched_from_its_own_script_wrapped_on_the_host()
     let r = Remote::new();
     let body = "#!/bin/bash\npython3 -c \"x = bytearray(150*1024*1024); print('fits')\"\n";
     write(r.checkout.path(), "grow.sh", body);
-    let out = r.sshd.exec(&format!(
-        "cd {} && sbatch --parsable --mem=100M --time=5 --output=grow-%j.out grow.sh",
-        r.checkout.path().display()
-    ));
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let job = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    let job = r.sbatch_on_host("--mem=100M --time=5 --output=grow-%j.out grow.sh");
     // The script on the host changes after submission; the relaunch runs what was submitted.
     write(r.checkout.path(), "grow.sh", "#!/bin/bash\nexit 9\n");
     let out = r.run_within(&["attach", &job], Duration::from_secs(300));
