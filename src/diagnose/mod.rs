@@ -10,6 +10,8 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
+mod prefix;
+
 /// The diagnosis kinds trackit knows. Policies may add their own (any `snake_case` word).
 pub const KINDS: [&str; 15] = [
     "oom",
@@ -464,6 +466,15 @@ impl RuleSet {
                 }
                 matched.clear();
                 matched.extend(self.set.matches(line).iter());
+                // The same words behind a launcher's or logger's prefix count the same.
+                let body = prefix::strip(line);
+                if body.len() < line.len() {
+                    for idx in self.set.matches(body).iter() {
+                        if !matched.contains(&idx) {
+                            matched.push(idx);
+                        }
+                    }
+                }
                 line_vetoed.clear();
                 for &idx in &matched {
                     match self.owners[idx] {
@@ -919,7 +930,10 @@ impl RuleSet {
                 let re = r.regexes[h.pattern].get_or_init(|| {
                     Regex::new(&r.spec.patterns[h.pattern]).expect("compiled in the set already")
                 });
-                if let Some(caps) = re.captures(text) {
+                if let Some(caps) = re
+                    .captures(text)
+                    .or_else(|| re.captures(prefix::strip(text)))
+                {
                     for name in re.capture_names().flatten() {
                         if let Some(m) = caps.name(name) {
                             captures
