@@ -254,6 +254,16 @@ fn realistic_failures_across_tools() {
         ("slurmstepd: error: Detected 1 oom_kill event in StepId=1234.batch. Some of your processes may have been killed by the cgroup out-of-memory handler.", None, None, "oom"),
         ("", Some("OUT_OF_MEMORY"), Some("0:125"), "oom"),
         ("", Some("FAILED"), Some("137"), "unknown"),
+        // sacct's State column pasted as text (tenth round): the scheduler's verdict, truncated to
+        // sacct's 10-character width. A step's OOM state on a job whose batch step completed is
+        // a warning, not a verdict; a FAILED row names no cause; "connection TIMEOUT" is no row.
+        ("JobID           JobName      State ExitCode\n------------ ---------- ---------- --------\n4242         train.sh   OUT_OF_ME+    0:125\n4242.batch        batch OUT_OF_ME+    0:125", None, None, "oom"),
+        ("4242         train.sh   COMPLETED      0:0\n4242.batch        batch  COMPLETED      0:0\n4242.extern      extern OUT_OF_ME+    0:125", None, None, "none"),
+        ("4243         train.sh     TIMEOUT      0:0\n4243.batch        batch  CANCELLED     0:15", None, None, "timeout"),
+        ("$ sacct -j 4244 --format=State --noheader\nCANCELLED+ ", None, None, "cancelled"),
+        ("4245         train.sh      FAILED      1:0\n4245.batch        batch      FAILED      1:0", None, None, "unknown"),
+        ("4245         train.sh      FAILED      1:0\nTraceback (most recent call last):\n  File \"train.py\", line 3, in <module>\nKeyError: 'lr'", None, None, "user_code"),
+        ("requests.exceptions.ConnectionError: HTTPSConnectionPool(host='hub', port=443): connection TIMEOUT", None, None, "user_code"),
         // SIGKILL alone is not evidence of an OOM (issue 14): no fix without one.
         ("epoch 3 loss 0.2\nKilled", None, Some("137"), "unknown"),
         ("epoch 3 loss 0.2\nKilled\n[Mon Mar  4 10:00:01 2024] Out of memory: Killed process 4242 (python) total-vm:9000000kB, anon-rss:8000000kB, file-rss:0kB, shmem-rss:0kB", None, Some("137"), "oom"),

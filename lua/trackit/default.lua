@@ -214,6 +214,37 @@ policy.rules = {
     summary = "the job reached its time limit (scheduler reason)",
   },
 
+  -- The scheduler's verdict pasted as text: sacct's State column, as a table row ending in its
+  -- ExitCode ("N:S") or alone (`--format=State`). sacct's default width is 10 characters, so
+  -- OUT_OF_MEMORY prints as `OUT_OF_ME+` and `CANCELLED by <uid>` as `CANCELLED+`.
+  accounting_row_out_of_memory = {
+    kind = "oom", priority = 92,
+    patterns = { [=[(?:^|\s|\|)OUT_OF_ME(MORY|\+)\s*\|?\s*(\d+:\d+)?\s*\|?\s*$]=] },
+    -- A step's OOM state while the batch script itself completed with 0:0 is SLURM's warning on
+    -- a job that finished, not its verdict.
+    unless = { [=[^\S+\.ba(tch|\+)\s.*\bCOMPLETED\s+0:0\s*$|^\S+\.batch\|.*\|COMPLETED\|0:0\|?\s*$]=] },
+    summary = "the scheduler's accounting shows the job out of memory: {line}",
+  },
+  accounting_row_timeout = {
+    kind = "timeout", priority = 92,
+    -- A row ending in its exit code, or the state alone on its line ("connection TIMEOUT" at the
+    -- end of a message is no accounting row).
+    patterns = { [=[(?:^|\s|\|)TIMEOUT\s*\|?\s*\d+:\d+\s*\|?\s*$|^\s*TIMEOUT\s*\|?\s*$]=] },
+    summary = "the scheduler's accounting shows the job at its time limit: {line}",
+  },
+  accounting_row_cancelled_by = {
+    kind = "cancelled", priority = 66,
+    patterns = { [=[(?:^|\s|\|)CANCELLED( by \d+|\+)\s*\|?\s*(\d+:\d+)?\s*\|?\s*$]=] },
+    summary = "the scheduler's accounting shows the job cancelled by a user: {line}",
+  },
+  accounting_row_failed = {
+    -- A FAILED row with a non-zero exit: the job failed, and the accounting does not say why
+    -- (unknown, not "none"). Any line that names a cause outranks it.
+    kind = "unknown", priority = 6,
+    patterns = { [=[(?:^|\s|\|)FAILED\s*\|?\s*([1-9]\d*:\d+|0:[1-9]\d*)\s*\|?\s*$]=] },
+    summary = "the scheduler's accounting shows the job failed, without a cause: {line}",
+  },
+
   ---------------------------------------------------------------- memory
   scheduler_oom_kill = {
     -- An OOM kill named by the scheduler or the kernel. A field saying the OOM killer did *not*
