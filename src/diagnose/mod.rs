@@ -1410,6 +1410,31 @@ mod tests {
     }
 
     #[test]
+    fn a_launchers_prefix_does_not_hide_the_words() {
+        let mut r = rule(
+            "exc",
+            "user_code",
+            20,
+            &[r"^(?P<exception>[A-Z]\w*Error): (?P<message>.*)"],
+        );
+        r.summary = Some("raised {exception}: {message}".into());
+        let rules = RuleSet::compile(vec![r], vec![]).unwrap();
+        for line in [
+            "KeyError: 'lr'",
+            "0: KeyError: 'lr'",
+            "[rank1]: KeyError: 'lr'",
+            "2025-03-01 12:00:01,123 [rank1]: KeyError: 'lr'",
+        ] {
+            let d = rules.diagnose(&Input {
+                logs: vec![log(&[line])],
+                ..Default::default()
+            });
+            assert_eq!(d.summary, "raised KeyError: 'lr'", "{line}");
+            assert_eq!(d.evidence[0].text, line, "the line is quoted as written");
+        }
+    }
+
+    #[test]
     fn last_match_takes_the_final_exception() {
         let mut r = rule(
             "exc",
