@@ -368,13 +368,24 @@ fn policy_test_runs_the_corpus_and_reports_failures() {
     );
     // The figures docs/benchmarks.md reports (ninth round, measured once on the test split,
     // test batch 11 included): a rule change that moves any of them must be measured and recorded
-    // there.
+    // there. Test batch 12 (files 2101-2199, real jobs of the local SLURM cluster) is frozen and
+    // not yet measured: it is left out until its one measurement.
+    let unmeasured = |c: &serde_json::Value| {
+        let file = c["file"].as_str().unwrap_or_default();
+        let number: u32 = file
+            .trim_start_matches("test/logs/")
+            .split('-')
+            .next()
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(0);
+        file.starts_with("test/logs/") && (2101..=2199).contains(&number)
+    };
     let pins = |split: &str| {
         let cases: Vec<&serde_json::Value> = v["cases"]
             .as_array()
             .unwrap()
             .iter()
-            .filter(|c| c["split"] == split)
+            .filter(|c| c["split"] == split && !unmeasured(c))
             .collect();
         let right = cases.iter().filter(|c| c["pass"] == true).count();
         let wrong_fixable = cases
