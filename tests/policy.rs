@@ -289,6 +289,14 @@ fn realistic_failures_across_tools() {
         // GPU code bugs are not segfaults, even when NCCL's watchdog reports them.
         ("terminate called after throwing an instance of 'c10::DistBackendError'\n  what():  [PG 0 Rank 2] Process group watchdog thread terminated with exception: CUDA error: an illegal memory access was encountered\nAborted (core dumped)", None, None, "user_code"),
         ("../aten/src/ATen/native/cuda/Loss.cu:240: nll_loss_forward_reduce_cuda_kernel_2d: block: [0,0,0], thread: [5,0,0] Assertion `t >= 0 && t < n_classes` failed.\nRuntimeError: CUDA error: device-side assert triggered", None, None, "user_code"),
+        // A C/C++ program's own assert(): the abort after it is its fallout, not a crash of
+        // unknown cause (glibc's and musl's wording).
+        ("refined mesh: -64 cells\nrefine: refine.c:8: main: Assertion `n > 0' failed.\n/var/spool/slurmd/job01740/slurm_script: line 17: 24632 Aborted                 (core dumped) ./refine", Some("FAILED"), Some("6:0"), "user_code"),
+        ("Assertion failed: nx % 2 == 0 (grid.c: split: 41)\nAborted (core dumped)", None, None, "user_code"),
+        // A name the standard library lacks is code written for another Python; the same import
+        // from an installed package is a version to install.
+        ("Traceback (most recent call last):\n  File \"<stdin>\", line 1, in <module>\nImportError: cannot import name 'Mapping' from 'collections' (/usr/lib/python3.11/collections/__init__.py)", None, None, "user_code"),
+        ("Traceback (most recent call last):\n  File \"run.py\", line 2, in <module>\nImportError: cannot import name 'cached_download' from 'huggingface_hub' (/opt/venv/lib/python3.11/site-packages/huggingface_hub/__init__.py)", None, None, "missing_dep"),
         ("ch-run[2211]: error: can't execve(2) user command: No such file or directory (ch-run.c:493 2)", None, None, "container"),
         ("Error: could not get runtime: cannot mkdir /run/user/1000/libpod: mkdir /run/user/1000/libpod: no such file or directory", None, None, "container"),
         ("FATAL:   while extracting /scratch/u/img.sif: root filesystem extraction failed: extract command failed: WARNING: passwd file doesn't exist in container, not updating", None, None, "container"),

@@ -566,7 +566,10 @@ policy.rules = {
   python_import_error = {
     kind = "missing_dep", priority = 60,
     patterns = { [=[ImportError: cannot import name '?(?P<name>\w+)'?(?: from '?(?P<module>[\w.]+)'?)?]=] },
-    unless_line = WARNING_LINE,
+    -- A name the standard library itself lacks (`from collections import Mapping` on Python
+    -- 3.10+; the path is lib/pythonX.Y/..., not site-packages): code written for another Python,
+    -- no package to install. The traceback's exception rule reads it as the program's.
+    unless_line = { WARNING_LINE[1], WARNING_LINE[2], WARNING_LINE[3], [=[ from '[\w.]+' \((?:\S*/)?lib/python\d[\d.]*/(?:\w+/)*\w+\.py\)]=] },
     unless = INSIDE_CONTAINER_SESSION,
     summary = "an installed package has the wrong version: {line}",
   },
@@ -1383,6 +1386,18 @@ policy.rules = {
       [=[\bblock: \[\d+,\d+,\d+\], thread: \[\d+,\d+,\d+\] Assertion .* failed]=],
     },
     summary = "a GPU kernel failed in the program: {line}",
+  },
+  native_assertion_failed = {
+    -- A C/C++ program's own assert() (glibc: `prog: file.c:8: main: Assertion `n > 0' failed.`;
+    -- musl: `Assertion failed: n > 0 (file.c: main: 8)`): a check in the program failed. The
+    -- abort that follows ("Aborted (core dumped)", exit 6 or 134) is its fallout, not a crash of
+    -- unknown cause.
+    kind = "user_code", priority = 55,
+    patterns = {
+      [=[^\S+: \S+:\d+: .*\bAssertion [`'‘].*['’] failed\.\s*$]=],
+      [=[^Assertion failed: .+ \(\S+: \S+: \d+\)\s*$]=],
+    },
+    summary = "an assertion in the program failed: {line}",
   },
   python_exception = {
     -- The traceback's last exception is the cause; earlier ones were handled or chained.
