@@ -368,13 +368,24 @@ fn policy_test_runs_the_corpus_and_reports_failures() {
     );
     // The figures docs/benchmarks.md reports (tenth round, measured once on the test split,
     // test batch 12 included, and the engine's prefix reading): a rule change that moves any of them must be measured and recorded
-    // there.
+    // there. Test batch 13 (files 2301-2399) is frozen but not yet measured: it stays out of the
+    // pins until the eleventh round's single measurement.
+    let unmeasured = |c: &serde_json::Value| {
+        let file = c["file"].as_str().unwrap_or("");
+        let number: u32 = file
+            .rsplit('/')
+            .next()
+            .and_then(|n| n.split('-').next())
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(0);
+        c["split"] == "test" && (2301..=2399).contains(&number)
+    };
     let pins = |split: &str| {
         let cases: Vec<&serde_json::Value> = v["cases"]
             .as_array()
             .unwrap()
             .iter()
-            .filter(|c| c["split"] == split)
+            .filter(|c| c["split"] == split && !unmeasured(c))
             .collect();
         let right = cases.iter().filter(|c| c["pass"] == true).count();
         let wrong_fixable = cases
