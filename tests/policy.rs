@@ -188,6 +188,9 @@ fn every_dev_corpus_log_is_diagnosed_right() {
         // interpreter is gone: unknown, no relaunch.
         "logs/1823-missing_dep.log",
         "logs/1830-missing_dep.log",
+        // A code bug (a data file opened twice, never closed) that surfaces as the model's own
+        // "error opening <file>": nothing in the log tells it from a missing input (none).
+        "logs/2422-user_code.log",
     ];
     let corpus = data_dir().join("corpus/dev");
     let labels: Vec<serde_json::Value> =
@@ -264,6 +267,29 @@ fn realistic_failures_across_tools() {
         ("4245         train.sh      FAILED      1:0\n4245.batch        batch      FAILED      1:0", None, None, "unknown"),
         ("4245         train.sh      FAILED      1:0\nTraceback (most recent call last):\n  File \"train.py\", line 3, in <module>\nKeyError: 'lr'", None, None, "user_code"),
         ("requests.exceptions.ConnectionError: HTTPSConnectionPool(host='hub', port=443): connection TIMEOUT", None, None, "user_code"),
+        // Eleventh round. Environment Modules' own Tcl script gone from the node is the node's;
+        // a Tcl file of the job's, missing, stays a path error.
+        ("couldn't read file \"/sw/Modules/5.3.0/libexec/modulecmd.tcl\": no such file or directory", None, None, "node_fail"),
+        ("couldn't read file \"/home/u/run/params.tcl\": no such file or directory", None, None, "path_error"),
+        // slurmstepd's TMPDIR fallback is a notice, not the job's missing path; the job's own
+        // output directory denied still is.
+        ("slurmstepd: error: Unable to create TMPDIR [/scratch/99]: Permission denied\nslurmstepd: error: Setting TMPDIR to /tmp\nepoch 10 done", None, None, "none"),
+        ("slurmstepd: error: Unable to create TMPDIR [/scratch/99]: Permission denied\nslurmstepd: error: Setting TMPDIR to /tmp\n/scratch/u/out/run1: Permission denied", None, None, "path_error"),
+        // bash's status line for abort() without a core names no cause; with a core it is a crash.
+        ("./run.sh: line 8:  4242 Aborted                 ./solver in.dat", None, None, "unknown"),
+        ("./run.sh: line 8:  4242 Aborted                 (core dumped) ./solver in.dat", None, None, "segfault"),
+        ("[2023-04-07 13:09:33,201] [INFO] [launch.py:318:sigkill_handler] Killing subprocess 80", None, None, "unknown"),
+        // NCCL's own "Cuda failure": a distributed failure, unless it is CUDA running out of memory.
+        ("host:1:2 [0] include/alloc.h:102 NCCL WARN Cuda failure 1 'invalid argument'", None, None, "distributed"),
+        ("host:1:2 [0] include/alloc.h:102 NCCL WARN Cuda failure 'out of memory'", None, None, "oom"),
+        // A Fortran or C program's own "error opening X for reading"; a warning that it will
+        // rebuild a cache it could not open is no failure.
+        (" program wrf: error opening wrfinput_d01 for reading ierr=       -1021", None, None, "path_error"),
+        ("WARNING: could not open file cache.dat for reading, rebuilding\nstep 100 done", None, None, "none"),
+        // A host that cannot be reached (read or connect timeouts) is no time limit: unknown; a
+        // later exception still decides.
+        ("'(ReadTimeoutError(\"HTTPSConnectionPool(host='huggingface.co', port=443): Read timed out. (read timeout=10)\"), '(Request ID: 1')' thrown while requesting HEAD https://huggingface.co/x/resolve/main/config.json", None, None, "unknown"),
+        ("requests.exceptions.ReadTimeout: HTTPSConnectionPool(host='huggingface.co', port=443): Read timed out. (read timeout=10)\nTraceback (most recent call last):\n  File \"t.py\", line 3, in <module>\nKeyError: 'lr'", None, None, "user_code"),
         // SIGKILL alone is not evidence of an OOM (issue 14): no fix without one.
         ("epoch 3 loss 0.2\nKilled", None, Some("137"), "unknown"),
         ("epoch 3 loss 0.2\nKilled\n[Mon Mar  4 10:00:01 2024] Out of memory: Killed process 4242 (python) total-vm:9000000kB, anon-rss:8000000kB, file-rss:0kB, shmem-rss:0kB", None, Some("137"), "oom"),

@@ -506,7 +506,7 @@ policy.rules = {
       [=[(?i)\bNCCL error\b]=],
       [=[nccl(System|Internal|UnhandledCuda|Invalid|Remote)Error]=],
       [=[DistBackendError|DistNetworkError|DistStoreError]=],
-      [=[(?i)NCCL WARN .*(failed|error|timeout)]=],
+      [=[(?i)NCCL WARN .*(failed|failure|error|timeout)]=],
       -- NCCL's InfiniBand transport getting an error completion from a peer ("status=12",
       -- transport retries exceeded): the collective's network path failed under the job.
       [=[(?i)NCCL WARN NET/IB\S* ?: Got completion from peer\b]=],
@@ -547,6 +547,12 @@ policy.rules = {
       [=[ChildFailedError]=],
       [=[(?i)Root Cause \(first observed failure\)]=],
       [=[(?i)srun: error: \S+: tasks? [\d,-]+: Exited with exit code \d+]=],
+      -- bash's job status for a child ended by SIGABRT without a core file: the program called
+      -- abort() (a fatal error of its own, an assertion); what it reported is in its own output.
+      -- With "(core dumped)" it is native_crash's.
+      [=[: line \d+: +\d+ Aborted\s+\S]=],
+      -- DeepSpeed's launcher killing its other ranks after one of them exited.
+      [=[\bsigkill_handler\] Killing subprocess \d+]=],
     },
     summary = "a task or rank failed and the log shows no cause: {line}",
   },
@@ -1008,6 +1014,9 @@ policy.rules = {
     unless_line = {
       WARNING_LINE[1], WARNING_LINE[2], WARNING_LINE[3],
       [=[/slurm_script: (No such file|Permission denied)]=],
+      -- slurmstepd could not create the configured TMPDIR and falls back to /tmp ("Setting
+      -- TMPDIR to /tmp"): a notice of the node's setup at every step start; the job runs on.
+      [=[slurmstepd\S*: error: Unable to create TMPDIR \[]=],
       [=[(?i)cannot open shared objects? file]=],
       KERNEL_INTERFACE_PATH,
       OPTION_AS_PATH,
@@ -1030,6 +1039,30 @@ policy.rules = {
       BUILD_CACHE_TOOL_LINE,
     },
     summary = "a file or directory is missing or not accessible: {line}",
+  },
+
+  program_cannot_open_input = {
+    -- A program's own message that it cannot open an input it was given, in the wording of
+    -- Fortran and C codes ("program wrf: error opening wrfinput_d01 for reading", "Could not
+    -- open file 'x.dat' for reading"): the input is not where the job runs.
+    kind = "path_error", priority = 45,
+    patterns = {
+      [=[(?i)\b(?:error|failed|unable to|could not|cannot|can't) (?:opening|open|to open) (?:input )?(?:file )?['"`]?(?P<path>[\w./~-]+)['"`]? for (?:reading|input)\b]=],
+    },
+    unless_line = { WARNING_LINE[1], WARNING_LINE[2], WARNING_LINE[3], TOOL_OWNED_PATH, BUILD_CACHE_TOOL_LINE },
+    summary = "the program cannot open its input {path}: {line}",
+  },
+
+  network_unreachable = {
+    -- An HTTP client that cannot reach a host (a hub, a mirror, a license server): read or
+    -- connect timeouts and retries exhausted. The job's time limit is not involved and no edit
+    -- to the job mends the network: a cause for a person, not a relaunch.
+    kind = "unknown", priority = 9,
+    patterns = {
+      [=[HTTPS?ConnectionPool\(host='[^']+', port=\d+\): (?:Read timed out|Max retries exceeded)]=],
+      [=[\bConnectTimeoutError\(]=],
+    },
+    summary = "a host could not be reached over the network: {line}",
   },
 
   stale_build_lock = {
@@ -1202,6 +1235,9 @@ policy.rules = {
       [=[(?:^|\s)(?P<program>(?:/usr(?:/local)?/(?:s?bin|libexec)|/s?bin)/\S+): error while loading shared libraries: (?P<library>[^:\s]+)]=],
       [=[(?P<missing_path>\S*/lmod/libexec/lmod): No such file or directory]=],
       [=[(?P<missing_path>\S*/modulecmd(?:\.tcl)?): No such file or directory]=],
+      -- Environment Modules is Tcl: its own script gone from the node reads "couldn't read file
+      -- ".../libexec/modulecmd.tcl": no such file or directory" (quoted, lower case).
+      [=[(?i)couldn't read file "(?P<missing_path>[^"]*/(?:modulecmd(?:\.tcl)?|lmod/libexec/lmod))": no such file or directory]=],
       -- The node's NVIDIA kernel driver never bound its GPUs (another driver holds them).
       [=[(?i)\bNVRM: (No NVIDIA graphics adapter probed|The NVIDIA probe routine was not called)]=],
       -- The node's local filesystem hit an I/O error and the kernel remounted it read-only.
@@ -1461,6 +1497,8 @@ policy.rules = {
     unless_line = {
       WARNING_LINE[1], WARNING_LINE[2], WARNING_LINE[3],
       [=[(?i)memory limit at some point]=],
+      -- slurmstepd's TMPDIR fallback notice (shell_path_error): the step goes on with /tmp.
+      [=[slurmstepd\S*: error: (Unable to create TMPDIR \[|Setting TMPDIR to /tmp\b)]=],
     },
     summary = "the job failed with no recognised cause: {line}",
   },
