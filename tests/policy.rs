@@ -279,6 +279,13 @@ fn realistic_failures_across_tools() {
         ("./run.sh: line 8:  4242 Aborted                 ./solver in.dat", None, None, "unknown"),
         ("./run.sh: line 8:  4242 Aborted                 (core dumped) ./solver in.dat", None, None, "segfault"),
         ("[2023-04-07 13:09:33,201] [INFO] [launch.py:318:sigkill_handler] Killing subprocess 80", None, None, "unknown"),
+        // A file looked for beside the batch script ("$(dirname "$0")/x"): under sbatch that is
+        // slurmd's spool folder for the job, so the path is the job's own, built wrong. The spool's
+        // own files (the script itself, a Torque epilogue's) stay the scheduler's.
+        ("/var/spool/slurmd/job77/slurm_script: line 4: /var/spool/slurmd/job77/env.sh: No such file or directory", Some("FAILED"), Some("1:0"), "path_error"),
+        ("cat: /var/spool/slurm/d/job1234/params.txt: No such file or directory\nValueError: could not convert string to float: ''", Some("FAILED"), Some("1:0"), "path_error"),
+        ("slurmstepd: error: execve(): /var/spool/slurmd/job4711/slurm_script: No such file or directory", None, None, "node_fail"),
+        ("grep: /var/spool/torque/aux/4242.pbs01: No such file or directory\nTraceback (most recent call last):\nKeyError: 'lr'", None, None, "user_code"),
         // NCCL's own "Cuda failure": a distributed failure, unless it is CUDA running out of memory.
         ("host:1:2 [0] include/alloc.h:102 NCCL WARN Cuda failure 1 'invalid argument'", None, None, "distributed"),
         ("host:1:2 [0] include/alloc.h:102 NCCL WARN Cuda failure 'out of memory'", None, None, "oom"),

@@ -1041,6 +1041,18 @@ policy.rules = {
     summary = "a file or directory is missing or not accessible: {line}",
   },
 
+  script_dir_is_the_spool = {
+    -- A file the job looks for beside its batch script ("$(dirname "$0")/config.sh"): under
+    -- sbatch, $0 is slurmd's copy in its spool folder for the job (".../slurmd/job01762/"), so
+    -- the path is the job's own, built wrong; the spool veto above does not apply to it.
+    kind = "path_error", priority = 46,
+    patterns = {
+      [=[(?P<path>/[^\s:'"`]*(?:spool|slurmd)[^\s:'"`]*/job\d+/[^\s:'"`/]+)['’"`]?: No such file or directory]=],
+    },
+    unless_line = { [=[/job\d+/slurm_script['’"`]?: No such]=], WARNING_LINE[1], WARNING_LINE[2], WARNING_LINE[3] },
+    summary = "the job looked for {path} beside its batch script, but sbatch runs a copy of the script from slurmd's spool folder: use $SLURM_SUBMIT_DIR or an absolute path",
+  },
+
   program_cannot_open_input = {
     -- A program's own message that it cannot open an input it was given, in the wording of
     -- Fortran and C codes ("program wrf: error opening wrfinput_d01 for reading", "Could not
