@@ -191,6 +191,13 @@ fn every_dev_corpus_log_is_diagnosed_right() {
         // A code bug (a data file opened twice, never closed) that surfaces as the model's own
         // "error opening <file>": nothing in the log tells it from a missing input (none).
         "logs/2422-user_code.log",
+        // Twelfth round (GPU and ML runs), before its rules: cuDNN that cannot initialise on a
+        // GPU with too little memory left (the program's exception, user_code); Python's
+        // subprocess reporting a child that "died with <Signals.SIGKILL: 9>" (none); flash-attn's
+        // build stopping at `raise_if_cuda_home_none` (no CUDA toolkit in the environment).
+        "logs/2601-oom.log",
+        "logs/2602-unknown.log",
+        "logs/2604-missing_dep.log",
     ];
     let corpus = data_dir().join("corpus/dev");
     let labels: Vec<serde_json::Value> =
