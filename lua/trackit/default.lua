@@ -368,6 +368,9 @@ policy.rules = {
       -- A DataLoader worker "killed by signal: Killed" is a SIGKILL as well: the OOM killer's
       -- usual work, but the line does not say who sent it (no OOM line, no fix).
       [=[(?i)DataLoader worker \(pid\(?s?\)? ?[\d, ]+\)? is killed by signal: Killed]=],
+      -- Python's subprocess reporting a child ended by SIGKILL (CalledProcessError: "Command
+      -- '[...]' died with <Signals.SIGKILL: 9>."), as launchers such as accelerate print it.
+      [=[died with <Signals\.SIGKILL: 9>]=],
     },
     summary = "the process was killed with SIGKILL and the log does not say why (not proof of running out of memory)",
   },
@@ -722,6 +725,22 @@ policy.rules = {
       [=[(?i)Could not find a version that satisfies the requirement (?P<package>\S+)]=],
     },
     summary = "a package is not installed: {line}",
+  },
+
+  cuda_toolkit_missing = {
+    -- Building a CUDA extension (flash-attn, apex, a package's own kernels) where the CUDA
+    -- toolkit is not in the job's environment: PyTorch's cpp_extension cannot find nvcc through
+    -- CUDA_HOME ("OSError: CUDA_HOME environment variable is not set. Please set it to your CUDA
+    -- install root."; flash-attn's setup.py stops in `raise_if_cuda_home_none`). The toolkit
+    -- (`module load cuda`, a devel image) is the missing dependency, whatever the build's other
+    -- lines say about temp paths. A warning about it, on a build that goes on, is no failure.
+    kind = "missing_dep", priority = 72, captures = { command = "nvcc" },
+    patterns = {
+      [=[\bCUDA_HOME environment variable is not set\b]=],
+      [=[\braise_if_cuda_home_none\(]=],
+    },
+    unless_line = WARNING_LINE,
+    summary = "the CUDA toolkit (nvcc, CUDA_HOME) is not in the job's environment: {line}",
   },
 
   ---------------------------------------------------------------- containers
