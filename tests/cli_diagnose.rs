@@ -389,8 +389,26 @@ fn policy_test_runs_the_corpus_and_reports_failures() {
             .count();
         (cases.len(), right, wrong_fixable)
     };
+    // Test batch 16 (files 2701-2799, the thirteenth round) is frozen but not yet measured: it
+    // stays out of the pins until that round's single measurement.
+    let unmeasured = |c: &serde_json::Value| {
+        let file = c["file"].as_str().unwrap_or_default();
+        let number: u32 = file
+            .trim_start_matches("test/logs/")
+            .split('-')
+            .next()
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(0);
+        file.starts_with("test/logs/") && (2701..=2799).contains(&number)
+    };
     let all = v["cases"].as_array().unwrap();
-    let pins = |split: &str| score(all.iter().filter(|c| c["split"] == split).collect());
+    let pins = |split: &str| {
+        score(
+            all.iter()
+                .filter(|c| c["split"] == split && !unmeasured(c))
+                .collect(),
+        )
+    };
     assert_eq!(
         pins("dev"),
         (598, 546, 15),
