@@ -191,6 +191,12 @@ fn every_dev_corpus_log_is_diagnosed_right() {
         // A code bug (a data file opened twice, never closed) that surfaces as the model's own
         // "error opening <file>": nothing in the log tells it from a missing input (none).
         "logs/2422-user_code.log",
+        // Thirteenth round, before its rules: STAR's own "could not open genomeFastaFile" (a
+        // relative input path), snakemake's "'conda' command is not available inside your
+        // singularity container image", and ORCA's MDCI "aborting the run" on every process.
+        "logs/2804-path_error.log",
+        "logs/2811-container.log",
+        "logs/2813-unknown.log",
     ];
     let corpus = data_dir().join("corpus/dev");
     let labels: Vec<serde_json::Value> =
