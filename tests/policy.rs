@@ -306,6 +306,19 @@ fn realistic_failures_across_tools() {
         // rebuild a cache it could not open is no failure.
         (" program wrf: error opening wrfinput_d01 for reading ierr=       -1021", None, None, "path_error"),
         ("WARNING: could not open file cache.dat for reading, rebuilding\nstep 100 done", None, None, "none"),
+        // Thirteenth round. A program's fatal input error naming the file it cannot open is the
+        // job's path; the same words in a warning are not.
+        ("EXITING because of INPUT ERROR: could not open genomeFastaFile: ref/hg38.fa", None, None, "path_error"),
+        ("EXITING because of FATAL ERROR: could not open genome file index/Genome\n\nSOLUTION: check that the path to genome files, specified in --genomeDir is correct", None, None, "path_error"),
+        ("WARNING: input error: could not open optional file cache.bin, continuing\nstep 100 done", None, None, "none"),
+        // A tool that needs a command inside the image: the container; the same command missing
+        // with no container in sight stays the host's.
+        ("CreateCondaEnvironmentException:\nThe 'conda' command is not available inside your singularity container image. Snakemake mounts your conda installation into singularity.", None, None, "container"),
+        ("bash: conda: command not found", None, None, "missing_dep"),
+        // A program's own "aborting the run" with nothing else: a failed run, cause unknown (no
+        // relaunch); a scheduler's time limit beside it still decides.
+        ("[file orca_mdci/mdci_state.cpp, line 1165, Process 1]: . . . aborting the run\n\n[file orca_mdci/mdci_state.cpp, line 1165, Process 2]: . . . aborting the run", None, None, "unknown"),
+        ("[file orca_tools/qcmsg.cpp, line 394]: \n  .... aborting the run\nslurmstepd: error: *** JOB 42 ON n1 CANCELLED AT 2024-01-01T00:00:00 DUE TO TIME LIMIT ***", None, None, "timeout"),
         // A host that cannot be reached (read or connect timeouts) is no time limit: unknown; a
         // later exception still decides.
         ("'(ReadTimeoutError(\"HTTPSConnectionPool(host='huggingface.co', port=443): Read timed out. (read timeout=10)\"), '(Request ID: 1')' thrown while requesting HEAD https://huggingface.co/x/resolve/main/config.json", None, None, "unknown"),

@@ -556,6 +556,9 @@ policy.rules = {
       [=[: line \d+: +\d+ Aborted\s+\S]=],
       -- DeepSpeed's launcher killing its other ranks after one of them exited.
       [=[\bsigkill_handler\] Killing subprocess \d+]=],
+      -- A program's own notice that it stops (ORCA's "[file orca_mdci/...]: . . . aborting the
+      -- run"); its reason, if any, is in its own output.
+      [=[(?i)\baborting the run\b]=],
     },
     summary = "a task or rank failed and the log shows no cause: {line}",
   },
@@ -762,6 +765,8 @@ policy.rules = {
       [=[(?i)\bfailed to create user namespace]=],
       [=[(?i)\buser namespaces? (disabled|not supported|may not be enabled)]=],
       [=[(?i)\bexecutable file not found in \$PATH]=],
+      -- A tool that needs a command inside the image (Snakemake's conda inside singularity).
+      [=[(?i)\bnot available inside (?:your |the )?(?:\w+ )?container\b]=],
       -- Rootless runtimes (podman, apptainer) mapping the user namespace.
       [=[(?i)\bcannot set ?up namespace\b|\bnot enough IDs available in the namespace\b]=],
       [=[(?i)\bnew[ug]idmap\b.*\b(failed|error|denied|exit status)\b]=],
@@ -1079,6 +1084,9 @@ policy.rules = {
     kind = "path_error", priority = 45,
     patterns = {
       [=[(?i)\b(?:error|failed|unable to|could not|cannot|can't) (?:opening|open|to open) (?:input )?(?:file )?['"`]?(?P<path>[\w./~-]+)['"`]? for (?:reading|input)\b]=],
+      -- A program's own fatal input error naming the file it cannot open (STAR: "EXITING because
+      -- of INPUT ERROR: could not open genomeFastaFile: ref/hg38.fa").
+      [=[(?i)\b(?:input|fatal) error\b[^:]*: (?:could not|cannot|unable to) open (?:\w+ )?\w*file:? ['"`]?(?P<path>[\w./~-]+)]=],
     },
     unless_line = { WARNING_LINE[1], WARNING_LINE[2], WARNING_LINE[3], TOOL_OWNED_PATH, BUILD_CACHE_TOOL_LINE },
     summary = "the program cannot open its input {path}: {line}",
