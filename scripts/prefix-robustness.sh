@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The same logs as a launcher or logger would write them: every line of a corpus split behind
-# `srun --label`'s task number, torchrun's rank, a Ray worker's prefix or a timestamp. A
-# diagnosis that reads the program's words scores the same on each.
+# `srun --label`'s task number, torchrun's rank, a Ray worker's prefix, a timestamp or docker
+# compose's service name. A diagnosis that reads the program's words scores the same on each.
 #
 #   scripts/prefix-robustness.sh [TRACKIT] [SPLIT...]     (default: target/debug/trackit dev test)
 set -euo pipefail
@@ -17,9 +17,10 @@ declare -A prefix=(
   [torchrun-rank]='[rank0]: '
   [ray-worker]='(RayTrainWorker pid=4242) '
   [timestamp]='2025-03-01 12:00:01,123 '
+  [compose]='trainer-1  | '
 )
 for split in $splits; do
-  for name in none srun-label torchrun-rank ray-worker timestamp; do
+  for name in none srun-label torchrun-rank ray-worker timestamp compose; do
     dir="$work/$split-$name"
     mkdir -p "$dir/logs"
     cp "tests/data/corpus/$split/labels.json" "$dir/"

@@ -1,6 +1,6 @@
 //! The prefixes launchers and loggers put before a program's own words: `srun --label`'s task
 //! number, torchrun's `[rank3]:`, Open MPI's `[1,0]<stderr>:`, Ray's and vLLM's `(Worker
-//! pid=N)`, timestamps. Rules are written for the words (`^Killed$`, `^KeyError: ...`); a line is
+//! pid=N)`, docker compose's `service-1  | `, timestamps and loggers' headers. Rules are written for the words (`^Killed$`, `^KeyError: ...`); a line is
 //! matched with its prefixes and without them, so the same failure reads the same however the
 //! job was launched.
 
@@ -17,6 +17,11 @@ const PREFIX: &str = r"(?x)
   | \([\w.-]*\s*pid=\d+(?:,\s*ip=[\d.]+)?\)\s+              # Ray and vLLM workers
   | \[\s*\d+\.\d+\]\s                                       # the kernel's seconds since boot
   | [IWEF]\d{4}\s\d\d:\d\d:\d\d\.\d+\s+\d+\s[\w.-]+:\d+\]\s # glog (XLA, TensorFlow, NCCL plugins)
+  | [\w.-]+[-_]\d+\s+\|\s                                   # docker compose: the service's container
+  | (?:DEBUG|INFO|WARNING|ERROR|CRITICAL)\s+\d\d-\d\d\s\d\d:\d\d:\d\d(?:\.\d+)?\s+[\w./-]+:\d+\]\s
+                                                            # vLLM's logger
+  | (?:TRACE|DEBUG|INFO|SUCCESS|WARNING|ERROR|CRITICAL)\s*\|\s*\d{4}-\d\d-\d\d\s\d\d:\d\d:\d\d(?:[.,]\d+)?\s*\|\s*\S+\s+-\s
+                                                            # loguru's default format
   | \[?\d{4}-\d\d-\d\d[T\s]\d\d:\d\d:\d\d(?:[.,]\d+)?(?:Z|\s?[+-]\d\d:?\d\d)?\]?
         (?:\s*[-|]\s+|:\s+|\s+)                             # a timestamp, with its separator
 )";
@@ -84,6 +89,10 @@ mod tests {
                 "2025-03-01 12:00:01 [rank0]: RuntimeError: NCCL error",
                 "RuntimeError: NCCL error",
             ),
+            ("vllm-1  | ValueError: bad", "ValueError: bad"),
+            ("worker_2   | Killed", "Killed"),
+            ("vllm-1  | ERROR 11-18 18:07:28 engine.py:366] ValueError: x", "ValueError: x"),
+            ("ERROR    | 2024-08-21 22:56:04 | autotrain.trainers.common:wrapper:121 - HIP out of memory.", "HIP out of memory."),
         ] {
             assert_eq!(strip(line), body, "{line}");
         }
@@ -100,6 +109,9 @@ mod tests {
             "0: ",
             "[E ProcessGroupNCCL.cpp:1182] Some NCCL operations have failed",
             "2025-03-01",
+            "| oom | 38 | . |",
+            "4242|train.sh|FAILED|1:0",
+            "epoch 1 | loss 0.25 | acc 0.9",
         ] {
             assert_eq!(strip(line), line, "{line}");
         }
