@@ -195,6 +195,23 @@ fn every_dev_corpus_log_is_diagnosed_right() {
         // memory left reads as the program's exception (user_code, no relaunch); the same line
         // comes from a broken driver, so it is no OOM evidence.
         "logs/2601-oom.log",
+        // Fourteenth round (dev pass before its rules): Hydra's KILLED BY SIGNAL: 9 and Intel
+        // Fortran's SIGTERM as bare kills; MPS's and XLA's memory errors; MPI used after
+        // MPI_FINALIZE; NCCL's /dev/shm in a container no line names (as 444-446); an elastic
+        // store's Socket Timeout and gloo's recv timeout in a barrier.
+        "logs/3001-unknown.log",
+        "logs/3002-unknown.log",
+        "logs/3003-user_code.log",
+        "logs/3004-oom.log",
+        "logs/3005-oom.log",
+        "logs/3007-oom.log",
+        "logs/3008-oom.log",
+        "logs/3011-user_code.log",
+        "logs/3012-user_code.log",
+        "logs/3013-user_code.log",
+        "logs/3016-container.log",
+        "logs/3020-distributed.log",
+        "logs/3021-distributed.log",
     ];
     let corpus = data_dir().join("corpus/dev");
     let labels: Vec<serde_json::Value> =
