@@ -78,6 +78,13 @@ local GPU_OOM = {
   [=[RESOURCE_EXHAUSTED: Out of memory]=],
   [=[(?i)\bResource[ _]exhausted: (Out\b|Failed to allocate\b)]=],
   [=[(?i)out of memory on device]=],
+  -- PyTorch's Apple GPU back end: "MPS backend out of memory (MPS allocated: ..., max allowed: ...)".
+  [=[(?i)\bMPS backend out of memory\b]=],
+  -- XLA's TPU memory: its allocator's "Attempting to reserve 6.48G at the bottom of memory. That
+  -- was not possible." (or "Attempting to allocate 180.59M. That was not possible. There are
+  -- 142.58M free."), and the compiler's "Ran out of memory in memory space hbm".
+  [=[(?i)\bAttempting to (?:reserve|allocate) [\d.]+ ?[KMGT]?i?B?\b.*\bThat was not possible\b]=],
+  [=[(?i)\bRan out of memory in memory space hbm\b]=],
 }
 -- The NCCL watchdog reporting a collective that hung.
 local NCCL_WATCHDOG = {
@@ -384,6 +391,9 @@ policy.rules = {
       [=[^\s*Terminated(\s|$)]=],
       [=[: line \d+: +\d+ Terminated\b]=],
       [=[(?i)\bEXIT STRING: Terminated \(signal 15\)]=],
+      -- Intel Fortran's runtime reporting the signal it received: "forrtl: error (78): process
+      -- killed (SIGTERM)", then an unsymbolised traceback. Who sent it, the line does not say.
+      [=[(?i)\bforrtl: error \(78\): process killed \(SIGTERM\)]=],
     },
     -- LSF's job report ("Started at ...", "Terminated at Sat Nov 25 00:26:39 2023", "Results
     -- reported at ...") gives the job's end time on every job, finished or not: no signal.
@@ -396,14 +406,22 @@ policy.rules = {
     -- exit status or signal (11 and 139 SIGSEGV, 6 and 134 SIGABRT, 7/135 SIGBUS, 4/132 SIGILL,
     -- 8/136 SIGFPE): a native crash, unless the "EXIT STRING" line names a kill instead.
     kind = "segfault", priority = 30,
-    patterns = { [=[^\s*=\s+EXIT CODE: (?P<code>139|134|135|132|136|11|6|7|4|8)\s*$]=] },
+    patterns = {
+      [=[^\s*=\s+EXIT CODE: (?P<code>139|134|135|132|136|11|6|7|4|8)\s*$]=],
+      -- The same banner naming the signal instead: "=   KILLED BY SIGNAL: 11 (Segmentation fault)".
+      [=[^\s*=\s+KILLED BY SIGNAL: (?P<code>11|6|7|4|8)\b]=],
+    },
     summary = "an MPI rank crashed (Hydra exit code {code})",
   },
   mpi_launcher_killed = {
     -- Hydra's "EXIT CODE: 9" (or 137) is a rank killed by SIGKILL: who sent it, the log does not
     -- say (the same rule as a bare "Killed").
     kind = "unknown", priority = 45,
-    patterns = { [=[^\s*=\s+EXIT CODE: (9|137)\s*$]=] },
+    patterns = {
+      [=[^\s*=\s+EXIT CODE: (9|137)\s*$]=],
+      -- "=   KILLED BY SIGNAL: 9 (Killed)": the same kill, as newer Hydra words it.
+      [=[^\s*=\s+KILLED BY SIGNAL: 9\b]=],
+    },
     summary = "an MPI rank was killed with SIGKILL and the log does not say why: {line}",
   },
   shared_memory_exhausted = {
@@ -518,6 +536,9 @@ policy.rules = {
       [=[(?i)client socket has timed out after \d+\w* while trying to connect to]=],
       [=[(?i)server socket has failed to (bind|listen)]=],
       [=[(?i)\[enforce fail at .*gloo]=],
+      -- gloo's TCP transport timing out or losing its peer ("[.../gloo/transport/tcp/unbound_buffer.cc:81]
+      -- Timed out waiting 1800000ms for recv operation to complete"): a collective between ranks.
+      [=[(?i)\bgloo/transport/\S*\].*\b(timed out|connection (reset|refused|closed)|socket)\b]=],
       [=[(?i)ORTE has lost communication]=],
       -- mpirun (ORTE, PRRTE) could not launch its daemons on the other nodes (ssh, the remote
       -- environment, a node that refused): the job's ranks never started together.
@@ -538,6 +559,29 @@ policy.rules = {
       [=[(?i)\bCommand 'ssh .*' returned non-zero exit status 255\b]=],
     },
     summary = "a distributed (NCCL/torch.distributed/MPI) failure: {line}",
+  },
+  distributed_socket_error = {
+    -- torch.distributed's store or rendezvous raising a bare socket error ("RuntimeError: Socket
+    -- Timeout", "RuntimeError: Connection reset by peer") with no c10d or TCPStore on the line:
+    -- the traceback or another line shows torch.distributed. The ranks could not reach each
+    -- other's store; the job's time limit is not involved.
+    kind = "distributed", priority = 80,
+    patterns = {
+      [=[^\s*(?:\[rank\d+\]:\s*)?RuntimeError: (?:Socket Timeout|Connection reset by peer|Connection refused|Broken pipe)\s*$]=],
+    },
+    requires = { [=[torch/distributed/|\binit_process_group\b|\bTCPStore\b|\bc10d\b|\brendezvous\b]=] },
+    summary = "torch.distributed could not reach its store or the other ranks: {line}",
+  },
+  mpi_after_finalize = {
+    -- MPI called after MPI_Finalize (Open MPI's "The MPI_Comm_free() function was called after
+    -- MPI_FINALIZE was invoked ... Your MPI job will now abort", MPICH's "Attempting to use an MPI
+    -- routine after finalizing MPICH"): the program's own shutdown order, a code bug.
+    kind = "user_code", priority = 25,
+    patterns = {
+      [=[(?i)\bfunction was called after MPI_FINALIZE was invoked\b]=],
+      [=[(?i)\bAttempting to use an MPI routine after finalizing MPICH\b]=],
+    },
+    summary = "the program called MPI after MPI_Finalize (a bug in its shutdown): {line}",
   },
   rank_failed = {
     -- MPI and torch launchers report that a rank died; why it died is whatever else the log says.
