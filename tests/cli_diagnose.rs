@@ -394,8 +394,17 @@ fn policy_test_runs_the_corpus_and_reports_failures() {
     };
     // Test batch 16 (files 2701-2799, the thirteenth round, measured once).
     let batch_16 = |c: &serde_json::Value| batch(c, 2701, 2799);
+    // Test batch 18 (files 3101-3199, the fifteenth round) is frozen but not yet measured: it
+    // stays out of the pins until that round's single measurement.
+    let unmeasured = |c: &serde_json::Value| batch(c, 3101, 3199);
     let all = v["cases"].as_array().unwrap();
-    let pins = |split: &str| score(all.iter().filter(|c| c["split"] == split).collect());
+    let pins = |split: &str| {
+        score(
+            all.iter()
+                .filter(|c| c["split"] == split && !unmeasured(c))
+                .collect(),
+        )
+    };
     assert_eq!(
         pins("dev"),
         (623, 570, 15),
