@@ -195,6 +195,13 @@ fn every_dev_corpus_log_is_diagnosed_right() {
         // memory left reads as the program's exception (user_code, no relaunch); the same line
         // comes from a broken driver, so it is no OOM evidence.
         "logs/2601-oom.log",
+        // Fifteenth round (jobs that never ran or did not fail): srun refusing a step's GRES and
+        // a Torque submit filter's refusal are not read as submission errors (unknown, no
+        // relaunch); an exception Python ignored in the DataLoader's destructor reads as the
+        // program raising (user_code, no relaunch).
+        "logs/3203-submit_error.log",
+        "logs/3207-not_a_failure.log",
+        "logs/3208-submit_error.log",
     ];
     let corpus = data_dir().join("corpus/dev");
     let labels: Vec<serde_json::Value> =
