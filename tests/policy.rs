@@ -198,6 +198,10 @@ fn every_dev_corpus_log_is_diagnosed_right() {
         // Fourteenth round: NCCL cannot create its /dev/shm segment in a docker container that no
         // line names (as 444-446): no container fix without container evidence.
         "logs/3016-container.log",
+        // Fifteenth round (jobs that never ran or did not fail): an exception Python ignored in
+        // the DataLoader's destructor reads as the program raising (user_code, no relaunch); the
+        // rules cannot see that the run went on (a COMPLETED state would say so).
+        "logs/3207-not_a_failure.log",
     ];
     let corpus = data_dir().join("corpus/dev");
     let labels: Vec<serde_json::Value> =
@@ -347,6 +351,13 @@ fn realistic_failures_across_tools() {
         // relaunch); a scheduler's time limit beside it still decides.
         ("[file orca_mdci/mdci_state.cpp, line 1165, Process 1]: . . . aborting the run\n\n[file orca_mdci/mdci_state.cpp, line 1165, Process 2]: . . . aborting the run", None, None, "unknown"),
         ("[file orca_tools/qcmsg.cpp, line 394]: \n  .... aborting the run\nslurmstepd: error: *** JOB 42 ON n1 CANCELLED AT 2024-01-01T00:00:00 DUE TO TIME LIMIT ***", None, None, "timeout"),
+        // Fifteenth round: srun refusing a step's request is a refused submission; a step that
+        // waits for memory on a shared node is not (a SLURM behaviour, cause unknown). A site's
+        // submit filter aborting the submission is a refusal too.
+        ("srun: error: Unable to create step for job 16413634: Invalid generic resource (gres) specification", None, None, "submit_error"),
+        ("srun: error: Unable to create step for job 4242: Requested node configuration is not available", None, None, "submit_error"),
+        ("srun: error: Unable to create step for job 29986033: Memory required by task is not available", None, None, "unknown"),
+        ("Error running job via 'qsub': node count (64) exceeds queue (normal) limit (32)\nqsub: submit filter returned an error code, aborting job submission.", None, None, "submit_error"),
         // A host that cannot be reached (read or connect timeouts) is no time limit: unknown; a
         // later exception still decides.
         ("'(ReadTimeoutError(\"HTTPSConnectionPool(host='huggingface.co', port=443): Read timed out. (read timeout=10)\"), '(Request ID: 1')' thrown while requesting HEAD https://huggingface.co/x/resolve/main/config.json", None, None, "unknown"),

@@ -1226,6 +1226,14 @@ policy.rules = {
       -- A pilot or workflow layer (RADICAL-SAGA) that found no job id in sbatch's output: the
       -- submission did not happen.
       [=[(?i)\bcouldn'?t get job id from submitted job\b]=],
+      -- srun refusing a job step whose request the controller cannot accept (`Unable to create
+      -- step for job N: Invalid generic resource (gres) specification`, `Requested node
+      -- configuration is not available`): the step never ran. A step that waits for memory or
+      -- nodes ("Memory required by task is not available") is not a refusal of the request.
+      [=[(?i)\bsrun: error: Unable to create step for job \S+: (?P<reason>(Invalid .*specification|Requested node configuration is not available|.*\bviolates accounting/QOS policy)\b.*)]=],
+      -- A site's submit filter (Torque's qsub, a submit wrapper) that rejects the job:
+      -- "qsub: submit filter returned an error code, aborting job submission."
+      [=[(?i)\bsubmit filter returned an error code\b|\baborting job submission\b]=],
       -- A SLURM client on a host that cannot reach the cluster's configuration (configless
       -- DNS SRV lookup, no slurm.conf): nothing can be submitted from there.
       [=[(?i)\b(sbatch|srun|salloc|sinfo|squeue|scontrol|sacct): (error|fatal): (?P<reason>.*\b(Could not establish a configuration source|DNS SRV lookup failed)\b.*)]=],
