@@ -202,6 +202,12 @@ fn every_dev_corpus_log_is_diagnosed_right() {
         // the DataLoader's destructor reads as the program raising (user_code, no relaunch); the
         // rules cannot see that the run went on (a COMPLETED state would say so).
         "logs/3207-not_a_failure.log",
+        // Sixteenth round (dev pass, before its rules): QUIP/GAP's own 'SYSTEM ABORT:' lines
+        // from a build that does not fit LAMMPS read as nothing; an installation that cannot
+        // find its own etc file reads as a missing input path.
+        "logs/3401-user_code.log",
+        "logs/3402-user_code.log",
+        "logs/3405-missing_dep.log",
     ];
     let corpus = data_dir().join("corpus/dev");
     let labels: Vec<serde_json::Value> =
