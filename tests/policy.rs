@@ -202,12 +202,6 @@ fn every_dev_corpus_log_is_diagnosed_right() {
         // the DataLoader's destructor reads as the program raising (user_code, no relaunch); the
         // rules cannot see that the run went on (a COMPLETED state would say so).
         "logs/3207-not_a_failure.log",
-        // Sixteenth round (dev pass, before its rules): QUIP/GAP's own 'SYSTEM ABORT:' lines
-        // from a build that does not fit LAMMPS read as nothing; an installation that cannot
-        // find its own etc file reads as a missing input path.
-        "logs/3401-user_code.log",
-        "logs/3402-user_code.log",
-        "logs/3405-missing_dep.log",
     ];
     let corpus = data_dir().join("corpus/dev");
     let labels: Vec<serde_json::Value> =
@@ -320,6 +314,16 @@ fn realistic_failures_across_tools() {
         ("*** The MPI_Comm_free() function was called after MPI_FINALIZE was invoked.\n*** This is disallowed by the MPI standard.\n*** Your MPI job will now abort.", None, None, "user_code"),
         ("Attempting to use an MPI routine after finalizing MPICH", None, None, "user_code"),
         ("slurmstepd: error: Detected 1 oom_kill event in StepId=1234.batch. Some of your processes may have been killed by the cgroup out-of-memory handler.\n*** The MPI_Comm_free() function was called after MPI_FINALIZE was invoked.", None, None, "oom"),
+        // Sixteenth round. libAtoms/QUIP's own 'SYSTEM ABORT:' is the program's error (a build
+        // that does not fit LAMMPS, a potential from a newer version); an OOM line beside it
+        // still decides.
+        ("SYSTEM ABORT: proc=1 IPModel_GAP_read_params_xml: invalid param_str length 0", None, None, "user_code"),
+        ("SYSTEM ABORT: Database was created with a later version of the code.Version of code used to generate the database\nis 1631710424.Version of current code is 1626770938. Please update your code.", None, None, "user_code"),
+        ("slurmstepd: error: Detected 1 oom_kill event in StepId=1234.batch. Some of your processes may have been killed by the cgroup out-of-memory handler.\nSYSTEM ABORT: proc=1 IPModel_GAP_read_params_xml: invalid param_str length 0", None, None, "oom"),
+        // OpenFOAM's findEtcFiles() missing the installation's own files is its environment
+        // (missing_dep); a case file the solver cannot find stays a path error.
+        ("--> FOAM FATAL ERROR in Foam::findEtcFiles() : could not find mandatory file 'controlDict'", None, None, "missing_dep"),
+        ("--> FOAM FATAL ERROR: \ncannot find file \"/home/u/case/system/controlDict\"\n\nFOAM exiting", None, None, "path_error"),
         // torch.distributed's store raising a bare socket error is distributed (never a time
         // limit); the same words from an HTTP client, with no torch.distributed in sight, are not.
         ("  File \"/env/lib/python3.8/site-packages/torch/distributed/elastic/utils/store.py\", line 34, in get_all\n    data = store.get(f\"{prefix}{idx}\")\nRuntimeError: Socket Timeout", None, None, "distributed"),

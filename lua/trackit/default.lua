@@ -1050,6 +1050,8 @@ policy.rules = {
       WARNING_LINE[1], WARNING_LINE[2], WARNING_LINE[3],
       [=[/slurm_script: (No such file|Permission denied)]=],
       [=[(?i)shared (libraries|object)]=],
+      -- OpenFOAM's installation files (openfoam_install_files_missing), not the case's.
+      [=[(?i)\bfindEtcFiles\(\)\s*:\s*could not find mandatory file\b]=],
       KERNEL_INTERFACE_PATH,
       OPTION_AS_PATH,
       IO_ERROR_LINE,
@@ -1057,6 +1059,15 @@ policy.rules = {
       BUILD_CACHE_TOOL_LINE,
     },
     summary = "a file or directory the program needs is missing or not accessible: {line}",
+  },
+  openfoam_install_files_missing = {
+    -- OpenFOAM's findEtcFiles() looks for the installation's own files ($WM_PROJECT_DIR/etc,
+    -- ~/.OpenFOAM): "could not find mandatory file 'controlDict'" means the installation or its
+    -- environment (the bashrc or module that sets WM_PROJECT_DIR) is missing where the job runs,
+    -- not an input of the case. program_file_error leaves this line alone.
+    kind = "missing_dep", priority = 55,
+    patterns = { [=[(?i)\bfindEtcFiles\(\)\s*:\s*could not find mandatory file\b]=] },
+    summary = "the OpenFOAM installation's own files are not found (its environment is not set up): {line}",
   },
   working_directory_missing = {
     -- The scheduler or the program cannot enter the job's working directory: the job's own
@@ -1551,6 +1562,11 @@ policy.rules = {
       -- "Fortran runtime error: ...". The path rules outrank it for the file ones.
       [=[^forrtl: severe \(\d+\): (?P<exception>.+)]=],
       [=[(?i)\bFortran runtime error: (?P<exception>.+)]=],
+      -- libAtoms/QUIP's own abort (LAMMPS's quip pair style, gap_fit, quippy): "SYSTEM ABORT:
+      -- proc=1 IPModel_GAP_read_params_xml: ...", "SYSTEM ABORT: Database was created with a later
+      -- version of the code". The program's error, whatever it names (a build that does not fit,
+      -- a potential for another version); the path rules outrank it for an explicit missing file.
+      [=[^SYSTEM ABORT: (?P<exception>.+)]=],
     },
     summary = "the program failed: {line}",
   },
