@@ -399,8 +399,17 @@ fn policy_test_runs_the_corpus_and_reports_failures() {
     let batch_17 = |c: &serde_json::Value| batch(c, 2901, 2999);
     // Test batch 18 (files 3101-3199, the fifteenth round, measured once).
     let batch_18 = |c: &serde_json::Value| batch(c, 3101, 3199);
+    // Test batch 20 (files 3501-3599, the seventeenth round) is frozen but not yet measured: it
+    // stays out of the pins until that round's single measurement.
+    let unmeasured = |c: &serde_json::Value| batch(c, 3501, 3599);
     let all = v["cases"].as_array().unwrap();
-    let pins = |split: &str| score(all.iter().filter(|c| c["split"] == split).collect());
+    let pins = |split: &str| {
+        score(
+            all.iter()
+                .filter(|c| c["split"] == split && !unmeasured(c))
+                .collect(),
+        )
+    };
     assert_eq!(
         pins("dev"),
         (652, 597, 15),
