@@ -202,6 +202,15 @@ fn every_dev_corpus_log_is_diagnosed_right() {
         // the DataLoader's destructor reads as the program raising (user_code, no relaunch); the
         // rules cannot see that the run went on (a COMPLETED state would say so).
         "logs/3207-not_a_failure.log",
+        // Seventeenth round (ecosystems the corpus had little of): a Perl module that ships
+        // beside a script run from another directory reads as a module to install.
+        "logs/3602-user_code.log",
+        // apptainer build's `lstat ...: no such file or directory` for a definition file's
+        // relative bootstrap path (the build script's bug) reads as the runtime's own failure.
+        "logs/3611-user_code.log",
+        // Rust's `memory allocation of 137438945312 bytes failed` that the thread found no cause
+        // for reads as an allocation failure (oom): the log alone cannot tell.
+        "logs/3613-unknown.log",
     ];
     let corpus = data_dir().join("corpus/dev");
     let labels: Vec<serde_json::Value> =
@@ -368,6 +377,15 @@ fn realistic_failures_across_tools() {
         ("srun: error: Unable to create step for job 4242: Requested node configuration is not available", None, None, "submit_error"),
         ("srun: error: Unable to create step for job 29986033: Memory required by task is not available", None, None, "unknown"),
         ("Error running job via 'qsub': node count (64) exceeds queue (normal) limit (32)\nqsub: submit filter returned an error code, aborting job submission.", None, None, "submit_error"),
+        // Seventeenth round: Julia's standard library reported missing is a broken load path
+        // (JULIA_LOAD_PATH), no package to add; any other package stays missing_dep.
+        ("ERROR: ArgumentError: Package Pkg not found in current path:\n- Run `import Pkg; Pkg.add(\"Pkg\")` to install the Pkg package.", None, None, "unknown"),
+        ("ERROR: LoadError: ArgumentError: Package CSV not found in current path:\n- Run `import Pkg; Pkg.add(\"CSV\")` to install the CSV package.", None, None, "missing_dep"),
+        // conda's and libmamba's solver refusing the environment: never created (missing_dep);
+        // a program's own exception of the same name is its own (user_code).
+        ("LibMambaUnsatisfiableError: Encountered problems while solving:\n  - package python-3.7.13-haa1d7c7_1 is excluded by strict repo priority", None, None, "missing_dep"),
+        ("Solving environment: failed\n\nPackagesNotFoundError: The following packages are not available from current channels:\n\n  - bioconda::samtools=1.99", None, None, "missing_dep"),
+        ("Traceback (most recent call last):\n  File \"fit.py\", line 3, in <module>\n    raise UnsatisfiableError(\"constraints\")\nsolver.UnsatisfiableError: constraints", None, None, "user_code"),
         // A host that cannot be reached (read or connect timeouts) is no time limit: unknown; a
         // later exception still decides.
         ("'(ReadTimeoutError(\"HTTPSConnectionPool(host='huggingface.co', port=443): Read timed out. (read timeout=10)\"), '(Request ID: 1')' thrown while requesting HEAD https://huggingface.co/x/resolve/main/config.json", None, None, "unknown"),

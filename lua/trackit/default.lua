@@ -770,6 +770,18 @@ policy.rules = {
       -- micromamba/mamba 2's wording of the same: the batch shell has no shell hook.
       [=[(?i)\bcritical libmamba Shell not initialized\b]=],
       [=[(?i)Could not find a version that satisfies the requirement (?P<package>\S+)]=],
+      -- conda's and mamba's solver refusing the environment's specification (conda classic's
+      -- UnsatisfiableError, PackagesNotFoundError and ResolvePackageNotFound, libmamba's
+      -- LibMambaUnsatisfiableError): the environment the job's tools live in was never created,
+      -- as pip's "No matching distribution found".
+      [=[^\s*(?:conda\.exceptions\.|conda_libmamba_solver\.exceptions\.)?(?:LibMamba)?UnsatisfiableError: ]=],
+      [=[^\s*(?:conda\.exceptions\.)?(?:PackagesNotFoundError|ResolvePackageNotFound): ]=],
+    },
+    -- Julia's standard libraries (Pkg, LinearAlgebra, Random, ...) ship with Julia: "Package
+    -- Pkg not found in current path" means the load path is broken (JULIA_LOAD_PATH set in a
+    -- shell profile, a damaged install), not a package the job can add.
+    unless_line = {
+      [=[ArgumentError: Package (?:Pkg|LinearAlgebra|Random|Distributed|Test|Printf|Dates|Serialization|Sockets|REPL|InteractiveUtils|Markdown|Logging|Libdl|Base64|UUIDs|Mmap|TOML) not found\b]=],
     },
     summary = "a package is not installed: {line}",
   },
