@@ -4,6 +4,7 @@
 //! The primitives (`slurm`, `proc`, `logtail`, `git`, `github`, `diagnose`, `results`) are plain
 //! Rust and testable without Lua; only `lua` imports mlua.
 
+pub mod atomic_file;
 pub mod auth;
 pub mod cli;
 pub mod commands;

@@ -384,10 +384,8 @@ fn now_ms() -> i64 {
 }
 
 fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    let tmp = path.with_extension(format!("tmp.{}", std::process::id()));
-    fs::write(&tmp, bytes).with_context(|| format!("cannot write {}", tmp.display()))?;
-    fs::rename(&tmp, path).with_context(|| format!("cannot rename to {}", path.display()))?;
-    Ok(())
+    crate::atomic_file::write(path, bytes)
+        .with_context(|| format!("cannot write {}", path.display()))
 }
 
 fn send_signal(job: &LocalJob, sig: i32) {

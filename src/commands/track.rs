@@ -414,9 +414,8 @@ fn keep_attached_script(cwd: &Path, job: &str, text: &str) -> Result<PathBuf> {
     let dir = track_root(cwd).join(".trackit/attached");
     std::fs::create_dir_all(&dir)?;
     let path = dir.join(format!("job-{job}.sh"));
-    let tmp = dir.join(format!(".job-{job}.sh.{}", std::process::id()));
-    std::fs::write(&tmp, text).with_context(|| format!("cannot write {}", tmp.display()))?;
-    std::fs::rename(&tmp, &path)?;
+    crate::atomic_file::write(&path, text.as_bytes())
+        .with_context(|| format!("cannot write {}", path.display()))?;
     Ok(path)
 }
 

@@ -2,7 +2,6 @@
 //! the user's checkout, index and uncommitted changes are never touched.
 
 use std::fs;
-use std::io::Write;
 use std::path::{Component, Path, PathBuf};
 
 use git2::{BranchType, Oid, Reference, Repository, WorktreeAddOptions, WorktreePruneOptions};
@@ -364,15 +363,7 @@ fn checked_rel_path(path: &Path) -> Result<PathBuf> {
 }
 
 fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
-    let file_name = path.file_name().unwrap_or_default().to_string_lossy();
-    let tmp = path.with_file_name(format!(".{file_name}.trackit-tmp"));
-    let write = || -> std::io::Result<()> {
-        let mut file = fs::File::create(&tmp)?;
-        file.write_all(bytes)?;
-        file.sync_all()?;
-        fs::rename(&tmp, path)
-    };
-    write().ctx(|| format!("writing {}", path.display()))
+    crate::atomic_file::write(path, bytes).ctx(|| format!("writing {}", path.display()))
 }
 
 /// Appends `line` to the repository's `info/exclude` unless it is already there.

@@ -358,21 +358,8 @@ pub fn trust_in(store: &Path, policy: &Path) -> Result<(Verdict, TrustRecord), S
     std::fs::create_dir_all(parent)
         .map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
     let json = serde_json::to_vec_pretty(&record).map_err(|e| e.to_string())?;
-    // Atomic, with a name no concurrent `trust` shares.
-    let tmp = parent.join(format!(
-        ".{}.{}.{}.tmp",
-        path.file_name()
-            .map(|n| n.to_string_lossy())
-            .unwrap_or_default(),
-        std::process::id(),
-        chrono::Utc::now().timestamp_nanos_opt().unwrap_or_default()
-    ));
-    std::fs::write(&tmp, json)
-        .and_then(|_| std::fs::rename(&tmp, &path))
-        .map_err(|e| {
-            let _ = std::fs::remove_file(&tmp);
-            format!("cannot write {}: {e}", path.display())
-        })?;
+    crate::atomic_file::write(&path, &json)
+        .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
     Ok((before, record))
 }
 

@@ -555,9 +555,8 @@ pub fn write_doc(root: &Path, doc: &Path, ctx: &ReportCtx, table: &str) -> Resul
         if let Some(dir) = full.parent() {
             std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
         }
-        let tmp = full.with_extension("md.trackit-tmp");
-        std::fs::write(&tmp, &new).with_context(|| format!("writing {}", tmp.display()))?;
-        std::fs::rename(&tmp, &full).with_context(|| format!("writing {}", full.display()))?;
+        crate::atomic_file::write(&full, new.as_bytes())
+            .with_context(|| format!("writing {}", full.display()))?;
     }
     Ok(DocUpdate {
         path: doc.to_path_buf(),

@@ -10,8 +10,7 @@
 
 use anyhow::{bail, Context, Result};
 use serde::{Deserialize, Serialize};
-use std::fs::{File, OpenOptions};
-use std::io::Write;
+use std::fs::OpenOptions;
 use std::os::unix::io::AsRawFd;
 use std::path::{Path, PathBuf};
 
@@ -145,21 +144,11 @@ impl Index {
         file.tracks
             .sort_by(|a, b| a.id.cmp(&b.id).then_with(|| a.root.cmp(&b.root)));
         file.version = INDEX_VERSION;
-        let tmp = self
-            .path
-            .with_extension(format!("json.{}.partial", std::process::id()));
-        {
-            let mut f =
-                File::create(&tmp).with_context(|| format!("cannot write {}", tmp.display()))?;
-            f.write_all(&serde_json::to_vec_pretty(&file)?)?;
-            f.write_all(b"\n")?;
-            f.sync_all()?;
-        }
-        std::fs::rename(&tmp, &self.path)
+        let mut body = serde_json::to_vec_pretty(&file)?;
+        body.push(b'\n');
+        crate::atomic_file::write(&self.path, &body)
             .with_context(|| format!("cannot replace {}", self.path.display()))?;
-        if let Ok(d) = File::open(dir) {
-            let _ = d.sync_all();
-        }
+        crate::atomic_file::sync_parent(&self.path);
         drop(lock);
         Ok(())
     }

@@ -85,36 +85,20 @@ impl TrackDir {
         self.state_path().is_file()
     }
 
-    /// Writes the state atomically: `state.json.partial`, fsync, rename over `state.json`,
-    /// fsync the directory. A crash at any point leaves the previous state or the new one.
+    /// Writes the state atomically (a synced temporary file renamed over `state.json`), then
+    /// syncs the directory. A crash at any point leaves the previous state or the new one.
     pub fn save<S: Serialize>(&self, state: &S) -> Result<()> {
         std::fs::create_dir_all(&self.dir)
             .with_context(|| format!("cannot create {}", self.dir.display()))?;
-        // A name of its own per writer: two processes saving at once never share a temp file.
-        static SEQ: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-        let seq = SEQ.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let tmp = self
-            .dir
-            .join(format!("state.json.{}.{seq}.partial", std::process::id()));
-        let body = serde_json::to_vec_pretty(&Versioned {
+        let mut body = serde_json::to_vec_pretty(&Versioned {
             version: STATE_VERSION,
             state,
         })?;
-        {
-            let mut f =
-                File::create(&tmp).with_context(|| format!("cannot write {}", tmp.display()))?;
-            f.write_all(&body)?;
-            f.write_all(b"\n")?;
-            f.sync_all()?;
-        }
-        if let Err(e) = std::fs::rename(&tmp, self.state_path()) {
-            let _ = std::fs::remove_file(&tmp);
-            return Err(e)
-                .with_context(|| format!("cannot replace {}", self.state_path().display()));
-        }
-        if let Ok(d) = File::open(&self.dir) {
-            let _ = d.sync_all();
-        }
+        body.push(b'\n');
+        let path = self.state_path();
+        crate::atomic_file::write(&path, &body)
+            .with_context(|| format!("cannot replace {}", path.display()))?;
+        crate::atomic_file::sync_parent(&path);
         Ok(())
     }
 

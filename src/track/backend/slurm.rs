@@ -77,16 +77,11 @@ impl SlurmBackend {
                 .await
                 .map_err(|e| anyhow!(e)),
             None => {
-                use std::os::unix::fs::PermissionsExt;
                 if let Some(dir) = local.parent() {
                     std::fs::create_dir_all(dir)?;
                 }
-                let tmp = local.with_extension(format!("partial.{}", std::process::id()));
-                std::fs::write(&tmp, text)
-                    .with_context(|| format!("cannot write {}", tmp.display()))?;
-                std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(mode))?;
-                std::fs::rename(&tmp, local)?;
-                Ok(())
+                crate::atomic_file::write_with_mode(local, text.as_bytes(), Some(mode))
+                    .with_context(|| format!("cannot write {}", local.display()))
             }
         }
     }
