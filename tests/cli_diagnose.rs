@@ -385,7 +385,6 @@ fn policy_test_runs_the_corpus_and_reports_failures() {
             .unwrap_or(0);
         file.starts_with("test/logs/") && (lo..=hi).contains(&number)
     };
-    let slurm_batch = |c: &serde_json::Value| batch(c, 2101, 2199);
     let score = |cases: Vec<&serde_json::Value>| {
         let right = cases.iter().filter(|c| c["pass"] == true).count();
         let wrong_fixable = cases
@@ -394,16 +393,6 @@ fn policy_test_runs_the_corpus_and_reports_failures() {
             .count();
         (cases.len(), right, wrong_fixable)
     };
-    // Test batch 16 (files 2701-2799, the thirteenth round, measured once).
-    let batch_16 = |c: &serde_json::Value| batch(c, 2701, 2799);
-    // Test batch 17 (files 2901-2999, the fourteenth round, measured once).
-    let batch_17 = |c: &serde_json::Value| batch(c, 2901, 2999);
-    // Test batch 18 (files 3101-3199, the fifteenth round, measured once).
-    let batch_18 = |c: &serde_json::Value| batch(c, 3101, 3199);
-    // Test batch 19 (files 3301-3399, the sixteenth round, measured once).
-    let batch_19 = |c: &serde_json::Value| batch(c, 3301, 3399);
-    // Test batch 20 (files 3501-3599, the seventeenth round, measured once).
-    let batch_20 = |c: &serde_json::Value| batch(c, 3501, 3599);
     let all = v["cases"].as_array().unwrap();
     let pins = |split: &str| score(all.iter().filter(|c| c["split"] == split).collect());
     assert_eq!(
@@ -416,36 +405,21 @@ fn policy_test_runs_the_corpus_and_reports_failures() {
         (505, 428, 24),
         "test: (logs, right, wrong fixable)"
     );
-    assert_eq!(
-        score(all.iter().filter(|c| slurm_batch(c)).collect()),
-        (21, 21, 0),
-        "test batch 13 (local SLURM jobs): (logs, right, wrong fixable)"
-    );
-    assert_eq!(
-        score(all.iter().filter(|c| batch_16(c)).collect()),
-        (18, 15, 1),
-        "test batch 16 (thirteenth round): (logs, right, wrong fixable)"
-    );
-    assert_eq!(
-        score(all.iter().filter(|c| batch_17(c)).collect()),
-        (25, 19, 3),
-        "test batch 17 (fourteenth round): (logs, right, wrong fixable)"
-    );
-    assert_eq!(
-        score(all.iter().filter(|c| batch_18(c)).collect()),
-        (15, 7, 0),
-        "test batch 18 (fifteenth round): (logs, right, wrong fixable)"
-    );
-    assert_eq!(
-        score(all.iter().filter(|c| batch_19(c)).collect()),
-        (9, 5, 2),
-        "test batch 19 (sixteenth round): (logs, right, wrong fixable)"
-    );
-    assert_eq!(
-        score(all.iter().filter(|c| batch_20(c)).collect()),
-        (17, 16, 1),
-        "test batch 20 (seventeenth round): (logs, right, wrong fixable)"
-    );
+    // The batches measured once each (files lo..=hi), pinned on their own.
+    for (what, lo, hi, pin) in [
+        ("test batch 13 (local SLURM jobs)", 2101, 2199, (21, 21, 0)),
+        ("test batch 16 (thirteenth round)", 2701, 2799, (18, 15, 1)),
+        ("test batch 17 (fourteenth round)", 2901, 2999, (25, 19, 3)),
+        ("test batch 18 (fifteenth round)", 3101, 3199, (15, 7, 0)),
+        ("test batch 19 (sixteenth round)", 3301, 3399, (9, 5, 2)),
+        ("test batch 20 (seventeenth round)", 3501, 3599, (17, 16, 1)),
+    ] {
+        assert_eq!(
+            score(all.iter().filter(|c| batch(c, lo, hi)).collect()),
+            pin,
+            "{what}: (logs, right, wrong fixable)"
+        );
+    }
     assert!(v["cases"][0]["file"]
         .as_str()
         .unwrap()

@@ -2,6 +2,7 @@
 //! XDG_CONFIG_HOME, and the track index under XDG_STATE_HOME that lets list, status, logs,
 //! resume and cancel work from any directory.
 
+use crate::helper::assert_exit;
 use crate::helper::{isolate, stderr, stdout, trackit_bin, write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -452,13 +453,7 @@ fn logs_show_all_of_a_jobs_files() {
             "two.sh",
         ],
     );
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}{}",
-        stdout(&out),
-        stderr(&out)
-    );
+    assert_exit(&out, 0);
     let out = user.run(&user.dir("elsewhere"), &["logs"]);
     let text = stdout(&out);
     let out_pos = text.find(".out <==\nto-stdout\n");

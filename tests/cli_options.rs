@@ -2,6 +2,7 @@
 //! between `sbatch`/`run` and the script, and refused (with the corrected command) among the
 //! job's own arguments.
 
+use crate::helper::assert_exit;
 use crate::helper::{isolate, stderr, stdout, trackit, trackit_bin, write};
 use std::path::Path;
 use std::process::{Command, Output};
@@ -186,13 +187,7 @@ fn after_dashes_the_job_gets_the_argument() {
             "--dry-run",
         ],
     );
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}{}",
-        stdout(&out),
-        stderr(&out)
-    );
+    assert_exit(&out, 0);
     let out = run_in(dir.path(), &["logs"]);
     assert_eq!(stdout(&out), "got --dry-run\n", "{}", stderr(&out));
     let out = run_in(dir.path(), &["list", "--json"]);
@@ -244,13 +239,7 @@ fn sbatch_with_mixed_options_on_the_cluster() {
             "b",
         ],
     );
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}{}",
-        stdout(&out),
-        stderr(&out)
-    );
+    assert_exit(&out, 0);
     let out = run_in(dir.path(), &["logs"]);
     assert_eq!(
         stdout(&out).trim(),

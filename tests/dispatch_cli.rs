@@ -5,6 +5,7 @@
 //! token) whose runner executes the workflow's steps with bash against the real SLURM cluster.
 //! The workflows are exactly the reference YAML of docs/sherlock.md.
 
+use crate::helper::assert_exit;
 use crate::helper::fake_github::{FakeGithub, OWNER, REPO, TEST_TOKEN};
 use crate::helper::lab::{git, GitLab, GitSetup};
 use crate::helper::{
@@ -200,13 +201,7 @@ fn the_default_policy_never_dispatches() {
         &[("job.sh", &hello_job("")), (&data_path, &data)],
     );
     let out = lab.run(&["--no-pr", "--json", "sbatch", "job.sh"]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}{}",
-        stdout(&out),
-        stderr(&out)
-    );
+    assert_exit(&out, 0);
     assert_eq!(
         lab.dispatch_posts(),
         0,
@@ -235,13 +230,7 @@ fn a_dispatch_sends_only_the_inputs_the_workflow_declares() {
     );
     lab.policy(Some("lab-submit.yml"));
     let out = lab.run(&["--no-pr", "--json", "sbatch", "job.sh"]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}{}",
-        stdout(&out),
-        stderr(&out)
-    );
+    assert_exit(&out, 0);
     let dispatched = lab.gh.dispatched();
     assert_eq!(dispatched.len(), 1, "{}{}", stdout(&out), stderr(&out));
     assert_eq!(
@@ -286,13 +275,7 @@ fn typed_sbatch_options_travel_in_the_args_input() {
     );
     lab.policy(Some(SUBMIT_ONLY));
     let out = lab.run(&["--no-pr", "--json", "sbatch", "--mem=500M", "job.sh"]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}{}",
-        stdout(&out),
-        stderr(&out)
-    );
+    assert_exit(&out, 0);
     let dispatched = lab.gh.dispatched();
     assert_eq!(dispatched.len(), 1);
     assert_eq!(dispatched[0].inputs["args"], "--mem=500M");
@@ -346,13 +329,7 @@ fn submit_wait_collect_the_runs_conclusion_is_the_jobs_and_the_artifact_fills_th
     );
     lab.policy(Some(SUBMIT_WAIT));
     let out = lab.run(&["--json", "sbatch", "job.sh"]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}{}",
-        stdout(&out),
-        stderr(&out)
-    );
+    assert_exit(&out, 0);
     let run = lab.gh.dispatched()[0].run_id;
     assert_eq!(
         lab.gh.run_status(run),
@@ -389,13 +366,7 @@ fn submit_wait_collect_the_runs_conclusion_is_the_jobs_and_the_artifact_fills_th
     );
     lab2.policy(Some(SUBMIT_WAIT));
     let out = lab2.run(&["--no-pr", "--json", "sbatch", "job.sh"]);
-    assert_eq!(
-        out.status.code(),
-        Some(1),
-        "{}{}",
-        stdout(&out),
-        stderr(&out)
-    );
+    assert_exit(&out, 1);
     let run = lab2.gh.dispatched()[0].run_id;
     assert_eq!(
         lab2.gh.run_status(run),
@@ -424,13 +395,7 @@ fn submit_only_the_track_follows_the_job_to_its_real_end() {
     );
     lab.policy(Some(SUBMIT_ONLY));
     let out = lab.run(&["--no-pr", "--json", "sbatch", "job.sh"]);
-    assert_eq!(
-        out.status.code(),
-        Some(1),
-        "{}{}",
-        stdout(&out),
-        stderr(&out)
-    );
+    assert_exit(&out, 1);
     let run = lab.gh.dispatched()[0].run_id;
     assert_eq!(
         lab.gh.run_status(run),
@@ -518,13 +483,7 @@ fn submit_only_with_host_follows_the_job_over_ssh_and_runs_no_scheduler_command_
         cmd.env(k, v);
     }
     let out = crate::helper::run_within(&mut cmd, Duration::from_secs(600));
-    assert_eq!(
-        out.status.code(),
-        Some(1),
-        "{}{}",
-        stdout(&out),
-        stderr(&out)
-    );
+    assert_exit(&out, 1);
     let r = report(&out);
     assert_eq!(r["outcome"], "failed", "{r}");
     let job = slurm_job(&r["attempts"][0]);
@@ -653,13 +612,7 @@ fn trackit_cancel_cancels_a_dispatched_run_and_its_job() {
     );
     let track = lab.state()["id"].as_str().unwrap().to_string();
     let out = lab.run(&["cancel", &track]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}{}",
-        stdout(&out),
-        stderr(&out)
-    );
+    assert_exit(&out, 0);
     let run = lab.gh.dispatched()[0].run_id;
     assert!(lab
         .gh
@@ -728,13 +681,7 @@ fn a_tracker_killed_mid_dispatch_adopts_the_run_on_resume() {
     std::fs::write(&path, state.to_string()).unwrap();
     let id = lab.state()["id"].as_str().unwrap().to_string();
     let out = lab.run(&["--json", "resume", &id]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}{}",
-        stdout(&out),
-        stderr(&out)
-    );
+    assert_exit(&out, 0);
     assert_eq!(
         lab.dispatch_posts(),
         1,
@@ -768,13 +715,7 @@ fn a_dispatch_whose_reply_is_lost_is_not_dispatched_twice() {
     // dispatch again without looking.
     lab.gh.lose_reply_to("/dispatches");
     let out = lab.run(&["--no-pr", "--json", "sbatch", "job.sh"]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}{}",
-        stdout(&out),
-        stderr(&out)
-    );
+    assert_exit(&out, 0);
     assert_eq!(
         lab.dispatch_posts(),
         1,
@@ -805,13 +746,7 @@ fn trackit_dispatch_is_a_track_on_the_same_engine() {
         "-f",
         "partition=gpu",
     ]);
-    assert_eq!(
-        out.status.code(),
-        Some(2),
-        "{}{}",
-        stdout(&out),
-        stderr(&out)
-    );
+    assert_exit(&out, 2);
     assert!(
         stderr(&out).contains(
             "does not declare the input(s) partition (it declares: script, args, wandb_run)"
@@ -848,13 +783,7 @@ fn trackit_dispatch_is_a_track_on_the_same_engine() {
         "--ref",
         "main",
     ]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}{}",
-        stdout(&out),
-        stderr(&out)
-    );
+    assert_exit(&out, 0);
     let dispatched = lab.gh.dispatched();
     assert_eq!(dispatched.len(), 1);
     assert_eq!(dispatched[0].inputs["args"], "--mem=60M");
@@ -907,13 +836,7 @@ fn github_settings_come_from_the_config() {
     crate::helper::isolate(&mut c, home.path());
     c.env_remove("GITHUB_API_URL");
     let out = c.output().unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}{}",
-        stdout(&out),
-        stderr(&out)
-    );
+    assert_exit(&out, 0);
     assert_eq!(
         lab.dispatch_posts(),
         1,

@@ -1,6 +1,7 @@
 //! `trackit launch`: the job goes where a person on the cluster would send it, and the first line
 //! says where and why.
 
+use crate::helper::assert_exit;
 use crate::helper::{stderr, stdout, trackit_bin, write};
 use std::process::{Command, Output};
 
@@ -107,13 +108,7 @@ fn without_any_cluster_the_script_runs_here_with_a_warning() {
     assert!(err.contains("#SBATCH lines are ignored"), "{err}");
     // And for real: it runs here and completes.
     let out = launch(dir.path(), &path, &["--no-git", "launch", "job.sh"]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}{}",
-        stdout(&out),
-        stderr(&out)
-    );
+    assert_exit(&out, 0);
     let tracks = dir.path().join(".trackit/tracks");
     let track = std::fs::read_dir(&tracks)
         .unwrap()

@@ -3,8 +3,9 @@
 //! relaunched step), an unfixable step that ends the pipeline, a killed tracker resumed
 //! mid-pipeline, and a broken file reported with its line.
 
+use crate::helper::assert_exit;
 use crate::helper::{
-    cluster_shared, isolate, require_cluster, run_within, shared_home, stderr, stdout, trackit_bin,
+    cluster_shared, isolate, require_cluster, run_within, shared_home, stderr, trackit_bin,
     wait_for, write,
 };
 use std::path::{Path, PathBuf};
@@ -144,13 +145,7 @@ return { name = "lr-sweep", steps = steps }
 "#,
     );
     let out = lab.run_within(&["pipeline", "sweep.lua"], Duration::from_secs(300));
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}{}",
-        stdout(&out),
-        stderr(&out)
-    );
+    assert_exit(&out, 0);
     assert_eq!(lab.pipeline()["outcome"], "succeeded");
     // The trains were submitted at once, held by SLURM until prepare succeeded.
     let prep_job = lab.step("prepare")["attempts"][0]["job"]["id"]
@@ -200,13 +195,7 @@ fn a_failed_step_is_fixed_and_its_dependents_follow_the_relaunch() {
 } }"#,
     );
     let out = lab.run_within(&["pipeline", "p.lua"], Duration::from_secs(400));
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}{}",
-        stdout(&out),
-        stderr(&out)
-    );
+    assert_exit(&out, 0);
     let train = lab.step("train");
     let states: Vec<&str> = train["attempts"]
         .as_array()
@@ -264,13 +253,7 @@ fn an_unfixable_step_ends_the_pipeline_and_keeps_what_succeeded() {
 } }"#,
     );
     let out = lab.run_within(&["pipeline", "p.lua"], Duration::from_secs(300));
-    assert_eq!(
-        out.status.code(),
-        Some(1),
-        "{}{}",
-        stdout(&out),
-        stderr(&out)
-    );
+    assert_exit(&out, 1);
     assert_eq!(lab.pipeline()["outcome"], "failed");
     assert_eq!(lab.step("a")["outcome"], "succeeded");
     assert_eq!(
@@ -330,13 +313,7 @@ fn a_killed_tracker_resumes_mid_pipeline_without_resubmitting() {
     let _ = tracker.wait();
     let id = lab.pipeline()["id"].as_str().unwrap().to_string();
     let out = lab.run_within(&["resume", &id], Duration::from_secs(240));
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}{}",
-        stdout(&out),
-        stderr(&out)
-    );
+    assert_exit(&out, 0);
     assert_eq!(lab.pipeline()["outcome"], "succeeded");
     for step in ["first", "second", "third"] {
         assert_eq!(

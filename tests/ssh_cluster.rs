@@ -4,7 +4,8 @@
 
 use crate::helper::sshd::{require_sshd, Sshd};
 use crate::helper::{
-    cluster_shared, require_cluster, run_within, stderr, stdout, trackit_bin, wait_for, write,
+    assert_exit, cluster_shared, require_cluster, run_within, stderr, stdout, trackit_bin,
+    wait_for, write,
 };
 use std::path::PathBuf;
 use std::process::{Child, Command, Output, Stdio};
@@ -152,16 +153,6 @@ fn states(t: &serde_json::Value) -> Vec<String> {
         .collect()
 }
 
-fn check(out: &Output) {
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}\n{}",
-        stdout(out),
-        stderr(out)
-    );
-}
-
 #[test]
 fn remote_sbatch_runs_everything_on_the_host_and_fetches_results() {
     if !require_cluster() || !require_sshd() {
@@ -174,7 +165,7 @@ fn remote_sbatch_runs_everything_on_the_host_and_fetches_results() {
         "echo \"running in $(pwd)\"\nsleep 2\necho '{\"loss\": 0.25, \"accuracy\": 0.9}' > metrics.json\necho done",
     );
     let out = r.run_within(&["sbatch", "train.sh"], Duration::from_secs(240));
-    check(&out);
+    assert_exit(&out, 0);
     let t = r.track();
     assert_eq!(states(&t), ["COMPLETED"], "{t:#}");
     assert_eq!(
@@ -223,7 +214,7 @@ fn remote_oom_is_diagnosed_from_the_fetched_log_and_fixed_there() {
         "#SBATCH --mem=100M\npython3 -c \"x = bytearray(150*1024*1024); print('fits')\"",
     );
     let out = r.run_within(&["sbatch", "grow.sh"], Duration::from_secs(300));
-    check(&out);
+    assert_exit(&out, 0);
     let t = r.track();
     assert_eq!(states(&t), ["OUT_OF_MEMORY", "COMPLETED"], "{t:#}");
     assert_eq!(t["attempts"][0]["diagnosis"]["kind"], "oom");
@@ -269,7 +260,7 @@ fn remote_resume_cancel_and_logs() {
     let mut resumed = r.spawn(&["resume", &id]);
     std::thread::sleep(Duration::from_secs(3));
     let out = r.cmd(&["cancel", &id]).output().unwrap();
-    check(&out);
+    assert_exit(&out, 0);
     let start = Instant::now();
     while resumed.try_wait().unwrap().is_none() && start.elapsed() < Duration::from_secs(120) {
         std::thread::sleep(Duration::from_millis(200));
@@ -285,7 +276,7 @@ fn remote_resume_cancel_and_logs() {
     assert_eq!(r.local_calls(), "");
     // Logs are read over ssh too.
     let out = r.cmd(&["logs", &id]).output().unwrap();
-    check(&out);
+    assert_exit(&out, 0);
     assert!(stdout(&out).contains("started"), "{}", stdout(&out));
     let logins = r.sshd.logins();
     assert!(logins <= 6, "{logins} logins across 4 trackit processes");
@@ -312,7 +303,7 @@ fn a_dropped_connection_is_no_failure() {
         std::thread::sleep(Duration::from_millis(200));
     }
     let out = tracker.wait_with_output().unwrap();
-    check(&out);
+    assert_exit(&out, 0);
     let t = r.track();
     assert_eq!(states(&t), ["COMPLETED"], "{t:#}");
     let events = std::fs::read_to_string(r.track_dir().join("events.jsonl")).unwrap();
@@ -341,7 +332,7 @@ fn remote_attach_adopts_a_job_on_the_host() {
     );
     let job = r.sbatch_on_host("--output=mine-%j.out mine.sh");
     let out = r.run_within(&["attach", &job], Duration::from_secs(180));
-    check(&out);
+    assert_exit(&out, 0);
     let t = r.track();
     assert_eq!(states(&t), ["COMPLETED"]);
     assert_eq!(t["attempts"][0]["job"]["id"], job.as_str());
@@ -361,7 +352,7 @@ fn a_remote_attached_job_is_relaunched_from_its_own_script_wrapped_on_the_host()
     // The script on the host changes after submission; the relaunch runs what was submitted.
     write(r.checkout.path(), "grow.sh", "#!/bin/bash\nexit 9\n");
     let out = r.run_within(&["attach", &job], Duration::from_secs(300));
-    check(&out);
+    assert_exit(&out, 0);
     let t = r.track();
     assert_eq!(states(&t), ["OUT_OF_MEMORY", "COMPLETED"], "{t:#}");
     let edits = t["attempts"][1]["edits"][0].as_str().unwrap();

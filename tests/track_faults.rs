@@ -3,6 +3,7 @@
 //! file before the first poll, and a local job that lives on another machine. Shims stand in for
 //! a SLURM command only where a real cluster cannot show the fault on demand.
 
+use crate::helper::assert_exit;
 use crate::helper::{
     cluster_shared, require_cluster, run_within, stderr, stdout, trackit_bin, wait_for, write,
 };
@@ -135,13 +136,7 @@ fn a_lost_sbatch_reply_is_adopted_not_resubmitted() {
         ),
     );
     let out = lab.run(&["sbatch", "job.sh"], Duration::from_secs(240));
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}{}",
-        stdout(&out),
-        stderr(&out)
-    );
+    assert_exit(&out, 0);
     let sbatch_calls = std::fs::read_to_string(&calls).unwrap().lines().count();
     assert_eq!(
         sbatch_calls, 1,
@@ -276,13 +271,7 @@ fn a_requeued_job_is_not_taken_as_ended_by_its_earlier_exit_file() {
     );
     // SLURM holds a requeued job for 2 minutes (BeginTime) before it runs again.
     let out = lab.run(&["sbatch", "job.sh"], Duration::from_secs(400));
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}{}",
-        stdout(&out),
-        stderr(&out)
-    );
+    assert_exit(&out, 0);
     let t = lab.track();
     assert_eq!(t["outcome"], "succeeded", "{t:#}");
     let events = lab.events();
@@ -397,13 +386,7 @@ fn an_array_relaunches_only_its_failed_tasks() {
         "#SBATCH --array=0-3\n#SBATCH --mem=100M\necho task $SLURM_ARRAY_TASK_ID >> runs.txt\nif [ \"$SLURM_ARRAY_TASK_ID\" = 2 ]; then python3 -c \"x = bytearray(150*1024*1024)\"; fi",
     );
     let out = lab.run(&["sbatch", "sweep.sh"], Duration::from_secs(400));
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}{}",
-        stdout(&out),
-        stderr(&out)
-    );
+    assert_exit(&out, 0);
     let t = lab.track();
     let a2 = &t["attempts"][1];
     let edits: Vec<&str> = a2["edits"]
@@ -502,13 +485,7 @@ fn a_relative_folder_is_made_where_the_job_runs() {
         .env("NO_COLOR", "1")
         .output()
         .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}{}",
-        stdout(&out),
-        stderr(&out)
-    );
+    assert_exit(&out, 0);
     assert!(
         lab.path().join(".trackit/tracks").is_dir(),
         "the track lives at the repository root"

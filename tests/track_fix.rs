@@ -1,8 +1,9 @@
 //! Diagnose, fix, relaunch on the real cluster: the scenarios end to end through
 //! `trackit sbatch`.
 
+use crate::helper::assert_exit;
 use crate::helper::{
-    cluster_shared, isolate, require_cluster, shared_home, stderr, stdout, trackit_bin, write,
+    cluster_shared, isolate, require_cluster, shared_home, stdout, trackit_bin, write,
 };
 use std::path::Path;
 use std::process::{Command, Output};
@@ -105,13 +106,7 @@ fn oom_at_100m_then_200m_succeeds() {
     git(&["add", "grow.sh", "policy.lua"]);
     git(&["commit", "-qm", "init"]);
     let out = sbatch(dir.path(), &["grow.sh"], &[]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}{}",
-        stdout(&out),
-        stderr(&out)
-    );
+    assert_exit(&out, 0);
     let t = track(dir.path());
     assert_eq!(states(&t), vec!["OUT_OF_MEMORY", "COMPLETED"]);
     let edits = &t["attempts"][1]["edits"];
@@ -171,13 +166,7 @@ fn timeout_at_one_minute_then_two_succeeds() {
         "#SBATCH --time=1\necho start\nsleep 75\necho done",
     );
     let out = sbatch(dir.path(), &["slowish.sh"], &[]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}{}",
-        stdout(&out),
-        stderr(&out)
-    );
+    assert_exit(&out, 0);
     let t = track(dir.path());
     assert_eq!(states(&t), vec!["TIMEOUT", "COMPLETED"]);
     assert!(
@@ -250,13 +239,7 @@ fn missing_python_module_installed_from_a_local_package() {
     let _ = Command::new("python3")
         .args(["-m", "pip", "uninstall", "-y", "-q", "trackit-demo-mod"])
         .output();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}{}",
-        stdout(&out),
-        stderr(&out)
-    );
+    assert_exit(&out, 0);
     let t = track(dir.path());
     assert_eq!(states(&t), vec!["FAILED", "COMPLETED"]);
     assert_eq!(t["attempts"][0]["diagnosis"]["kind"], "missing_dep");
@@ -362,13 +345,7 @@ fn a_labs_own_fixer_moves_the_job_to_another_partition() {
         "if [ \"$SLURM_JOB_PARTITION\" != batch ]; then echo 'LICENSE BUSY: matlab'; exit 1; fi\necho ran on $SLURM_JOB_PARTITION",
     );
     let out = sbatch(dir.path(), &["licensed.sh"], &[]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}{}",
-        stdout(&out),
-        stderr(&out)
-    );
+    assert_exit(&out, 0);
     let t = track(dir.path());
     assert_eq!(states(&t), vec!["FAILED", "COMPLETED"]);
     assert_eq!(t["attempts"][0]["diagnosis"]["kind"], "license_busy");

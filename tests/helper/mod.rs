@@ -208,3 +208,15 @@ pub fn require_root() -> bool {
     }
     missing("stopping slurmctld needs root")
 }
+
+/// Fails with the command's output unless it exited with `code`.
+#[track_caller]
+pub fn assert_exit(out: &Output, code: i32) {
+    assert_eq!(
+        out.status.code(),
+        Some(code),
+        "{}{}",
+        stdout(out),
+        stderr(out)
+    );
+}
