@@ -885,14 +885,12 @@ impl Slurm {
 
     /// `scontrol write batch_script ID -`: the script the job was submitted with, as the
     /// controller keeps it. None when the job has no batch script (`srun`, `salloc`) or the
-    /// controller no longer knows the job.
+    /// controller no longer knows the job: SLURM 22.05 says so on stderr ("Job script not
+    /// specified", "Invalid job id specified") and exits 0 with nothing on stdout.
     pub async fn batch_script(&self, id: &str) -> Result<Option<String>, SlurmError> {
         let args = strings(&["write", "batch_script", id, "-"]);
         let out = self.run(SlurmCommand::Scontrol, &args, None, &[]).await?;
-        if !out.success {
-            if out.stderr.contains(INVALID_JOB_ID) || out.stderr.contains("No batch script") {
-                return Ok(None);
-            }
+        if !out.success && !out.stderr.contains(INVALID_JOB_ID) {
             return Err(Self::failed(SlurmCommand::Scontrol, &out));
         }
         Ok(Some(out.stdout).filter(|s| s.starts_with("#!")))
