@@ -320,35 +320,40 @@ pub fn parse_sacct_with(out: &str, fields: &[&str]) -> (Vec<SacctRow>, Vec<Strin
             Some((j, s)) => (j, Some(s.to_string())),
             None => (get("JobID"), None),
         };
+        // One row per line, parsed once; an array line (`4242_[1-3]`) stands for each task.
+        let row = SacctRow {
+            raw_id: get("JobIDRaw").to_string(),
+            job_id: job_part.to_string(),
+            step,
+            state: parse_state(get("State")),
+            state_text: get("State").to_string(),
+            exit: get("ExitCode").parse().ok(),
+            elapsed_s: parse_duration(get("Elapsed")),
+            timelimit_s: parse_duration(get("Timelimit")),
+            req_mem_bytes: parse_mem(get("ReqMem")),
+            cpu_time_s: parse_duration(get("TotalCPU")),
+            cpus: get("AllocCPUS").trim().parse().ok(),
+            node_list: value(get("NodeList")).filter(|n| n != "None assigned"),
+            reason: value(get("Reason")),
+            submit_time: value(get("Submit")),
+            submit_epoch: parse_slurm_time(get("Submit")),
+            start_time: value(get("Start")),
+            end_time: value(get("End")),
+            max_rss_bytes: parse_mem(get("MaxRSS")),
+            work_dir: value(get("WorkDir")),
+            alloc_tres: value(get("AllocTRES")),
+            name: value(get("JobName")),
+        };
         let ids = expand_array_id(job_part);
-        let expanded = ids.len() > 1 || ids[0] != job_part;
+        if ids.len() == 1 && ids[0] == job_part {
+            rows.push(row);
+            continue;
+        }
         for id in ids {
             rows.push(SacctRow {
-                raw_id: if expanded {
-                    id.clone()
-                } else {
-                    get("JobIDRaw").to_string()
-                },
+                raw_id: id.clone(),
                 job_id: id,
-                step: step.clone(),
-                state: parse_state(get("State")),
-                state_text: get("State").to_string(),
-                exit: get("ExitCode").parse().ok(),
-                elapsed_s: parse_duration(get("Elapsed")),
-                timelimit_s: parse_duration(get("Timelimit")),
-                req_mem_bytes: parse_mem(get("ReqMem")),
-                cpu_time_s: parse_duration(get("TotalCPU")),
-                cpus: get("AllocCPUS").trim().parse().ok(),
-                node_list: value(get("NodeList")).filter(|n| n != "None assigned"),
-                reason: value(get("Reason")),
-                submit_time: value(get("Submit")),
-                submit_epoch: parse_slurm_time(get("Submit")),
-                start_time: value(get("Start")),
-                end_time: value(get("End")),
-                max_rss_bytes: parse_mem(get("MaxRSS")),
-                work_dir: value(get("WorkDir")),
-                alloc_tres: value(get("AllocTRES")),
-                name: value(get("JobName")),
+                ..row.clone()
             });
         }
     }
