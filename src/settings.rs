@@ -94,6 +94,8 @@ pub struct Settings {
     /// How close (priority points) a different fixable kind must come to the best rule to make
     /// the verdict `unknown` (contradictory evidence gets no relaunch).
     pub contest_margin: i64,
+    /// Blocks of lines no diagnosis rule reads (a traceback Python printed and went on).
+    pub ignored_blocks: Vec<crate::diagnose::IgnoredBlock>,
     pub poll: PollSettings,
     pub limits: PolicyLimits,
     /// Site-wide caps for fixers.
@@ -134,6 +136,7 @@ impl Default for Settings {
                 .map(|s| s.to_string())
                 .collect(),
             contest_margin: crate::diagnose::DEFAULT_CONTEST_MARGIN,
+            ignored_blocks: Vec::new(),
             poll: PollSettings::default(),
             limits: PolicyLimits::default(),
             caps: Caps::default(),

@@ -198,10 +198,6 @@ fn every_dev_corpus_log_is_diagnosed_right() {
         // Fourteenth round: NCCL cannot create its /dev/shm segment in a docker container that no
         // line names (as 444-446): no container fix without container evidence.
         "logs/3016-container.log",
-        // Fifteenth round (jobs that never ran or did not fail): an exception Python ignored in
-        // the DataLoader's destructor reads as the program raising (user_code, no relaunch); the
-        // rules cannot see that the run went on (a COMPLETED state would say so).
-        "logs/3207-not_a_failure.log",
         // Seventeenth round (ecosystems the corpus had little of): a Perl module that ships
         // beside a script run from another directory reads as a module to install.
         "logs/3602-user_code.log",
@@ -516,6 +512,12 @@ step 100 done", Some("COMPLETED"), Some("0:0"), "none"),
         ("Error from slot1@g27: STARTER at 144.92.180.151 failed to send file(s) to <192.170.227.118:9618>: error reading from /var/condor/execute/dir_1564/out.dat: (errno 2) No such file or directory; SHADOW failed to receive file(s) from <144.92.180.151:16288>", None, None, "unknown"),
         // Cloud capacity taken back.
         ("\"StatusReason\": \"Host EC2 (instance i-08784105ffff56b4f) terminated.\"", None, None, "preempted"),
+        // A traceback Python printed under `Exception ignored in:` did not end the program
+        // (settings.ignored_blocks), even when it names a missing module at shutdown; the
+        // traceback after it still decides.
+        ("Exception ignored in: <function Pool.__del__ at 0x7f2c>\nTraceback (most recent call last):\n  File \"/usr/lib/python3.10/multiprocessing/pool.py\", line 268, in __del__\nImportError: sys.meta_path is None, Python is likely shutting down\nDone: wrote model.pt", Some("COMPLETED"), Some("0:0"), "none"),
+        ("Exception ignored in: <function Pool.__del__ at 0x7f2c>\nTraceback (most recent call last):\n  File \"/usr/lib/python3.10/multiprocessing/pool.py\", line 268, in __del__\nImportError: sys.meta_path is None, Python is likely shutting down", None, None, "none"),
+        ("Exception ignored in: <function Pool.__del__ at 0x7f2c>\nTraceback (most recent call last):\n  File \"pool.py\", line 268, in __del__\nOSError: [Errno 9] Bad file descriptor\nTraceback (most recent call last):\n  File \"train.py\", line 3, in <module>\nModuleNotFoundError: No module named 'wandb'", None, None, "missing_dep"),
     ];
     let mut wrong = Vec::new();
     for (text, state, exit, expected) in cases {
@@ -929,6 +931,20 @@ fn bad_policies_get_clear_errors() {
     let text = err.to_string();
     assert!(
         text.contains("rule 'broken'") && text.contains("regex.lua:3"),
+        "{text}"
+    );
+
+    let err = load_file(
+        &dir,
+        "block.lua",
+        "return {\n  rules = {},\n  settings = {\n    ignored_blocks = { { starts = '(unclosed', continues = '^\\\\s' } },\n  },\n}",
+    )
+    .unwrap_err();
+    let text = err.to_string();
+    assert!(
+        text.contains("ignored_blocks[1]")
+            && text.contains("'starts'")
+            && text.contains("block.lua:4"),
         "{text}"
     );
 

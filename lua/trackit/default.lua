@@ -36,6 +36,12 @@ policy.settings = {
   -- A different fixable kind within this many priority points of the best rule makes the
   -- evidence contradictory: the verdict is `unknown` and nothing is relaunched. 0: only ties.
   contest_margin = 10,
+  -- Blocks of lines no rule reads. Python prints a traceback under `Exception ignored in: ...`
+  -- when a `__del__`, a callback or an exit handler fails, and the program goes on: that
+  -- traceback (frames, then its exception line) is not what ended the job.
+  ignored_blocks = {
+    { starts = [=[^Exception ignored (?:in|on|while)\b]=], continues = [=[^(?:\s|Traceback \(most recent call last\):)]=] },
+  },
   poll = { first_s = 15, growth = 1.5, max_s = 180, min_s = 5 },
   -- Fixers never raise a resource above these (per partition over site-wide), e.g.
   -- caps = { max_mem = "256G", max_time = "2-00:00:00" }, partitions = { gpu = { max_mem = "512G" } }.

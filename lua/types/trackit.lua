@@ -55,6 +55,7 @@ trackit = {}
 ---@field max_attempts? integer attempts before the failure report (default 3, at most 10)
 ---@field fixable_kinds? trackit.Kind[]
 ---@field contest_margin? integer a different fixable kind within this many priority points of the winner makes the verdict `unknown` (default 10; 0 contests only ties)
+---@field ignored_blocks? trackit.IgnoredBlock[] blocks of lines no diagnosis rule reads (a traceback Python printed and went on)
 ---@field poll? trackit.PollSettings
 ---@field limits? trackit.Limits
 ---@field caps? trackit.Caps site-wide caps for fixers
@@ -68,6 +69,10 @@ trackit = {}
 ---@field results? string result files: a file, folder or glob
 ---@field module_map? table<string, string> what `module load` fixes a missing command, shared library, environment module or Python module, e.g. `{ ["libgsl.so.25"] = "gsl/2.7" }`
 ---@field python_packages? table<string, string> import name -> pip package, beyond the built-in ones (cv2 -> opencv-python, ...)
+
+---@class trackit.IgnoredBlock
+---@field starts string the block's first line matches this
+---@field continues string the lines after it that match this are in the block; the first that does not is its last line
 
 ---@class trackit.PollSettings
 ---@field first_s? number first scheduler check after this many seconds (default 15)

@@ -207,5 +207,13 @@ pub fn render_explanation(e: &Explanation) -> String {
             out.push_str(&format!("      why: {note}\n"));
         }
     }
+    for l in &e.ignored {
+        if let (Some(f), Some(n)) = (&l.file, l.line) {
+            out.push_str(&format!(
+                "  ignored   the block from {f}:{n} (settings.ignored_blocks): {}\n",
+                l.text
+            ));
+        }
+    }
     out
 }

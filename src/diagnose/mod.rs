@@ -104,6 +104,18 @@ pub struct RuleSpec {
     pub captures: BTreeMap<String, String>,
 }
 
+/// A block of lines that says nothing about how the job ended, so no rule reads it: it starts
+/// at a line matching `starts`, takes the lines after it that match `continues`, and ends with
+/// the first line that does not. Python's `Exception ignored in:` traceback (a `__del__` or an
+/// exit handler that failed while the program went on) is one: indented frames, then its
+/// exception line.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IgnoredBlock {
+    pub starts: String,
+    pub continues: String,
+}
+
 /// One line of evidence.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -173,6 +185,9 @@ pub struct Explanation {
     pub rules: Vec<RuleTrace>,
     /// How the verdict was chosen, in one sentence.
     pub verdict: String,
+    /// The first line of each block no rule read (`settings.ignored_blocks`), the first few.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub ignored: Vec<Evidence>,
 }
 
 /// Everything the engine looks at.
@@ -253,6 +268,8 @@ pub struct RuleSet {
     owners: Vec<Owner>,
     fixable_kinds: Vec<String>,
     contest_margin: i64,
+    /// `(starts, continues)` per ignored block.
+    ignored_blocks: Vec<(Regex, Regex)>,
 }
 
 impl std::fmt::Debug for RuleSet {
@@ -279,6 +296,8 @@ struct Scan {
     cancelled: Vec<Vec<(usize, usize, usize)>>,
     /// Whether some line matched one of the rule's `requires` patterns.
     required: Vec<bool>,
+    /// Where each ignored block starts: (log, line), the first few.
+    ignored: Vec<(usize, usize)>,
 }
 
 /// Checks a kind name: the known kinds, or a policy's own `snake_case` word.
@@ -415,6 +434,7 @@ impl RuleSet {
             owners,
             fixable_kinds,
             contest_margin: DEFAULT_CONTEST_MARGIN,
+            ignored_blocks: Vec::new(),
         })
     }
 
@@ -423,6 +443,27 @@ impl RuleSet {
     pub fn with_contest_margin(mut self, margin: i64) -> RuleSet {
         self.contest_margin = margin.max(0);
         self
+    }
+
+    /// Sets the blocks of lines no rule reads (see [`IgnoredBlock`]).
+    pub fn with_ignored_blocks(mut self, blocks: &[IgnoredBlock]) -> Result<RuleSet, RuleError> {
+        let compile = |what: &str, i: usize, src: &str| {
+            Regex::new(src).map_err(|e| RuleError {
+                rule: format!("ignored_blocks[{}]", i + 1),
+                message: format!("invalid '{what}' pattern {src:?}: {e}"),
+            })
+        };
+        self.ignored_blocks = blocks
+            .iter()
+            .enumerate()
+            .map(|(i, b)| {
+                Ok((
+                    compile("starts", i, &b.starts)?,
+                    compile("continues", i, &b.continues)?,
+                ))
+            })
+            .collect::<Result<_, RuleError>>()?;
+        Ok(self)
     }
 
     pub fn len(&self) -> usize {
@@ -456,18 +497,39 @@ impl RuleSet {
             vetoes: vec![None; n],
             cancelled: vec![Vec::new(); n],
             required: vec![false; n],
+            ignored: Vec::new(),
         };
         let mut matched = Vec::new();
         let mut line_vetoed: Vec<(usize, usize)> = Vec::new();
         for (li, log) in input.logs.iter().enumerate() {
+            // The ignored block the previous line was in, if any.
+            let mut open_block: Option<usize> = None;
             for (ln, line) in log.lines.iter().enumerate() {
+                // The same words behind a launcher's or logger's prefix count the same.
+                let body = prefix::strip(line);
+                let either = |re: &Regex| re.is_match(line) || re.is_match(body);
+                if let Some(b) = open_block {
+                    if !either(&self.ignored_blocks[b].1) {
+                        open_block = None; // this line is the block's last
+                    }
+                    continue;
+                }
+                if let Some(b) = self
+                    .ignored_blocks
+                    .iter()
+                    .position(|(starts, _)| either(starts))
+                {
+                    open_block = Some(b);
+                    if scan.ignored.len() < MAX_TRACE_LINES {
+                        scan.ignored.push((li, ln));
+                    }
+                    continue;
+                }
                 if line.is_empty() {
                     continue;
                 }
                 matched.clear();
                 matched.extend(self.set.matches(line).iter());
-                // The same words behind a launcher's or logger's prefix count the same.
-                let body = prefix::strip(line);
                 if body.len() < line.len() {
                     for idx in self.set.matches(body).iter() {
                         if !matched.contains(&idx) {
@@ -629,7 +691,19 @@ impl RuleSet {
         };
 
         let rules = self.trace(&scan, input, &candidates, best, &contenders);
-        (diagnosis, Explanation { rules, verdict })
+        let ignored = scan
+            .ignored
+            .iter()
+            .map(|&(li, ln)| self.evidence_at(input, li, ln, "ignored_blocks"))
+            .collect();
+        (
+            diagnosis,
+            Explanation {
+                rules,
+                verdict,
+                ignored,
+            },
+        )
     }
 
     /// Why rule `ri`'s conditions do not hold, or `None` when they do.
@@ -1260,6 +1334,81 @@ mod tests {
             ..Default::default()
         });
         assert_eq!(d.kind, "unknown", "exit 137 alone is not oom");
+    }
+
+    #[test]
+    fn an_ignored_block_is_read_by_no_rule_and_ends_with_its_last_line() {
+        let mut exception = rule(
+            "python_exception",
+            "user_code",
+            20,
+            &[
+                r"^Traceback \(most recent call last\):",
+                r"^(?P<exception>[A-Z]\w*Error):",
+            ],
+        );
+        exception.last_match = true;
+        let oom = rule("host_oom", "oom", 90, &[r"\bMemoryError\b"]);
+        let rules = RuleSet::compile(vec![exception, oom], vec!["oom".into()])
+            .unwrap()
+            .with_ignored_blocks(&[IgnoredBlock {
+                starts: r"^Exception ignored in\b".into(),
+                continues: r"^(?:\s|Traceback \(most recent call last\):)".into(),
+            }])
+            .unwrap();
+        let ignored = [
+            "Exception ignored in: <function Pool.__del__ at 0x7f>",
+            "Traceback (most recent call last):",
+            "  File \"pool.py\", line 268, in __del__",
+            "MemoryError: cannot allocate",
+        ];
+
+        // Alone, the ignored traceback is no evidence: the run went on and ended well.
+        let (d, e) = rules.explain(&Input {
+            logs: vec![log(
+                &[&["epoch 1 done"], &ignored[..], &["epoch 2 done"]].concat()
+            )],
+            ..Default::default()
+        });
+        assert_eq!(d.kind, "none", "{d:?}");
+        assert_eq!(e.ignored.len(), 1);
+        assert_eq!(e.ignored[0].line, Some(2));
+
+        // The block ends with its exception line: the real traceback after it decides, with
+        // its own exception, and the ignored MemoryError does not make it an OOM.
+        let d = rules.diagnose(&Input {
+            logs: vec![log(&[
+                &ignored[..],
+                &[
+                    "Traceback (most recent call last):",
+                    "  File \"train.py\", line 3",
+                    "KeyError: 'lr'",
+                ],
+            ]
+            .concat())],
+            ..Default::default()
+        });
+        assert_eq!(d.kind, "user_code", "{d:?}");
+        assert_eq!(d.evidence[0].text, "KeyError: 'lr'");
+
+        // Behind a launcher's prefix, the same block is ignored.
+        let prefixed: Vec<String> = ignored.iter().map(|l| format!("[rank0]: {l}")).collect();
+        let prefixed: Vec<&str> = prefixed.iter().map(String::as_str).collect();
+        let d = rules.diagnose(&Input {
+            logs: vec![log(&prefixed)],
+            ..Default::default()
+        });
+        assert_eq!(d.kind, "none", "{d:?}");
+
+        let err = RuleSet::compile(vec![], vec![])
+            .unwrap()
+            .with_ignored_blocks(&[IgnoredBlock {
+                starts: "(unclosed".into(),
+                continues: "x".into(),
+            }])
+            .unwrap_err();
+        assert_eq!(err.rule, "ignored_blocks[1]");
+        assert!(err.message.contains("'starts'"), "{}", err.message);
     }
 
     #[test]

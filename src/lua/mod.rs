@@ -328,8 +328,13 @@ impl Host {
         }
         specs.sort_by(|a, b| a.name.cmp(&b.name));
         RuleSet::compile(specs, self.settings.fixable_kinds.clone())
-            .map(|rules| rules.with_contest_margin(self.settings.contest_margin))
-            .map_err(|e| err(e.to_string(), Some(e.rule.as_str())))
+            .and_then(|rules| {
+                rules
+                    .with_contest_margin(self.settings.contest_margin)
+                    .with_ignored_blocks(&self.settings.ignored_blocks)
+            })
+            // `ignored_blocks[2]` is found in the source by its key.
+            .map_err(|e| err(e.to_string(), e.rule.split('[').next()))
     }
 
     /// A hook function by dotted path (`diagnose`, `fixers.oom`), if the policy has one.
