@@ -137,7 +137,7 @@ return trackit.extend(base, {
       kind = "preempted", priority = 104, captures = { requeued = "true" },
       patterns = {
         [=[\*\*\* (JOB|STEP) \S+ ON (?P<node>\S+) CANCELLED AT \S+ DUE TO JOB REQUEUE]=],
-        [=[(?i)\brequeu(e|ing) (of )?job \d+]=],
+        [=[(?i)\brequeu(e|ing) (of )?job [0-9]+]=],
       },
       unless = { [=[DUE TO (TIME LIMIT|NODE FAILURE)]=] },
       summary = "the job was requeued (preemption on owners, or a checkpointing library): {line}",

@@ -1046,3 +1046,37 @@ fn bad_poll_settings_are_refused_with_file_and_line() {
     .expect_err("growth below 1");
     assert!(err.to_string().contains("poll.growth"), "{err}");
 }
+
+/// Unicode `\d` and `\w` are large classes: in the ~470 patterns of the default policy they made
+/// every start-up about three times slower (docs/benchmarks.md, "a 1 GiB log costs what a 10 MiB
+/// log does"). The shipped policies write ASCII classes; `scripts/ascii-classes.py` rewrites them.
+#[test]
+fn shipped_policies_write_ascii_digit_and_word_classes() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut files = vec![root.join("lua/trackit/default.lua")];
+    for entry in std::fs::read_dir(root.join("policies")).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "lua") {
+            files.push(path);
+        }
+    }
+    let long_string = regex::Regex::new(r"(?s)\[(=*)\[(.*?)\]=*\]").unwrap();
+    let mut found = Vec::new();
+    for file in &files {
+        let text = std::fs::read_to_string(file).unwrap();
+        for m in long_string.captures_iter(&text) {
+            let regex = &m[2];
+            // `\\d` is an escaped backslash followed by a letter, not a class.
+            let unescaped = regex.replace(r"\\", "");
+            if unescaped.contains(r"\d") || unescaped.contains(r"\w") {
+                let line = text[..m.get(0).unwrap().start()].matches('\n').count() + 1;
+                found.push(format!("{}:{line}: {regex}", file.display()));
+            }
+        }
+    }
+    assert!(
+        found.is_empty(),
+        "use [0-9] and [A-Za-z0-9_] (scripts/ascii-classes.py FILE):\n{}",
+        found.join("\n")
+    );
+}

@@ -64,7 +64,7 @@ policy.fixers = require("trackit.fixers")
 local WARNING_LINE = {
   [=[(?i)\b[A-Za-z]*Warning\b(:|\s+\()]=],            -- UserWarning: ..., RuntimeWarning: ..., Warning (...)
   -- WARNING ..., glog's W0124 16:00:17, and absl/TensorFlow's "2024-12-28 16:10:57.19: W dso_loader.cc:64]".
-  [=[^\s*(\[[^\]]*\]:?)*\s*(\d{4}-\d\d-\d\d[ T][\d:.,]+:?\s+)?(WARN(ING)?\b|W\d{4} \d|W \S+:\d+\])]=],
+  [=[^\s*(\[[^\]]*\]:?)*\s*([0-9]{4}-[0-9][0-9]-[0-9][0-9][ T][0-9:.,]+:?\s+)?(WARN(ING)?\b|W[0-9]{4} [0-9]|W \S+:[0-9]+\])]=],
   [=[(?i)\bwarnings\.warn\(]=],
 }
 local SPECULATION_LINE = {
@@ -89,7 +89,7 @@ local GPU_OOM = {
   -- XLA's TPU memory: its allocator's "Attempting to reserve 6.48G at the bottom of memory. That
   -- was not possible." (or "Attempting to allocate 180.59M. That was not possible. There are
   -- 142.58M free."), and the compiler's "Ran out of memory in memory space hbm".
-  [=[(?i)\bAttempting to (?:reserve|allocate) [\d.]+ ?[KMGT]?i?B?\b.*\bThat was not possible\b]=],
+  [=[(?i)\bAttempting to (?:reserve|allocate) [0-9.]+ ?[KMGT]?i?B?\b.*\bThat was not possible\b]=],
   [=[(?i)\bRan out of memory in memory space hbm\b]=],
 }
 -- The NCCL watchdog reporting a collective that hung.
@@ -103,7 +103,7 @@ local SYSTEM_COMMANDS = [=[ls|cat|cp|mv|rm|mkdir|rmdir|awk|gawk|sed|grep|cut|sor
 local SYSTEM_COMMAND_MISSING = [=[(?:^|: )(?P<command>]=] .. SYSTEM_COMMANDS .. [=[): (?:command )?not found\s*$]=]
 -- A script line bash ran as a command though it is none: an option (`--save-dir: command not
 -- found`), an assignment (`lr=0.1: command not found`) or a bare carriage return (`$'\r'`).
-local BROKEN_SCRIPT_LINE = [=[(?:^|: )(?P<command>--?[\w.-]+|[\w.]+=\S*|\$'\\r'): command not found\s*$]=]
+local BROKEN_SCRIPT_LINE = [=[(?:^|: )(?P<command>--?[A-Za-z0-9_.-]+|[A-Za-z0-9_.]+=\S*|\$'\\r'): command not found\s*$]=]
 -- The same, as srun's slurmstepd reports a program it cannot exec: `execve(): mkdir: No such file`.
 local SYSTEM_COMMAND_NOT_EXECUTABLE = [=[execve\(\): (?P<command>]=] .. SYSTEM_COMMANDS .. [=[): No such file or directory]=]
 -- Python's FileNotFoundError for a bare name (no directory, no extension), as subprocess reports
@@ -147,7 +147,7 @@ local TOOL_OWNED_PATH = table.concat({
 local BUILD_CACHE_TOOL_LINE = [=[^\s*ccache: error:]=]
 -- dash's wording of a command it cannot find ("sh: 1: fastp: not found"): a POSIX sh that a
 -- program spawned or that runs inside an image, never the bash that runs a batch script.
-local POSIX_SH_NOT_FOUND = [=[^(?:/bin/|/usr/bin/)?(?:da)?sh: \d+: (?P<command>[^\s:/]+): not found]=]
+local POSIX_SH_NOT_FOUND = [=[^(?:/bin/|/usr/bin/)?(?:da)?sh: [0-9]+: (?P<command>[^\s:/]+): not found]=]
 -- A container's own interactive prompt: what follows was typed inside the image.
 -- (`Apptainer> `, `Singularity> `, older singularity's `Singularity image.simg:~> `).
 local CONTAINER_SHELL_PROMPT = [=[^(?:Apptainer|Singularity)(?: \S+)?> ]=]
@@ -232,7 +232,7 @@ policy.rules = {
   -- OUT_OF_MEMORY prints as `OUT_OF_ME+` and `CANCELLED by <uid>` as `CANCELLED+`.
   accounting_row_out_of_memory = {
     kind = "oom", priority = 92,
-    patterns = { [=[(?:^|\s|\|)OUT_OF_ME(MORY|\+)\s*\|?\s*(\d+:\d+)?\s*\|?\s*$]=] },
+    patterns = { [=[(?:^|\s|\|)OUT_OF_ME(MORY|\+)\s*\|?\s*([0-9]+:[0-9]+)?\s*\|?\s*$]=] },
     -- A step's OOM state while the batch script itself completed with 0:0 is SLURM's warning on
     -- a job that finished, not its verdict.
     unless = { [=[^\S+\.ba(tch|\+)\s.*\bCOMPLETED\s+0:0\s*$|^\S+\.batch\|.*\|COMPLETED\|0:0\|?\s*$]=] },
@@ -242,19 +242,19 @@ policy.rules = {
     kind = "timeout", priority = 92,
     -- A row ending in its exit code, or the state alone on its line ("connection TIMEOUT" at the
     -- end of a message is no accounting row).
-    patterns = { [=[(?:^|\s|\|)TIMEOUT\s*\|?\s*\d+:\d+\s*\|?\s*$|^\s*TIMEOUT\s*\|?\s*$]=] },
+    patterns = { [=[(?:^|\s|\|)TIMEOUT\s*\|?\s*[0-9]+:[0-9]+\s*\|?\s*$|^\s*TIMEOUT\s*\|?\s*$]=] },
     summary = "the scheduler's accounting shows the job at its time limit: {line}",
   },
   accounting_row_cancelled_by = {
     kind = "cancelled", priority = 66,
-    patterns = { [=[(?:^|\s|\|)CANCELLED( by \d+|\+)\s*\|?\s*(\d+:\d+)?\s*\|?\s*$]=] },
+    patterns = { [=[(?:^|\s|\|)CANCELLED( by [0-9]+|\+)\s*\|?\s*([0-9]+:[0-9]+)?\s*\|?\s*$]=] },
     summary = "the scheduler's accounting shows the job cancelled by a user: {line}",
   },
   accounting_row_failed = {
     -- A FAILED row with a non-zero exit: the job failed, and the accounting does not say why
     -- (unknown, not "none"). Any line that names a cause outranks it.
     kind = "unknown", priority = 6,
-    patterns = { [=[(?:^|\s|\|)FAILED\s*\|?\s*([1-9]\d*:\d+|0:[1-9]\d*)\s*\|?\s*$]=] },
+    patterns = { [=[(?:^|\s|\|)FAILED\s*\|?\s*([1-9][0-9]*:[0-9]+|0:[1-9][0-9]*)\s*\|?\s*$]=] },
     summary = "the scheduler's accounting shows the job failed, without a cause: {line}",
   },
 
@@ -265,17 +265,17 @@ policy.rules = {
     -- finish), are not kills.
     kind = "oom", priority = 90,
     patterns = {
-      [=[(?i)detected [1-9]\d* oom[-_ ]kill event]=],
+      [=[(?i)detected [1-9][0-9]* oom[-_ ]kill event]=],
       [=[(?i)killed by the cgroup out-of-memory handler]=],
       [=[(?i)exceeded (job|step) memory limit]=],
-      [=[(?i)exceeded memory limit \((?P<mem_used_kb>\d+) > (?P<mem_limit_kb>\d+)\)]=],
-      [=[(?i)task \d+: out of memory]=],
+      [=[(?i)exceeded memory limit \((?P<mem_used_kb>[0-9]+) > (?P<mem_limit_kb>[0-9]+)\)]=],
+      [=[(?i)task [0-9]+: out of memory]=],
       [=[(?i)memory cgroup out of memory]=],
       [=[(?i)\bout of memory: kill(ed)? process]=],
-      [=[(?i)\bKilled process \d+ \(.*\) total-vm]=],
+      [=[(?i)\bKilled process [0-9]+ \(.*\) total-vm]=],
       [=[(?i)\binvoked oom-killer\b]=],
       [=[(?i)\boom-kill(er)?:]=],
-      [=[(?i)PBS: job killed: (p|v)?mem \d+\S* exceeded limit]=],
+      [=[(?i)PBS: job killed: (p|v)?mem [0-9]+\S* exceeded limit]=],
       [=[TERM_MEMLIMIT]=],
       -- Torque/PBS's mail and job summary: "Job exceeded a memory resource limit (vmem, pvmem, etc.)".
       [=[(?i)Job exceeded a memory resource limit]=],
@@ -290,7 +290,7 @@ policy.rules = {
       [=[(?i)\bremoved due to memory use\b|\bdue to excessive memory use\b]=],
       -- Ray's memory monitor, Dask's nanny and the kubelet's eviction under memory pressure.
       [=[(?i)\bkilled due to (memory pressure|the node running low on memory)\b]=],
-      [=[(?i)\bexceeded [1-9]\d*% memory budget\b]=],
+      [=[(?i)\bexceeded [1-9][0-9]*% memory budget\b]=],
       [=[(?i)\bThe node was low on resource: memory\b|\bThe node had condition: \[MemoryPressure\]]=],
     },
     unless_line = {
@@ -324,8 +324,8 @@ policy.rules = {
     -- failure", only costs speed and is no OOM.
     kind = "oom", priority = 85,
     patterns = {
-      [=[(?i)\bran out of memory trying to allocate [\d.]+ ?[KMGT]?i?B\b.*\bCurrent allocation summary follows\b]=],
-      [=[(?i)\bRan out of memory trying to allocate [\d.]+ ?[KMGT]?i?B\. See logs for memory state\b]=],
+      [=[(?i)\bran out of memory trying to allocate [0-9.]+ ?[KMGT]?i?B\b.*\bCurrent allocation summary follows\b]=],
+      [=[(?i)\bRan out of memory trying to allocate [0-9.]+ ?[KMGT]?i?B\. See logs for memory state\b]=],
     },
     unless_line = { [=[(?i)\bcaller indicates that this is not a failure\b]=] },
     summary = "TensorFlow's allocator ran out of memory: {line}",
@@ -334,14 +334,14 @@ policy.rules = {
     kind = "oom", priority = 85,
     patterns = {
       [=[(?:^|[^A-Za-z])_?(?:Array)?MemoryError\b]=],
-      [=[(?i)Unable to allocate [\d.]+ [KMGT]i?B for an array]=],
+      [=[(?i)Unable to allocate [0-9.]+ [KMGT]i?B for an array]=],
       [=[java\.lang\.OutOfMemoryError]=],
       [=[(?i)insufficient memory for the Java Runtime Environment]=],
-      [=[(?i)Could not reserve enough space for (\d+\w* )?object heap]=],
+      [=[(?i)Could not reserve enough space for ([0-9]+[A-Za-z0-9_]* )?object heap]=],
       [=[(?i)Native memory allocation \(mmap\) failed]=],
       [=[(?i)cannot allocate vector of size]=],
       -- R's vector heap limit (R_MAX_VSIZE, mem.maxVSize()).
-      [=[(?i)\bvector memory (exhausted|limit of [\d.]+ ?[KMGT]i?b reached)\b]=],
+      [=[(?i)\bvector memory (exhausted|limit of [0-9.]+ ?[KMGT]i?b reached)\b]=],
     },
     unless_line = WARNING_LINE,
     summary = "the program ran out of memory: {line}",
@@ -352,7 +352,7 @@ policy.rules = {
       [=[std::bad_alloc|St9bad_alloc]=],
       [=[(?i)\bcannot allocate memory\b]=],
       [=[(?i)\[Errno 12\]]=],
-      [=[(?i)\bmemory allocation (of \d+ bytes )?failed]=],
+      [=[(?i)\bmemory allocation (of [0-9]+ bytes )?failed]=],
     },
     unless_line = WARNING_LINE,
     summary = "a memory allocation failed: {line}",
@@ -369,7 +369,7 @@ policy.rules = {
     kind = "unknown", priority = 45,
     patterns = {
       [=[^\s*Killed\s*$]=],
-      [=[: line \d+: +\d+ Killed\b]=],
+      [=[: line [0-9]+: +[0-9]+ Killed\b]=],
       [=[(?i)exited on signal 9 \(Killed\)]=],
       [=[(?i)\bSignal 9 \(SIGKILL\) received\b]=],
       [=[(?i)\bWTERMSIG 9\b]=],
@@ -380,7 +380,7 @@ policy.rules = {
       [=[(?i)\bterminated with signal SIGKILL\b]=],
       -- A DataLoader worker "killed by signal: Killed" is a SIGKILL as well: the OOM killer's
       -- usual work, but the line does not say who sent it (no OOM line, no fix).
-      [=[(?i)DataLoader worker \(pid\(?s?\)? ?[\d, ]+\)? is killed by signal: Killed]=],
+      [=[(?i)DataLoader worker \(pid\(?s?\)? ?[0-9, ]+\)? is killed by signal: Killed]=],
       -- Python's subprocess reporting a child ended by SIGKILL (CalledProcessError: "Command
       -- '[...]' died with <Signals.SIGKILL: 9>."), as launchers such as accelerate print it.
       [=[died with <Signals\.SIGKILL: 9>]=],
@@ -395,7 +395,7 @@ policy.rules = {
     kind = "unknown", priority = 44,
     patterns = {
       [=[^\s*Terminated(\s|$)]=],
-      [=[: line \d+: +\d+ Terminated\b]=],
+      [=[: line [0-9]+: +[0-9]+ Terminated\b]=],
       [=[(?i)\bEXIT STRING: Terminated \(signal 15\)]=],
       -- Intel Fortran's runtime reporting the signal it received: "forrtl: error (78): process
       -- killed (SIGTERM)", then an unsymbolised traceback. Who sent it, the line does not say.
@@ -403,7 +403,7 @@ policy.rules = {
     },
     -- LSF's job report ("Started at ...", "Terminated at Sat Nov 25 00:26:39 2023", "Results
     -- reported at ...") gives the job's end time on every job, finished or not: no signal.
-    unless_line = { [=[^\s*Terminated at \w{3} \w{3} +\d]=] },
+    unless_line = { [=[^\s*Terminated at [A-Za-z0-9_]{3} [A-Za-z0-9_]{3} +[0-9]]=] },
     summary = "the process was terminated (SIGTERM) and the log does not say by whom: {line}",
   },
 
@@ -484,7 +484,7 @@ policy.rules = {
     kind = "timeout", priority = 90,
     patterns = {
       [=[DUE TO TIME LIMIT]=],
-      [=[(?i)job killed: walltime \d+ exceeded limit \d+]=],
+      [=[(?i)job killed: walltime [0-9]+ exceeded limit [0-9]+]=],
       [=[TERM_RUNLIMIT]=],
       [=[(?i)\bwall[- ]?clock (time )?limit\b]=],
       [=[(?i)\bexceeded (its |the )?(wall ?time|run ?time|running time|time) limit\b]=],
@@ -515,7 +515,7 @@ policy.rules = {
     kind = "unknown", priority = 77,
     patterns = {
       [=[(?i)\bjob\.exception type=exec\b]=],
-      [=[(?i)\bflux-shell\[\d+\]: FATAL: task \d+: start failed\b]=],
+      [=[(?i)\bflux-shell\[[0-9]+\]: FATAL: task [0-9]+: start failed\b]=],
     },
     summary = "the job's tasks could not be started on its nodes: {line}",
   },
@@ -539,7 +539,7 @@ policy.rules = {
       [=[(?i)NCCL WARN NET/IB\S* ?: Got completion from peer\b]=],
       [=[Rendezvous(Timeout|Closed|Connection)Error]=],
       [=[(?i)\b(c10d|TCPStore)\b.*(timed out|timeout|connection (refused|reset))]=],
-      [=[(?i)client socket has timed out after \d+\w* while trying to connect to]=],
+      [=[(?i)client socket has timed out after [0-9]+[A-Za-z0-9_]* while trying to connect to]=],
       [=[(?i)server socket has failed to (bind|listen)]=],
       [=[(?i)\[enforce fail at .*gloo]=],
       -- gloo's TCP transport timing out or losing its peer ("[.../gloo/transport/tcp/unbound_buffer.cc:81]
@@ -573,7 +573,7 @@ policy.rules = {
     -- other's store; the job's time limit is not involved.
     kind = "distributed", priority = 80,
     patterns = {
-      [=[^\s*(?:\[rank\d+\]:\s*)?RuntimeError: (?:Socket Timeout|Connection reset by peer|Connection refused|Broken pipe)\s*$]=],
+      [=[^\s*(?:\[rank[0-9]+\]:\s*)?RuntimeError: (?:Socket Timeout|Connection reset by peer|Connection refused|Broken pipe)\s*$]=],
     },
     requires = { [=[torch/distributed/|\binit_process_group\b|\bTCPStore\b|\bc10d\b|\brendezvous\b]=] },
     summary = "torch.distributed could not reach its store or the other ranks: {line}",
@@ -595,17 +595,17 @@ policy.rules = {
     patterns = {
       [=[MPI_ABORT was invoked]=],
       [=[(?i)application called MPI_Abort]=],
-      [=[(?i)mpirun noticed that process rank \d+]=],
+      [=[(?i)mpirun noticed that process rank [0-9]+]=],
       [=[(?i)one of MPI processes was aborted]=],
       [=[ChildFailedError]=],
       [=[(?i)Root Cause \(first observed failure\)]=],
-      [=[(?i)srun: error: \S+: tasks? [\d,-]+: Exited with exit code \d+]=],
+      [=[(?i)srun: error: \S+: tasks? [0-9,-]+: Exited with exit code [0-9]+]=],
       -- bash's job status for a child ended by SIGABRT without a core file: the program called
       -- abort() (a fatal error of its own, an assertion); what it reported is in its own output.
       -- With "(core dumped)" it is native_crash's.
-      [=[: line \d+: +\d+ Aborted\s+\S]=],
+      [=[: line [0-9]+: +[0-9]+ Aborted\s+\S]=],
       -- DeepSpeed's launcher killing its other ranks after one of them exited.
-      [=[\bsigkill_handler\] Killing subprocess \d+]=],
+      [=[\bsigkill_handler\] Killing subprocess [0-9]+]=],
       -- A program's own notice that it stops (ORCA's "[file orca_mdci/...]: . . . aborting the
       -- run"); its reason, if any, is in its own output.
       [=[(?i)\baborting the run\b]=],
@@ -617,8 +617,8 @@ policy.rules = {
   python_module_missing = {
     kind = "missing_dep", priority = 75,
     patterns = {
-      [=[ModuleNotFoundError: No module named '(?P<module>[\w.]+)']=],
-      [=[ImportError: No module named '?(?P<module>[\w.]+)'?]=],
+      [=[ModuleNotFoundError: No module named '(?P<module>[A-Za-z0-9_.]+)']=],
+      [=[ImportError: No module named '?(?P<module>[A-Za-z0-9_.]+)'?]=],
     },
     unless_line = WARNING_LINE,
     -- Typed at a container's own prompt: the image's Python (container_prompt_import_failure).
@@ -627,11 +627,11 @@ policy.rules = {
   },
   python_import_error = {
     kind = "missing_dep", priority = 60,
-    patterns = { [=[ImportError: cannot import name '?(?P<name>\w+)'?(?: from '?(?P<module>[\w.]+)'?)?]=] },
+    patterns = { [=[ImportError: cannot import name '?(?P<name>[A-Za-z0-9_]+)'?(?: from '?(?P<module>[A-Za-z0-9_.]+)'?)?]=] },
     -- A name the standard library itself lacks (`from collections import Mapping` on Python
     -- 3.10+; the path is lib/pythonX.Y/..., not site-packages): code written for another Python,
     -- no package to install. The traceback's exception rule reads it as the program's.
-    unless_line = { WARNING_LINE[1], WARNING_LINE[2], WARNING_LINE[3], [=[ from '[\w.]+' \((?:\S*/)?lib/python\d[\d.]*/(?:\w+/)*\w+\.py\)]=] },
+    unless_line = { WARNING_LINE[1], WARNING_LINE[2], WARNING_LINE[3], [=[ from '[A-Za-z0-9_.]+' \((?:\S*/)?lib/python[0-9][0-9.]*/(?:[A-Za-z0-9_]+/)*[A-Za-z0-9_]+\.py\)]=] },
     unless = INSIDE_CONTAINER_SESSION,
     summary = "an installed package has the wrong version: {line}",
   },
@@ -639,8 +639,8 @@ policy.rules = {
     kind = "missing_dep", priority = 78,
     patterns = {
       [=[error while loading shared libraries\s*:\s*(?P<library>[^:\s]+)\s*:\s*cannot open shared objects? file]=],
-      [=[(?P<library>[\w.+-]+\.so(?:\.[\w.]+)?): cannot open shared object file]=],
-      [=[(?i)version `(?P<symbol_version>[\w.]+)' not found \(required by]=],
+      [=[(?P<library>[A-Za-z0-9_.+-]+\.so(?:\.[A-Za-z0-9_.]+)?): cannot open shared object file]=],
+      [=[(?i)version `(?P<symbol_version>[A-Za-z0-9_.]+)' not found \(required by]=],
     },
     unless_line = {
       WARNING_LINE[1], WARNING_LINE[2], WARNING_LINE[3],
@@ -652,7 +652,7 @@ policy.rules = {
       -- its normal case; it uses its internal transport.
       [=[\bNCCL INFO\b]=],
       -- The GPU driver's own libraries (driver_library_missing, container_gpu_libraries_missing).
-      [=[\blibcuda\.so(?:\.\d+)*: cannot open|\blibnvidia-[\w-]+\.so\S*: cannot open]=],
+      [=[\blibcuda\.so(?:\.[0-9]+)*: cannot open|\blibnvidia-[A-Za-z0-9_-]+\.so\S*: cannot open]=],
       -- nvidia-container-cli (the container runtime's GPU hook) failing to load the driver's
       -- library is the container setup's (container_runtime), not a library the job lacks.
       [=[(?i)\bnvidia-container-cli\b]=],
@@ -667,7 +667,7 @@ policy.rules = {
     -- container started without GPU support; with no container named, the log cannot tell which
     -- (container_gpu_libraries_missing reads the container case).
     kind = "unknown", priority = 79,
-    patterns = { [=[(?P<library>libcuda\.so(?:\.\d+)*|libnvidia-[\w-]+\.so(?:\.[\w.]+)?): cannot open shared object file]=] },
+    patterns = { [=[(?P<library>libcuda\.so(?:\.[0-9]+)*|libnvidia-[A-Za-z0-9_-]+\.so(?:\.[A-Za-z0-9_.]+)?): cannot open shared object file]=] },
     unless_line = {
       WARNING_LINE[1], WARNING_LINE[2], WARNING_LINE[3],
       [=[\(ignored\)\s*$]=],
@@ -680,7 +680,7 @@ policy.rules = {
     kind = "missing_dep", priority = 75,
     patterns = {
       [=[(?:^|: )(?P<command>[^\s:/'"]+): command not found]=],
-      [=[^(?:/bin/|/usr/bin/)?(?:ba)?sh: line \d+: (?P<command>[^\s:/]+): not found]=],
+      [=[^(?:/bin/|/usr/bin/)?(?:ba)?sh: line [0-9]+: (?P<command>[^\s:/]+): not found]=],
       [=[execve\(\): (?P<command>[^:\s/]+): No such file or directory]=],
       [=[No such file or directory: '(?P<command>[^'/]+)': '[^'/]+']=],
       [=[/usr/bin/env: '?(?P<command>[^':]+)'?: No such file or directory]=],
@@ -765,7 +765,7 @@ policy.rules = {
     kind = "missing_dep", priority = 75,
     patterns = {
       [=[there is no package called [‘'](?P<r_package>[^’']+)[’']]=],
-      [=[ArgumentError: Package (?P<package>\w+) not found]=],
+      [=[ArgumentError: Package (?P<package>[A-Za-z0-9_]+) not found]=],
       [=[Error: Cannot find module '(?P<module>[^']+)']=],
       [=[Can't locate (?P<module>\S+)\.pm in @INC]=],
       [=[(?i)Could not find conda environment: (?P<conda_env>\S+)]=],
@@ -828,13 +828,13 @@ policy.rules = {
       [=[(?i)\buser namespaces? (disabled|not supported|may not be enabled)]=],
       [=[(?i)\bexecutable file not found in \$PATH]=],
       -- A tool that needs a command inside the image (Snakemake's conda inside singularity).
-      [=[(?i)\bnot available inside (?:your |the )?(?:\w+ )?container\b]=],
+      [=[(?i)\bnot available inside (?:your |the )?(?:[A-Za-z0-9_]+ )?container\b]=],
       -- Rootless runtimes (podman, apptainer) mapping the user namespace.
       [=[(?i)\bcannot set ?up namespace\b|\bnot enough IDs available in the namespace\b]=],
       [=[(?i)\bnew[ug]idmap\b.*\b(failed|error|denied|exit status)\b]=],
       [=[(?i)\bunable to start container process\b]=],
       [=[(?i)\bpyxis\b.*\b(error|failed)\b]=],
-      [=[(?i)\bspank-\w+: error: (pyxis|enroot)\b]=],
+      [=[(?i)\bspank-[A-Za-z0-9_]+: error: (pyxis|enroot)\b]=],
       [=[(?i)\benroot\b.*\b(error|failed)\b]=],
       [=[(?i)spank_pyxis]=],
       [=[nvidia-container-cli: .*error]=],
@@ -847,11 +847,11 @@ policy.rules = {
       [=[(?i)unable to find image '(?P<image>[^']+)']=],
       [=[(?i)\b(failed|unable) to (find|locate|load) (the )?(requested )?image\b]=],
       -- Charliecloud, runc's init, podman, and apptainer's image drivers and extraction.
-      [=[\bch-run(\[\d+\])?: (error|can't|cannot)\b]=],
-      [=[standard_init_linux\.go:\d+: exec user process caused]=],
+      [=[\bch-run(\[[0-9]+\])?: (error|can't|cannot)\b]=],
+      [=[standard_init_linux\.go:[0-9]+: exec user process caused]=],
       [=[(?i)\bcould not get runtime\b]=],
       [=[(?i)\bimage driver\b.*\b(failure|failed|error)\b]=],
-      [=[(?i)\bsquashfuse\w*\b.*\b(exited|failed|error)\b]=],
+      [=[(?i)\bsquashfuse[A-Za-z0-9_]*\b.*\b(exited|failed|error)\b]=],
       [=[(?i)\broot filesystem extraction failed\b]=],
       -- Amazon ECS / AWS Batch could not pull, create or start the task's container.
       [=[\bCannot(Pull|Create|Start)ContainerError\b|\bResourceInitializationError\b]=],
@@ -873,7 +873,7 @@ policy.rules = {
     patterns = {
       [=[(?i)\bcouldn't find libnvidia-ml\.so\b]=],
       [=[(?i)\blibnvidia-ml\.so\S*: cannot open shared object file\b]=],
-      [=[\blibcuda\.so(?:\.\d+)*: cannot open shared object file\b]=],
+      [=[\blibcuda\.so(?:\.[0-9]+)*: cannot open shared object file\b]=],
     },
     unless_line = { WARNING_LINE[1], WARNING_LINE[2], WARNING_LINE[3], [=[(?i)Could not (load|dlopen) (dynamic )?library]=] },
     requires = { CONTAINER_CONTEXT },
@@ -908,9 +908,9 @@ policy.rules = {
     -- it cannot load, the host's home environment shadowing the image's): the image's Python.
     kind = "container", priority = 86,
     patterns = {
-      [=[ModuleNotFoundError: No module named '(?P<module>[\w.]+)']=],
+      [=[ModuleNotFoundError: No module named '(?P<module>[A-Za-z0-9_.]+)']=],
       [=[^ImportError: ]=],
-      [=[(?P<library>[\w.+-]+\.so(?:\.[\w.]+)?): cannot open shared object file]=],
+      [=[(?P<library>[A-Za-z0-9_.+-]+\.so(?:\.[A-Za-z0-9_.]+)?): cannot open shared object file]=],
     },
     requires = INSIDE_CONTAINER_SESSION,
     unless_line = WARNING_LINE,
@@ -924,7 +924,7 @@ policy.rules = {
     kind = "container", priority = 91,
     patterns = {
       [=[error while loading shared libraries\s*:\s*(?P<library>[^:\s]+)\s*:\s*cannot open shared objects? file]=],
-      [=[(?P<library>[\w.+-]+\.so(?:\.[\w.]+)?): cannot open shared object file]=],
+      [=[(?P<library>[A-Za-z0-9_.+-]+\.so(?:\.[A-Za-z0-9_.]+)?): cannot open shared object file]=],
     },
     unless_line = {
       WARNING_LINE[1], WARNING_LINE[2], WARNING_LINE[3],
@@ -986,7 +986,7 @@ policy.rules = {
     kind = "container", priority = 85,
     patterns = {
       [=[(?i)\bposix_fallocate failed\s*:\s*No space left on device]=],
-      [=[(?i)\bfailed to extend /dev/shm/\S+ to \d+ bytes]=],
+      [=[(?i)\bfailed to extend /dev/shm/\S+ to [0-9]+ bytes]=],
       [=[(?i)\bError while creating shared memory segment\b]=],
     },
     -- Only inside a container: on a bare node a full /dev/shm is the node's (or another job's),
@@ -1060,7 +1060,7 @@ policy.rules = {
     -- and C++ tools, a scheduler's chdir into the working directory).
     kind = "path_error", priority = 50,
     patterns = {
-      [=[(?i)forrtl: severe \(\d+\): (file not found|permission to access file denied|cannot (open|stat))]=],
+      [=[(?i)forrtl: severe \([0-9]+\): (file not found|permission to access file denied|cannot (open|stat))]=],
       [=[(?i)\b(could not|couldn't|cannot|can't|unable to|failed to) (open|read|find|load|locate|access|stat)\b[^:]{0,40}\b(input ?file|file|input|directory|dir|folder|path)s?\b]=],
       [=[(?i)\bcannot create (regular file )?[`'‘"]?[^:\s]+['’`"]?: (Permission denied|No such file or directory|Read-only file system)]=],
     },
@@ -1125,7 +1125,7 @@ policy.rules = {
       -- ssh's own -v debug output probing for optional key files ("debug1: key_load_public: No
       -- such file or directory"), and its login refusals ("Permission denied (publickey)"): the
       -- remote launch's, never a file of the job's (distributed_error reads the refusal).
-      [=[^debug\d: ]=],
+      [=[^debug[0-9]: ]=],
       [=[Permission denied \((publickey|password|gssapi|keyboard-interactive)]=],
       [=[(?i)^\S+: Permission denied, please try again\.?\s*$]=],
       -- A Rust tool's io::Error ("No such file or directory (os error 2)") names no path: uv,
@@ -1144,9 +1144,9 @@ policy.rules = {
     -- the path is the job's own, built wrong; the spool veto above does not apply to it.
     kind = "path_error", priority = 46,
     patterns = {
-      [=[(?P<path>/[^\s:'"`]*(?:spool|slurmd)[^\s:'"`]*/job\d+/[^\s:'"`/]+)['’"`]?: No such file or directory]=],
+      [=[(?P<path>/[^\s:'"`]*(?:spool|slurmd)[^\s:'"`]*/job[0-9]+/[^\s:'"`/]+)['’"`]?: No such file or directory]=],
     },
-    unless_line = { [=[/job\d+/slurm_script['’"`]?: No such]=], WARNING_LINE[1], WARNING_LINE[2], WARNING_LINE[3] },
+    unless_line = { [=[/job[0-9]+/slurm_script['’"`]?: No such]=], WARNING_LINE[1], WARNING_LINE[2], WARNING_LINE[3] },
     summary = "the job looked for {path} beside its batch script, but sbatch runs a copy of the script from slurmd's spool folder: use $SLURM_SUBMIT_DIR or an absolute path",
   },
 
@@ -1156,10 +1156,10 @@ policy.rules = {
     -- open file 'x.dat' for reading"): the input is not where the job runs.
     kind = "path_error", priority = 45,
     patterns = {
-      [=[(?i)\b(?:error|failed|unable to|could not|cannot|can't) (?:opening|open|to open) (?:input )?(?:file )?['"`]?(?P<path>[\w./~-]+)['"`]? for (?:reading|input)\b]=],
+      [=[(?i)\b(?:error|failed|unable to|could not|cannot|can't) (?:opening|open|to open) (?:input )?(?:file )?['"`]?(?P<path>[A-Za-z0-9_./~-]+)['"`]? for (?:reading|input)\b]=],
       -- A program's own fatal input error naming the file it cannot open (STAR: "EXITING because
       -- of INPUT ERROR: could not open genomeFastaFile: ref/hg38.fa").
-      [=[(?i)\b(?:input|fatal) error\b[^:]*: (?:could not|cannot|unable to) open (?:\w+ )?\w*file:? ['"`]?(?P<path>[\w./~-]+)]=],
+      [=[(?i)\b(?:input|fatal) error\b[^:]*: (?:could not|cannot|unable to) open (?:[A-Za-z0-9_]+ )?[A-Za-z0-9_]*file:? ['"`]?(?P<path>[A-Za-z0-9_./~-]+)]=],
     },
     unless_line = { WARNING_LINE[1], WARNING_LINE[2], WARNING_LINE[3], TOOL_OWNED_PATH, BUILD_CACHE_TOOL_LINE },
     summary = "the program cannot open its input {path}: {line}",
@@ -1171,7 +1171,7 @@ policy.rules = {
     -- to the job mends the network: a cause for a person, not a relaunch.
     kind = "unknown", priority = 9,
     patterns = {
-      [=[HTTPS?ConnectionPool\(host='[^']+', port=\d+\): (?:Read timed out|Max retries exceeded)]=],
+      [=[HTTPS?ConnectionPool\(host='[^']+', port=[0-9]+\): (?:Read timed out|Max retries exceeded)]=],
       [=[\bConnectTimeoutError\(]=],
     },
     summary = "a host could not be reached over the network: {line}",
@@ -1316,7 +1316,7 @@ policy.rules = {
       [=[(?i)[a-z]_node_fail\b]=],
       [=[(?i)could not connect to MOM]=],
       [=[(?i)lost connection to (the )?node]=],
-      [=[(?i)\bnode (?P<node>[\w.-]+) (is )?(not responding|down)\b]=],
+      [=[(?i)\bnode (?P<node>[A-Za-z0-9_.-]+) (is )?(not responding|down)\b]=],
     },
     summary = "a compute node failed: {line}",
   },
@@ -1342,7 +1342,7 @@ policy.rules = {
     -- slurmctld requeueing a job because the node it was given failed (a cloud node that never
     -- came up, a node that went down under it): the node's, and the job runs again elsewhere.
     kind = "node_fail", priority = 88,
-    patterns = { [=[\brequeue job JobId=\d+ due to failure of node (?P<node>\S+)]=] },
+    patterns = { [=[\brequeue job JobId=[0-9]+ due to failure of node (?P<node>\S+)]=] },
     summary = "the job's node failed and the scheduler requeued it: {line}",
   },
   node_software_fault = {
@@ -1363,7 +1363,7 @@ policy.rules = {
       -- The node's local filesystem hit an I/O error and the kernel remounted it read-only.
       [=[(?i)\bRemounting filesystem read-only\b|\bEXT4-fs error\b.*\baborted journal\b]=],
       -- The node cannot resolve the job owner's user or group (its passwd/LDAP/sssd service).
-      [=[(?i)\bcannot find name for (user|group) ID \d+]=],
+      [=[(?i)\bcannot find name for (user|group) ID [0-9]+]=],
       -- The kernel's system-wide file table is full (ENFILE, "in system"), unlike a process's
       -- own descriptor limit ("Too many open files").
       [=[(?i)\bToo many open files in system\b]=],
@@ -1434,7 +1434,7 @@ policy.rules = {
       -- while cancelling jobs.
       [=[(?i)Terminating processes on user request]=],
       [=[^scancel: error: Kill job error on job id]=],
-      [=[(?i)\bcancel+ed by (user|admin|root|\d+)\b]=],
+      [=[(?i)\bcancel+ed by (user|admin|root|[0-9]+)\b]=],
       [=[(?i)Job deleted at request of (?P<by>\S+)]=],
       [=[^KeyboardInterrupt\s*$]=],
     },
@@ -1454,7 +1454,7 @@ policy.rules = {
     -- <uid>": something signalled it, and the accounting does not say who (a time-limit
     -- warning signal, a workflow tool, a crashed launcher). No failure kind can be claimed.
     kind = "unknown", priority = 10,
-    patterns = { [=[(?:\||\s)CANCELLED\s*\|?\s*0:[1-9]\d*\s*\|?\s*$]=] },
+    patterns = { [=[(?:\||\s)CANCELLED\s*\|?\s*0:[1-9][0-9]*\s*\|?\s*$]=] },
     summary = "the scheduler's accounting shows a step cancelled by a signal, not by whom: {line}",
   },
 
@@ -1464,7 +1464,7 @@ policy.rules = {
     kind = "cancelled", priority = 40,
     patterns = { [=[\*\*\* STEP \S+ ON (?P<node>\S+) CANCELLED AT \S+ \*\*\*]=] },
     unless = {
-      [=[(?i)srun: error: \S+: tasks? [\d,-]+: (Exited with exit code [1-9]|Killed|Segmentation fault|Out Of Memory|Aborted|Bus error)]=],
+      [=[(?i)srun: error: \S+: tasks? [0-9,-]+: (Exited with exit code [1-9]|Killed|Segmentation fault|Out Of Memory|Aborted|Bus error)]=],
       [=[MPI_ABORT was invoked]=],
     },
     summary = "the job step was cancelled: {line}",
@@ -1478,7 +1478,7 @@ policy.rules = {
       [=[\bSIGSEGV\b]=],
       [=[(?i)\bBus error\b]=],
       [=[\bSIGBUS\b]=],
-      [=[Signal: (Segmentation fault|Aborted|Bus error|Illegal instruction|Floating point exception) \(\d+\)]=],
+      [=[Signal: (Segmentation fault|Aborted|Bus error|Illegal instruction|Floating point exception) \([0-9]+\)]=],
       [=[(?i)\bAborted\b.*\(core dumped\)|\bAborted \(signal 6\)]=],
       [=[(?i)\b(double free or corruption|free\(\): invalid|malloc\(\): |stack smashing detected|corrupted size vs)]=],
       [=[(?i)\bIllegal instruction\b|\bSIGILL\b|Floating point exception|\bSIGFPE\b]=],
@@ -1539,7 +1539,7 @@ policy.rules = {
       [=[cudaErrorIllegalAddress|CUDA_ERROR_ILLEGAL_ADDRESS|cudaErrorAssert|CUDA_ERROR_ASSERT]=],
       -- The kernel's own assertion, one line per failing thread: `...cu:92: operator(): block:
       -- [492,0,0], thread: [127,0,0] Assertion `index >= ...` failed.`
-      [=[\bblock: \[\d+,\d+,\d+\], thread: \[\d+,\d+,\d+\] Assertion .* failed]=],
+      [=[\bblock: \[[0-9]+,[0-9]+,[0-9]+\], thread: \[[0-9]+,[0-9]+,[0-9]+\] Assertion .* failed]=],
     },
     summary = "a GPU kernel failed in the program: {line}",
   },
@@ -1550,8 +1550,8 @@ policy.rules = {
     -- unknown cause.
     kind = "user_code", priority = 55,
     patterns = {
-      [=[^\S+: \S+:\d+: .*\bAssertion [`'‘].*['’] failed\.\s*$]=],
-      [=[^Assertion failed: .+ \(\S+: \S+: \d+\)\s*$]=],
+      [=[^\S+: \S+:[0-9]+: .*\bAssertion [`'‘].*['’] failed\.\s*$]=],
+      [=[^Assertion failed: .+ \(\S+: \S+: [0-9]+\)\s*$]=],
     },
     summary = "an assertion in the program failed: {line}",
   },
@@ -1559,26 +1559,26 @@ policy.rules = {
     -- The traceback's last exception is the cause; earlier ones were handled or chained.
     kind = "user_code", priority = 20, last_match = true,
     patterns = {
-      [=[^\s*(?:\[rank\d+\]:\s*)?(?:[A-Za-z_]\w*\.)*(?P<exception>[A-Z]\w*(?:Error|Exception))(?::\s*(?P<message>.*)|$)]=],
+      [=[^\s*(?:\[rank[0-9]+\]:\s*)?(?:[A-Za-z_][A-Za-z0-9_]*\.)*(?P<exception>[A-Z][A-Za-z0-9_]*(?:Error|Exception))(?::\s*(?P<message>.*)|$)]=],
       [=[^Traceback \(most recent call last\):]=],
       -- Python's base class raised as is: "Exception: process 3 terminated with signal ...".
       [=[^\s*(?P<exception>Exception): (?P<message>.*)]=],
       -- A notebook's traceback header, often all that is left of it: `KeyError    Traceback (...)`.
-      [=[^(?P<exception>[A-Z]\w*(?:Error|Exception|Exit|Interrupt))\s{2,}Traceback \(most recent call last\)]=],
+      [=[^(?P<exception>[A-Z][A-Za-z0-9_]*(?:Error|Exception|Exit|Interrupt))\s{2,}Traceback \(most recent call last\)]=],
     },
     summary = "the program raised {exception}: {message}",
   },
   other_exception = {
     kind = "user_code", priority = 22,
     patterns = {
-      [=[Exception in thread "\S+" (?P<exception>[\w.$]+)]=],
+      [=[Exception in thread "\S+" (?P<exception>[A-Za-z0-9_.$]+)]=],
       [=[^Error in (?P<where>.+) :\s*$]=],
       [=[^ERROR: LoadError:]=],
       [=[thread '\S+' panicked at]=],
       [=[terminate called after throwing an instance of '(?P<exception>[^']+)']=],
       -- Fortran runtimes: Intel's "forrtl: severe (32): invalid logical unit number", gfortran's
       -- "Fortran runtime error: ...". The path rules outrank it for the file ones.
-      [=[^forrtl: severe \(\d+\): (?P<exception>.+)]=],
+      [=[^forrtl: severe \([0-9]+\): (?P<exception>.+)]=],
       [=[(?i)\bFortran runtime error: (?P<exception>.+)]=],
       -- libAtoms/QUIP's own abort (LAMMPS's quip pair style, gap_fit, quippy): "SYSTEM ABORT:
       -- proc=1 IPModel_GAP_read_params_xml: ...", "SYSTEM ABORT: Database was created with a later
@@ -1615,7 +1615,7 @@ policy.rules = {
     kind = "unknown", priority = 5,
     patterns = {
       [=[(?i)(^|[\s\[(:])(error|fatal|failed|failure)(:|\s*!|\]|\s*$)]=],
-      [=[(?i)exit(ed)? (with )?(code|status):? [1-9]\d*]=],
+      [=[(?i)exit(ed)? (with )?(code|status):? [1-9][0-9]*]=],
       [=[(?i)non-zero exit]=],
       [=[(?i)^\s*(ERROR|FATAL)\b]=],
     },
