@@ -211,6 +211,24 @@ fn every_dev_corpus_log_is_diagnosed_right() {
         // Rust's `memory allocation of 137438945312 bytes failed` that the thread found no cause
         // for reads as an allocation failure (oom): the log alone cannot tell.
         "logs/3613-unknown.log",
+        // Eighteenth round (harmful look-alikes), listed before any rule change: std::bad_alloc
+        // from a bug (llama.cpp's allocator use) and allocations of impossible or input-derived
+        // sizes (Rust's 18446744073610592755 bytes, AddressSanitizer's 8 GB from a crafted
+        // header) read as OOMs; a binary built against an older libgsl reads as a library to
+        // install; a docker tmpfs sized 2048 bytes reads as a full disk; zsh's `illegal hardware
+        // instruction`, a docker DataLoader's /dev/shm, an ASan allocation from a fuzzed input, a
+        // site's Open MPI module broken by a libfabric upgrade and torch.save's EIO read as no
+        // relaunchable cause or as the program's.
+        "logs/3801-user_code.log",
+        "logs/3802-user_code.log",
+        "logs/3808-container.log",
+        "logs/3810-segfault.log",
+        "logs/3811-container.log",
+        "logs/3814-user_code.log",
+        "logs/3816-user_code.log",
+        "logs/3817-user_code.log",
+        "logs/3818-node_fail.log",
+        "logs/3819-node_fail.log",
     ];
     let corpus = data_dir().join("corpus/dev");
     let labels: Vec<serde_json::Value> =
