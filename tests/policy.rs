@@ -207,6 +207,18 @@ fn every_dev_corpus_log_is_diagnosed_right() {
         // Rust's `memory allocation of 137438945312 bytes failed` that the thread found no cause
         // for reads as an allocation failure (oom): the log alone cannot tell.
         "logs/3613-unknown.log",
+        // Eighteenth round (harmful look-alikes): std::bad_alloc from a bug (llama.cpp's allocator
+        // use) reads as an OOM, the same line as a real one; a binary built against an older
+        // libgsl reads as a library to install; a docker tmpfs sized 2048 bytes reads as a full
+        // disk (nothing but the container's prompt tells them apart); a docker DataLoader's
+        // /dev/shm with no container named, a site's Open MPI module broken by a libfabric
+        // upgrade and torch.save's bare EIO read as no relaunchable cause or as the program's.
+        "logs/3801-user_code.log",
+        "logs/3802-user_code.log",
+        "logs/3808-container.log",
+        "logs/3811-container.log",
+        "logs/3818-node_fail.log",
+        "logs/3819-node_fail.log",
     ];
     let corpus = data_dir().join("corpus/dev");
     let labels: Vec<serde_json::Value> =
@@ -382,6 +394,20 @@ fn realistic_failures_across_tools() {
         ("LibMambaUnsatisfiableError: Encountered problems while solving:\n  - package python-3.7.13-haa1d7c7_1 is excluded by strict repo priority", None, None, "missing_dep"),
         ("Solving environment: failed\n\nPackagesNotFoundError: The following packages are not available from current channels:\n\n  - bioconda::samtools=1.99", None, None, "missing_dep"),
         ("Traceback (most recent call last):\n  File \"fit.py\", line 3, in <module>\n    raise UnsatisfiableError(\"constraints\")\nsolver.UnsatisfiableError: constraints", None, None, "user_code"),
+        // Eighteenth round: an allocation of a size no machine has (a petabyte and up, a size that
+        // went negative or overflowed) is a bug, not memory to add; real sizes stay oom, and an
+        // OOM kill elsewhere still decides. A sanitizer's allocator refusing a size shows no job
+        // short of memory (unknown). zsh words SIGILL "illegal hardware instruction".
+        ("memory allocation of 18446744073709551615 bytes failed\nAborted (core dumped)", None, None, "user_code"),
+        ("memory allocation of 8606711792 bytes failed\nAborted (core dumped)", None, None, "oom"),
+        ("numpy.core._exceptions._ArrayMemoryError: Unable to allocate 8.00 EiB for an array with shape (1152921504606846976,) and data type float64", None, None, "user_code"),
+        ("numpy.core._exceptions._ArrayMemoryError: Unable to allocate 32.0 GiB for an array with shape (2048, 2048, 2048, 4) and data type uint8", None, None, "oom"),
+        ("RuntimeError: [enforce fail at alloc_cpu.cpp:75] . DefaultCPUAllocator: can't allocate memory: you tried to allocate 18446744073709551600 bytes. Error code 12 (Cannot allocate memory)", None, None, "user_code"),
+        ("RuntimeError: [enforce fail at alloc_cpu.cpp:75] . DefaultCPUAllocator: can't allocate memory: you tried to allocate 137438953472 bytes. Error code 12 (Cannot allocate memory)", None, None, "oom"),
+        ("memory allocation of 18446744073709551615 bytes failed\nslurmstepd: error: Detected 1 oom_kill event in StepId=77.batch. Some of your processes may have been killed by the cgroup out-of-memory handler.", None, None, "oom"),
+        ("==4242==ERROR: AddressSanitizer failed to allocate 0x1dd703000 (8010084352) bytes of LargeMmapAllocator: Cannot allocate memory", None, None, "unknown"),
+        ("mmap failed: Cannot allocate memory", None, None, "oom"),
+        ("zsh: illegal hardware instruction (core dumped)  ./solver", None, None, "segfault"),
         // A host that cannot be reached (read or connect timeouts) is no time limit: unknown; a
         // later exception still decides.
         ("'(ReadTimeoutError(\"HTTPSConnectionPool(host='huggingface.co', port=443): Read timed out. (read timeout=10)\"), '(Request ID: 1')' thrown while requesting HEAD https://huggingface.co/x/resolve/main/config.json", None, None, "unknown"),

@@ -120,6 +120,14 @@ local OPTION_AS_PATH = [=[['‘"`]--[A-Za-z]]=]
 local IO_ERROR_LINE = [=[(?i)\bInput/output error\b|\[Errno 5\]]=]
 -- Shared memory (/dev/shm) is memory, not the disk the job writes to.
 local SHARED_MEMORY_LINE = [=[(?i)/dev/shm\b|\bshared memory\b|\bposix_fallocate\b]=]
+-- An allocation of a size no machine has: 16 or more digits of bytes (a petabyte and up, as a
+-- size gone negative or overflowed prints: Rust's "memory allocation of 18446744073709551615
+-- bytes failed", torch's "you tried to allocate 18446744073709551616 bytes"), numpy's and CUDA's
+-- PiB and EiB, R's vector of a million Gb. A size computed wrong, not memory to add.
+local IMPOSSIBLE_ALLOCATION = [=[(?i)\balloc\w*\W+(?:of\s+)?\(?\d{16,}\)?\s*bytes\b|\ballocate\s+[\d.]+\s*[PE]iB\b|\ballocate\s+\d{7,}(?:\.\d+)?\s*GiB\b|cannot allocate vector of size \d{7,}(?:\.\d+)? ?Gb\b]=]
+-- AddressSanitizer's own allocator refusing or failing an allocation: a sanitizer build, whose
+-- sizes usually come from the input or a bug; no memory request of the job's is shown short.
+local SANITIZER_ALLOCATION = [=[\b(?:Address|Memory|Thread|Leak)Sanitizer:? (?:failed to allocate|requested allocation size|allocation-size-too-big|out of memory: allocator is trying to allocate)]=]
 -- A file watcher's limit (inotify) reported as ENOSPC: no disk is full.
 local FILE_WATCH_LINE = [=[(?i)\binotify|\badd_watch\b|\bwatch(es|er|ers|ing)?\b]=]
 -- A missing path that is the scheduler's or the system's own, never a file the job provides: the
@@ -303,7 +311,7 @@ policy.rules = {
   gpu_oom = {
     kind = "oom", priority = 85, captures = { device = "gpu" },
     patterns = GPU_OOM,
-    unless_line = WARNING_LINE,
+    unless_line = { WARNING_LINE[1], WARNING_LINE[2], WARNING_LINE[3], IMPOSSIBLE_ALLOCATION },
     summary = "the GPU ran out of memory: {line}",
   },
   gpu_oom_before_collective_timeout = {
@@ -343,7 +351,7 @@ policy.rules = {
       -- R's vector heap limit (R_MAX_VSIZE, mem.maxVSize()).
       [=[(?i)\bvector memory (exhausted|limit of [0-9.]+ ?[KMGT]i?b reached)\b]=],
     },
-    unless_line = WARNING_LINE,
+    unless_line = { WARNING_LINE[1], WARNING_LINE[2], WARNING_LINE[3], IMPOSSIBLE_ALLOCATION },
     summary = "the program ran out of memory: {line}",
   },
   native_alloc_failure = {
@@ -354,8 +362,27 @@ policy.rules = {
       [=[(?i)\[Errno 12\]]=],
       [=[(?i)\bmemory allocation (of [0-9]+ bytes )?failed]=],
     },
-    unless_line = WARNING_LINE,
+    unless_line = {
+      WARNING_LINE[1], WARNING_LINE[2], WARNING_LINE[3], IMPOSSIBLE_ALLOCATION, SANITIZER_ALLOCATION,
+    },
     summary = "a memory allocation failed: {line}",
+  },
+  impossible_allocation_size = {
+    -- Eighteenth round: an allocation of a size no node has (a petabyte and more, a size that
+    -- went negative or overflowed) is the program's bug, whatever words report it; doubling the
+    -- memory would not help. Another OOM line (a cgroup kill, an OOM state) still decides.
+    kind = "user_code", priority = 82,
+    patterns = { IMPOSSIBLE_ALLOCATION },
+    unless_line = WARNING_LINE,
+    summary = "the program asked for an allocation no machine has (a size computed wrong, not memory to add): {line}",
+  },
+  sanitizer_allocation_failure = {
+    -- AddressSanitizer (or another sanitizer) refusing or failing an allocation: a debugging
+    -- build whose sizes usually come from the input (a fuzzed file) or a bug. The line shows no
+    -- memory request of the job's running short, so no memory fix is claimed.
+    kind = "unknown", priority = 81,
+    patterns = { SANITIZER_ALLOCATION },
+    summary = "a sanitizer build refused or failed an allocation; the log does not show the job short of memory: {line}",
   },
   generic_out_of_memory = {
     kind = "oom", priority = 55,
@@ -1482,6 +1509,8 @@ policy.rules = {
       [=[(?i)\bAborted\b.*\(core dumped\)|\bAborted \(signal 6\)]=],
       [=[(?i)\b(double free or corruption|free\(\): invalid|malloc\(\): |stack smashing detected|corrupted size vs)]=],
       [=[(?i)\bIllegal instruction\b|\bSIGILL\b|Floating point exception|\bSIGFPE\b]=],
+      -- zsh's wording of the same signals: "illegal hardware instruction (core dumped)".
+      [=[(?i)\billegal hardware instruction\b]=],
       [=[Fatal Python error: (Segmentation fault|Aborted|Bus error)]=],
     },
     summary = "the program crashed: {line}",
