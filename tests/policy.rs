@@ -211,6 +211,15 @@ fn every_dev_corpus_log_is_diagnosed_right() {
         // Rust's `memory allocation of 137438945312 bytes failed` that the thread found no cause
         // for reads as an allocation failure (oom): the log alone cannot tell.
         "logs/3613-unknown.log",
+        // Nineteenth round (how schedulers end jobs, and look-alikes), before its rules:
+        // PyTorch's shared-memory bus error inside docker with no docker line; qsub that cannot
+        // reach trqauthd or its server; Ray's list of possible causes for a dead worker read as
+        // a crash.
+        "logs/4001-container.log",
+        "logs/4003-submit_error.log",
+        "logs/4004-submit_error.log",
+        "logs/4007-unknown.log",
+        "logs/4008-user_code.log",
     ];
     let corpus = data_dir().join("corpus/dev");
     let labels: Vec<serde_json::Value> =
