@@ -373,7 +373,8 @@ fn policy_test_runs_the_corpus_and_reports_failures() {
     // thirteenth with test batch 16, files 2701-2799, the fourteenth with test batch 17, files
     // 2901-2999, the fifteenth with test batch 18, files 3101-3199, the sixteenth with test batch
     // 19, files 3301-3399, the seventeenth with test batch 20, files 3501-3599, and the nineteenth
-    // with test batch 22, files 3901-3999, each measured once): a rule change that moves any of them must be measured and recorded there.
+    // with test batch 22, files 3901-3999, each measured once): a rule change that moves any of
+    // them must be measured and recorded there.
     // Test files numbered lo..=hi: one batch.
     let batch = |c: &serde_json::Value, lo: u32, hi: u32| {
         let file = c["file"].as_str().unwrap_or_default();
