@@ -219,6 +219,10 @@ fn every_dev_corpus_log_is_diagnosed_right() {
         "logs/3811-container.log",
         "logs/3818-node_fail.log",
         "logs/3819-node_fail.log",
+        // Nineteenth round (how schedulers end jobs, and look-alikes):
+        // PyTorch's shared-memory bus error inside docker with no docker line reads as unknown:
+        // the same line comes from a node's own /dev/shm, so no container fix is claimed.
+        "logs/4001-container.log",
     ];
     let corpus = data_dir().join("corpus/dev");
     let labels: Vec<serde_json::Value> =
@@ -385,6 +389,15 @@ fn realistic_failures_across_tools() {
         ("srun: error: Unable to create step for job 4242: Requested node configuration is not available", None, None, "submit_error"),
         ("srun: error: Unable to create step for job 29986033: Memory required by task is not available", None, None, "unknown"),
         ("Error running job via 'qsub': node count (64) exceeds queue (normal) limit (32)\nqsub: submit filter returned an error code, aborting job submission.", None, None, "submit_error"),
+        // Nineteenth round: qsub that cannot reach its server or trqauthd never queued the job
+        // (submit_error); qstat's same words submit nothing.
+        ("socket_connect_unix failed: 15137\nqsub: cannot connect to server (null) (errno=15137) could not connect to trqauthd", None, None, "submit_error"),
+        ("qsub: cannot connect to server pbs01 (errno=111) Connection refused", None, None, "submit_error"),
+        ("qstat: cannot connect to server pbs01 (errno=111) Connection refused", None, None, "none"),
+        // Ray's dead-worker message lists the OOM killer, a forced stop and SIGSEGV as possible
+        // causes: no crash and no OOM (unknown); a crash the log shows stays a segfault.
+        ("(raylet) A worker died or was killed while executing a task by an unexpected system error. To troubleshoot the problem, check the logs for the dead worker. Worker exit type: SYSTEM_ERROR Worker exit detail: Worker unexpectedly exits with a connection error code 2. End of file. There are some potential root causes. (1) The process is killed by SIGKILL by OOM killer due to high memory usage. (2) ray stop --force is called. (3) The worker is crashed unexpectedly due to SIGSEGV or other unexpected errors.", None, None, "unknown"),
+        ("*** SIGSEGV received at time=1700000000 on cpu 3 ***\nFatal Python error: Segmentation fault\n(raylet) A worker died or was killed while executing a task by an unexpected system error. There are some potential root causes. (3) The worker is crashed unexpectedly due to SIGSEGV or other unexpected errors.", None, None, "segfault"),
         // Seventeenth round: Julia's standard library reported missing is a broken load path
         // (JULIA_LOAD_PATH), no package to add; any other package stays missing_dep.
         ("ERROR: ArgumentError: Package Pkg not found in current path:\n- Run `import Pkg; Pkg.add(\"Pkg\")` to install the Pkg package.", None, None, "unknown"),

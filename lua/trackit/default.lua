@@ -124,7 +124,7 @@ local SHARED_MEMORY_LINE = [=[(?i)/dev/shm\b|\bshared memory\b|\bposix_fallocate
 -- size gone negative or overflowed prints: Rust's "memory allocation of 18446744073709551615
 -- bytes failed", torch's "you tried to allocate 18446744073709551616 bytes"), numpy's and CUDA's
 -- PiB and EiB, R's vector of a million Gb. A size computed wrong, not memory to add.
-local IMPOSSIBLE_ALLOCATION = [=[(?i)\balloc\w*\W+(?:of\s+)?\(?\d{16,}\)?\s*bytes\b|\ballocate\s+[\d.]+\s*[PE]iB\b|\ballocate\s+\d{7,}(?:\.\d+)?\s*GiB\b|cannot allocate vector of size \d{7,}(?:\.\d+)? ?Gb\b]=]
+local IMPOSSIBLE_ALLOCATION = [=[(?i)\balloc[A-Za-z0-9_]*\W+(?:of\s+)?\(?[0-9]{16,}\)?\s*bytes\b|\ballocate\s+[0-9.]+\s*[PE]iB\b|\ballocate\s+[0-9]{7,}(?:\.[0-9]+)?\s*GiB\b|cannot allocate vector of size [0-9]{7,}(?:\.[0-9]+)? ?Gb\b]=]
 -- AddressSanitizer's own allocator refusing or failing an allocation: a sanitizer build, whose
 -- sizes usually come from the input or a bug; no memory request of the job's is shown short.
 local SANITIZER_ALLOCATION = [=[\b(?:Address|Memory|Thread|Leak)Sanitizer:? (?:failed to allocate|requested allocation size|allocation-size-too-big|out of memory: allocator is trying to allocate)]=]
@@ -1290,6 +1290,11 @@ policy.rules = {
       -- A site's submit filter (Torque's qsub, a submit wrapper) that rejects the job:
       -- "qsub: submit filter returned an error code, aborting job submission."
       [=[(?i)\bsubmit filter returned an error code\b|\baborting job submission\b]=],
+      -- Torque/PBS's qsub that cannot reach its server or its local trqauthd ("qsub: cannot
+      -- connect to server (null) (errno=15137) could not connect to trqauthd", "qsub: cannot
+      -- connect to server host (errno=1) Operation not permitted"): the job was never queued.
+      -- qstat's same words are no submission, so only qsub's.
+      [=[(?i)\bqsub: (?P<reason>cannot connect to server\b.*)]=],
       -- A SLURM client on a host that cannot reach the cluster's configuration (configless
       -- DNS SRV lookup, no slurm.conf): nothing can be submitted from there.
       [=[(?i)\b(sbatch|srun|salloc|sinfo|squeue|scontrol|sacct): (error|fatal): (?P<reason>.*\b(Could not establish a configuration source|DNS SRV lookup failed)\b.*)]=],
@@ -1513,7 +1518,22 @@ policy.rules = {
       [=[(?i)\billegal hardware instruction\b]=],
       [=[Fatal Python error: (Segmentation fault|Aborted|Bus error)]=],
     },
+    -- Ray's message for a dead worker lists SIGSEGV among its guesses ("There are some
+    -- potential root causes. (1) ... OOM killer ... (3) ... SIGSEGV ..."): no crash was seen.
+    unless_line = { [=[(?i)\bThere are some potential root causes\b]=] },
     summary = "the program crashed: {line}",
+  },
+  ray_worker_died = {
+    -- Ray's "A worker died or was killed while executing a task by an unexpected system error"
+    -- (or "The actor is dead because its worker process has died") names three possible
+    -- causes, the OOM killer, `ray stop --force` and a crash, and does not say which. Ray's own
+    -- memory monitor says so when it kills a worker; this line alone is no OOM and no crash.
+    kind = "unknown", priority = 45,
+    patterns = {
+      [=[(?i)\bA worker died or was killed while executing a task by an unexpected system error\b]=],
+      [=[(?i)\bThe actor is dead because its worker process has died\b]=],
+    },
+    summary = "a Ray worker died and Ray does not say why (it lists OOM, a forced stop or a crash as possibilities): {line}",
   },
   crash_exit_code = {
     kind = "segfault", priority = 30, exit_codes = { "139", ":11", "135", ":7" },
