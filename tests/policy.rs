@@ -223,6 +223,18 @@ fn every_dev_corpus_log_is_diagnosed_right() {
         // PyTorch's shared-memory bus error inside docker with no docker line reads as unknown:
         // the same line comes from a node's own /dev/shm, so no container fix is claimed.
         "logs/4001-container.log",
+        // Twentieth round (code bugs and workflow tools that show up as a missing file or path),
+        // before its rules: a workflow's own missing inputs, a library an image lacks, a qsub
+        // wrapper's missing perl module, a half-finished upgrade, a data file never shipped.
+        "logs/4202-user_code.log",
+        "logs/4203-user_code.log",
+        "logs/4204-user_code.log",
+        "logs/4205-user_code.log",
+        "logs/4207-container.log",
+        "logs/4209-container.log",
+        "logs/4210-node_fail.log",
+        "logs/4211-submit_error.log",
+        "logs/4216-user_code.log",
     ];
     let corpus = data_dir().join("corpus/dev");
     let labels: Vec<serde_json::Value> =
