@@ -662,6 +662,14 @@ policy.rules = {
     unless = INSIDE_CONTAINER_SESSION,
     summary = "an installed package has the wrong version: {line}",
   },
+  shared_library_name_empty = {
+    -- The dynamic loader names no library at all ("perl: error while loading shared libraries: :
+    -- cannot open shared object file"): the binary's or the system's own files are damaged (a
+    -- package upgrade that broke half-way), not a library a job could add.
+    kind = "unknown", priority = 79,
+    patterns = { [=[error while loading shared libraries\s*:\s*:\s*cannot open shared objects? file]=] },
+    summary = "the loader cannot name the library it misses (a damaged binary or system install): {line}",
+  },
   shared_library_missing = {
     kind = "missing_dep", priority = 78,
     patterns = {
@@ -1276,6 +1284,11 @@ policy.rules = {
       [=[(?i)\bJob not submitted\b]=],
       [=[(?i)^\s*not submitted\.\s*$]=],
       [=[(?i)\bRequest aborted by esub\b]=],
+      -- A workflow or job-runner layer (Galaxy's Pulsar, DRMAA runners) reporting that the
+      -- submission itself failed ("Failed to submit job, error was: ..."): whatever follows is
+      -- the submit command's own failure (a qsub wrapper that cannot load its perl module), not
+      -- the job's, which never ran.
+      [=[(?i)\bFailed to submit job, error was\b]=],
       -- A workflow tool reporting that its submission command failed.
       [=[(?i)\bCommand '\[?'?(bsub|sbatch|qsub|condor_submit)\b.*\breturned non-zero exit status\b]=],
       [=[\bBsubInvocationError\b]=],
@@ -1648,15 +1661,32 @@ policy.rules = {
     summary = "an HTCondor policy expression of the job evaluated to UNDEFINED: {line}",
   },
   workflow_output_missing = {
-    -- Snakemake found the job's declared outputs missing after it ended: filesystem latency, a
+    -- Snakemake (or Nextflow) found the job's declared outputs missing after it ended: filesystem latency, a
     -- rule whose command writes elsewhere, or a tool that failed quietly. Not a success, and
     -- no fix the log can justify.
     kind = "unknown", priority = 25,
     patterns = {
       [=[MissingOutputException]=],
       [=[(?i)completed successfully, but some output files are missing]=],
+      -- Nextflow's same finding for a process ("Missing output file(s) `x` expected by process
+      -- `P`"), often after the command exited 0: it wrote nothing there, or wrote elsewhere.
+      [=[(?i)\bMissing output file\(s\) .* expected by process\b]=],
     },
     summary = "the job ended but its declared outputs are missing: {line}",
+  },
+
+  workflow_input_missing = {
+    -- Snakemake refused to build its DAG because a rule's inputs are missing ("MissingInputException
+    -- ... Missing input files for rule X:"): a user's input that is not there, but as often a file
+    -- the workflow itself should have produced or shipped (a rule written wrongly, a file another
+    -- wrapper creates, wildcards that split a name the wrong way). Nothing ran; no fix the log
+    -- can justify. A path rule that reads an explicit missing file outranks it.
+    kind = "unknown", priority = 25,
+    patterns = {
+      [=[\bMissingInputException\b]=],
+      [=[(?i)\bMissing input files for rule\b]=],
+    },
+    summary = "the workflow's inputs for a rule are missing (a user's input or the workflow's own file): {line}",
   },
 
   ---------------------------------------------------------------- anything that says it failed
