@@ -418,6 +418,25 @@ fn realistic_failures_across_tools() {
         ("ERROR ~ Error executing process > 'ALIGN (1)'\n\nCaused by:\n  Missing output file(s) `out.bam` expected by process `ALIGN (1)`\n\nCommand exit status:\n  0", None, None, "unknown"),
         ("perl: error while loading shared libraries: : cannot open shared object file: No such file or directory", None, None, "unknown"),
         ("./solver: error while loading shared libraries: libgfortran.so.5: cannot open shared object file: No such file or directory", None, None, "missing_dep"),
+        // Twenty-first round (cascades and finished jobs with scary lines). A Python warning
+        // about a library's optional part is no container failure, whatever words it holds; the
+        // runtime's own FATAL line stays one.
+        ("/opt/env/lib/python3.10/site-packages/torchvision/io/image.py:13: UserWarning: Failed to load image Python extension: ''If you don't plan on using image functionality from `torchvision.io`, you can ignore this warning.\n  warn(", None, None, "none"),
+        ("/opt/env/lib/python3.10/site-packages/torchvision/io/image.py:13: UserWarning: Failed to load image Python extension: ''\n  warn(\nTraceback (most recent call last):\n  File \"train.py\", line 3, in <module>\n    main()\nKeyError: 'labels'", None, None, "user_code"),
+        ("FATAL:   could not open image /scratch/u/img.sif: failed to retrieve path for /scratch/u/img.sif: lstat /scratch/u/img.sif: no such file or directory", None, None, "container"),
+        // pip's resolver notice lists other packages' unmet requirements and installs anyway;
+        // pip's own failure beside it still decides.
+        ("ERROR: pip's dependency resolver does not currently take into account all the packages that are installed. This behaviour is the source of the following dependency conflicts.\ntorchvision 0.15.2 requires torch==2.0.1, but you have torch 2.1.0 which is incompatible.", None, None, "none"),
+        ("ERROR: pip's dependency resolver does not currently take into account all the packages that are installed. This behaviour is the source of the following dependency conflicts.\nERROR: Could not install packages due to an OSError: [Errno 28] No space left on device", None, None, "disk_quota"),
+        // `source activate` with no conda on the PATH names conda's script by its bare name: no
+        // path of the job's; a module missing after it decides, and a real path stays a path.
+        ("/var/spool/slurmd/job4242/slurm_script: line 13: activate: No such file or directory", None, None, "none"),
+        ("/var/spool/slurmd/job4242/slurm_script: line 13: activate: No such file or directory\nTraceback (most recent call last):\n  File \"train.py\", line 1, in <module>\n    import torch\nModuleNotFoundError: No module named 'torch'", None, None, "missing_dep"),
+        ("/var/spool/slurmd/job4242/slurm_script: line 13: /home/u/miniconda3/bin/activate: No such file or directory", None, None, "path_error"),
+        // make's recipe failure is a failure (unknown unless a rule reads its cause); make's
+        // other lines are not.
+        ("rm -r build/lib\nrm: cannot remove 'build/lib': No such file or directory\nmake: *** [Makefile:40: clean] Error 1", None, None, "unknown"),
+        ("make: Nothing to be done for 'all'.", None, None, "none"),
         // Seventeenth round: Julia's standard library reported missing is a broken load path
         // (JULIA_LOAD_PATH), no package to add; any other package stays missing_dep.
         ("ERROR: ArgumentError: Package Pkg not found in current path:\n- Run `import Pkg; Pkg.add(\"Pkg\")` to install the Pkg package.", None, None, "unknown"),

@@ -67,6 +67,8 @@ local WARNING_LINE = {
   [=[^\s*(\[[^\]]*\]:?)*\s*([0-9]{4}-[0-9][0-9]-[0-9][0-9][ T][0-9:.,]+:?\s+)?(WARN(ING)?\b|W[0-9]{4} [0-9]|W \S+:[0-9]+\])]=],
   [=[(?i)\bwarnings\.warn\(]=],
 }
+-- A warning as Python's warnings module prints it: "<file>.py:<line>: <Category>Warning: ...".
+local PYTHON_WARNING_LINE = [=[^\s*\S*\.pyw?:[0-9]+: [A-Za-z]*Warning: ]=]
 local SPECULATION_LINE = {
   [=[(?i)\b(may|might|maybe|probably|possibly|perhaps|typically|usually|likely|could be|hint|consider|try|suggest)\b]=],
 }
@@ -896,6 +898,10 @@ policy.rules = {
     unless_line = {
       WARNING_LINE[2], WARNING_LINE[3],
       [=[(?i)\bcontainer_[pg]_join\b]=],
+      -- A Python warning printed by the warnings module ("/site-packages/torchvision/io/image.py:13:
+      -- UserWarning: Failed to load image Python extension: ..."): a library's own notice about
+      -- an optional part of itself, never a runtime's line, whatever words it contains.
+      PYTHON_WARNING_LINE,
     },
     summary = "the container runtime failed: {line}",
   },
@@ -1154,6 +1160,11 @@ policy.rules = {
       OPTION_AS_PATH,
       -- Removing a file that is already gone (a cleanup race) is no input the job lacks.
       [=[(?i)\bunlink\b|\bcannot remove\b]=],
+      -- `source activate ENV` in a batch script whose shell has no conda on its PATH: bash
+      -- reports conda's activate script by its bare name. The environment was not activated; if
+      -- that mattered, the job's own failure follows (a module or command missing), and if it
+      -- did not, the job runs on. No path of the job's is wrong.
+      [=[(?:^|: )(?:source: |\.: )?(?:activate|deactivate): No such file or directory\s*$]=],
       -- newuidmap writing /proc/N/uid_map is the container runtime's (container_runtime).
       [=[(?i)\bnew[ug]idmap\b]=],
       SYSTEM_OWNED_MISSING_PATH,
@@ -1697,10 +1708,18 @@ policy.rules = {
       [=[(?i)exit(ed)? (with )?(code|status):? [1-9][0-9]*]=],
       [=[(?i)non-zero exit]=],
       [=[(?i)^\s*(ERROR|FATAL)\b]=],
+      -- make's recipe failure ("make[1]: *** [Makefile:3043: clean2] Error 1"): a command of the
+      -- recipe failed; its own lines above say why, when a rule reads them.
+      [=[^\S*make(?:\[[0-9]+\])?: \*\*\* .*\bError [0-9]+]=],
     },
     unless_line = {
       WARNING_LINE[1], WARNING_LINE[2], WARNING_LINE[3],
       [=[(?i)memory limit at some point]=],
+      -- pip's resolver notice after an install: it lists other installed packages whose
+      -- requirements are not met and installs anyway ("ERROR: pip's dependency resolver does not
+      -- currently take into account all the packages that are installed. ..."). pip's own failure
+      -- says "Could not install packages" or "ResolutionImpossible".
+      [=[pip's dependency resolver does not currently take into account all the packages]=],
       -- slurmstepd's TMPDIR fallback notice (shell_path_error): the step goes on with /tmp.
       [=[slurmstepd\S*: error: (Unable to create TMPDIR \[|Setting TMPDIR to /tmp\b)]=],
     },
