@@ -230,6 +230,13 @@ fn every_dev_corpus_log_is_diagnosed_right() {
         "logs/4207-container.log",
         "logs/4209-container.log",
         "logs/4216-user_code.log",
+        // Twenty-second round (real jobs of the local SLURM cluster, second pass), before its
+        // rules: pip's `No matching distribution` after every retry was refused by an unreachable
+        // mirror reads as a package to install; a job that traps --signal's USR1, checkpoints and
+        // exits 0, and a step ended by its own --time in a job that completes, read as finished.
+        "logs/4808-unknown.log",
+        "logs/4810-timeout.log",
+        "logs/4811-timeout.log",
     ];
     let corpus = data_dir().join("corpus/dev");
     let labels: Vec<serde_json::Value> =
