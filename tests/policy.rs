@@ -230,6 +230,10 @@ fn every_dev_corpus_log_is_diagnosed_right() {
         "logs/4207-container.log",
         "logs/4209-container.log",
         "logs/4216-user_code.log",
+        // Twenty-second round (real jobs of the local SLURM cluster, second pass): a job that
+        // traps --signal's USR1 near its time limit, writes a checkpoint and exits 0 is COMPLETED
+        // to the scheduler, and only the script's own words say why it stopped.
+        "logs/4810-timeout.log",
     ];
     let corpus = data_dir().join("corpus/dev");
     let labels: Vec<serde_json::Value> =
@@ -437,6 +441,18 @@ fn realistic_failures_across_tools() {
         // other lines are not.
         ("rm -r build/lib\nrm: cannot remove 'build/lib': No such file or directory\nmake: *** [Makefile:40: clean] Error 1", None, None, "unknown"),
         ("make: Nothing to be done for 'all'.", None, None, "none"),
+        // Twenty-second round: pip retrying because its index refused the connection, then
+        // finding no version, then the import failing: no index answered, so no package to add
+        // (the traceback's exception, or the network alone, is what is left). pip with no
+        // connection trouble that finds no version, and a bare missing module, stay missing_dep.
+        ("WARNING: Retrying (Retry(total=0, connect=None, read=None, redirect=None, status=None)) after connection broken by 'NewConnectionError('<pip._vendor.urllib3.connection.HTTPConnection object at 0x7f77ad76f250>: Failed to establish a new connection: [Errno 111] Connection refused')': /simple/tqdm/\nERROR: Could not find a version that satisfies the requirement tqdm (from versions: none)\nERROR: No matching distribution found for tqdm\nTraceback (most recent call last):\n  File \"<string>\", line 1, in <module>\nModuleNotFoundError: No module named 'tqdm'", None, None, "user_code"),
+        ("WARNING: Retrying (Retry(total=4, connect=None, read=None, redirect=None, status=None)) after connection broken by 'ConnectTimeoutError(<pip._vendor.urllib3.connection.HTTPSConnection object at 0x7f0>, 'Connection to pypi.org timed out. (connect timeout=15)')': /simple/numpy/\nERROR: Could not find a version that satisfies the requirement numpy (from versions: none)", None, None, "unknown"),
+        ("ERROR: Could not find a version that satisfies the requirement tqdm==9.9 (from versions: 4.66.1, 4.66.2)\nERROR: No matching distribution found for tqdm==9.9", None, None, "missing_dep"),
+        ("Traceback (most recent call last):\n  File \"<string>\", line 1, in <module>\nModuleNotFoundError: No module named 'tqdm'", None, None, "missing_dep"),
+        // A step ended by its own --time in a job whose script went on to exit 0: the step's
+        // time limit decides over COMPLETED; a step cancelled with no reason does not.
+        ("slurmstepd-vm: error: *** STEP 2596.0 ON vm CANCELLED AT 2026-11-30T07:30:54 DUE TO TIME LIMIT ***\nsrun: error: vm: task 0: Terminated\nsrun: Force Terminated StepId=2596.0\nsimulate step exited with 143", Some("COMPLETED"), Some("0:0"), "timeout"),
+        ("slurmstepd: error: *** STEP 42.0 ON n1 CANCELLED AT 2024-01-01T10:00:00 ***\nstep exited with 143", Some("COMPLETED"), Some("0:0"), "none"),
         // Seventeenth round: Julia's standard library reported missing is a broken load path
         // (JULIA_LOAD_PATH), no package to add; any other package stays missing_dep.
         ("ERROR: ArgumentError: Package Pkg not found in current path:\n- Run `import Pkg; Pkg.add(\"Pkg\")` to install the Pkg package.", None, None, "unknown"),

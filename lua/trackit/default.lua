@@ -165,6 +165,11 @@ local CONTAINER_SHELL_PROMPT = [=[^(?:Apptainer|Singularity)(?: \S+)?> ]=]
 -- shell img.sif`): the commands that follow run in the image.
 local CONTAINER_INTERACTIVE_SESSION = [=[(?i)\b(?:docker|podman|nerdctl)\s+(?:run|exec)\b[^|;&]*\s-(?:it|ti)\b|\b(?:apptainer|singularity)\s+shell\b]=]
 local INSIDE_CONTAINER_SESSION = { CONTAINER_SHELL_PROMPT, CONTAINER_INTERACTIVE_SESSION }
+-- pip retrying because it could not connect to its index or proxy (urllib3's NewConnectionError,
+-- ConnectTimeoutError, ProxyError): a mirror the node cannot reach. pip's `No matching
+-- distribution` after it, and the import that then fails, say nothing about the package; the
+-- install never reached a server (network_unreachable reads it as a cause for a person).
+local PIP_INDEX_UNREACHABLE = [=[Retrying \(Retry\(.*\)\) after connection broken by '(?:NewConnectionError|ConnectTimeoutError|ProxyError)\(]=]
 -- Running inside a container: the runtime's name or options on some line, or a container init
 -- system's own lines (s6-overlay's `[cont-init.d]` and `[s6-finish]`, phusion baseimage's
 -- `/etc/my_init.d/`): those only run as an image's PID 1.
@@ -526,6 +531,16 @@ policy.rules = {
     summary = "the job hit its time limit: {line}",
   },
 
+  step_time_limit = {
+    -- SLURM ending one srun step at the step's own --time: `*** STEP N.M ON host CANCELLED AT
+    -- <time> DUE TO TIME LIMIT ***`. The job's COMPLETED only says the batch script's last
+    -- command exited 0 (a script that echoes the step's status and goes on); the step's work
+    -- was cut short by the scheduler's limit, so this outranks state_completed.
+    kind = "timeout", priority = 97,
+    patterns = { [=[\*\*\* STEP \S+ ON \S+ CANCELLED AT \S+ DUE TO TIME LIMIT \*\*\*]=] },
+    summary = "a job step hit its time limit: {line}",
+  },
+
   flux_time_limit = {
     -- Flux's timeout exception in the job's output or its human-readable eventlog
     -- ("job.exception type=timeout severity=0 resource allocation expired", `exception
@@ -651,7 +666,8 @@ policy.rules = {
     },
     unless_line = WARNING_LINE,
     -- Typed at a container's own prompt: the image's Python (container_prompt_import_failure).
-    unless = INSIDE_CONTAINER_SESSION,
+    -- After pip could not reach its index, the module is missing because the install never ran.
+    unless = { CONTAINER_SHELL_PROMPT, CONTAINER_INTERACTIVE_SESSION, PIP_INDEX_UNREACHABLE },
     summary = "Python module {module} is not installed",
   },
   python_import_error = {
@@ -826,6 +842,9 @@ policy.rules = {
     unless_line = {
       [=[ArgumentError: Package (?:Pkg|LinearAlgebra|Random|Distributed|Test|Printf|Dates|Serialization|Sockets|REPL|InteractiveUtils|Markdown|Logging|Libdl|Base64|UUIDs|Mmap|TOML) not found\b]=],
     },
+    -- pip's "Could not find a version ... (from versions: none)" after its connection retries
+    -- failed: no index answered, so nothing is known about the package.
+    unless = { PIP_INDEX_UNREACHABLE },
     summary = "a package is not installed: {line}",
   },
 
@@ -1219,6 +1238,7 @@ policy.rules = {
     patterns = {
       [=[HTTPS?ConnectionPool\(host='[^']+', port=[0-9]+\): (?:Read timed out|Max retries exceeded)]=],
       [=[\bConnectTimeoutError\(]=],
+      PIP_INDEX_UNREACHABLE,
     },
     summary = "a host could not be reached over the network: {line}",
   },
