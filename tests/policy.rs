@@ -230,6 +230,18 @@ fn every_dev_corpus_log_is_diagnosed_right() {
         "logs/4207-container.log",
         "logs/4209-container.log",
         "logs/4216-user_code.log",
+        // Twenty-third round (ordinary failures in other languages' words), before its rules:
+        // the shell's segmentation fault in Russian, Spanish and Chinese and the kernel's own
+        // segfault line; a bare Killed behind a progress bar; NCCL's shared-memory failures inside
+        // docker with no docker line (the same lines come from a node's own /dev/shm).
+        "logs/4602-segfault.log",
+        "logs/4603-segfault.log",
+        "logs/4604-segfault.log",
+        "logs/4605-segfault.log",
+        "logs/4607-unknown.log",
+        "logs/4615-segfault.log",
+        "logs/4616-container.log",
+        "logs/4617-container.log",
     ];
     let corpus = data_dir().join("corpus/dev");
     let labels: Vec<serde_json::Value> =
