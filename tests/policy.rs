@@ -234,6 +234,11 @@ fn every_dev_corpus_log_is_diagnosed_right() {
         // traps --signal's USR1 near its time limit, writes a checkpoint and exits 0 is COMPLETED
         // to the scheduler, and only the script's own words say why it stopped.
         "logs/4810-timeout.log",
+        // Twenty-third round (ordinary failures in other languages' words): NCCL's shared-memory
+        // failures inside docker with no docker line read as no relaunchable cause (the same
+        // lines come from a node's own /dev/shm, so no container fix is claimed).
+        "logs/4616-container.log",
+        "logs/4617-container.log",
     ];
     let corpus = data_dir().join("corpus/dev");
     let labels: Vec<serde_json::Value> =
@@ -612,6 +617,24 @@ step 100 done", Some("COMPLETED"), Some("0:0"), "none"),
         ("Exception ignored in: <function Pool.__del__ at 0x7f2c>\nTraceback (most recent call last):\n  File \"/usr/lib/python3.10/multiprocessing/pool.py\", line 268, in __del__\nImportError: sys.meta_path is None, Python is likely shutting down\nDone: wrote model.pt", Some("COMPLETED"), Some("0:0"), "none"),
         ("Exception ignored in: <function Pool.__del__ at 0x7f2c>\nTraceback (most recent call last):\n  File \"/usr/lib/python3.10/multiprocessing/pool.py\", line 268, in __del__\nImportError: sys.meta_path is None, Python is likely shutting down", None, None, "none"),
         ("Exception ignored in: <function Pool.__del__ at 0x7f2c>\nTraceback (most recent call last):\n  File \"pool.py\", line 268, in __del__\nOSError: [Errno 9] Bad file descriptor\nTraceback (most recent call last):\n  File \"train.py\", line 3, in <module>\nModuleNotFoundError: No module named 'wandb'", None, None, "missing_dep"),
+        // Twenty-third round: the shell's and the C library's signal messages under another
+        // locale are the same native crashes; an abort only with its core dump, as in English.
+        ("./runall.sh: 行 4: 13469 段错误               (核心已转储) ./train model.pbtxt", None, None, "segfault"),
+        ("Ошибка сегментирования (образ памяти сброшен на диск)", None, None, "segfault"),
+        ("Violación de segmento (`core' generado)", None, None, "segfault"),
+        ("./solver: line 12: 4242 Speicherzugriffsfehler  (Speicherabzug geschrieben) ./solver input.dat", None, None, "segfault"),
+        ("Abgebrochen (Speicherabzug geschrieben)", None, None, "segfault"),
+        ("已放弃 (核心已转储)", None, None, "segfault"),
+        ("Vorgang abgebrochen", None, None, "none"),
+        ("Training abgebrochen: Ziel erreicht\nDone: wrote model.pt", Some("COMPLETED"), Some("0:0"), "none"),
+        // The kernel's segfault line is a native crash; the same words in prose are not.
+        ("[Sat Sep  5 13:08:33 2026] solver[280661]: segfault at 7f27fba00000 ip 00007f27fe78b95f sp 00007ffd2c3aa4a8 error 6 in libc.so.6[7f27fe644000+156000]", None, None, "segfault"),
+        ("checking for segfault at exit ... ok", None, None, "none"),
+        // The shell's Killed at the end of an unfinished progress bar is a bare kill; with the
+        // OOM killer's line it is an OOM.
+        (" 31%|████▉           | 331/1063 [01:06<03:59,  3.06it/s]Killed", None, None, "unknown"),
+        (" 31%|████▉           | 331/1063 [01:06<03:59,  3.06it/s]Killed\nslurmstepd: error: Detected 1 oom-kill event(s) in StepId=42.batch. Some of your processes may have been killed by the cgroup out-of-memory handler.", None, None, "oom"),
+        ("100%|██████████| 50/50 [00:10<00:00,  4.90it/s]\nKilled 3 stale workers, training goes on\nDone: wrote model.pt", Some("COMPLETED"), Some("0:0"), "none"),
     ];
     let mut wrong = Vec::new();
     for (text, state, exit, expected) in cases {

@@ -418,6 +418,9 @@ policy.rules = {
       -- Python's subprocess reporting a child ended by SIGKILL (CalledProcessError: "Command
       -- '[...]' died with <Signals.SIGKILL: 9>."), as launchers such as accelerate print it.
       [=[died with <Signals\.SIGKILL: 9>]=],
+      -- The shell's "Killed" written after a progress bar that ended without a newline
+      -- ("331/1063 [01:06<03:59,  3.06it/s]Killed"): the same bare kill at the end of the line.
+      [=[(it/s|s/it|[0-9]\])\]?\s*Killed\s*$]=],
     },
     summary = "the process was killed with SIGKILL and the log does not say why (not proof of running out of memory)",
   },
@@ -1561,6 +1564,18 @@ policy.rules = {
       -- zsh's wording of the same signals: "illegal hardware instruction (core dumped)".
       [=[(?i)\billegal hardware instruction\b]=],
       [=[Fatal Python error: (Segmentation fault|Aborted|Bus error)]=],
+      -- The same signals as the shell and the C library print them under another locale
+      -- (strsignal's translations, with or without "core dumped"): Chinese "段错误 (核心已转储)",
+      -- Russian "Ошибка сегментирования", Spanish "Violación de segmento", German
+      -- "Speicherzugriffsfehler", French "Erreur de segmentation", Portuguese "Falha de
+      -- segmentação", Japanese "セグメンテーション違反", Korean "세그멘테이션 오류"; bus error and
+      -- illegal instruction likewise; an abort counts, as the English rule's, only with its
+      -- core dump ("已放弃 (核心已转储)", "Abgebrochen (Speicherabzug geschrieben)").
+      [=[段错误|总线错误|非法指令|(?i:Ошибка сегментирования|Violación de segmento|Speicherzugriffsfehler|Erreur de segmentation|Falha de segmentação|Violazione di segmentazione)|セグメンテーション違反|세그멘테이션 오류]=],
+      [=[(已放弃|已中止|Аварийный останов|Abgebrochen|Abortado|Abandon|中止|Annullato)\s*[(（](核心已转储|стек памяти сброшен на диск|образ памяти сброшен на диск|Speicherabzug geschrieben|`core' generado|core dumped|imagem do núcleo gravada|コアダンプ|core dump creato)[)）]]=],
+      -- The kernel's own line for a process it stopped with SIGSEGV (dmesg, journal): "prog[pid]:
+      -- segfault at 7fff... ip 0000... sp 0000... error 6 in prog[...]".
+      [=[\bsegfault at [0-9a-f]+ ip [0-9a-f]+ sp [0-9a-f]+ error [0-9]+]=],
     },
     -- Ray's message for a dead worker lists SIGSEGV among its guesses ("There are some
     -- potential root causes. (1) ... OOM killer ... (3) ... SIGSEGV ..."): no crash was seen.
