@@ -122,6 +122,19 @@ local OPTION_AS_PATH = [=[['‘"`]--[A-Za-z]]=]
 local IO_ERROR_LINE = [=[(?i)\bInput/output error\b|\[Errno 5\]]=]
 -- Shared memory (/dev/shm) is memory, not the disk the job writes to.
 local SHARED_MEMORY_LINE = [=[(?i)/dev/shm\b|\bshared memory\b|\bposix_fallocate\b]=]
+-- NCCL failing to create or size a shared memory segment in /dev/shm.
+local NCCL_SHM_SEGMENT_FAILURE = {
+  [=[(?i)\bposix_fallocate failed\s*:\s*No space left on device]=],
+  [=[(?i)\bfailed to extend /dev/shm/\S+ to [0-9]+ bytes]=],
+  [=[(?i)\bError while creating shared memory segment\b]=],
+}
+-- A log that shows it ran in a container: a runtime or orchestrator named, docker's
+-- --shm-size, or docker's default hostname (the container's 12-hex-digit id) in a shell prompt
+-- or in NCCL's `host:pid:tid [rank]` line prefix.
+local SHM_CONTAINER_CONTEXT = {
+  [=[(?i)\b(docker|podman|containerd|kubernetes|kubectl|k8s|singularity|apptainer|enroot|pyxis)\b|--shm-size|/\.dockerenv|\bpod\b]=],
+  [=[^[0-9a-f]{12}:[0-9]+:[0-9]+ \[[0-9]+\] |\broot@[0-9a-f]{12}:]=],
+}
 -- An allocation of a size no machine has: 16 or more digits of bytes (a petabyte and up, as a
 -- size gone negative or overflowed prints: Rust's "memory allocation of 18446744073709551615
 -- bytes failed", torch's "you tried to allocate 18446744073709551616 bytes"), numpy's and CUDA's
@@ -763,6 +776,23 @@ policy.rules = {
     patterns = { BROKEN_SCRIPT_LINE },
     summary = "the job script has a broken line (run as a command): {line}",
   },
+  script_crlf_line_ends = {
+    -- A script or sourced file saved with Windows (CRLF) line ends: every line bash reads ends
+    -- in a carriage return, so the #! interpreter is `/bin/bash\r` (shown `/bin/bash^M`, in
+    -- bash's and zsh's word orders), a path or command gets a trailing `\r`, and an empty line
+    -- runs `$'\r'`. On a terminal or a pasted copy the `\r` sends the cursor back, so the
+    -- message overwrites the line's start (`: No such file or directoryproject/bin/activate`).
+    -- The script's text is wrong (dos2unix); no file, module or interpreter is missing. It
+    -- outranks the missing paths and commands that follow from it, not a resource failure.
+    kind = "user_code", priority = 82,
+    patterns = {
+      [=[\^M: bad interpreter\b|\bbad interpreter: \S*\^M\b|\r: bad interpreter\b|\bbad interpreter: \S*\r]=],
+      [=[^: (?:No such file or directory|command not found)]=],
+      [=[\r: (?:No such file or directory|command not found)]=],
+      [=[(?:^|: )\$'\\r': command not found\s*$]=],
+    },
+    summary = "the script has Windows (CRLF) line ends, so bash misreads its lines: {line}",
+  },
   posix_sh_command_missing = {
     -- dash ("sh: 1: X: not found") is the sh of Debian/Ubuntu systems and images, spawned by a
     -- program (os.system, a workflow's task script) rather than the batch shell: the host
@@ -1047,15 +1077,21 @@ policy.rules = {
     -- /dev/shm is 64 MB unless it is given more (docker --shm-size, a memory-backed volume in a
     -- pod). The container's configuration, not the job's disk.
     kind = "container", priority = 85,
-    patterns = {
-      [=[(?i)\bposix_fallocate failed\s*:\s*No space left on device]=],
-      [=[(?i)\bfailed to extend /dev/shm/\S+ to [0-9]+ bytes]=],
-      [=[(?i)\bError while creating shared memory segment\b]=],
-    },
+    patterns = NCCL_SHM_SEGMENT_FAILURE,
     -- Only inside a container: on a bare node a full /dev/shm is the node's (or another job's),
     -- and a container fix would be a wrong one.
-    requires = { [=[(?i)\b(docker|podman|containerd|kubernetes|kubectl|k8s|singularity|apptainer|enroot|pyxis)\b|--shm-size|/\.dockerenv|\bpod\b]=] },
+    requires = SHM_CONTAINER_CONTEXT,
     summary = "the container's /dev/shm is too small for a shared memory segment: {line}",
+  },
+  nccl_shared_memory_setup = {
+    -- The same NCCL failures with nothing naming a container: the node's own /dev/shm (full,
+    -- too small, or left over by other jobs) kept NCCL from setting up its transport. A
+    -- distributed setup failure, not the job's disk; the CUDA errors that follow in the
+    -- ranks are its fallout (gpu_kernel_error defers to it).
+    kind = "distributed", priority = 95,
+    patterns = NCCL_SHM_SEGMENT_FAILURE,
+    unless = SHM_CONTAINER_CONTEXT,
+    summary = "NCCL could not create its shared memory segment in /dev/shm: {line}",
   },
   container_build_space = {
     -- No room while an image is built, pulled or unpacked: the image build's cache or temp
@@ -1077,7 +1113,11 @@ policy.rules = {
       [=[(?i)disk quota exceeded(?:: '(?P<path>[^']+)')?]=],
       [=[\[Errno 122\]]=],
       [=[\bEDQUOT\b]=],
-      [=[(?i)no space left on device(?:: '(?P<path>[^']+)')?]=],
+      -- The C library's and the JVM's wording. Go programs (docker, containerd, podman,
+      -- apptainer, the kubelet) print it in lower case: an image store or a runtime's own
+      -- directory, which no quota fix reaches; their lines name no job file (Node.js's lower
+      -- case line carries ENOSPC, read below).
+      [=[No space left on device(?:: '(?P<path>[^']+)')?|NO SPACE LEFT ON DEVICE]=],
       [=[\[Errno 28\]]=],
       [=[\bENOSPC\b]=],
       [=[(?i)\b(user|group|project|block|inode|file|storage) (quota|limit) (exceeded|reached)]=],
@@ -1089,6 +1129,16 @@ policy.rules = {
     unless = CONTAINER_BUILD,
     unless_line = { WARNING_LINE[1], WARNING_LINE[2], WARNING_LINE[3], FILE_WATCH_LINE, SHARED_MEMORY_LINE },
     summary = "the disk or quota is full: {line}",
+  },
+
+  space_in_runtime_words = {
+    -- ENOSPC only in lower case, the wording of Go programs (docker, containerd, podman,
+    -- apptainer, the kubelet, rclone): most often an image store or a runtime's own directory,
+    -- sometimes a disk the tool wrote to; the log cannot tell which, so no fix is claimed
+    -- (disk_full reads the C library's wording; container_build_space reads image builds).
+    kind = "unknown", priority = 20,
+    patterns = { [=[\bno space left on device\b]=] },
+    summary = "a program ran out of space (an image store, a runtime's directory or a disk): {line}",
   },
 
   ---------------------------------------------------------------- paths
@@ -1649,6 +1699,9 @@ policy.rules = {
       -- [492,0,0], thread: [127,0,0] Assertion `index >= ...` failed.`
       [=[\bblock: \[[0-9]+,[0-9]+,[0-9]+\], thread: \[[0-9]+,[0-9]+,[0-9]+\] Assertion .* failed]=],
     },
+    -- After NCCL failed to set up its shared memory the ranks' CUDA errors are fallout
+    -- (nccl_shared_memory_setup, container_shared_memory).
+    unless = NCCL_SHM_SEGMENT_FAILURE,
     summary = "a GPU kernel failed in the program: {line}",
   },
   native_assertion_failed = {
