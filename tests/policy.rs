@@ -239,6 +239,11 @@ fn every_dev_corpus_log_is_diagnosed_right() {
         // lines come from a node's own /dev/shm, so no container fix is claimed).
         "logs/4616-container.log",
         "logs/4617-container.log",
+        // Twenty-fifth round (ordinary GPU/ML training failures), dev pass before any rule
+        // change: apex's FusedAdam built without its CUDA extensions, and TensorFlow's OOM line
+        // beside the allocator's "not a failure" retry line with the traceback cut short.
+        "logs/5202-missing_dep.log",
+        "logs/5206-oom.log",
     ];
     let corpus = data_dir().join("corpus/dev");
     let labels: Vec<serde_json::Value> =
