@@ -566,8 +566,9 @@ fn failure_report_has_one_row_per_attempt() {
     assert!(rows[2].contains("DUE TO TIME LIMIT"), "{}", rows[2]);
     // Markdown in log text stays literal: `*** STEP` is not emphasis.
     assert!(
-        rows[2]
-            .contains("**timeout**: the job hit its time limit: slurmstepd: error: \\*\\*\\* STEP"),
+        rows[2].contains(
+            "**timeout**: a job step hit its time limit: slurmstepd: error: \\*\\*\\* STEP"
+        ),
         "{}",
         rows[2]
     );
