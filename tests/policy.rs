@@ -664,6 +664,19 @@ step 100 done", Some("COMPLETED"), Some("0:0"), "none"),
         ("rclone: Failed to copy: write /scratch/u/out.bin: no space left on device", None, None, "unknown"),
         ("OSError: [Errno 28] No space left on device: '/scratch/out.h5'", None, None, "disk_quota"),
         ("Error: ENOSPC: no space left on device, write", None, None, "disk_quota"),
+        // Twenty-fifth round. TensorFlow's op kernel failing for memory is logged at warning
+        // level (glog's "W") but is the op's failure: an OOM, with or without the error that
+        // follows; the allocator's retry that says it is "not a failure" stays none on a run that
+        // goes on, and an impossible size stays the program's.
+        ("2018-05-10 09:14:16.535628: W tensorflow/core/framework/op_kernel.cc:1192] Resource exhausted: OOM when allocating tensor with shape[123008,500]\nTraceback (most recent call last):\n  File \"fit.py\", line 9, in <module>", None, None, "oom"),
+        ("W tensorflow/core/framework/op_kernel.cc:1273] OP_REQUIRES failed at conv_ops.cc:446 : Resource exhausted: OOM when allocating tensor with shape[64,256,56,56]", None, None, "oom"),
+        ("2018-05-10 09:14:16.536752: W tensorflow/core/common_runtime/bfc_allocator.cc:217] Allocator (GPU_0_bfc) ran out of memory trying to allocate 84.60MiB. The caller indicates that this is not a failure, but may mean that there could be performance gains if more memory is available.\nEpoch 3/10 - loss: 0.41\nTraining finished", Some("COMPLETED"), Some("0:0"), "none"),
+        // A package's own words that its compiled extension is missing (apex built without
+        // --cuda_ext) is a missing dependency; the same words in a warning on a run that goes on
+        // are not, and a traceback's other RuntimeError stays the program's.
+        ("Traceback (most recent call last):\n  File \"apex/optimizers/fused_adam.py\", line 79, in __init__\n    raise RuntimeError('apex.optimizers.FusedAdam requires cuda extensions')\nRuntimeError: apex.optimizers.FusedAdam requires cuda extensions", None, None, "missing_dep"),
+        ("UserWarning: fused kernels requires CUDA extensions; falling back to the Python implementation\nepoch 1 loss 0.3\nTraining finished", Some("COMPLETED"), Some("0:0"), "none"),
+        ("Traceback (most recent call last):\n  File \"train.py\", line 5, in <module>\nRuntimeError: expected scalar type Float but found Half", None, None, "user_code"),
     ];
     let mut wrong = Vec::new();
     for (text, state, exit, expected) in cases {

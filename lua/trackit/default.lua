@@ -358,6 +358,20 @@ policy.rules = {
     unless_line = { [=[(?i)\bcaller indicates that this is not a failure\b]=] },
     summary = "TensorFlow's allocator ran out of memory: {line}",
   },
+  tensorflow_op_oom = {
+    -- Twenty-fifth round: TensorFlow's op kernel reporting that an op failed for lack of memory,
+    -- "W tensorflow/core/framework/op_kernel.cc:1192] Resource exhausted: OOM when allocating
+    -- tensor with shape[...]" (also "OP_REQUIRES failed at conv_ops.cc:446 : Resource exhausted:
+    -- OOM ..."). glog writes it at warning level, so gpu_oom's warning veto drops it, but it is
+    -- the op's failure that becomes the ResourceExhaustedError (often cut off in posts), not the
+    -- allocator's retry, which says "The caller indicates that this is not a failure".
+    kind = "oom", priority = 85,
+    patterns = {
+      [=[\bop_kernel\.cc:[0-9]+\] (?:OP_REQUIRES failed at \S+ ?: ?)?Resource exhausted: ?OOM when allocating tensor\b]=],
+    },
+    unless_line = { [=[(?i)\bcaller indicates that this is not a failure\b]=], IMPOSSIBLE_ALLOCATION },
+    summary = "a TensorFlow op ran out of memory: {line}",
+  },
   host_oom = {
     kind = "oom", priority = 85,
     patterns = {
@@ -881,6 +895,20 @@ policy.rules = {
     summary = "a package is not installed: {line}",
   },
 
+  compiled_extension_missing = {
+    -- Twenty-fifth round: a package whose compiled (CUDA or C++) extension was never built or
+    -- installed, in the package's own words: apex's "RuntimeError: apex.optimizers.FusedAdam
+    -- requires cuda extensions" (apex installed without --cuda_ext). The extension is the
+    -- missing piece of the environment, as a module that is not installed; the same words in a
+    -- warning on a run that goes on are no failure.
+    kind = "missing_dep", priority = 75,
+    patterns = {
+      [=[(?i)\brequires (?:the )?(?:cuda|c\+\+|cpp)(?: and (?:cuda|c\+\+|cpp))? extensions?\b]=],
+    },
+    unless_line = WARNING_LINE,
+    unless = INSIDE_CONTAINER_SESSION,
+    summary = "a package's compiled extension is not installed: {line}",
+  },
   cuda_toolkit_missing = {
     -- Building a CUDA extension (flash-attn, apex, a package's own kernels) where the CUDA
     -- toolkit is not in the job's environment: PyTorch's cpp_extension cannot find nvcc through
