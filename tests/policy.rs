@@ -246,11 +246,9 @@ fn every_dev_corpus_log_is_diagnosed_right() {
         "logs/5010-container.log",
         // Twenty-seventh round (ordinary failures of HPC and science codes): GROMACS's LINCS
         // warnings cut before the run's fatal error say no failure; Spack's mpirun stub (Open MPI
-        // built without its launchers) prints a notice in no failure's words; Julia 0.6's
-        // "Module X not found in current path" reads as the program's own LoadError.
+        // built without its launchers) prints a notice in no failure's words.
         "logs/5607-user_code.log",
         "logs/5609-missing_dep.log",
-        "logs/5614-missing_dep.log",
     ];
     let corpus = data_dir().join("corpus/dev");
     let labels: Vec<serde_json::Value> =
@@ -474,6 +472,10 @@ fn realistic_failures_across_tools() {
         // (JULIA_LOAD_PATH), no package to add; any other package stays missing_dep.
         ("ERROR: ArgumentError: Package Pkg not found in current path:\n- Run `import Pkg; Pkg.add(\"Pkg\")` to install the Pkg package.", None, None, "unknown"),
         ("ERROR: LoadError: ArgumentError: Package CSV not found in current path:\n- Run `import Pkg; Pkg.add(\"CSV\")` to install the CSV package.", None, None, "missing_dep"),
+        // Twenty-seventh round: Julia 0.6's "Module X not found in current path" is the same
+        // missing package; a standard library in those words is a broken load path (unknown).
+        ("ERROR: LoadError: ArgumentError: Module DataFrames not found in current path.\nRun `Pkg.add(\"DataFrames\")` to install the DataFrames package.", None, None, "missing_dep"),
+        ("ERROR: ArgumentError: Module Distributed not found in current path.\nRun `Pkg.add(\"Distributed\")` to install the Distributed package.", None, None, "unknown"),
         // conda's and libmamba's solver refusing the environment: never created (missing_dep);
         // a program's own exception of the same name is its own (user_code).
         ("LibMambaUnsatisfiableError: Encountered problems while solving:\n  - package python-3.7.13-haa1d7c7_1 is excluded by strict repo priority", None, None, "missing_dep"),

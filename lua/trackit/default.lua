@@ -866,6 +866,9 @@ policy.rules = {
     patterns = {
       [=[there is no package called [‘'](?P<r_package>[^’']+)[’']]=],
       [=[ArgumentError: Package (?P<package>[A-Za-z0-9_]+) not found]=],
+      -- Twenty-seventh round: Julia 0.6's words for the same, "ArgumentError: Module Foo not
+      -- found in current path." (a build log or an old cluster install).
+      [=[ArgumentError: Module (?P<package>[A-Za-z0-9_]+) not found in current path]=],
       [=[Error: Cannot find module '(?P<module>[^']+)']=],
       [=[Can't locate (?P<module>\S+)\.pm in @INC]=],
       [=[(?i)Could not find conda environment: (?P<conda_env>\S+)]=],
@@ -887,7 +890,7 @@ policy.rules = {
     -- Pkg not found in current path" means the load path is broken (JULIA_LOAD_PATH set in a
     -- shell profile, a damaged install), not a package the job can add.
     unless_line = {
-      [=[ArgumentError: Package (?:Pkg|LinearAlgebra|Random|Distributed|Test|Printf|Dates|Serialization|Sockets|REPL|InteractiveUtils|Markdown|Logging|Libdl|Base64|UUIDs|Mmap|TOML) not found\b]=],
+      [=[ArgumentError: (?:Package|Module) (?:Pkg|LinearAlgebra|Random|Distributed|Test|Printf|Dates|Serialization|Sockets|REPL|InteractiveUtils|Markdown|Logging|Libdl|Base64|UUIDs|Mmap|TOML) not found\b]=],
     },
     -- pip's "Could not find a version ... (from versions: none)" after its connection retries
     -- failed: no index answered, so nothing is known about the package.
