@@ -686,6 +686,18 @@ step 100 done", Some("COMPLETED"), Some("0:0"), "none"),
         ("Traceback (most recent call last):\n  File \"apex/optimizers/fused_adam.py\", line 79, in __init__\n    raise RuntimeError('apex.optimizers.FusedAdam requires cuda extensions')\nRuntimeError: apex.optimizers.FusedAdam requires cuda extensions", None, None, "missing_dep"),
         ("UserWarning: fused kernels requires CUDA extensions; falling back to the Python implementation\nepoch 1 loss 0.3\nTraining finished", Some("COMPLETED"), Some("0:0"), "none"),
         ("Traceback (most recent call last):\n  File \"train.py\", line 5, in <module>\nRuntimeError: expected scalar type Float but found Half", None, None, "user_code"),
+        // Twenty-sixth round. YARN's NodeManager killing a container over its physical or
+        // virtual memory limit, and Spark relaying it, are memory kills; a container the
+        // ApplicationMaster stops on request (exit 143, often a speculative task) is not.
+        ("Container [pid=4242,containerID=container_1700000000000_0001_01_000003] is running beyond physical memory limits. Current usage: 4.1 GB of 4 GB physical memory used; 6.2 GB of 8.4 GB virtual memory used. Killing container.", None, None, "oom"),
+        ("Container [pid=77,containerID=container_1700000000000_0002_01_000001] is running beyond virtual memory limits. Current usage: 300.2 MB of 1 GB physical memory used; 2.3 GB of 2.1 GB virtual memory used. Killing container.", None, None, "oom"),
+        ("23/01/02 10:00:00 ERROR YarnScheduler: Lost executor 3 on host-7: Container killed by YARN for exceeding memory limits. 11.2 GB of 11 GB physical memory used. Consider boosting spark.executor.memoryOverhead.", None, None, "oom"),
+        ("INFO ContainerLauncherImpl: KILLING attempt_1700000000000_0003_m_000001_1\nContainer killed by the ApplicationMaster.\nContainer killed on request. Exit code is 143\nTask succeeded with attempt attempt_1700000000000_0003_m_000001_0", Some("COMPLETED"), Some("0:0"), "none"),
+        // An NVIDIA driver older than the CUDA runtime is the machine's, whatever raises it: no
+        // fixable kind (not a library to install, not the program's bug to report as its own).
+        ("Traceback (most recent call last):\n  File \"infer.py\", line 3, in <module>\n    model.cuda()\nRuntimeError: The NVIDIA driver on your system is too old (found version 10020). Please update your GPU driver.", None, None, "unknown"),
+        ("saxpy.cu:31: CUDA error code=35(cudaErrorInsufficientDriver) \"cudaMalloc(&d_x, n)\"", None, None, "unknown"),
+        ("CUDA error: CUDA driver version is insufficient for CUDA runtime version", None, None, "unknown"),
     ];
     let mut wrong = Vec::new();
     for (text, state, exit, expected) in cases {

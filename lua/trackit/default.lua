@@ -320,6 +320,14 @@ policy.rules = {
       [=[(?i)\bkilled due to (memory pressure|the node running low on memory)\b]=],
       [=[(?i)\bexceeded [1-9][0-9]*% memory budget\b]=],
       [=[(?i)\bThe node was low on resource: memory\b|\bThe node had condition: \[MemoryPressure\]]=],
+      -- Twenty-sixth round: YARN's NodeManager killing a container over its memory limit
+      -- ("Container [pid=...] is running beyond physical memory limits. Current usage: 9.8 GB of
+      -- 9.8 GB physical memory used; ... Killing container.", the virtual limit alike), and
+      -- Spark's relay of it ("Container killed by YARN for exceeding memory limits. 8.2 GB of 8
+      -- GB physical memory used").
+      [=[(?i)\bis running beyond (physical|virtual) memory limits\b]=],
+      [=[(?i)\bCurrent usage: [0-9.]+ ?[kmgt]?i?b of [0-9.]+ ?[kmgt]?i?b physical memory used\b.*\bKilling container\b]=],
+      [=[(?i)\bContainer killed by YARN for exceeding memory limits\b]=],
     },
     unless_line = {
       [=[(?i)\boom[-_ ]?kill(ed|er)?"?\s*[:=]?\s*"?(false|no|none|0)\b]=],
@@ -1705,6 +1713,21 @@ policy.rules = {
       [=[(?i)\bCUDA error: unknown error\b]=],
     },
     summary = "the CUDA driver reported an unknown error (a GPU or driver fault): {line}",
+  },
+  gpu_driver_too_old = {
+    -- Twenty-sixth round: the node's NVIDIA driver is older than the CUDA runtime the program was
+    -- built for ("The NVIDIA driver on your system is too old (found version 11000)", also as
+    -- torch's warning at CUDA initialisation, after which the run cannot use the GPU;
+    -- cudaErrorInsufficientDriver, "CUDA driver version is insufficient for CUDA runtime
+    -- version"). Updating the driver, or a build for the driver there, is for whoever runs the
+    -- machine: no relaunch of the job fixes it, so it names no fixable kind.
+    kind = "unknown", priority = 25,
+    patterns = {
+      [=[(?i)\bThe NVIDIA driver on your system is too old\b]=],
+      [=[cudaErrorInsufficientDriver|CUDA_ERROR_INSUFFICIENT_DRIVER]=],
+      [=[(?i)\bCUDA driver version is insufficient for CUDA runtime version\b]=],
+    },
+    summary = "the node's NVIDIA driver is older than the CUDA runtime the program needs: {line}",
   },
   gpu_unavailable = {
     -- The job cannot get a GPU: another process holds it (exclusive mode), the node's GPUs or
