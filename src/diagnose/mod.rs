@@ -507,7 +507,8 @@ impl RuleSet {
             for (ln, line) in log.lines.iter().enumerate() {
                 // The same words behind a launcher's or logger's prefix count the same.
                 let body = prefix::strip(line);
-                let either = |re: &Regex| re.is_match(line) || re.is_match(body);
+                let stripped = body.len() < line.len();
+                let either = |re: &Regex| re.is_match(line) || (stripped && re.is_match(body));
                 if let Some(b) = open_block {
                     if !either(&self.ignored_blocks[b].1) {
                         open_block = None; // this line is the block's last
@@ -530,7 +531,7 @@ impl RuleSet {
                 }
                 matched.clear();
                 matched.extend(self.set.matches(line).iter());
-                if body.len() < line.len() {
+                if stripped {
                     for idx in self.set.matches(body).iter() {
                         if !matched.contains(&idx) {
                             matched.push(idx);
