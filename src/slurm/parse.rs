@@ -447,7 +447,13 @@ pub fn expand_output_pattern(pattern: &str, ctx: &PatternContext) -> String {
             break;
         };
         let pad = |s: &str| -> String {
-            let w: usize = width.parse().unwrap_or(0);
+            // SLURM pads to at most 10 digits, whatever number is written (sbatch(1)); an
+            // absurd width must not allocate.
+            let w: usize = if width.is_empty() {
+                0
+            } else {
+                width.parse().unwrap_or(10).min(10)
+            };
             if s.chars().all(|c| c.is_ascii_digit()) && s.len() < w {
                 format!("{}{s}", "0".repeat(w - s.len()))
             } else {

@@ -306,3 +306,22 @@ fn sacct_alloc_tres_with_the_current_format() {
         Some("1 GPU")
     );
 }
+
+#[test]
+fn an_output_pattern_pads_to_at_most_ten_digits() {
+    let ctx = PatternContext {
+        job_id: "42",
+        array_job_id: "42",
+        array_task_id: None,
+        name: None,
+        user: None,
+        node: None,
+    };
+    assert_eq!(expand_output_pattern("%4j.out", &ctx), "0042.out");
+    assert_eq!(expand_output_pattern("%12j", &ctx), "0000000042");
+    // Found by fuzzing: a width past usize must not allocate.
+    assert_eq!(
+        expand_output_pattern("%99999999999999999999j", &ctx),
+        "0000000042"
+    );
+}
