@@ -5,11 +5,13 @@
 
 use crate::job::{ExitStatus, JobInfo, JobState};
 use crate::logtail::LogTail;
-use regex::{Regex, RegexSet, RegexSetBuilder};
+use matcher::PatternMatcher;
+use regex::Regex;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
+mod matcher;
 mod prefix;
 
 /// The diagnosis kinds trackit knows. Policies may add their own (any `snake_case` word).
@@ -264,7 +266,7 @@ enum Owner {
 /// A policy's rules, compiled once.
 pub struct RuleSet {
     rules: Vec<CompiledRule>,
-    set: RegexSet,
+    patterns: PatternMatcher,
     owners: Vec<Owner>,
     fixable_kinds: Vec<String>,
     contest_margin: i64,
@@ -404,33 +406,21 @@ impl RuleSet {
                 reasons,
             });
         }
-        let set = RegexSetBuilder::new(&sources)
-            .size_limit(64 << 20)
-            .build()
-            .map_err(|set_err| {
-                // Name the rule and pattern that broke the set.
-                for (src, owner) in sources.iter().zip(&owners) {
-                    if let Err(e) = Regex::new(src) {
-                        let (what, rule) = match *owner {
-                            Owner::Match { rule, .. } => ("pattern", rule),
-                            Owner::Veto { rule, .. } => ("'unless' pattern", rule),
-                            Owner::LineVeto { rule, .. } => ("'unless_line' pattern", rule),
-                            Owner::Require { rule } => ("'requires' pattern", rule),
-                        };
-                        return RuleError {
-                            rule: rules[rule].spec.name.clone(),
-                            message: format!("invalid {what} {src:?}: {e}"),
-                        };
-                    }
-                }
-                RuleError {
-                    rule: "(all)".into(),
-                    message: set_err.to_string(),
-                }
-            })?;
+        let patterns = PatternMatcher::new(sources.clone()).map_err(|e| {
+            let (what, rule) = match owners[e.index] {
+                Owner::Match { rule, .. } => ("pattern", rule),
+                Owner::Veto { rule, .. } => ("'unless' pattern", rule),
+                Owner::LineVeto { rule, .. } => ("'unless_line' pattern", rule),
+                Owner::Require { rule } => ("'requires' pattern", rule),
+            };
+            RuleError {
+                rule: rules[rule].spec.name.clone(),
+                message: format!("invalid {what} {:?}: {}", sources[e.index], e.message),
+            }
+        })?;
         Ok(RuleSet {
             rules,
-            set,
+            patterns,
             owners,
             fixable_kinds,
             contest_margin: DEFAULT_CONTEST_MARGIN,
@@ -443,6 +433,11 @@ impl RuleSet {
     pub fn with_contest_margin(mut self, margin: i64) -> RuleSet {
         self.contest_margin = margin.max(0);
         self
+    }
+
+    /// Every pattern the rules hold (`patterns`, `unless`, `unless_line`, `requires`).
+    pub fn pattern_sources(&self) -> &[String] {
+        self.patterns.sources()
     }
 
     /// Sets the blocks of lines no rule reads (see [`IgnoredBlock`]).
@@ -530,9 +525,9 @@ impl RuleSet {
                     continue;
                 }
                 matched.clear();
-                matched.extend(self.set.matches(line).iter());
+                self.patterns.matches_into(line, &mut matched);
                 if stripped {
-                    for idx in self.set.matches(body).iter() {
+                    for idx in self.patterns.matches(body) {
                         if !matched.contains(&idx) {
                             matched.push(idx);
                         }
