@@ -249,6 +249,14 @@ fn every_dev_corpus_log_is_diagnosed_right() {
         // built without its launchers) prints a notice in no failure's words.
         "logs/5607-user_code.log",
         "logs/5609-missing_dep.log",
+        // Twenty-eighth round (fixable kinds read from another cause's evidence): a Python 2
+        // package's implicit relative import fails under Python 3 in the words of a missing
+        // package (the log alone cannot tell them apart); a library or command missing inside an
+        // image whose log names no container reads as the job's own.
+        "logs/5801-user_code.log",
+        "logs/5802-user_code.log",
+        "logs/5804-container.log",
+        "logs/5807-container.log",
     ];
     let corpus = data_dir().join("corpus/dev");
     let labels: Vec<serde_json::Value> =
@@ -476,6 +484,14 @@ fn realistic_failures_across_tools() {
         // missing package; a standard library in those words is a broken load path (unknown).
         ("ERROR: LoadError: ArgumentError: Module DataFrames not found in current path.\nRun `Pkg.add(\"DataFrames\")` to install the DataFrames package.", None, None, "missing_dep"),
         ("ERROR: ArgumentError: Module Distributed not found in current path.\nRun `Pkg.add(\"Distributed\")` to install the Distributed package.", None, None, "unknown"),
+        // Twenty-eighth round: docker compose's own lines name a container, so a library its
+        // program cannot load is the image's; the same line with no compose line is the job's.
+        ("Attaching to worker-1\nworker-1  | worker: error while loading shared libraries: libfoo.so.2: cannot open shared object file: No such file or directory\nworker-1 exited with code 127", None, None, "container"),
+        ("worker: error while loading shared libraries: libfoo.so.2: cannot open shared object file: No such file or directory", None, None, "missing_dep"),
+        // Lmod listing "Inactive Modules:" (modules that dropped out of the module path) makes
+        // the unknown modules no fix of the job's (unknown); without it, a module is missing.
+        ("Lmod has detected the following error:  The following module(s) are\nunknown: \"gromacs/2021\"\n\nInactive Modules:\n  1) gromacs/2021     2) openmpi", None, None, "unknown"),
+        ("Lmod has detected the following error:  The following module(s) are\nunknown: \"gromacs/2021\"", None, None, "missing_dep"),
         // conda's and libmamba's solver refusing the environment: never created (missing_dep);
         // a program's own exception of the same name is its own (user_code).
         ("LibMambaUnsatisfiableError: Encountered problems while solving:\n  - package python-3.7.13-haa1d7c7_1 is excluded by strict repo priority", None, None, "missing_dep"),

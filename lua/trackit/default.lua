@@ -185,8 +185,10 @@ local INSIDE_CONTAINER_SESSION = { CONTAINER_SHELL_PROMPT, CONTAINER_INTERACTIVE
 local PIP_INDEX_UNREACHABLE = [=[Retrying \(Retry\(.*\)\) after connection broken by '(?:NewConnectionError|ConnectTimeoutError|ProxyError)\(]=]
 -- Running inside a container: the runtime's name or options on some line, or a container init
 -- system's own lines (s6-overlay's `[cont-init.d]` and `[s6-finish]`, phusion baseimage's
--- `/etc/my_init.d/`): those only run as an image's PID 1.
-local CONTAINER_CONTEXT = [=[(?i)\b(apptainer|singularity|docker|podman|enroot|pyxis|charliecloud|ch-run)\b|--container-image\b|\.sif\b|\[(?:cont-init|cont-finish|s6-init|s6-finish)\b|/etc/my_init\.d/]=]
+-- `/etc/my_init.d/`): those only run as an image's PID 1. Twenty-eighth round: docker compose's
+-- own lines about its containers (`Attaching to app-1`, `app-1 exited with code 127`; compose
+-- names a container after its service and a replica number) say the same.
+local CONTAINER_CONTEXT = [=[(?i)\b(apptainer|singularity|docker|podman|enroot|pyxis|charliecloud|ch-run)\b|--container-image\b|\.sif\b|\[(?:cont-init|cont-finish|s6-init|s6-finish)\b|/etc/my_init\.d/|^Attaching to [A-Za-z0-9_.-]+[-_][0-9]+(?:,|$)|^[A-Za-z0-9_.-]+[-_][0-9]+ exited with code [0-9]+$]=]
 -- Building, pulling or unpacking a container image: a "no space left" there is the image build's
 -- cache or temp directory, not the job's quota.
 local CONTAINER_BUILD = {
@@ -867,6 +869,11 @@ policy.rules = {
       [=[(?i)Unable to locate a modulefile for '(?P<env_module>[^']+)']=],
       [=[(?i)Lmod has detected the following error]=],
     },
+    -- Twenty-eighth round: Lmod listing "Inactive Modules:" says modules the session had loaded
+    -- dropped out of the module path (the site's module tree gone from the node after an outage,
+    -- or a swap in the hierarchy): the modules that are then unknown are not ones the job named
+    -- wrongly or could install, and the log cannot tell the node's fault from the job's (unknown).
+    unless = { [=[^\s*Inactive Modules:\s*$]=] },
     summary = "environment module {env_module} cannot be loaded",
   },
   other_package_missing = {
