@@ -249,6 +249,11 @@ fn every_dev_corpus_log_is_diagnosed_right() {
         // built without its launchers) prints a notice in no failure's words.
         "logs/5607-user_code.log",
         "logs/5609-missing_dep.log",
+        // Twenty-ninth round (ordinary deep-learning runs): a local model folder that is not
+        // there, which huggingface_hub then refuses as a repo id (HFValidationError naming a
+        // path).
+        "logs/6007-path_error.log",
+        "logs/6008-path_error.log",
     ];
     let corpus = data_dir().join("corpus/dev");
     let labels: Vec<serde_json::Value> =
