@@ -254,6 +254,11 @@ fn every_dev_corpus_log_is_diagnosed_right() {
         // path).
         "logs/6007-path_error.log",
         "logs/6008-path_error.log",
+        // A model hub that cannot be reached, with nothing cached: "couldn't find it in the
+        // cached files" reads as a program's missing file.
+        "logs/6010-unknown.log",
+        "logs/6011-unknown.log",
+        "logs/6012-unknown.log",
     ];
     let corpus = data_dir().join("corpus/dev");
     let labels: Vec<serde_json::Value> =
