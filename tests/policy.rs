@@ -492,6 +492,14 @@ fn realistic_failures_across_tools() {
         // the unknown modules no fix of the job's (unknown); without it, a module is missing.
         ("Lmod has detected the following error:  The following module(s) are\nunknown: \"gromacs/2021\"\n\nInactive Modules:\n  1) gromacs/2021     2) openmpi", None, None, "unknown"),
         ("Lmod has detected the following error:  The following module(s) are\nunknown: \"gromacs/2021\"", None, None, "missing_dep"),
+        // Twenty-ninth round: huggingface_hub refusing a filesystem path as a repo id is a local
+        // model folder that is not there (path_error); a malformed Hub name is the code's.
+        ("huggingface_hub.errors.HFValidationError: Repo id must be in the form 'repo_name' or 'namespace/repo_name': '../checkpoints/run7/final'. Use `repo_type` argument if needed.", None, None, "path_error"),
+        ("Traceback (most recent call last):\n  File \"load.py\", line 4, in <module>\n    tok = AutoTokenizer.from_pretrained(name)\nhuggingface_hub.errors.HFValidationError: Repo id must use alphanumeric chars or '-', '_', '.', '--' and '..' are forbidden, '-' and '.' cannot start or end the name, max length is 96: 'my model v2'.", None, None, "user_code"),
+        // The Hub unreachable with nothing cached names no path of the job's (unknown); a
+        // program's own file that cannot be found stays path_error.
+        ("OSError: We couldn't connect to 'https://huggingface.co' to load this file, couldn't find it in the cached files and it looks like gpt2 is not the path to a directory containing a file named config.json.", None, None, "unknown"),
+        ("OSError: We couldn't find the requested input file: could not find file data/train_split.jsonl", None, None, "path_error"),
         // conda's and libmamba's solver refusing the environment: never created (missing_dep);
         // a program's own exception of the same name is its own (user_code).
         ("LibMambaUnsatisfiableError: Encountered problems while solving:\n  - package python-3.7.13-haa1d7c7_1 is excluded by strict repo priority", None, None, "missing_dep"),

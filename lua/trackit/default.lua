@@ -120,6 +120,10 @@ local OPTION_AS_PATH = [=[['‘"`]--[A-Za-z]]=]
 -- EIO: the storage under a file failed while reading or writing it (a disk, a network or
 -- parallel filesystem, a device). The file is there; no path or package the job names is wrong.
 local IO_ERROR_LINE = [=[(?i)\bInput/output error\b|\[Errno 5\]]=]
+-- A model hub that cannot be reached (the compute node has no route out, a proxy or firewall,
+-- the hub's own outage) and nothing cached locally: transformers' and huggingface_hub's words
+-- name files and a cache they could not find, but no path of the job's is wrong.
+local MODEL_HUB_UNREACHABLE_LINE = [=[(?i)\bcouldn'?t connect to '?https?://[^' ]*huggingface\.co\b|\bconnection error, and we cannot find the requested files in the cached path\b|\bcannot find the requested files in the local cache\b]=]
 -- Shared memory (/dev/shm) is memory, not the disk the job writes to.
 local SHARED_MEMORY_LINE = [=[(?i)/dev/shm\b|\bshared memory\b|\bposix_fallocate\b]=]
 -- NCCL failing to create or size a shared memory segment in /dev/shm.
@@ -1188,6 +1192,15 @@ policy.rules = {
   },
 
   ---------------------------------------------------------------- paths
+  model_hub_unreachable = {
+    -- transformers/huggingface_hub could not reach the Hub and found nothing in the local cache:
+    -- a network without a route out (compute nodes often have none), a proxy or firewall, or the
+    -- Hub's outage. Its "couldn't find it in the cached files" names no path the job got wrong,
+    -- so no path fix is claimed (program_file_error leaves these lines alone).
+    kind = "unknown", priority = 55,
+    patterns = { MODEL_HUB_UNREACHABLE_LINE },
+    summary = "the model hub could not be reached and the files are not cached locally (network or proxy): {line}",
+  },
   file_lock_refused = {
     -- HDF5 (1.10+) locks the files it opens: another process holds the file, or the filesystem
     -- offers no locks (HDF5_USE_FILE_LOCKING=FALSE). The file exists; no path fix applies.
@@ -1214,6 +1227,20 @@ policy.rules = {
     unless_line = { WARNING_LINE[1], WARNING_LINE[2], WARNING_LINE[3], KERNEL_INTERFACE_PATH, OPTION_AS_PATH, IO_ERROR_LINE, SYSTEM_OWNED_MISSING_PATH, TOOL_OWNED_PATH },
     summary = "a file or directory is missing or not accessible: {path}",
   },
+  hub_repo_id_is_a_local_path = {
+    -- transformers, diffusers and huggingface_hub load a model from a local folder when it exists
+    -- and read the string as a Hub repo id otherwise: a model or checkpoint folder that is not
+    -- where the job looks (a relative path from another working directory, a folder never
+    -- downloaded) surfaces as HFValidationError refusing a filesystem path as a repo id. The
+    -- value must look like a path (/, ./, ../, ~/, a drive letter); a malformed repo name is
+    -- the code's (python_exception).
+    kind = "path_error", priority = 50,
+    patterns = {
+      [=[Repo id must (be in the form|use alphanumeric)[^\n]*?: '(?P<path>(\.{1,2}/|/|~/|[A-Za-z]:[\\/])[^']*)']=],
+    },
+    unless_line = { WARNING_LINE[1], WARNING_LINE[2], WARNING_LINE[3] },
+    summary = "a local model folder is not there, so it was read as a Hub repo id: {path}",
+  },
   program_file_error = {
     -- A program's own message that it cannot open or find a file it needs (Fortran runtimes, C
     -- and C++ tools, a scheduler's chdir into the working directory).
@@ -1234,6 +1261,7 @@ policy.rules = {
       IO_ERROR_LINE,
       TOOL_OWNED_PATH,
       BUILD_CACHE_TOOL_LINE,
+      MODEL_HUB_UNREACHABLE_LINE,
     },
     summary = "a file or directory the program needs is missing or not accessible: {line}",
   },
