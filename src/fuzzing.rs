@@ -21,6 +21,7 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("sbatch_script", sbatch_script),
     ("results", results),
     ("workflow_yaml", workflow_yaml),
+    ("diagnose_patterns", diagnose_patterns),
 ];
 
 fn text(data: &[u8]) -> String {
@@ -124,5 +125,29 @@ pub fn results(data: &[u8]) {
     };
     if let Ok(r) = crate::results::parse_text(Path::new(name), text) {
         let _ = crate::results::summarize(&r, &[], &Default::default());
+    }
+}
+
+/// A policy's patterns and log lines: the diagnosis' pattern matcher, which compiles only the
+/// patterns whose necessary words a line holds, must answer as one `RegexSet` of them all. The
+/// lines before the first empty line are patterns (at most 16), the rest are log lines.
+pub fn diagnose_patterns(data: &[u8]) {
+    let input = text(data);
+    let (head, lines) = input.split_once("\n\n").unwrap_or((&input, ""));
+    let patterns: Vec<String> = head.lines().take(16).map(str::to_string).collect();
+    // Patterns the regex crate refuses are refused by the matcher too, and there is no answer
+    // to compare.
+    let Ok(set) = regex::RegexSetBuilder::new(&patterns)
+        .size_limit(1 << 20)
+        .build()
+    else {
+        return;
+    };
+    let Ok(matcher) = crate::diagnose::matcher::PatternMatcher::new(patterns) else {
+        panic!("the regex set compiled but the matcher refused its patterns");
+    };
+    for line in lines.lines().take(64) {
+        let want: Vec<usize> = set.matches(line).iter().collect();
+        assert_eq!(matcher.matches(line), want, "line {line:?}");
     }
 }

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
-mod matcher;
+pub(crate) mod matcher;
 mod prefix;
 
 /// The diagnosis kinds trackit knows. Policies may add their own (any `snake_case` word).
