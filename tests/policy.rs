@@ -257,6 +257,14 @@ fn every_dev_corpus_log_is_diagnosed_right() {
         "logs/5802-user_code.log",
         "logs/5804-container.log",
         "logs/5807-container.log",
+        // Thirtieth round (preemption and node failures as they really show up), before its
+        // rules: Ray's death cause naming a preempted node, Ray's NODE_DIED message that cannot
+        // tell preemption from a hardware fault, srun unable to reach a controller that is down,
+        // a server's system library gone after an update.
+        "logs/6201-preemption.log",
+        "logs/6202-unknown.log",
+        "logs/6204-node_fail.log",
+        "logs/6208-node_fail.log",
     ];
     let corpus = data_dir().join("corpus/dev");
     let labels: Vec<serde_json::Value> =
