@@ -497,12 +497,7 @@ fn policy_test_runs_the_corpus_and_reports_failures() {
             5999,
             (14, 13, 0),
         ),
-        (
-            "test batch 33 (thirtieth round)",
-            6101,
-            6199,
-            (17, 12, 0),
-        ),
+        ("test batch 33 (thirtieth round)", 6101, 6199, (17, 12, 0)),
     ] {
         assert_eq!(
             score(all.iter().filter(|c| batch(c, lo, hi)).collect()),
