@@ -257,6 +257,9 @@ fn every_dev_corpus_log_is_diagnosed_right() {
         "logs/5802-user_code.log",
         "logs/5804-container.log",
         "logs/5807-container.log",
+        // Thirtieth round (preemption and node failures as they really show up): a server's
+        // system library gone after an update reads as any program's missing library (as 181).
+        "logs/6208-node_fail.log",
     ];
     let corpus = data_dir().join("corpus/dev");
     let labels: Vec<serde_json::Value> =
@@ -499,6 +502,17 @@ fn realistic_failures_across_tools() {
         // The Hub unreachable with nothing cached names no path of the job's (unknown); a
         // program's own file that cannot be found stays path_error.
         ("OSError: We couldn't connect to 'https://huggingface.co' to load this file, couldn't find it in the cached files and it looks like gpt2 is not the path to a directory containing a file named config.json.", None, None, "unknown"),
+        // Thirtieth round. Ray's death cause naming the node as preempted is a preemption; Ray's
+        // NODE_DIED message listing preemption among possible causes is no evidence of it
+        // (unknown); a plain "the node was preempted" elsewhere still reads as preemption.
+        ("(TrainController pid=7) The actor died because its node has died. Node Id: ab12\n(TrainController pid=7) \tthe actor's node was preempted: spot instance reclaimed", None, None, "preempted"),
+        ("Task failed because the node it was running on is dead or unavailable. Node IP: 10.0.0.5, node ID: ab12. This can happen if the node was preempted, had a hardware failure, or its raylet crashed unexpectedly.", None, None, "unknown"),
+        ("(TrainController pid=7) The actor died because its node has died. Node Id: ab12", None, None, "unknown"),
+        ("WARNING: worker lost: the instance was preempted by the provider", None, None, "preempted"),
+        // nvidia-smi unable to reach a GPU is the node's GPU; NVML that cannot start in a
+        // container is not read as a GPU fault.
+        ("Unable to determine the device handle for GPU 0000:4F:00.0: Unknown Error", None, None, "node_fail"),
+        ("Failed to initialize NVML: Unknown Error", None, None, "unknown"),
         ("OSError: We couldn't find the requested input file: could not find file data/train_split.jsonl", None, None, "path_error"),
         // conda's and libmamba's solver refusing the environment: never created (missing_dep);
         // a program's own exception of the same name is its own (user_code).

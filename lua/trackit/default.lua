@@ -1192,6 +1192,19 @@ policy.rules = {
   },
 
   ---------------------------------------------------------------- paths
+  ray_node_died = {
+    -- Thirtieth round: Ray reporting that the node under a task or actor died ("Task failed
+    -- because the node it was running on is dead or unavailable", "The actor died because its
+    -- node has died") without a death cause. Its own words list preemption, a hardware failure
+    -- or a raylet crash; the log cannot tell which, so no fix is claimed. A death cause that
+    -- names preemption (the preemption rule) or memory outranks this.
+    kind = "unknown", priority = 50,
+    patterns = {
+      [=[(?i)\bTask failed because the node it was running on is dead or unavailable\b]=],
+      [=[(?i)\bThe actor died because its node has died\b]=],
+    },
+    summary = "a Ray node died under the task (preemption, a hardware fault or a raylet crash; the log does not say which): {line}",
+  },
   model_hub_unreachable = {
     -- transformers/huggingface_hub could not reach the Hub and found nothing in the local cache:
     -- a network without a route out (compute nodes often have none), a proxy or firewall, or the
@@ -1493,9 +1506,19 @@ policy.rules = {
       -- LSF's termination reason for a job killed to make room for another (IBM's table of
       -- TERM_* reasons).
       [=[\bTERM_PREEMPT\b]=],
+      -- Thirtieth round: the machine under the job, not the job, named as preempted (Ray's death
+      -- cause for an actor, "the actor's node was preempted: ..."; a node or instance that
+      -- "was preempted").
+      [=[(?i)\b(node|instance|vm|host|machine)('s)? (has been |was |got )?preempted\b]=],
     },
     unless = { [=[(?i)\bnode fail]=] },
-    unless_line = { [=[(?i)\b(not|never|no|without|non)[- ]preempt]=] },
+    unless_line = {
+      [=[(?i)\b(not|never|no|without|non)[- ]preempt]=],
+      -- Thirtieth round: a message listing preemption among possible causes ("This can happen if
+      -- the node was preempted, had a hardware failure, or its raylet crashed") says nothing
+      -- about which one happened.
+      [=[(?i)\b(can|could|may|might) (happen|occur)\b.*\bpreempt|\bif the (node|instance|vm|host|machine) (was|is|has been) preempted\b]=],
+    },
     summary = "the job was preempted: {line}",
   },
   cloud_vm_reclaimed = {
@@ -1734,6 +1757,11 @@ policy.rules = {
       [=[(?i)\bfallen off the bus\b]=],
       [=[(?i)\bNVRM: Xid \(\S+\): (48|79|94|95)\b]=],
       [=[ERROR_GPU_IS_LOST|(?i)\bGPU is lost\b]=],
+      -- Thirtieth round: nvidia-smi cannot reach a GPU the driver knows ("Unable to determine
+      -- the device handle for GPU 0000:4F:00.0: Unknown Error"): the GPU is in a bad state until
+      -- the node is reset. (NVML that cannot initialise at all, "Failed to initialize NVML", is
+      -- another matter, often a container's setup, and is not read here.)
+      [=[(?i)\bUnable to determine the device handle for GPU\b]=],
     },
     summary = "the node's GPU failed (hardware): {line}",
   },
