@@ -257,6 +257,15 @@ fn every_dev_corpus_log_is_diagnosed_right() {
         "logs/5802-user_code.log",
         "logs/5804-container.log",
         "logs/5807-container.log",
+        // Thirty-first round (code bugs against fixable kinds), before its rules: a Go trace cut
+        // before its panic line; an R package's vignette reading a file it never shipped, in the
+        // words of a user's missing file; a CUDA OOM from a code bug (no torch.no_grad); a C++
+        // abort on a path that is a directory; a segfault on an output folder never made.
+        "logs/6401-user_code.log",
+        "logs/6408-user_code.log",
+        "logs/6411-user_code.log",
+        "logs/6414-path_error.log",
+        "logs/6420-path_error.log",
     ];
     let corpus = data_dir().join("corpus/dev");
     let labels: Vec<serde_json::Value> =
