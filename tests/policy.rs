@@ -260,6 +260,13 @@ fn every_dev_corpus_log_is_diagnosed_right() {
         // Thirtieth round (preemption and node failures as they really show up): a server's
         // system library gone after an update reads as any program's missing library (as 181).
         "logs/6208-node_fail.log",
+        // Thirty-first round (code bugs against fixable kinds): an R package's vignette reading a
+        // file it never shipped, in the words of a user's missing file; a CUDA OOM from a code
+        // bug (no torch.no_grad); a bare segfault on an output folder never made. The log alone
+        // cannot tell these from the fixable or native cause they look like.
+        "logs/6408-user_code.log",
+        "logs/6411-user_code.log",
+        "logs/6420-path_error.log",
     ];
     let corpus = data_dir().join("corpus/dev");
     let labels: Vec<serde_json::Value> =
@@ -514,6 +521,22 @@ fn realistic_failures_across_tools() {
         ("Unable to determine the device handle for GPU 0000:4F:00.0: Unknown Error", None, None, "node_fail"),
         ("Failed to initialize NVML: Unknown Error", None, None, "unknown"),
         ("OSError: We couldn't find the requested input file: could not find file data/train_split.jsonl", None, None, "path_error"),
+        // Thirty-first round. Go's panic and its goroutine dump are the program's bug (as a Rust
+        // panic), the dump alone too; Go's own out-of-memory crash, with the same dump, stays oom.
+        ("panic: runtime error: slice bounds out of range [:5] with capacity 3\n\ngoroutine 1 [running]:\nmain.parseHeader(...)\n\t/src/tool/parse.go:41 +0x1d", None, None, "user_code"),
+        ("goroutine 1 [running]:\nmain.run(0xc000012345)\n\t/src/tool/main.go:88 +0x2f4\nmain.main()\n\t/src/tool/main.go:20 +0x25", None, None, "user_code"),
+        ("fatal error: runtime: out of memory\n\ngoroutine 1 [running]:\nruntime.throw({0x5c1a2b, 0x16})\n\t/usr/local/go/src/runtime/panic.go:1047 +0x5d", None, None, "oom"),
+        // R's errors on one line or indented by a workflow tool are the script's; a package that
+        // is not installed stays missing_dep, a file that is not there path_error.
+        ("Error in summarise(df, m = mean(x)) : object 'x' not found\nCalls: summarise -> mean\nExecution halted", None, None, "user_code"),
+        ("  Error in merge_tables(a, b) : \n    arguments imply differing number of rows: 3, 4\n  Execution halted", None, None, "user_code"),
+        ("Error: unexpected ')' in \"fit <- lm(y ~ x))\"\nExecution halted", None, None, "user_code"),
+        ("Error in library(DESeq2) : there is no package called 'DESeq2'\nExecution halted", None, None, "missing_dep"),
+        ("Error in file(file, \"rt\") : cannot open the connection\nIn addition: Warning message:\nIn file(file, \"rt\") :\n  cannot open file 'samples/meta.tsv': No such file or directory\nExecution halted", None, None, "path_error"),
+        // A file read that meets a directory (EISDIR) is a path the job gave, in a C++ stream's
+        // words as in Python's IsADirectoryError.
+        ("terminate called after throwing an instance of 'std::ios_base::failure[abi:cxx11]'\n  what():  basic_filebuf::underflow error reading the file: Is a directory\nAborted (core dumped)", None, None, "path_error"),
+        ("IsADirectoryError: [Errno 21] Is a directory: 'data/'", None, None, "path_error"),
         // conda's and libmamba's solver refusing the environment: never created (missing_dep);
         // a program's own exception of the same name is its own (user_code).
         ("LibMambaUnsatisfiableError: Encountered problems while solving:\n  - package python-3.7.13-haa1d7c7_1 is excluded by strict repo priority", None, None, "missing_dep"),

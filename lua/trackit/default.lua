@@ -1262,6 +1262,10 @@ policy.rules = {
       [=[(?i)forrtl: severe \([0-9]+\): (file not found|permission to access file denied|cannot (open|stat))]=],
       [=[(?i)\b(could not|couldn't|cannot|can't|unable to|failed to) (open|read|find|load|locate|access|stat)\b[^:]{0,40}\b(input ?file|file|input|directory|dir|folder|path)s?\b]=],
       [=[(?i)\bcannot create (regular file )?[`'‘"]?[^:\s]+['’`"]?: (Permission denied|No such file or directory|Read-only file system)]=],
+      -- A file the program reads or opens is a directory (EISDIR in a C++ stream's or a C
+      -- tool's words: "basic_filebuf::underflow error reading the file: Is a directory"), as
+      -- Python's IsADirectoryError (python_path_error): the path given names a folder.
+      [=[(?i)\b(error|failed|unable|cannot|can't|could not)\b[^\n]{0,40}\b(reading|opening|open|read|load|loading)\b[^\n]{0,40}: Is a directory\b]=],
     },
     unless_line = {
       WARNING_LINE[1], WARNING_LINE[2], WARNING_LINE[3],
@@ -1853,7 +1857,20 @@ policy.rules = {
       [=[^Error in (?P<where>.+) :\s*$]=],
       [=[^ERROR: LoadError:]=],
       [=[thread '\S+' panicked at]=],
+      -- Go's panic and the goroutine dump it prints, often all that is pasted of it ("panic:
+      -- runtime error: index out of range", "goroutine 1 [running]:"): the program's own bug,
+      -- as a Rust panic. Go's "fatal error: runtime: out of memory" is the OOM rules', and a
+      -- container runtime's own failure is the container rules' (both outrank this one).
+      [=[^panic: (?P<exception>.+)]=],
+      [=[^goroutine [0-9]+ \[running\]:\s*$]=],
       [=[terminate called after throwing an instance of '(?P<exception>[^']+)']=],
+      -- R's error on one line or indented by a workflow tool ("Error in f(x) : object 'y' not
+      -- found", "  Error in paste0(...) : "), and its own lookup and parse errors ("Error: object
+      -- 'x' not found", "Error: unexpected ']' in ..."): the script's. The resource rules (a
+      -- package not installed, a file not there, a vector it cannot allocate) outrank it.
+      [=[^\s+Error in (?P<where>.+) :\s*$]=],
+      [=[^\s*Error in (?P<where>.+?) : (?P<exception>.+)]=],
+      [=[^\s*Error: (?P<exception>object '.+' not found|unexpected .+ in .+)]=],
       -- Fortran runtimes: Intel's "forrtl: severe (32): invalid logical unit number", gfortran's
       -- "Fortran runtime error: ...". The path rules outrank it for the file ones.
       [=[^forrtl: severe \([0-9]+\): (?P<exception>.+)]=],
