@@ -1,4 +1,5 @@
-//! `cargo bench --bench diagnose`: end-to-end `trackit diagnose` on a 1 GiB and a 10 MiB log.
+//! `cargo bench --bench diagnose`: end-to-end `trackit diagnose` on a 1 GiB and a 10 MiB log,
+//! and on a log of real, varied lines (the corpus' dev logs one after another).
 //!
 //! Each run is a fresh process (policy load, rule compilation, tail read, diagnosis, output), as
 //! a user or the tracker runs it. Wall time is the median of the runs; peak RSS comes from
@@ -46,8 +47,31 @@ fn make_log(path: &Path, size: u64) {
     f.write_all(ending).unwrap();
 }
 
+/// Writes a log of real lines: the corpus' dev logs one after another until `size` bytes, then
+/// the same CUDA OOM ending. Unlike a training log's repeated progress lines, every line differs,
+/// as in the tail of a job that printed many kinds of messages; the tail window is all of it.
+fn make_real_lines_log(path: &Path, size: usize) {
+    let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/corpus/dev/logs");
+    let mut logs: Vec<PathBuf> = std::fs::read_dir(&corpus)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    logs.sort();
+    let mut text = Vec::with_capacity(size + 4096);
+    for log in logs {
+        if text.len() >= size {
+            break;
+        }
+        text.extend(std::fs::read(&log).unwrap());
+        text.push(b'\n');
+    }
+    text.truncate(size);
+    text.extend_from_slice(b"\nTraceback (most recent call last):\n  File \"train.py\", line 88, in <module>\n    loss.backward()\ntorch.OutOfMemoryError: CUDA out of memory. Tried to allocate 2.00 GiB.\n");
+    std::fs::write(path, text).unwrap();
+}
+
 /// Runs the binary once; returns (wall time, peak RSS in KiB).
-fn run_once(bin: &Path, log: &Path) -> (Duration, i64) {
+fn run_once(bin: &Path, log: &Path, expect_oom: bool) -> (Duration, i64) {
     let start = Instant::now();
     let child = Command::new(bin)
         .args(["diagnose", "--json"])
@@ -66,7 +90,8 @@ fn run_once(bin: &Path, log: &Path) -> (Duration, i64) {
     assert_eq!(status, 0, "trackit diagnose failed");
     let mut out = String::new();
     std::io::Read::read_to_string(&mut child.stdout.unwrap(), &mut out).unwrap();
-    assert!(out.contains("\"kind\":\"oom\""), "{out}");
+    // On the real lines, other failures' evidence competes with the OOM; any verdict will do.
+    assert!(!expect_oom || out.contains("\"kind\":\"oom\""), "{out}");
     (took, usage.ru_maxrss)
 }
 
@@ -78,18 +103,28 @@ fn main() {
     let cases = [
         ("10 MiB", 10u64 << 20, dir.join("trackit-bench-10m.log")),
         ("1 GiB", 1u64 << 30, dir.join("trackit-bench-1g.log")),
+        (
+            "256 KiB of real lines",
+            256 << 10,
+            dir.join("trackit-bench-real.log"),
+        ),
     ];
     println!("| log | runs | median wall | min wall | max wall | peak RSS |");
     println!("|---|---|---|---|---|---|");
     let mut medians = Vec::new();
     for (label, size, path) in &cases {
-        make_log(path, *size);
+        let synthetic = *size > 1 << 20;
+        if synthetic {
+            make_log(path, *size);
+        } else {
+            make_real_lines_log(path, *size as usize);
+        }
         // Warm the page cache for the tail (as a just-finished job's log would be).
-        run_once(&bin, path);
+        run_once(&bin, path, synthetic);
         let mut times = Vec::new();
         let mut rss = 0;
         for _ in 0..RUNS {
-            let (t, r) = run_once(&bin, path);
+            let (t, r) = run_once(&bin, path, synthetic);
             times.push(t);
             rss = rss.max(r);
         }
