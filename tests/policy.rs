@@ -267,6 +267,11 @@ fn every_dev_corpus_log_is_diagnosed_right() {
         "logs/6408-user_code.log",
         "logs/6411-user_code.log",
         "logs/6420-path_error.log",
+        // Thirty-second round (issue 14's look-alikes), before its rules: kubelet's "OOM Killed"
+        // reason (with a space) and an `Exception ignored in` traceback whose frames are not
+        // indented.
+        "logs/6603-oom.log",
+        "logs/6614-not_a_failure.log",
     ];
     let corpus = data_dir().join("corpus/dev");
     let labels: Vec<serde_json::Value> =
