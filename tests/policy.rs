@@ -692,6 +692,18 @@ step 100 done", Some("COMPLETED"), Some("0:0"), "none"),
         ("Exception ignored in: <function Pool.__del__ at 0x7f2c>\nTraceback (most recent call last):\n  File \"/usr/lib/python3.10/multiprocessing/pool.py\", line 268, in __del__\nImportError: sys.meta_path is None, Python is likely shutting down\nDone: wrote model.pt", Some("COMPLETED"), Some("0:0"), "none"),
         ("Exception ignored in: <function Pool.__del__ at 0x7f2c>\nTraceback (most recent call last):\n  File \"/usr/lib/python3.10/multiprocessing/pool.py\", line 268, in __del__\nImportError: sys.meta_path is None, Python is likely shutting down", None, None, "none"),
         ("Exception ignored in: <function Pool.__del__ at 0x7f2c>\nTraceback (most recent call last):\n  File \"pool.py\", line 268, in __del__\nOSError: [Errno 9] Bad file descriptor\nTraceback (most recent call last):\n  File \"train.py\", line 3, in <module>\nModuleNotFoundError: No module named 'wandb'", None, None, "missing_dep"),
+        // Thirty-second round: the same block pasted with its frames' indentation lost is still
+        // the ignored one; a program's own traceback pasted the same way still decides.
+        ("Exception ignored in: <function ImageData.__del__ at 0x7b>\nTraceback (most recent call last):\nFile \"/opt/sirf/STIR.py\", line 447, in __del__\nAttributeError: 'NoneType' object has no attribute 'deleteDataHandle'", None, None, "none"),
+        ("Traceback (most recent call last):\nFile \"/opt/app/run.py\", line 32, in <module>\nAttributeError: module 'utils' has no attribute 'get_time'", None, None, "user_code"),
+        ("Exception ignored in: <function ImageData.__del__ at 0x7b>\nTraceback (most recent call last):\nFile \"/opt/sirf/STIR.py\", line 447, in __del__\nAttributeError: 'NoneType' object has no attribute 'deleteDataHandle'\nTraceback (most recent call last):\nFile \"train.py\", line 3, in <module>\nModuleNotFoundError: No module named 'wandb'", None, None, "missing_dep"),
+        // A termination reason written "OOM Killed" (kubelet's older wording) is the OOM state;
+        // a field saying the OOM killer did not fire, with exit 137, is not; prose guessing at
+        // an OOM kill is no reason field.
+        ("        \"oom-test\": {\n            \"state\": {\n                \"termination\": {\n                    \"exitCode\": 137,\n                    \"reason\": \"OOM Killed\",", None, None, "oom"),
+        ("    Last State: Terminated\n      Reason: OOM Killed\n      Exit Code: 137", None, None, "oom"),
+        ("            \"OOMKilled\": false,\n            \"Dead\": false,\n            \"ExitCode\": 137,", None, Some("137"), "unknown"),
+        ("the worker exited with code 137, maybe it was OOM killed by the host", None, None, "unknown"),
         // Twenty-third round: the shell's and the C library's signal messages under another
         // locale are the same native crashes; an abort only with its core dump, as in English.
         ("./runall.sh: 行 4: 13469 段错误               (核心已转储) ./train model.pbtxt", None, None, "segfault"),

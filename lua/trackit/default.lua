@@ -40,7 +40,9 @@ policy.settings = {
   -- when a `__del__`, a callback or an exit handler fails, and the program goes on: that
   -- traceback (frames, then its exception line) is not what ended the job.
   ignored_blocks = {
-    { starts = [=[^Exception ignored (?:in|on|while)\b]=], continues = [=[^(?:\s|Traceback \(most recent call last\):)]=] },
+    -- Thirty-second round: a frame whose indentation was lost when the block was pasted
+    -- (`File "x.py", line 447, in __del__` at the start of the line) still continues it.
+    { starts = [=[^Exception ignored (?:in|on|while)\b]=], continues = [=[^(?:\s|Traceback \(most recent call last\):|File "[^"]*", line [0-9]+, in )]=] },
   },
   poll = { first_s = 15, growth = 1.5, max_s = 180, min_s = 5 },
   -- Fixers never raise a resource above these (per partition over site-wide), e.g.
@@ -319,6 +321,10 @@ policy.rules = {
       [=[(?i)\bexceeded MEM usage hard limit\b]=],
       [=[(?i)memory usage exceeded (request_memory|the requested|its request)]=],
       [=[\bOOMKilled\b]=],
+      -- Thirty-second round: the termination reason as kubelet wrote it before Kubernetes 1.0
+      -- and some runtimes still do, with a space (`"reason": "OOM Killed"`, `Reason: OOM Killed`);
+      -- only as a reason field, not prose that guesses at a kill.
+      [=[(?i)\breason"?\s*[:=]\s*"?OOM[ _]Killed\b]=],
       -- HTCondor's periodic hold or removal for memory use over the request (CMS/CRAB wording too).
       [=[(?i)\bput on hold\b.*\bdue to memory\b]=],
       [=[(?i)\bremoved due to memory use\b|\bdue to excessive memory use\b]=],
