@@ -267,6 +267,15 @@ fn every_dev_corpus_log_is_diagnosed_right() {
         "logs/6408-user_code.log",
         "logs/6411-user_code.log",
         "logs/6420-path_error.log",
+        // Thirty-third round (container runtimes and distributed launches), before its rules:
+        // the dev pass' misses under the round's starting rules.
+        "logs/6801-container.log",
+        "logs/6802-unknown.log",
+        "logs/6803-container.log",
+        "logs/6804-container.log",
+        "logs/6807-container.log",
+        "logs/6808-container.log",
+        "logs/6810-container.log",
     ];
     let corpus = data_dir().join("corpus/dev");
     let labels: Vec<serde_json::Value> =
