@@ -267,6 +267,11 @@ fn every_dev_corpus_log_is_diagnosed_right() {
         "logs/6408-user_code.log",
         "logs/6411-user_code.log",
         "logs/6420-path_error.log",
+        // Thirty-third round (container runtimes and distributed launches): a bus error in
+        // libfabric inside a container, a release's bug, reads as a crash; a library an image
+        // lacks, with nothing in the log naming the image, reads as the job's missing library.
+        "logs/6802-unknown.log",
+        "logs/6804-container.log",
     ];
     let corpus = data_dir().join("corpus/dev");
     let labels: Vec<serde_json::Value> =
@@ -526,6 +531,21 @@ fn realistic_failures_across_tools() {
         ("panic: runtime error: slice bounds out of range [:5] with capacity 3\n\ngoroutine 1 [running]:\nmain.parseHeader(...)\n\t/src/tool/parse.go:41 +0x1d", None, None, "user_code"),
         ("goroutine 1 [running]:\nmain.run(0xc000012345)\n\t/src/tool/main.go:88 +0x2f4\nmain.main()\n\t/src/tool/main.go:20 +0x25", None, None, "user_code"),
         ("fatal error: runtime: out of memory\n\ngoroutine 1 [running]:\nruntime.throw({0x5c1a2b, 0x16})\n\t/usr/local/go/src/runtime/panic.go:1047 +0x5d", None, None, "oom"),
+        // Thirty-third round. Container runtimes in the words of their setup: singularity 2.x's
+        // bind (one space before the colon), rootless podman without subordinate IDs, srun
+        // without the pyxis plugin, BuildKit's base image; a missing path with no runtime
+        // stays the job's.
+        ("ERROR : There was an error binding the path /scratch: No such file or directory", None, None, "container"),
+        ("cp: cannot stat '/scratch/u/in.dat': No such file or directory", None, None, "path_error"),
+        ("ERRO[0000] No subuid ranges found for user \"alice\"", None, None, "container"),
+        ("srun: unrecognized option '--container-mounts=/data:/data'\nTry \"srun --help\" for more information", None, None, "container"),
+        (" => ERROR [internal] load metadata for docker.io/library/python:3.11-slim", None, None, "container"),
+        // A bus error while NCCL sets up, on a host named by docker's container id: the
+        // container's /dev/shm. The same signal with no NCCL (a library's bug), or NCCL's bus
+        // error on a named node, stays a crash.
+        ("[0a1b2c3d4e5f:412 :0:440] Caught signal 7 (Bus error: nonexistent physical address)\n 2 0x000000000005a2c1 ncclShmOpen()  ???:0", None, None, "container"),
+        ("[0a1b2c3d4e5f:412] Signal: Bus error (7)\n[0a1b2c3d4e5f:412] [ 2] /lib64/libfabric.so.1(+0x625500)[0x7f04af005500]", None, None, "segfault"),
+        ("[gpu-node17:412 :0:440] Caught signal 7 (Bus error: nonexistent physical address)\n 2 0x000000000005a2c1 ncclShmOpen()  ???:0", None, None, "segfault"),
         // R's errors on one line or indented by a workflow tool are the script's; a package that
         // is not installed stays missing_dep, a file that is not there path_error.
         ("Error in summarise(df, m = mean(x)) : object 'x' not found\nCalls: summarise -> mean\nExecution halted", None, None, "user_code"),

@@ -977,6 +977,19 @@ policy.rules = {
       -- Rootless runtimes (podman, apptainer) mapping the user namespace.
       [=[(?i)\bcannot set ?up namespace\b|\bnot enough IDs available in the namespace\b]=],
       [=[(?i)\bnew[ug]idmap\b.*\b(failed|error|denied|exit status)\b]=],
+      -- Rootless podman/buildah without subordinate IDs for the user ("ERRO[0000] No subuid
+      -- ranges found for user", "cannot find UID/GID for user x: open /etc/subuid").
+      [=[(?i)\bno sub[ug]id ranges found for user\b|\bcannot find (?:UID/GID|mappings) for user\b]=],
+      -- Singularity 2.x binding a host path into the image ("ERROR : There was an error binding
+      -- the path /oak: No such file or directory"): the runtime's bind, one or two spaces
+      -- before the colon.
+      [=[(?i)\bThere was an error binding (?:the path )?\S+]=],
+      -- srun, salloc or sbatch that does not know pyxis' options: the container plugin is not
+      -- loaded for that command ("srun: unrecognized option '--container-image'").
+      [=[(?i)\b(?:srun|salloc|sbatch): (?:error: )?unrecognized option '?--container-[a-z-]+]=],
+      -- BuildKit cannot resolve the base image of a build ("ERROR [internal] load metadata for
+      -- nvcr.io/...").
+      [=[\bERROR \[internal\] load metadata for \S+]=],
       [=[(?i)\bunable to start container process\b]=],
       [=[(?i)\bpyxis\b.*\b(error|failed)\b]=],
       [=[(?i)\bspank-[A-Za-z0-9_]+: error: (pyxis|enroot)\b]=],
@@ -1138,6 +1151,20 @@ policy.rules = {
     -- and a container fix would be a wrong one.
     requires = SHM_CONTAINER_CONTEXT,
     summary = "the container's /dev/shm is too small for a shared memory segment: {line}",
+  },
+  container_shared_memory_bus_error = {
+    -- A bus error while NCCL sets up its transport, on a host named by docker's default
+    -- hostname (the container's 12-hex-digit id, in UCX's or Open MPI's signal line): NCCL's
+    -- shared memory segment mapped past the end of the container's 64 MB /dev/shm. The
+    -- container's configuration (--shm-size, --ipc=host), not a crash of the program's. A bus
+    -- error with no NCCL in the log (a library's own bug) stays a crash.
+    kind = "container", priority = 86,
+    patterns = {
+      [=[^\[[0-9a-f]{12}:[0-9]+ *:[0-9]+:[0-9]+\] Caught signal 7 \(Bus error]=],
+      [=[^\[[0-9a-f]{12}:[0-9]+\] Signal: Bus error \(7\)]=],
+    },
+    requires = { [=[\bnccl[A-Z][A-Za-z]*\(|\blibnccl\.so\b|\bNCCL (?:INFO|WARN)\b]=] },
+    summary = "NCCL hit a bus error in the container's /dev/shm (too small for its segments): {line}",
   },
   nccl_shared_memory_setup = {
     -- The same NCCL failures with nothing naming a container: the node's own /dev/shm (full,
