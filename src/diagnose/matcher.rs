@@ -165,7 +165,7 @@ impl PatternMatcher {
             .iter()
             .map(|i| self.always_index[i])
             .collect();
-        if text.chars().any(|c| self.fold_chars.contains(&c)) {
+        if !text.is_ascii() && text.chars().any(|c| self.fold_chars.contains(&c)) {
             for id in 0..self.distinct.len() {
                 if !hits.contains(&id) && self.is_match(id, text) {
                     hits.push(id);
