@@ -427,8 +427,18 @@ fn policy_test_runs_the_corpus_and_reports_failures() {
             .count();
         (cases.len(), right, wrong_fixable)
     };
+    // Test batch 37 (files 6901-6999, the thirty-fourth round, real jobs of the local SLURM
+    // cluster) is frozen but not yet measured: it stays out of the pins until that round's single
+    // measurement.
+    let unmeasured = |c: &serde_json::Value| batch(c, 6901, 6999);
     let all = v["cases"].as_array().unwrap();
-    let pins = |split: &str| score(all.iter().filter(|c| c["split"] == split).collect());
+    let pins = |split: &str| {
+        score(
+            all.iter()
+                .filter(|c| c["split"] == split && !unmeasured(c))
+                .collect(),
+        )
+    };
     assert_eq!(
         pins("dev"),
         (893, 809, 32),
