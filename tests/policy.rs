@@ -272,6 +272,10 @@ fn every_dev_corpus_log_is_diagnosed_right() {
         // lacks, with nothing in the log naming the image, reads as the job's missing library.
         "logs/6802-unknown.log",
         "logs/6804-container.log",
+        // Thirty-fourth round (real jobs of the local SLURM cluster, third pass): an srun step
+        // killed by the cgroup OOM handler in a script with no `set -e`, which then goes on and
+        // exits 0, so the job row says COMPLETED.
+        "logs/7002-oom.log",
     ];
     let corpus = data_dir().join("corpus/dev");
     let labels: Vec<serde_json::Value> =
