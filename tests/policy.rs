@@ -843,14 +843,24 @@ fn captures_carry_what_a_fixer_needs() {
         None,
     );
     assert_eq!(d.kind, "oom");
-    assert_ne!(d.captures.get("device").map(String::as_str), Some("gpu"), "{}", d.summary);
+    assert_ne!(
+        d.captures.get("device").map(String::as_str),
+        Some("gpu"),
+        "{}",
+        d.summary
+    );
     let d = diagnose_text(
         &host,
         "torch.OutOfMemoryError: CUDA out of memory. Tried to allocate 2.00 GiB",
         None,
         None,
     );
-    assert_eq!(d.captures.get("device").map(String::as_str), Some("gpu"), "{}", d.summary);
+    assert_eq!(
+        d.captures.get("device").map(String::as_str),
+        Some("gpu"),
+        "{}",
+        d.summary
+    );
     // Scheduler facts (ReqMem, MaxRSS) reach the captures.
     let input = Input {
         logs: vec![lines("")],
