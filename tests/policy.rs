@@ -791,6 +791,16 @@ step 100 done", Some("COMPLETED"), Some("0:0"), "none"),
         ("Traceback (most recent call last):\n  File \"infer.py\", line 3, in <module>\n    model.cuda()\nRuntimeError: The NVIDIA driver on your system is too old (found version 10020). Please update your GPU driver.", None, None, "unknown"),
         ("saxpy.cu:31: CUDA error code=35(cudaErrorInsufficientDriver) \"cudaMalloc(&d_x, n)\"", None, None, "unknown"),
         ("CUDA error: CUDA driver version is insufficient for CUDA runtime version", None, None, "unknown"),
+        // Thirty-fourth round: srun's own verdict on a step the cgroup OOM handler killed decides
+        // even when the batch script went on and the job row says COMPLETED; SLURM's "exceeded
+        // ... memory limit at some point" warning on a job that completed stays harmless, and so
+        // does a step that finished with the same words only in the program's prose.
+        ("featurized 25000 molecules\nslurmstepd-vm: error: Detected 1 oom-kill event(s) in StepId=3140.0. Some of your processes may have been killed by the cgroup out-of-memory handler.\nsrun: error: vm: task 0: Out Of Memory\n[11:01:04] all steps finished", Some("COMPLETED"), Some("0:0"), "oom"),
+        ("srun: error: n12: tasks 1-3: Out Of Memory", Some("COMPLETED"), Some("0:0"), "oom"),
+        ("slurmstepd: error: Exceeded step memory limit at some point.\nall steps finished", Some("COMPLETED"), Some("0:0"), "none"),
+        ("note: task 0: Out Of Memory errors are retried with a smaller batch\nall steps finished", Some("COMPLETED"), Some("0:0"), "none"),
+        // The JVM's heap exhausted is the program's (host) memory, as before.
+        ("Exception in thread \"main\" java.lang.OutOfMemoryError: Java heap space\n\tat KmerIndex.main(KmerIndex.java:6)", Some("FAILED"), Some("1:0"), "oom"),
     ];
     let mut wrong = Vec::new();
     for (text, state, exit, expected) in cases {
@@ -824,6 +834,33 @@ fn captures_carry_what_a_fixer_needs() {
         None,
     );
     assert_eq!(d.captures["node"], "node07");
+    // Thirty-fourth round: the JVM's `java.lang.OutOfMemoryError` is host memory, not the GPU
+    // (PyTorch's bare `torch.OutOfMemoryError` is), so no GPU allocator setting is tried.
+    let d = diagnose_text(
+        &host,
+        "Exception in thread \"main\" java.lang.OutOfMemoryError: Java heap space",
+        None,
+        None,
+    );
+    assert_eq!(d.kind, "oom");
+    assert_ne!(
+        d.captures.get("device").map(String::as_str),
+        Some("gpu"),
+        "{}",
+        d.summary
+    );
+    let d = diagnose_text(
+        &host,
+        "torch.OutOfMemoryError: CUDA out of memory. Tried to allocate 2.00 GiB",
+        None,
+        None,
+    );
+    assert_eq!(
+        d.captures.get("device").map(String::as_str),
+        Some("gpu"),
+        "{}",
+        d.summary
+    );
     // Scheduler facts (ReqMem, MaxRSS) reach the captures.
     let input = Input {
         logs: vec![lines("")],

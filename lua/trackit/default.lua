@@ -351,7 +351,11 @@ policy.rules = {
   gpu_oom = {
     kind = "oom", priority = 85, captures = { device = "gpu" },
     patterns = GPU_OOM,
-    unless_line = { WARNING_LINE[1], WARNING_LINE[2], WARNING_LINE[3], IMPOSSIBLE_ALLOCATION },
+    -- Thirty-fourth round: the JVM's `java.lang.OutOfMemoryError: Java heap space` also matches
+    -- PyTorch's bare `OutOfMemoryError`; it is host memory (host_oom), and a GPU allocator
+    -- setting would not help it.
+    unless_line = { WARNING_LINE[1], WARNING_LINE[2], WARNING_LINE[3], IMPOSSIBLE_ALLOCATION,
+      [=[\bjava\.lang\.OutOfMemoryError\b]=] },
     summary = "the GPU ran out of memory: {line}",
   },
   gpu_oom_before_collective_timeout = {
@@ -589,6 +593,17 @@ policy.rules = {
     kind = "timeout", priority = 97,
     patterns = { [=[\*\*\* STEP \S+ ON \S+ CANCELLED AT \S+ DUE TO TIME LIMIT \*\*\*]=] },
     summary = "a job step hit its time limit: {line}",
+  },
+
+  step_oom_killed = {
+    -- Thirty-fourth round: srun's own verdict on a step whose task the cgroup OOM handler
+    -- killed (`srun: error: <node>: task 0: Out Of Memory`). A batch script without `set -e`
+    -- goes on after it and exits 0, so the job row says COMPLETED; the step's work was still
+    -- killed for memory, so this outranks state_completed, as step_time_limit does. SLURM's
+    -- "exceeded ... memory limit at some point" warning is no such verdict and stays harmless.
+    kind = "oom", priority = 97,
+    patterns = { [=[(?i)srun: error: \S+: tasks? [0-9,-]+: Out Of Memory\s*$]=] },
+    summary = "a job step was killed for running out of memory: {line}",
   },
 
   flux_time_limit = {
