@@ -272,6 +272,15 @@ fn every_dev_corpus_log_is_diagnosed_right() {
         // lacks, with nothing in the log naming the image, reads as the job's missing library.
         "logs/6802-unknown.log",
         "logs/6804-container.log",
+        // Thirty-sixth round (a sample, not a hunt, second draw; the dev pass before its rules):
+        // a Cray node's cgroup line that the OOM killer was re-enabled, then a rank killed by
+        // signal 9; Intel Fortran's 'severe (38): error during write' on a scratch space over
+        // quota, which says nothing of the space; kraken2's own 'Failed attempt to allocate ...
+        // not enough free memory'; a Torque job script's relative input missing, in Chinese.
+        "logs/7404-oom.log",
+        "logs/7405-disk_quota.log",
+        "logs/7406-oom.log",
+        "logs/7412-path_error.log",
     ];
     let corpus = data_dir().join("corpus/dev");
     let labels: Vec<serde_json::Value> =
