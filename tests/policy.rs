@@ -272,15 +272,10 @@ fn every_dev_corpus_log_is_diagnosed_right() {
         // lacks, with nothing in the log naming the image, reads as the job's missing library.
         "logs/6802-unknown.log",
         "logs/6804-container.log",
-        // Thirty-sixth round (a sample, not a hunt, second draw; the dev pass before its rules):
-        // a Cray node's cgroup line that the OOM killer was re-enabled, then a rank killed by
-        // signal 9; Intel Fortran's 'severe (38): error during write' on a scratch space over
-        // quota, which says nothing of the space; kraken2's own 'Failed attempt to allocate ...
-        // not enough free memory'; a Torque job script's relative input missing, in Chinese.
-        "logs/7404-oom.log",
+        // Thirty-sixth round (a sample, not a hunt, second draw): Intel Fortran's 'severe (38):
+        // error during write' on a scratch space over quota says nothing of the space (a full
+        // disk, a quota, a dead file system or a closed unit alike).
         "logs/7405-disk_quota.log",
-        "logs/7406-oom.log",
-        "logs/7412-path_error.log",
     ];
     let corpus = data_dir().join("corpus/dev");
     let labels: Vec<serde_json::Value> =
@@ -810,6 +805,19 @@ step 100 done", Some("COMPLETED"), Some("0:0"), "none"),
         ("note: task 0: Out Of Memory errors are retried with a smaller batch\nall steps finished", Some("COMPLETED"), Some("0:0"), "none"),
         // The JVM's heap exhausted is the program's (host) memory, as before.
         ("Exception in thread \"main\" java.lang.OutOfMemoryError: Java heap space\n\tat KmerIndex.main(KmerIndex.java:6)", Some("FAILED"), Some("1:0"), "oom"),
+        // Thirty-sixth round. A program's own words for a refused allocation (kraken2) are an
+        // OOM; a warning that an optional allocation fell back is not.
+        ("Loading database information...Failed attempt to allocate 45977025096bytes;\nyou may not have enough free memory to load this database.\nclassify: unable to allocate hash table memory", None, None, "oom"),
+        ("WARNING: unable to allocate pinned memory, falling back to pageable memory\nepoch 3 done", None, None, "none"),
+        // HPE/Cray's OOM controller line before a rank's SIGKILL is OOM evidence; PALS's "rank N
+        // died from signal 9" alone is a bare SIGKILL (unknown).
+        ("under_oom detected for 5 seconds. Cache usage 21749760 less than minimum 429496725, re-enabling OOM killer\nnid001956: rank 19 died from signal 9", None, None, "oom"),
+        ("nid001956: rank 19 died from signal 9", None, None, "unknown"),
+        // ENOENT in a localised glibc's words is a missing path; the loader's shared-object line
+        // keeps its own reading (a missing library) in any language.
+        ("/var/spool/torque/mom_priv/jobs/42.node01.SC: line 8: input.in: 没有那个文件或目录", None, None, "path_error"),
+        ("/bin/bash: ligne 3: donnees.csv: Aucun fichier ou dossier de ce type", None, None, "path_error"),
+        ("./a.out: error while loading shared libraries: libfoo.so.1: cannot open shared object file: 没有那个文件或目录", None, None, "missing_dep"),
     ];
     let mut wrong = Vec::new();
     for (text, state, exit, expected) in cases {

@@ -311,6 +311,9 @@ policy.rules = {
       [=[(?i)\bKilled process [0-9]+ \(.*\) total-vm]=],
       [=[(?i)\binvoked oom-killer\b]=],
       [=[(?i)\boom-kill(er)?:]=],
+      -- Thirty-sixth round: HPE/Cray's node memory controller reporting the job's cgroup under
+      -- OOM before its kill ("under_oom detected for 5 seconds. ... re-enabling OOM killer").
+      [=[(?i)\bunder_oom detected\b]=],
       [=[(?i)PBS: job killed: (p|v)?mem [0-9]+\S* exceeded limit]=],
       [=[TERM_MEMLIMIT]=],
       -- Torque/PBS's mail and job summary: "Job exceeded a memory resource limit (vmem, pvmem, etc.)".
@@ -419,6 +422,11 @@ policy.rules = {
       [=[(?i)\bcannot allocate memory\b]=],
       [=[(?i)\[Errno 12\]]=],
       [=[(?i)\bmemory allocation (of [0-9]+ bytes )?failed]=],
+      -- Thirty-sixth round: a program's own report of an allocation refused, in its own words
+      -- (kraken2: "Failed attempt to allocate 45977025096bytes; you may not have enough free
+      -- memory to load this database", then "unable to allocate hash table memory").
+      [=[(?i)\bfailed attempt to allocate [0-9]+ ?bytes\b]=],
+      [=[(?i)\bunable to allocate [A-Za-z ]*memory\b]=],
     },
     unless_line = {
       WARNING_LINE[1], WARNING_LINE[2], WARNING_LINE[3], IMPOSSIBLE_ALLOCATION, SANITIZER_ALLOCATION,
@@ -463,6 +471,9 @@ policy.rules = {
       [=[(?i)\bKilled \(signal 9\)]=],
       -- torch.multiprocessing's "process 0 terminated with signal SIGKILL".
       [=[(?i)\bterminated with signal SIGKILL\b]=],
+      -- Thirty-sixth round: HPE/Cray PALS's report of a rank ended by SIGKILL ("nid001956: rank
+      -- 19 died from signal 9"): who sent it is not said.
+      [=[(?i)\brank [0-9]+ died from signal 9\b]=],
       -- A DataLoader worker "killed by signal: Killed" is a SIGKILL as well: the OOM killer's
       -- usual work, but the line does not say who sent it (no OOM line, no fix).
       [=[(?i)DataLoader worker \(pid\(?s?\)? ?[0-9, ]+\)? is killed by signal: Killed]=],
@@ -1359,6 +1370,10 @@ policy.rules = {
       [=[(?i)\b(file|directory|path|folder) [`'"‘]?(?P<path>[^'"’`\s]+)['"’`]? (does not exist|not found)]=],
       [=[(?i)\b(file|directory|path|folder) "(?P<path>[^"]+)" (does not exist|not found)]=],
       [=[(?i)No such file or directory]=],
+      -- Thirty-sixth round: ENOENT as a localised glibc words it in a shell's or a tool's
+      -- message (a job script run under LANG=zh_CN: "pwscf.in: 没有那个文件或目录"; German,
+      -- French, Spanish, Russian and Japanese alike). The same message, in another language.
+      [=[没有那个文件或目录|(?i)\bDatei oder Verzeichnis nicht gefunden\b|(?i)\bAucun fichier ou (?:dossier|répertoire) de ce (?:type|nom)\b|(?i)\bNo existe el (?:archivo|fichero) o (?:el )?directorio\b|Нет такого файла или каталога|そのようなファイルやディレクトリはありません]=],
     },
     unless_line = {
       WARNING_LINE[1], WARNING_LINE[2], WARNING_LINE[3],
