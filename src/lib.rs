@@ -11,6 +11,7 @@ pub mod commands;
 pub mod config;
 pub mod diagnose;
 pub mod edits;
+pub mod find_named;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod git;

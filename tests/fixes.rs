@@ -431,6 +431,28 @@ fn missing_python_module_gets_pip_install_after_the_sbatch_block() {
             Some(format!("python -m pip install {package}").as_str())
         );
     }
+    // Nor a module of its own deeper in its tree (Python 2's implicit relative imports, or a
+    // script run from another folder); a folder of that name that is no package does not count.
+    std::fs::create_dir_all(root.path().join("src/nets/models")).unwrap();
+    std::fs::create_dir_all(root.path().join("data/yaml")).unwrap();
+    let fixes = |module: &str| {
+        let d = diagnose_text(&host, &format!("ImportError: No module named '{module}'"));
+        plan(
+            &host,
+            &d,
+            None,
+            &slurm(&job_script(), &[]),
+            &[],
+            root.path(),
+        )
+        .proposed
+    };
+    assert!(fixes("models"), "a folder without __init__.py is no module");
+    std::fs::write(root.path().join("src/nets/models/__init__.py"), "").unwrap();
+    assert!(!fixes("models"));
+    std::fs::write(root.path().join("src/nets/compiled.py"), "").unwrap();
+    assert!(!fixes("compiled"));
+    assert!(fixes("yaml"), "data/yaml is no package");
     // The repository's own package is not installed from PyPI.
     std::fs::create_dir(root.path().join("mylab")).unwrap();
     let d = diagnose_text(&host, "ModuleNotFoundError: No module named 'mylab.models'");

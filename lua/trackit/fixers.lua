@@ -204,6 +204,15 @@ function fixers.missing_dep(ctx)
     if root and (trackit.fs.is_dir(root .. "/" .. top) or trackit.fs.exists(root .. "/" .. top .. ".py")) then
       return nil
     end
+    -- Nor a module of its own deeper down (run from another folder, or Python 2's implicit
+    -- relative imports): PyPI may well have a package of that name, and not the one meant.
+    if root then
+      for _, path in ipairs(trackit.fs.find(root, { top .. ".py", top })) do
+        if path:sub(-3) == ".py" or trackit.fs.exists(root .. "/" .. path .. "/__init__.py") then
+          return nil
+        end
+      end
+    end
     local extra = settings(ctx).python_packages
     local package = (type(extra) == "table" and (extra[c.module] or extra[top]))
       or PYTHON_PACKAGES[c.module] or PYTHON_PACKAGES[top] or top

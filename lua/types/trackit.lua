@@ -507,6 +507,14 @@ function trackit.fs.is_dir(path) end
 ---@return string|nil err
 function trackit.fs.read(path) end
 
+--- Paths (relative to `dir`, shallowest first, at most 64) of the files and folders named one
+--- of `names`; hidden folders and environments are not searched.
+---@param dir string
+---@param names string[]
+---@param max_depth? integer folders deep (default 4, at most 8)
+---@return string[]
+function trackit.fs.find(dir, names, max_depth) end
+
 ---@class trackit.units
 trackit.units = {}
 

@@ -31,6 +31,7 @@ pub fn register(lua: &Lua, t: &Table, budget: Budget) -> mlua::Result<()> {
         lua.create_function(|lua, path: String| Ok(allowed(lua, &path).is_ok_and(|p| p.is_dir())))?,
     )?;
     // trackit.fs.read(path) -> string | nil, err (at most 4 MiB, regular files only)
+    let read_budget = budget.clone();
     ns.set(
         "read",
         lua.create_function(move |lua, path: String| {
@@ -38,7 +39,7 @@ pub fn register(lua: &Lua, t: &Table, budget: Budget) -> mlua::Result<()> {
                 Ok(p) => p,
                 Err(why) => return Ok((Value::Nil, Value::String(lua.create_string(why)?))),
             };
-            let read = charged(&budget, || -> std::io::Result<Vec<u8>> {
+            let read = charged(&read_budget, || -> std::io::Result<Vec<u8>> {
                 let mut buf = Vec::new();
                 crate::logtail::open_regular(&real)?
                     .take(MAX_READ)
@@ -53,6 +54,29 @@ pub fn register(lua: &Lua, t: &Table, budget: Budget) -> mlua::Result<()> {
                 )),
             }
         })?,
+    )?;
+    // trackit.fs.find(dir, names, max_depth?) -> relative paths of the files and folders named
+    // so (shallowest first, at most 64; hidden folders and environments not searched)
+    ns.set(
+        "find",
+        lua.create_function(
+            move |lua, (dir, names, max_depth): (String, Vec<String>, Option<usize>)| {
+                let Ok(real) = allowed(lua, &dir) else {
+                    return Ok(Vec::new());
+                };
+                let limits = crate::find_named::FindLimits {
+                    max_depth: max_depth.unwrap_or(4).min(8),
+                    ..Default::default()
+                };
+                let found = charged(&budget, || {
+                    crate::find_named::find_named(&real, &names, limits)
+                })?;
+                Ok(found
+                    .into_iter()
+                    .map(|p| p.to_string_lossy().into_owned())
+                    .collect::<Vec<_>>())
+            },
+        )?,
     )?;
     t.set("fs", ns)?;
     Ok(())
