@@ -172,6 +172,13 @@ local TOOL_OWNED_PATH = table.concat({
   [=[(?i)(?:^|[/._-])c?cache(?:[/._-]|['"’`]|$)|pycache]=],
   [=[/\.triton\b|torch_?extensions|torchinductor_|/pip-(?:build|install|req-build)-]=],
 }, "|")
+-- Thirty-seventh round: a path inside an installed package's own tree (Python's site-packages
+-- or dist-packages, an .egg, a CMake FetchContent source folder `_deps/<name>-src/`): a file a
+-- package reads from beside its own code. When that file is missing, the package was built or
+-- installed without it (a packaging bug, a data file never shipped, a path the code builds
+-- wrong), never an input the job named; no path fix applies (the path rules leave these lines
+-- alone, and the exception is the program's). A user's input sits in the job's own folders.
+local INSTALLED_PACKAGE_PATH = [=[[/\\](?:site|dist)-packages[/\\][^\s'"`’]|\.egg[/\\]|/_deps/[^/\s'"`]+-src/]=]
 -- A build tool's own error line about its cache (ccache's temp files and directories).
 local BUILD_CACHE_TOOL_LINE = [=[^\s*ccache: error:]=]
 -- dash's wording of a command it cannot find ("sh: 1: fastp: not found"): a POSIX sh that a
@@ -1296,7 +1303,7 @@ policy.rules = {
       [=[(?i)FileNotFoundError: (?P<path>.+)]=],
       [=[(?i)(NotADirectory|IsADirectory|Permission)Error: (?P<path>.+)]=],
     },
-    unless_line = { WARNING_LINE[1], WARNING_LINE[2], WARNING_LINE[3], KERNEL_INTERFACE_PATH, OPTION_AS_PATH, IO_ERROR_LINE, SYSTEM_OWNED_MISSING_PATH, TOOL_OWNED_PATH },
+    unless_line = { WARNING_LINE[1], WARNING_LINE[2], WARNING_LINE[3], KERNEL_INTERFACE_PATH, OPTION_AS_PATH, IO_ERROR_LINE, SYSTEM_OWNED_MISSING_PATH, TOOL_OWNED_PATH, INSTALLED_PACKAGE_PATH },
     summary = "a file or directory is missing or not accessible: {path}",
   },
   hub_repo_id_is_a_local_path = {
@@ -1338,6 +1345,7 @@ policy.rules = {
       TOOL_OWNED_PATH,
       BUILD_CACHE_TOOL_LINE,
       MODEL_HUB_UNREACHABLE_LINE,
+      INSTALLED_PACKAGE_PATH,
     },
     summary = "a file or directory the program needs is missing or not accessible: {line}",
   },
@@ -1406,6 +1414,7 @@ policy.rules = {
       [=[\(os error 2\)]=],
       TOOL_OWNED_PATH,
       BUILD_CACHE_TOOL_LINE,
+      INSTALLED_PACKAGE_PATH,
     },
     summary = "a file or directory is missing or not accessible: {line}",
   },
@@ -1433,7 +1442,7 @@ policy.rules = {
       -- of INPUT ERROR: could not open genomeFastaFile: ref/hg38.fa").
       [=[(?i)\b(?:input|fatal) error\b[^:]*: (?:could not|cannot|unable to) open (?:[A-Za-z0-9_]+ )?[A-Za-z0-9_]*file:? ['"`]?(?P<path>[A-Za-z0-9_./~-]+)]=],
     },
-    unless_line = { WARNING_LINE[1], WARNING_LINE[2], WARNING_LINE[3], TOOL_OWNED_PATH, BUILD_CACHE_TOOL_LINE },
+    unless_line = { WARNING_LINE[1], WARNING_LINE[2], WARNING_LINE[3], TOOL_OWNED_PATH, BUILD_CACHE_TOOL_LINE, INSTALLED_PACKAGE_PATH },
     summary = "the program cannot open its input {path}: {line}",
   },
 
