@@ -275,10 +275,9 @@ fn every_dev_corpus_log_is_diagnosed_right() {
         // error during write' on a scratch space over quota says nothing of the space (a full
         // disk, a quota, a dead file system or a closed unit alike).
         "logs/7405-disk_quota.log",
-        // Thirty-eighth round (a sample, not a hunt, third draw): ptxas refusing PTX newer than
-        // itself reads as nothing failed; singularity unable to resolve an image's path through
-        // a site's storage link (the site's fault, per the thread) reads as the runtime's.
-        "logs/7805-unknown.log",
+        // Thirty-eighth round (a sample, not a hunt, third draw): singularity unable to resolve an
+        // image's path through a site's storage link (the site's fault, per the thread) reads as
+        // the runtime's, as any image it cannot open.
         "logs/7808-unknown.log",
     ];
     let corpus = data_dir().join("corpus/dev");
@@ -797,6 +796,11 @@ step 100 done", Some("COMPLETED"), Some("0:0"), "none"),
         // An NVIDIA driver older than the CUDA runtime is the machine's, whatever raises it: no
         // fixable kind (not a library to install, not the program's bug to report as its own).
         ("Traceback (most recent call last):\n  File \"infer.py\", line 3, in <module>\n    model.cuda()\nRuntimeError: The NVIDIA driver on your system is too old (found version 10020). Please update your GPU driver.", None, None, "unknown"),
+        // Thirty-eighth round: a CUDA toolchain older than the code or the GPU is a failure with no
+        // fix a relaunch applies (unknown, not "none"); ptxas's register report is no failure.
+        ("ptxas /tmp/tmpq1w2e3.ptx, line 5; fatal   : Unsupported .version 8.3; current version is '8.1'\nptxas fatal   : Ptx assembly aborted due to errors", None, Some("1"), "unknown"),
+        ("nvcc fatal   : Unsupported gpu architecture 'compute_90'\nmake: *** [Makefile:12: kernel.o] Error 1", None, Some("2"), "unknown"),
+        ("ptxas info    : Used 40 registers, 360 bytes cmem[0]\nepoch 3 loss 0.21\ndone", Some("COMPLETED"), Some("0"), "none"),
         ("saxpy.cu:31: CUDA error code=35(cudaErrorInsufficientDriver) \"cudaMalloc(&d_x, n)\"", None, None, "unknown"),
         ("CUDA error: CUDA driver version is insufficient for CUDA runtime version", None, None, "unknown"),
         // Thirty-fourth round: srun's own verdict on a step the cgroup OOM handler killed decides

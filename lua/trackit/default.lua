@@ -1868,6 +1868,21 @@ policy.rules = {
     },
     summary = "the node's NVIDIA driver is older than the CUDA runtime the program needs: {line}",
   },
+  cuda_toolchain_too_old = {
+    -- Thirty-eighth round (dev 7805, 7806): the CUDA assembler or compiler on the machine is
+    -- older than the code it is given or the GPU it targets (ptxas's "fatal : Unsupported
+    -- .version 8.4; current version is '7.8'", "Value 'sm_121a' is not defined for option
+    -- 'gpu-name'", nvcc's "Unsupported gpu architecture 'compute_90'"). A newer CUDA toolkit, or
+    -- pointing the program at one, is the fix: a failure, but no package or relaunch a fixer
+    -- could apply, as the driver's (gpu_driver_too_old).
+    kind = "unknown", priority = 25,
+    patterns = {
+      [=[(?i)\bptxas\b.*\bfatal\s*:\s*Unsupported \.version [0-9]+\.[0-9]+; current version is\b]=],
+      [=[(?i)\bptxas fatal\s*:\s*Value 'sm_[0-9]+[a-z]?' is not defined for option 'gpu-name']=],
+      [=[(?i)\bnvcc fatal\s*:\s*Unsupported gpu architecture 'compute_[0-9]+[a-z]?']=],
+    },
+    summary = "the machine's CUDA toolchain (ptxas, nvcc) is older than the code or GPU it is given: {line}",
+  },
   gpu_unavailable = {
     -- The job cannot get a GPU: another process holds it (exclusive mode), the node's GPUs or
     -- driver are broken, or the job asked for none. The log alone cannot tell which; it is not
