@@ -275,6 +275,12 @@ fn every_dev_corpus_log_is_diagnosed_right() {
         // error during write' on a scratch space over quota says nothing of the space (a full
         // disk, a quota, a dead file system or a closed unit alike).
         "logs/7405-disk_quota.log",
+        // Thirty-ninth round (scheduler and cloud vocabulary): Google's pipelines API error code
+        // 14 ('worker was terminated'), an HTCondor job log whose execute host vanished and was
+        // rescheduled, and Fluxion's 'alloc denied' for a job that never ran.
+        "logs/8007-preemption.log",
+        "logs/8009-preemption.log",
+        "logs/8012-unknown.log",
     ];
     let corpus = data_dir().join("corpus/dev");
     let labels: Vec<serde_json::Value> =
