@@ -279,6 +279,10 @@ fn every_dev_corpus_log_is_diagnosed_right() {
         // image's path through a site's storage link (the site's fault, per the thread) reads as
         // the runtime's, as any image it cannot open.
         "logs/7808-unknown.log",
+        // Thirty-ninth round: an HTCondor job log whose execute host vanished ("Job reconnection
+        // failed ... rescheduling job") says nothing of whether the slot was reclaimed (an
+        // eviction) or the machine died.
+        "logs/8009-preemption.log",
     ];
     let corpus = data_dir().join("corpus/dev");
     let labels: Vec<serde_json::Value> =
@@ -839,6 +843,17 @@ step 100 done", Some("COMPLETED"), Some("0:0"), "none"),
         ("Traceback (most recent call last):\n  File \"/home/u/env/lib/python3.11/site-packages/pandas/io/common.py\", line 873, in get_handle\n    handle = open(\nFileNotFoundError: [Errno 2] No such file or directory: 'data/train.csv'", None, None, "path_error"),
         ("FileNotFoundError: [Errno 2] No such file or directory: '/home/u/project/site_data/packages/train.csv'", None, None, "path_error"),
         ("Fortran runtime error: Cannot open file '/home/u/runs/case1/build/input.nml': No such file or directory", None, None, "path_error"),
+        // Thirty-ninth round: Google's pipelines API error code 14 (the worker VM taken away) is
+        // a preemption; another PAPI code whose message merely mentions "action 14" is not.
+        ("Task wf.align:2:1 failed. The job was stopped before the command finished. PAPI error code 14. Execution failed: worker was terminated", None, None, "preempted"),
+        ("Task wf.x:0:1 failed. Job exited without an error, exit code 0. PAPI error code 9.  Message: Execution failed: action 14: unexpected exit status 1 was not ignored", None, None, "unknown"),
+        // A fatal Flux job exception of another type (alloc) is a failure of unknown cause, not a
+        // finished job; cancel, exec and timeout keep their own readings, and a non-fatal
+        // exception (severity above 0) on a job that went on is no failure.
+        ("0.021s: job.exception type=alloc severity=0 alloc denied due to type=\"unsatisfiable\"", None, None, "unknown"),
+        ("2.310s: job.exception type=cancel severity=0 Canceled by user", None, None, "cancelled"),
+        ("0.5s: job.exception type=exec severity=0 task 0: start failed: ./a.out: No such file or directory", None, None, "unknown"),
+        ("12.5s: job.exception type=node-failure severity=1 lost contact with rank 3\nall steps finished", None, None, "none"),
     ];
     let mut wrong = Vec::new();
     for (text, state, exit, expected) in cases {

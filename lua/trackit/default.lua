@@ -646,6 +646,17 @@ policy.rules = {
     },
     summary = "the job's tasks could not be started on its nodes: {line}",
   },
+  flux_fatal_exception = {
+    -- Thirty-ninth round: any other fatal Flux job exception (severity=0 ends the job), e.g.
+    -- Fluxion's `job.exception type=alloc severity=0 alloc denied due to type="match error"`:
+    -- the job failed before or around its run for a reason the system raised, not one the job's
+    -- own output gives, so it is a failure of unknown cause rather than a finished job. The
+    -- timeout, exec and cancel types have their own readings.
+    kind = "unknown", priority = 60,
+    patterns = { [=[(?i)\bjob\.exception type=(?P<type>[A-Za-z0-9_-]+) severity=0\b]=] },
+    unless_line = { [=[(?i)\bjob\.exception type=(timeout|exec|cancel)\b]=] },
+    summary = "Flux raised a fatal job exception ({type}): {line}",
+  },
 
   ---------------------------------------------------------------- distributed
   nccl_watchdog = {
@@ -1582,6 +1593,11 @@ policy.rules = {
       -- LSF's termination reason for a job killed to make room for another (IBM's table of
       -- TERM_* reasons).
       [=[\bTERM_PREEMPT\b]=],
+      -- Thirty-ninth round: Google's pipelines API (Cromwell's "PAPI error code 14", "Execution
+      -- failed: worker was terminated"): error 14 is the VM taken away under the task, which
+      -- Cromwell and Nextflow retry as a preemption.
+      [=[\bPAPI error code 14\b]=],
+      [=[(?i)\bExecution failed: worker was terminated\b]=],
       -- Thirtieth round: the machine under the job, not the job, named as preempted (Ray's death
       -- cause for an actor, "the actor's node was preempted: ..."; a node or instance that
       -- "was preempted").
