@@ -432,8 +432,17 @@ fn policy_test_runs_the_corpus_and_reports_failures() {
             .count();
         (cases.len(), right, wrong_fixable)
     };
+    // Test batch 44 (files 8301-8399, the forty-first round) is frozen but not yet measured: it
+    // stays out of the pins until that round's single measurement.
+    let unmeasured = |c: &serde_json::Value| batch(c, 8301, 8399);
     let all = v["cases"].as_array().unwrap();
-    let pins = |split: &str| score(all.iter().filter(|c| c["split"] == split).collect());
+    let pins = |split: &str| {
+        score(
+            all.iter()
+                .filter(|c| c["split"] == split && !unmeasured(c))
+                .collect(),
+        )
+    };
     assert_eq!(
         pins("dev"),
         (958, 872, 32),
