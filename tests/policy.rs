@@ -283,6 +283,9 @@ fn every_dev_corpus_log_is_diagnosed_right() {
         // failed ... rescheduling job") says nothing of whether the slot was reclaimed (an
         // eviction) or the machine died.
         "logs/8009-preemption.log",
+        // Forty-first round: a Perl program's own module missing from @INC because the script was
+        // copied away from its lib folder reads as a CPAN module to install.
+        "logs/8406-user_code.log",
     ];
     let corpus = data_dir().join("corpus/dev");
     let labels: Vec<serde_json::Value> =
@@ -854,6 +857,11 @@ step 100 done", Some("COMPLETED"), Some("0:0"), "none"),
         ("2.310s: job.exception type=cancel severity=0 Canceled by user", None, None, "cancelled"),
         ("0.5s: job.exception type=exec severity=0 task 0: start failed: ./a.out: No such file or directory", None, None, "unknown"),
         ("12.5s: job.exception type=node-failure severity=1 lost contact with rank 3\nall steps finished", None, None, "none"),
+        // Forty-first round: R's own signal handler's banner is a native crash, with or without
+        // the shell's line after it; the same words quoted inside a sentence are not.
+        (" *** caught segfault ***\naddress 0x18, cause 'memory not mapped'\n\nTraceback:\n 1: dyn.load(file, DLLpath = DLLpath, ...)", None, None, "segfault"),
+        (" *** caught bus error ***\naddress 0x7f3a, cause 'non-existent physical address'", None, None, "segfault"),
+        ("note: tests print '*** caught segfault ***' when R crashes; none did\nall 42 tests passed", Some("COMPLETED"), Some("0:0"), "none"),
     ];
     let mut wrong = Vec::new();
     for (text, state, exit, expected) in cases {

@@ -1815,6 +1815,10 @@ policy.rules = {
       -- The kernel's own line for a process it stopped with SIGSEGV (dmesg, journal): "prog[pid]:
       -- segfault at 7fff... ip 0000... sp 0000... error 6 in prog[...]".
       [=[\bsegfault at [0-9a-f]+ ip [0-9a-f]+ sp [0-9a-f]+ error [0-9]+]=],
+      -- R's own signal handler's banner (Rscript and R alike), often with no shell line after
+      -- it: "*** caught segfault ***", "*** caught bus error ***", "*** caught illegal
+      -- operation ***", then "address 0x18, cause 'memory not mapped'".
+      [=[^\s*\*\*\* caught (segfault|bus error|illegal operation) \*\*\*\s*$]=],
     },
     -- Ray's message for a dead worker lists SIGSEGV among its guesses ("There are some
     -- potential root causes. (1) ... OOM killer ... (3) ... SIGSEGV ..."): no crash was seen.
