@@ -1,7 +1,7 @@
 //! Finds files and folders by name under a folder, breadth-first and bounded: how a fixer tells
 //! a repository's own module (`models.py` three folders down) from a package to install.
 
-use std::collections::VecDeque;
+use crate::walk::Step;
 use std::path::{Path, PathBuf};
 
 /// Folders never searched: environments, caches and build output hold other projects' files.
@@ -42,37 +42,26 @@ impl Default for FindLimits {
 /// links are not followed.
 pub fn find_named(root: &Path, names: &[String], limits: FindLimits) -> Vec<PathBuf> {
     let mut found = Vec::new();
-    let mut seen = 0usize;
-    let mut queue = VecDeque::from([(root.to_path_buf(), 0usize)]);
-    while let Some((dir, depth)) = queue.pop_front() {
-        let Ok(read) = std::fs::read_dir(&dir) else {
-            continue;
-        };
-        let mut children: Vec<_> = read.filter_map(|e| e.ok()).collect();
-        children.sort_by_key(|e| e.file_name());
-        for entry in children {
-            seen += 1;
-            if seen > limits.max_entries || found.len() >= limits.max_found {
-                return found;
+    let descend = |name: &str, path: &Path| {
+        !name.starts_with('.') && !SKIP_DIRS.contains(&name) && !path.join("pyvenv.cfg").exists()
+    };
+    crate::walk::breadth_first(
+        root,
+        limits.max_depth,
+        limits.max_entries,
+        descend,
+        |entry, name, _, _| {
+            if found.len() >= limits.max_found {
+                return Step::Stop;
             }
-            let name = entry.file_name().to_string_lossy().into_owned();
-            let path = entry.path();
-            if names.iter().any(|n| *n == name) {
-                if let Ok(rel) = path.strip_prefix(root) {
+            if names.iter().any(|n| n == name) {
+                if let Ok(rel) = entry.path().strip_prefix(root) {
                     found.push(rel.to_path_buf());
                 }
             }
-            let is_dir = entry.file_type().is_ok_and(|t| t.is_dir());
-            if is_dir
-                && depth < limits.max_depth
-                && !name.starts_with('.')
-                && !SKIP_DIRS.contains(&name.as_str())
-                && !path.join("pyvenv.cfg").exists()
-            {
-                queue.push_back((path, depth + 1));
-            }
-        }
-    }
+            Step::Continue
+        },
+    );
     found
 }
 

@@ -26,6 +26,7 @@ pub mod settings;
 pub mod slurm;
 pub mod ssh;
 pub mod track;
+pub mod walk;
 
 pub(crate) mod prelude {
     #[allow(unused_imports)]

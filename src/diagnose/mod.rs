@@ -495,6 +495,7 @@ impl RuleSet {
             ignored: Vec::new(),
         };
         let mut matched = Vec::new();
+        let mut body_matched = Vec::new();
         let mut line_vetoed: Vec<(usize, usize)> = Vec::new();
         for (li, log) in input.logs.iter().enumerate() {
             // The ignored block the previous line was in, if any.
@@ -527,7 +528,9 @@ impl RuleSet {
                 matched.clear();
                 self.patterns.matches_into(line, &mut matched);
                 if stripped {
-                    for idx in self.patterns.matches(body) {
+                    body_matched.clear();
+                    self.patterns.matches_into(body, &mut body_matched);
+                    for &idx in &body_matched {
                         if !matched.contains(&idx) {
                             matched.push(idx);
                         }

@@ -24,6 +24,7 @@
 //! path.
 
 use crate::prelude::*;
+use crate::walk::Step;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
@@ -355,53 +356,42 @@ impl Candidates {
 
 fn scan(root: &Path, since: SystemTime, limits: DiscoverLimits) -> Discovery {
     let mut c = Candidates::default();
-    let mut entries_seen = 0usize;
-    // Breadth-first so shallow files are seen before the entry budget runs out.
-    let mut queue = std::collections::VecDeque::from([(root.to_path_buf(), 0usize)]);
-    while let Some((dir, depth)) = queue.pop_front() {
-        let Ok(read) = std::fs::read_dir(&dir) else {
-            continue;
-        };
-        let mut children: Vec<_> = read.filter_map(|e| e.ok()).collect();
-        children.sort_by_key(|e| e.file_name());
-        for entry in children {
-            entries_seen += 1;
-            if entries_seen > limits.max_entries {
-                debug!(
-                    "results discovery stopped after {} entries",
-                    limits.max_entries
-                );
-                return c.finish(limits);
+    let finished = crate::walk::breadth_first(
+        root,
+        limits.max_depth,
+        limits.max_entries,
+        |name, path| !skip_dir(name, path),
+        |entry, _, kind, _| {
+            if !kind.is_file() {
+                return Step::Continue;
             }
-            let name = entry.file_name().to_string_lossy().into_owned();
-            let Ok(kind) = entry.file_type() else {
-                continue;
-            };
             let path = entry.path();
-            if kind.is_dir() {
-                if depth < limits.max_depth && !skip_dir(&name, &path) {
-                    queue.push_back((path, depth + 1));
-                }
-            } else if kind.is_file() {
-                match classify(&path) {
-                    Class::Source(k) => {
-                        let Ok(meta) = entry.metadata() else { continue };
+            match classify(&path) {
+                Class::Source(k) => {
+                    if let Ok(meta) = entry.metadata() {
                         c.consider(path, k, &meta, since, limits);
                     }
-                    Class::NotResult(reason) => {
-                        // Only files of this job are worth a line.
-                        let fresh = entry
-                            .metadata()
-                            .and_then(|m| m.modified())
-                            .is_ok_and(|t| t >= since);
-                        if fresh {
-                            c.skip(path, reason);
-                        }
-                    }
-                    Class::Ignore => {}
                 }
+                Class::NotResult(reason) => {
+                    // Only files of this job are worth a line.
+                    let fresh = entry
+                        .metadata()
+                        .and_then(|m| m.modified())
+                        .is_ok_and(|t| t >= since);
+                    if fresh {
+                        c.skip(path, reason);
+                    }
+                }
+                Class::Ignore => {}
             }
-        }
+            Step::Continue
+        },
+    );
+    if !finished {
+        debug!(
+            "results discovery stopped after {} entries",
+            limits.max_entries
+        );
     }
     c.finish(limits)
 }
